@@ -1,0 +1,146 @@
+"""Content-addressed embedding cache on disk.
+
+One logical entry per (model fingerprint, normalisation, max sequence length, text sha256).
+Entries are stored in shards: each shard is an ``.npz`` of plain arrays (``keys``: the
+32-byte text digests, ``vectors``: float32) plus a sha256 of both, which is also the
+shard's file name. A shard whose content does not match its name (truncated, corrupted)
+is deleted and its texts are encoded again; it is never served. Writes go to a temporary
+file that is renamed into place, so a crash never leaves a half-written shard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ENV_VAR = "RECALL_HORIZON_CACHE"
+_LAYOUT = "embeddings-v1"
+_KEY_BYTES = 32
+
+
+def default_cache_dir() -> Path:
+    """``$RECALL_HORIZON_CACHE``, else the platform's user cache folder + ``recall-horizon``."""
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR]).expanduser()
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "recall-horizon"
+    if os.name == "nt":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "recall-horizon" / "Cache"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "recall-horizon"
+
+
+@dataclass(frozen=True)
+class CacheNamespace:
+    """Everything besides the text that changes an embedding."""
+
+    model_fingerprint: str
+    normalized: bool
+    max_seq_length: int | None
+    prompt: str = ""
+
+    def digest(self) -> str:
+        key = (
+            f"{self.model_fingerprint}|norm={self.normalized}|maxlen={self.max_seq_length}"
+            f"|prompt={self.prompt}"
+        )
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Look up and store embeddings by text digest inside a namespace."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_cache_dir()
+        self.discarded: list[Path] = []  # corrupted shards found and removed, for reporting
+
+    def lookup(
+        self, namespace: CacheNamespace, keys: list[bytes]
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Return (found mask, vectors for all keys with unfound rows zero, or None if none)."""
+        found = np.zeros(len(keys), dtype=bool)
+        wanted: dict[bytes, list[int]] = {}
+        for row, key in enumerate(keys):
+            wanted.setdefault(key, []).append(row)
+        vectors: np.ndarray | None = None
+        for shard_keys, shard_vectors in self._shards(namespace):
+            for shard_row, key in enumerate(shard_keys):
+                rows = wanted.get(bytes(key))
+                if rows is None or found[rows[0]]:
+                    continue
+                if vectors is None:
+                    vectors = np.zeros((len(keys), shard_vectors.shape[1]), dtype=np.float32)
+                if shard_vectors.shape[1] != vectors.shape[1]:
+                    continue  # cannot happen within one model; never mix dimensions
+                vectors[rows] = shard_vectors[shard_row]
+                found[rows] = True
+        return found, vectors
+
+    def store(self, namespace: CacheNamespace, keys: list[bytes], vectors: np.ndarray) -> None:
+        """Write one shard holding ``vectors`` for ``keys`` (atomic rename into place)."""
+        if not keys:
+            return
+        key_array = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), _KEY_BYTES)
+        vector_array = np.ascontiguousarray(vectors, dtype=np.float32)
+        checksum = _checksum(key_array, vector_array)
+        folder = self._folder(namespace)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{checksum}.npz"
+        handle, temp_name = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as temp:
+                np.savez(temp, keys=key_array, vectors=vector_array)
+                temp.flush()
+                os.fsync(temp.fileno())
+            os.replace(temp_name, target)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
+
+    def _folder(self, namespace: CacheNamespace) -> Path:
+        return self.root / _LAYOUT / namespace.digest()
+
+    def _shards(self, namespace: CacheNamespace):
+        folder = self._folder(namespace)
+        if not folder.is_dir():
+            return
+        for path in sorted(folder.glob("*.npz")):
+            arrays = _read_shard(path)
+            if arrays is None:
+                path.unlink(missing_ok=True)
+                self.discarded.append(path)
+                continue
+            yield arrays
+
+
+def _read_shard(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """The shard's arrays if they are intact and match the checksum in its name, else None."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            keys, vectors = data["keys"], data["vectors"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    valid = (
+        keys.ndim == 2
+        and keys.shape[1] == _KEY_BYTES
+        and vectors.ndim == 2
+        and len(keys) == len(vectors)
+        and _checksum(keys, vectors) == path.stem
+    )
+    return (keys, vectors) if valid else None
+
+
+def _checksum(keys: np.ndarray, vectors: np.ndarray) -> str:
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(keys, dtype=np.uint8).tobytes())
+    digest.update(str(vectors.shape).encode("ascii"))
+    digest.update(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,133 @@
+"""The command line: ``python -m analysis compare ...``.
+
+Bad input prints one clear message (file, line or id, what is wrong) and exits with 2;
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from analysis.errors import InputError
+
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="Recall Horizon: did fine-tuning an embedding model shrink retrieval?",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    compare = commands.add_parser(
+        "compare", help="compare a baseline and a candidate model on a corpus"
+    )
+    add_corpus_arguments(compare)
+    add_model_arguments(compare)
+    compare.add_argument("--out", required=True, type=Path, help="output folder")
+    compare.add_argument("--k", type=int, default=10, help="retrieval depth (default 10)")
+    compare.add_argument(
+        "--keep-identical-ids",
+        action="store_true",
+        help="allow a query to retrieve the document with its own id (BEIR excludes it)",
+    )
+    return parser
+
+
+def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--corpus",
+        required=True,
+        help="a BEIR folder, a folder of BEIR folders, or a documents table (CSV/JSONL/Parquet)",
+    )
+    parser.add_argument("--queries", help="queries table (flat-table corpora only)")
+    parser.add_argument("--qrels", help="judgments table (flat-table corpora only)")
+    parser.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
+    parser.add_argument(
+        "--strict", action="store_true", help="treat corpus notices (e.g. unknown ids) as errors"
+    )
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    specs = "'default', a model folder, a hub id, or vectors:PATH"
+    parser.add_argument("--baseline", required=True, help=f"baseline model: {specs}")
+    parser.add_argument("--candidate", required=True, help=f"candidate model: {specs}")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="embedding cache folder (default: $RECALL_HORIZON_CACHE or ~/.cache/recall-horizon)",
+    )
+    parser.add_argument("--batch-size", type=int, default=64, help="encoding batch size")
+    parser.add_argument("--max-seq-length", type=int, help="override the models' max tokens")
+    parser.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="allow models that ship their own Python code to run it (off by default)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "compare":
+            return run_compare(args)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return EXIT_OK
+
+
+def load_inputs(args: argparse.Namespace):
+    """Corpus and both embedding sources from the shared arguments."""
+    from analysis.corpus import load_corpus
+    from analysis.models import resolve_source
+
+    corpus = load_corpus(args.corpus, queries=args.queries, qrels=args.qrels, split=args.split)
+    if args.strict and corpus.notices:
+        raise InputError("--strict: the corpus has problems:\n" + "\n".join(corpus.notices))
+    for notice in corpus.notices:
+        print(f"warning: {notice}", file=sys.stderr)
+    options = {
+        "trust_remote_code": args.trust_remote_code,
+        "max_seq_length": args.max_seq_length,
+        "batch_size": args.batch_size,
+    }
+    return (
+        corpus,
+        resolve_source(args.baseline, **options),
+        resolve_source(args.candidate, **options),
+    )
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from analysis.cache import EmbeddingCache
+    from analysis.compare import CompareConfig, compare, embed_pair
+    from analysis.outputs import print_domain_table, write_outputs
+    from analysis.progress import TqdmProgress
+
+    if args.k < 1:
+        raise InputError(f"--k must be at least 1, got {args.k}")
+    started = time.perf_counter()
+    corpus, baseline, candidate = load_inputs(args)
+    progress = TqdmProgress()
+    cache = EmbeddingCache(args.cache_dir)
+    base_vectors, cand_vectors = embed_pair(
+        corpus, baseline, candidate, cache=cache, progress=progress
+    )
+    for path in cache.discarded:
+        print(f"warning: damaged cache entry {path} was discarded and recomputed", file=sys.stderr)
+    config = CompareConfig(k=args.k, exclude_identical_ids=not args.keep_identical_ids)
+    comparison = compare(corpus, base_vectors, cand_vectors, config, progress=progress)
+    summary = write_outputs(comparison, args.out, corpus_source=str(args.corpus))
+    print_domain_table(summary)
+    elapsed = time.perf_counter() - started
+    encoded = base_vectors.encoded + cand_vectors.encoded
+    cached = base_vectors.cached + cand_vectors.cached
+    print(f"\n{encoded:,} texts encoded, {cached:,} from cache; wrote {args.out} in {elapsed:.1f}s")
+    return EXIT_OK

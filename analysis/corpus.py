@@ -1,0 +1,167 @@
+"""Load and validate a corpus (BEIR folders or flat tables) into one immutable ``Corpus``.
+
+Supported layouts, chosen from what ``path`` is:
+
+* a BEIR folder: ``corpus.jsonl``, optional ``queries.jsonl`` and ``qrels/<split>.tsv``;
+* a folder of BEIR folders: each sub-folder is a domain, ids become ``<sub-folder>/<id>``;
+* a flat documents table (CSV, TSV, JSONL or Parquet) with optional queries/qrels tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from analysis.corpus_parsing import (
+    RawCorpus,
+    read_beir_folder,
+    read_flat_tables,
+)
+from analysis.errors import InputError
+
+UNASSIGNED = "unassigned"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Documents and queries, each with a domain, and graded judgments (qid -> docid -> grade).
+
+    ``notices`` holds non-fatal problems found while loading (such as judgments naming
+    unknown ids) so front ends can show them; nothing is dropped silently.
+    """
+
+    name: str
+    doc_ids: tuple[str, ...]
+    doc_texts: tuple[str, ...]
+    doc_domains: tuple[str, ...]
+    query_ids: tuple[str, ...] = ()
+    query_texts: tuple[str, ...] = ()
+    query_domains: tuple[str, ...] = ()
+    qrels: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (len(self.doc_ids) == len(self.doc_texts) == len(self.doc_domains)):
+            raise ValueError("doc_ids, doc_texts and doc_domains must have the same length")
+        if not (len(self.query_ids) == len(self.query_texts) == len(self.query_domains)):
+            raise ValueError("query_ids, query_texts and query_domains must have the same length")
+
+    @property
+    def n_docs(self) -> int:
+        return len(self.doc_ids)
+
+    @property
+    def n_queries(self) -> int:
+        return len(self.query_ids)
+
+    @cached_property
+    def domains(self) -> tuple[str, ...]:
+        """Every domain that has a document or a query, sorted."""
+        return tuple(sorted(set(self.doc_domains) | set(self.query_domains)))
+
+    @cached_property
+    def doc_index(self) -> dict[str, int]:
+        return {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
+
+    @cached_property
+    def query_index(self) -> dict[str, int]:
+        return {query_id: i for i, query_id in enumerate(self.query_ids)}
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha256 over every id, text and domain, and every judgment, in a fixed order."""
+        digest = hashlib.sha256()
+        parts = (
+            ("doc", self.doc_ids, self.doc_texts, self.doc_domains),
+            ("query", self.query_ids, self.query_texts, self.query_domains),
+        )
+        for kind, ids, texts, domains in parts:
+            for values in zip(ids, texts, domains, strict=True):
+                _feed(digest, kind, *values)
+        for query_id in sorted(self.qrels):
+            for doc_id, grade in sorted(self.qrels[query_id].items()):
+                _feed(digest, "qrel", query_id, doc_id, str(grade))
+        return digest.hexdigest()
+
+    def n_judgments(self) -> int:
+        return sum(len(judged) for judged in self.qrels.values())
+
+
+def _feed(digest: hashlib._Hash, *values: str) -> None:
+    # Length-prefixing makes the encoding unambiguous ("ab","c" differs from "a","bc").
+    for value in values:
+        data = value.encode("utf-8")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+
+
+def load_corpus(
+    path: str | Path,
+    *,
+    queries: str | Path | None = None,
+    qrels: str | Path | None = None,
+    split: str = "test",
+) -> Corpus:
+    """Load the corpus at ``path``; raise ``InputError`` naming the file and line on bad input."""
+    root = Path(path)
+    if not root.exists():
+        raise InputError(f"{root}: no such file or folder")
+    if root.is_file():
+        raw = read_flat_tables(root, _optional(queries), _optional(qrels))
+        return _assemble(root.stem, raw)
+    if queries is not None or qrels is not None:
+        raise InputError(
+            "--queries/--qrels are for flat tables; a BEIR folder brings its own "
+            f"queries.jsonl and qrels/ ({root})"
+        )
+    if (root / "corpus.jsonl").is_file():
+        return _assemble(root.name, read_beir_folder(root, split=split, prefix=None))
+    subfolders = sorted(p for p in root.iterdir() if (p / "corpus.jsonl").is_file())
+    if not subfolders:
+        raise InputError(
+            f"{root}: not a corpus: expected corpus.jsonl (a BEIR folder), sub-folders that "
+            "each hold one, or a documents table (CSV, JSONL, Parquet)"
+        )
+    merged = RawCorpus.merge(
+        [read_beir_folder(sub, split=split, prefix=sub.name) for sub in subfolders]
+    )
+    return _assemble(root.name, merged)
+
+
+def _optional(value: str | Path | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+def _assemble(name: str, raw: RawCorpus) -> Corpus:
+    notices = list(raw.notices)
+    doc_ids = {d.id for d in raw.docs}
+    query_ids = {q.id for q in raw.queries}
+    qrels = raw.known_qrels(query_ids, doc_ids, notices)
+    doc_domain = {d.id: d.domain for d in raw.docs}
+    query_domains = tuple(
+        q.domain or _majority_domain(qrels.get(q.id, {}), doc_domain) for q in raw.queries
+    )
+    return Corpus(
+        name=name,
+        doc_ids=tuple(d.id for d in raw.docs),
+        doc_texts=tuple(d.text for d in raw.docs),
+        doc_domains=tuple(d.domain or UNASSIGNED for d in raw.docs),
+        query_ids=tuple(q.id for q in raw.queries),
+        query_texts=tuple(q.text for q in raw.queries),
+        query_domains=query_domains,
+        qrels=qrels,
+        notices=tuple(notices),
+    )
+
+
+def _majority_domain(judged: Mapping[str, int], doc_domain: Mapping[str, str | None]) -> str:
+    """The most common domain among a query's relevant documents (ties: alphabetical)."""
+    counts = Counter(doc_domain[d] or UNASSIGNED for d, grade in judged.items() if grade > 0)
+    if not counts:
+        return UNASSIGNED
+    best = max(counts.values())
+    return min(domain for domain, count in counts.items() if count == best)

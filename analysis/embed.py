@@ -1,0 +1,98 @@
+"""Embed a corpus' documents and queries with one source, through the on-disk cache."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from analysis.cache import EmbeddingCache
+from analysis.corpus import Corpus
+from analysis.errors import InputError
+from analysis.fingerprint import text_digests
+from analysis.models import EmbeddingSource, Role
+from analysis.progress import Progress
+
+
+@dataclass(frozen=True)
+class CorpusEmbeddings:
+    """One model's vectors for every document and query, in corpus order."""
+
+    spec: str
+    fingerprint: str
+    documents: np.ndarray  # (n_docs, dim) float32
+    queries: np.ndarray  # (n_queries, dim) float32
+    encoded: int  # texts this run had to encode
+    cached: int  # texts served from the cache
+
+    @property
+    def dimension(self) -> int:
+        return int(self.documents.shape[1])
+
+
+def embed_corpus(
+    corpus: Corpus,
+    source: EmbeddingSource,
+    *,
+    cache: EmbeddingCache,
+    label: str,
+    progress: Progress | None = None,
+) -> CorpusEmbeddings:
+    """Embed documents then queries; only texts missing from the cache are encoded."""
+    progress = progress or Progress()
+    docs, docs_encoded = _embed_role(
+        source, corpus.doc_ids, corpus.doc_texts, "document", cache, label, progress
+    )
+    queries, queries_encoded = _embed_role(
+        source, corpus.query_ids, corpus.query_texts, "query", cache, label, progress
+    )
+    if len(queries) == 0:
+        queries = np.zeros((0, docs.shape[1]), dtype=np.float32)
+    elif queries.shape[1] != docs.shape[1]:
+        raise InputError(
+            f"model '{source.spec}': query vectors have {queries.shape[1]} dimensions but "
+            f"document vectors have {docs.shape[1]}"
+        )
+    encoded = docs_encoded + queries_encoded
+    total = corpus.n_docs + corpus.n_queries
+    return CorpusEmbeddings(
+        source.spec, source.fingerprint, docs, queries, encoded, total - encoded
+    )
+
+
+def _embed_role(
+    source: EmbeddingSource,
+    ids: Sequence[str],
+    texts: Sequence[str],
+    role: Role,
+    cache: EmbeddingCache,
+    label: str,
+    progress: Progress,
+) -> tuple[np.ndarray, int]:
+    """Vectors for one role and how many texts had to be encoded (not cached)."""
+    if not ids:
+        return np.zeros((0, 0), dtype=np.float32), 0
+    namespace = source.cache_namespace(role)
+    if namespace is None:  # precomputed vectors: read, nothing to cache
+        with progress.stage(f"{label}: reading {role} vectors", len(ids)) as tick:
+            return source.embed(ids, texts, role=role, progress=tick), 0
+    keys = text_digests(texts)
+    found, vectors = cache.lookup(namespace, keys)
+    missing = np.flatnonzero(~found).tolist()
+    if len(missing) == 0 and vectors is not None:
+        return vectors, 0
+    stage = f"{label}: encoding {len(missing):,} {_plural(role)} ({int(found.sum()):,} cached)"
+    with progress.stage(stage, len(missing)) as tick:
+        fresh = source.embed(
+            [ids[i] for i in missing], [texts[i] for i in missing], role=role, progress=tick
+        )
+    cache.store(namespace, [keys[i] for i in missing], fresh)
+    if vectors is None:
+        vectors = np.zeros((len(ids), fresh.shape[1]), dtype=np.float32)
+    vectors[missing] = fresh  # same namespace means same model, so dimensions agree
+    return vectors, len(missing)
+
+
+def _plural(role: Role) -> str:
+    return "queries" if role == "query" else "documents"

@@ -1,0 +1,79 @@
+"""The embedding cache: incremental encoding, atomic shards, corruption never served."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis.cache import ENV_VAR, CacheNamespace, EmbeddingCache, default_cache_dir
+from analysis.corpus import Corpus
+from analysis.embed import embed_corpus
+from tests.fakes import KeywordEmbedder
+
+
+def _corpus(n: int) -> Corpus:
+    texts = tuple(f"contract {'liability ' * (i % 7)}doc {i}" for i in range(n))
+    return Corpus("c", tuple(f"d{i}" for i in range(n)), texts, ("legal",) * n)
+
+
+def test_adding_documents_encodes_only_the_new_texts(tmp_path):
+    cache, model = EmbeddingCache(tmp_path), KeywordEmbedder()
+    first = embed_corpus(_corpus(1000), model, cache=cache, label="m")
+    second = embed_corpus(_corpus(1010), model, cache=cache, label="m")
+    assert (first.encoded, first.cached) == (1000, 0)
+    assert (second.encoded, second.cached) == (10, 1000)
+    assert model.calls == [1000, 10]
+    np.testing.assert_array_equal(second.documents[:1000], first.documents)
+
+
+def test_cached_vectors_equal_fresh_ones(tmp_path):
+    model = KeywordEmbedder()
+    cached = embed_corpus(_corpus(20), model, cache=EmbeddingCache(tmp_path), label="m")
+    again = embed_corpus(_corpus(20), model, cache=EmbeddingCache(tmp_path), label="m")
+    np.testing.assert_array_equal(again.documents, cached.documents)
+    assert again.encoded == 0
+
+
+def test_entries_are_separate_per_namespace(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    key = [b"k" * 32]
+    cache.store(CacheNamespace("model-a", False, 256), key, np.ones((1, 2)))
+    found, _ = cache.lookup(CacheNamespace("model-a", False, 128), key)
+    assert not found.any()  # a different max length is a different entry
+    found, _ = cache.lookup(CacheNamespace("model-b", False, 256), key)
+    assert not found.any()
+    found, vectors = cache.lookup(CacheNamespace("model-a", False, 256), key)
+    assert found.all() and vectors.tolist() == [[1.0, 1.0]]
+
+
+def test_truncated_shard_is_detected_discarded_and_recomputed(tmp_path):
+    cache, model = EmbeddingCache(tmp_path), KeywordEmbedder()
+    embed_corpus(_corpus(30), model, cache=cache, label="m")
+    (shard,) = list(tmp_path.rglob("*.npz"))
+    shard.write_bytes(shard.read_bytes()[:200])
+    result = embed_corpus(_corpus(30), model, cache=cache, label="m")
+    assert result.encoded == 30 and cache.discarded == [shard]
+
+
+def test_corrupted_values_with_valid_zip_are_never_served(tmp_path):
+    cache, model = EmbeddingCache(tmp_path), KeywordEmbedder()
+    original = embed_corpus(_corpus(5), model, cache=cache, label="m")
+    (shard,) = list(tmp_path.rglob("*.npz"))
+    with np.load(shard) as data:
+        keys, vectors = data["keys"], data["vectors"] + 1.0
+    np.savez(shard, keys=keys, vectors=vectors)  # well-formed file, wrong content
+    result = embed_corpus(_corpus(5), model, cache=cache, label="m")
+    assert result.encoded == 5
+    np.testing.assert_array_equal(result.documents, original.documents)
+
+
+def test_no_temporary_files_are_left_behind(tmp_path):
+    embed_corpus(_corpus(5), KeywordEmbedder(), cache=EmbeddingCache(tmp_path), label="m")
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_cache_location_follows_environment_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "here"))
+    assert default_cache_dir() == tmp_path / "here"
+    monkeypatch.delenv(ENV_VAR)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "recall-horizon"

@@ -1,0 +1,182 @@
+"""The command line end to end on precomputed vectors (fast, no model)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.corpus import load_corpus
+from tests.fakes import CLINICAL_DOCS, LEGAL_DOCS, KeywordEmbedder, write_beir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def two_domain_corpus(tmp_path) -> Path:
+    root = tmp_path / "corpus"
+    write_beir(
+        root / "legal", LEGAL_DOCS, [{"_id": "q1", "text": "contract liability"}], [("q1", "l1", 2)]
+    )
+    write_beir(
+        root / "clinical", CLINICAL_DOCS, [{"_id": "q1", "text": "patient dose"}], [("q1", "c1", 1)]
+    )
+    return root
+
+
+def write_vectors(corpus_path: Path, out: Path) -> Path:
+    corpus = load_corpus(corpus_path)
+    model = KeywordEmbedder()
+    ids = list(corpus.doc_ids) + [f"query:{q}" for q in corpus.query_ids]
+    vectors = np.vstack(
+        [
+            model.embed(corpus.doc_ids, corpus.doc_texts, role="document"),
+            model.embed(corpus.query_ids, corpus.query_texts, role="query"),
+        ]
+    )
+    pd.DataFrame({"id": ids, "embedding": [list(map(float, v)) for v in vectors]}).to_parquet(out)
+    return out
+
+
+def test_compare_writes_trec_runs_summary_and_table(two_domain_corpus, tmp_path, capsys):
+    vectors = write_vectors(two_domain_corpus, tmp_path / "v.parquet")
+    out = tmp_path / "out"
+    code = main(
+        [
+            "compare",
+            "--corpus",
+            str(two_domain_corpus),
+            "--baseline",
+            f"vectors:{vectors}",
+            "--candidate",
+            f"vectors:{vectors}",
+            "--out",
+            str(out),
+            "--k",
+            "2",
+        ]
+    )
+    assert code == 0
+    lines = (out / "runs" / "baseline.trec").read_text().splitlines()
+    assert lines[0].split() == [
+        "clinical/q1",
+        "Q0",
+        "clinical/c1",
+        "1",
+        lines[0].split()[4],
+        "baseline",
+    ]
+    ranks = [line.split()[3] for line in lines]
+    assert ranks == ["1", "2", "1", "2"]
+    assert all(len(line.split()) == 6 for line in lines)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["domains"]["legal"]["n_docs"] == 3
+    assert summary["domains"]["clinical"]["n_queries"] == 1
+    assert summary["overall"] == {"n_docs": 5, "n_queries": 2, "n_judged_queries": 2}
+    manifest = summary["manifest"]
+    assert manifest["corpus"]["fingerprint"] == load_corpus(two_domain_corpus).fingerprint
+    assert manifest["models"]["baseline"]["dimension"] == len(KeywordEmbedder().vocabulary)
+    assert manifest["k"] == 2 and "numpy" in manifest["versions"]
+    table = capsys.readouterr().out
+    assert "clinical" in table and "legal" in table and "(all)" in table
+    assert (out / "qrels.trec").read_text().splitlines() == [
+        "clinical/q1 0 clinical/c1 1",
+        "legal/q1 0 legal/l1 2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--corpus", "/nonexistent/x"], "/nonexistent/x: no such file or folder"),
+        (["--k", "0"], "--k must be at least 1"),
+        (["--baseline", "vectors:/nonexistent.parquet"], "vectors file not found"),
+        (["--baseline", "./no/such/model"], "model folder not found"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message_not_a_traceback(
+    two_domain_corpus, tmp_path, capsys, args, message
+):
+    vectors = write_vectors(two_domain_corpus, tmp_path / "v.parquet")
+    base = {
+        "--corpus": str(two_domain_corpus),
+        "--baseline": f"vectors:{vectors}",
+        "--candidate": f"vectors:{vectors}",
+        "--out": str(tmp_path / "o"),
+    }
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    code = main(["compare", *[x for pair in base.items() for x in pair]])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_vectors_not_covering_the_corpus_is_a_clear_error(two_domain_corpus, tmp_path, capsys):
+    path = tmp_path / "partial.parquet"
+    pd.DataFrame({"id": ["legal/l1"], "embedding": [[1.0, 0.0]]}).to_parquet(path)
+    code = main(
+        [
+            "compare",
+            "--corpus",
+            str(two_domain_corpus),
+            "--baseline",
+            f"vectors:{path}",
+            "--candidate",
+            f"vectors:{path}",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "no vector for 4 document id(s)" in err
+
+
+def test_strict_turns_notices_into_errors(tmp_path, capsys):
+    folder = write_beir(
+        tmp_path / "legal", LEGAL_DOCS, [{"_id": "q1", "text": "x"}], [("q1", "ghost", 1)]
+    )
+    vectors = write_vectors(folder, tmp_path / "v.parquet")
+    args = [
+        "compare",
+        "--corpus",
+        str(folder),
+        "--baseline",
+        f"vectors:{vectors}",
+        "--candidate",
+        f"vectors:{vectors}",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert main(args) == 0
+    assert "warning: 1 judgment(s) name a document id" in capsys.readouterr().err
+    assert main([*args, "--strict"]) == 2
+
+
+def test_module_entry_point_prints_no_traceback_on_bad_input(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis",
+            "compare",
+            "--corpus",
+            str(tmp_path / "missing"),
+            "--baseline",
+            "default",
+            "--candidate",
+            "default",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "no such file or folder" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,36 @@
+"""The engine never imports the UI, and importing it stays cheap."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ENGINE = Path(__file__).resolve().parent.parent / "analysis"
+UI_MODULES = {"streamlit", "plotly", "dashboard"}
+
+
+def test_analysis_never_imports_streamlit_plotly_or_the_dashboard():
+    offenders = []
+    for path in ENGINE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in UI_MODULES]
+    assert offenders == []
+
+
+def test_importing_the_engine_does_not_import_torch_or_umap():
+    code = (
+        "import sys, analysis.compare, analysis.cli, analysis.models, analysis.outputs;"
+        "print(sorted(m for m in ('torch', 'umap', 'sentence_transformers', 'streamlit')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ENGINE.parent, check=True
+    ).stdout.strip()
+    assert out == "[]"
