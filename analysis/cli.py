@@ -30,6 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out", required=True, type=Path, help="output folder")
     compare.add_argument("--k", type=int, default=10, help="retrieval depth (default 10)")
     compare.add_argument(
+        "--cutoff",
+        type=float,
+        help="similarity cutoff of the RAG pipeline (default: median of the baseline's k-th score)",
+    )
+    compare.add_argument(
+        "--neighbours", type=int, default=10, help="neighbours per document for drift (10)"
+    )
+    compare.add_argument("--rbo-p", type=float, default=0.9, help="RBO persistence (0.9)")
+    compare.add_argument(
+        "--projection", action="store_true", help="also compute the 2-D UMAP projection (slow)"
+    )
+    compare.add_argument("--seed", type=int, default=0, help="seed for every sample (0)")
+    compare.add_argument(
         "--keep-identical-ids",
         action="store_true",
         help="allow a query to retrieve the document with its own id (BEIR excludes it)",
@@ -107,12 +120,11 @@ def load_inputs(args: argparse.Namespace):
 
 def run_compare(args: argparse.Namespace) -> int:
     from analysis.cache import EmbeddingCache
-    from analysis.compare import CompareConfig, compare, embed_pair
+    from analysis.compare import compare, embed_pair
     from analysis.outputs import print_domain_table, write_outputs
     from analysis.progress import TqdmProgress
 
-    if args.k < 1:
-        raise InputError(f"--k must be at least 1, got {args.k}")
+    config = make_config(args)
     started = time.perf_counter()
     corpus, baseline, candidate = load_inputs(args)
     progress = TqdmProgress()
@@ -122,7 +134,6 @@ def run_compare(args: argparse.Namespace) -> int:
     )
     for path in cache.discarded:
         print(f"warning: damaged cache entry {path} was discarded and recomputed", file=sys.stderr)
-    config = CompareConfig(k=args.k, exclude_identical_ids=not args.keep_identical_ids)
     comparison = compare(corpus, base_vectors, cand_vectors, config, progress=progress)
     summary = write_outputs(comparison, args.out, corpus_source=str(args.corpus))
     print_domain_table(summary)
@@ -131,3 +142,30 @@ def run_compare(args: argparse.Namespace) -> int:
     cached = base_vectors.cached + cand_vectors.cached
     print(f"\n{encoded:,} texts encoded, {cached:,} from cache; wrote {args.out} in {elapsed:.1f}s")
     return EXIT_OK
+
+
+def make_config(args: argparse.Namespace):
+    """CompareConfig from the arguments; a bad value is an InputError naming the option."""
+    from analysis.compare import CompareConfig
+
+    checks = [
+        (args.k >= 1, f"--k must be at least 1, got {args.k}"),
+        (args.neighbours >= 1, f"--neighbours must be at least 1, got {args.neighbours}"),
+        (0 < args.rbo_p < 1, f"--rbo-p must be between 0 and 1 (exclusive), got {args.rbo_p}"),
+        (
+            args.cutoff is None or -1 <= args.cutoff <= 1,
+            f"--cutoff must be a cosine similarity in [-1, 1], got {args.cutoff}",
+        ),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise InputError(message)
+    return CompareConfig(
+        k=args.k,
+        cutoff=args.cutoff,
+        neighbours=args.neighbours,
+        rbo_p=args.rbo_p,
+        projection=args.projection,
+        random_state=args.seed,
+        exclude_identical_ids=not args.keep_identical_ids,
+    )

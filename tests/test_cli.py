@@ -78,7 +78,11 @@ def test_compare_writes_trec_runs_summary_and_table(two_domain_corpus, tmp_path,
     summary = json.loads((out / "summary.json").read_text())
     assert summary["domains"]["legal"]["n_docs"] == 3
     assert summary["domains"]["clinical"]["n_queries"] == 1
-    assert summary["overall"] == {"n_docs": 5, "n_queries": 2, "n_judged_queries": 2}
+    assert (summary["overall"]["n_docs"], summary["overall"]["n_queries"]) == (5, 2)
+    assert summary["overall"]["quality"]["n_judged_queries"] == 2
+    for table in ("queries", "documents", "changes", "threshold_pairs", "horizon_curve"):
+        assert (out / f"{table}.parquet").is_file()
+    assert len(pd.read_parquet(out / "documents.parquet")) == 5
     manifest = summary["manifest"]
     assert manifest["corpus"]["fingerprint"] == load_corpus(two_domain_corpus).fingerprint
     assert manifest["models"]["baseline"]["dimension"] == len(KeywordEmbedder().vocabulary)
@@ -180,3 +184,53 @@ def test_module_entry_point_prints_no_traceback_on_bad_input(tmp_path):
     )
     assert result.returncode == 2
     assert "no such file or folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_same_inputs_give_identical_summary_apart_from_the_timestamp(two_domain_corpus, tmp_path):
+    vectors = write_vectors(two_domain_corpus, tmp_path / "v.parquet")
+    texts = []
+    for name in ("a", "b"):
+        args = [
+            "compare",
+            "--corpus",
+            str(two_domain_corpus),
+            "--baseline",
+            f"vectors:{vectors}",
+            "--candidate",
+            f"vectors:{vectors}",
+            "--out",
+            str(tmp_path / name),
+        ]
+        assert main(args) == 0
+        summary = json.loads((tmp_path / name / "summary.json").read_text())
+        summary["manifest"].pop("created_at")
+        texts.append(json.dumps(summary, sort_keys=True))
+    assert texts[0] == texts[1]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--cutoff", "1.5", "--cutoff must be a cosine similarity"),
+        ("--rbo-p", "1", "--rbo-p must be between 0 and 1"),
+        ("--neighbours", "0", "--neighbours must be at least 1"),
+    ],
+)
+def test_bad_options_name_the_option(two_domain_corpus, tmp_path, capsys, option, value, message):
+    vectors = write_vectors(two_domain_corpus, tmp_path / "v.parquet")
+    code = main(
+        [
+            "compare",
+            "--corpus",
+            str(two_domain_corpus),
+            "--baseline",
+            f"vectors:{vectors}",
+            "--candidate",
+            f"vectors:{vectors}",
+            "--out",
+            str(tmp_path / "o"),
+            option,
+            value,
+        ]
+    )
+    assert code == 2 and message in capsys.readouterr().err

@@ -1,0 +1,139 @@
+"""Changed answers: the queries whose top-k changed, what entered and left, and why it matters.
+
+Links drift to impact: every document that left a query's results carries its own
+neighbourhood drift, and every drifting document lists the queries it left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.drift import DriftResult
+from analysis.overlap import OverlapResult
+from analysis.quality import QualityResult
+from analysis.retrieval import Ranking
+
+
+@dataclass(frozen=True)
+class ChangedAnswers:
+    """One row per query (``queries``) and one row per (query, document) change (``moves``)."""
+
+    queries: pd.DataFrame
+    moves: pd.DataFrame
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.queries
+
+    def changed_count_by_domain(self, names: Sequence[str]) -> dict[str, int]:
+        changed = self.queries[self.queries["changed"]]
+        counts = {name: int((changed["domain"] == name).sum()) for name in names}
+        counts["(all)"] = len(changed)
+        return counts
+
+    def side_by_side(self, query_id: str) -> pd.DataFrame:
+        """Rank-aligned baseline and candidate lists for one query (what the dashboard shows)."""
+        rows = self.moves[self.moves["query_id"] == query_id]
+        return rows.sort_values(["rank_baseline", "rank_candidate"], na_position="last")
+
+    def queries_left_by(self, doc_id: str) -> list[str]:
+        moved = self.moves
+        return moved[(moved["doc_id"] == doc_id) & (moved["change"] == "left")]["query_id"].tolist()
+
+
+def changed_answers(
+    baseline: Ranking,
+    candidate: Ranking,
+    *,
+    k: int,
+    overlap: OverlapResult,
+    quality: QualityResult | None,
+    drift: DriftResult,
+    qrels_positions: Mapping[int, Mapping[int, int]],
+    doc_ids: Sequence[str],
+    doc_domains: Sequence[str],
+) -> ChangedAnswers:
+    """Per query: changed or not, rank shift and relevance lost; per document: its moves."""
+    drift_of = np.full(len(doc_ids), np.nan)
+    drift_of[drift.positions] = drift.jaccard
+    move_rows = []
+    shifts = np.zeros(len(overlap.query_ids))
+    for q in range(len(overlap.query_ids)):
+        ranks_b = _ranks(baseline.indices[q, :k])
+        ranks_c = _ranks(candidate.indices[q, :k])
+        shifts[q] = _rank_shift(ranks_b, ranks_c, k)
+        judged = qrels_positions.get(q, {})
+        for doc in sorted(set(ranks_b) | set(ranks_c), key=lambda d: _order(d, ranks_b, ranks_c)):
+            move_rows.append(_move(q, doc, ranks_b, ranks_c, baseline, candidate, judged, drift_of))
+    moves = _moves_frame(move_rows, overlap.query_ids, doc_ids, doc_domains)
+    queries = _queries_frame(overlap, quality, shifts, moves)
+    return ChangedAnswers(queries, moves)
+
+
+def _ranks(row: np.ndarray) -> dict[int, int]:
+    return {int(d): rank for rank, d in enumerate(row, start=1) if d >= 0}
+
+
+def _rank_shift(ranks_b: dict[int, int], ranks_c: dict[int, int], k: int) -> float:
+    """Mean |rank change| over the union of both lists; a missing document counts as k + 1."""
+    union = set(ranks_b) | set(ranks_c)
+    if not union:
+        return 0.0
+    return float(np.mean([abs(ranks_b.get(d, k + 1) - ranks_c.get(d, k + 1)) for d in union]))
+
+
+def _order(doc: int, ranks_b: dict[int, int], ranks_c: dict[int, int]) -> tuple[int, int]:
+    return (ranks_b.get(doc, 10**9), ranks_c.get(doc, 10**9))
+
+
+def _move(q, doc, ranks_b, ranks_c, baseline, candidate, judged, drift_of) -> dict:
+    in_b, in_c = doc in ranks_b, doc in ranks_c
+    return {
+        "query": q,
+        "doc": doc,
+        "rank_baseline": ranks_b.get(doc),
+        "rank_candidate": ranks_c.get(doc),
+        "score_baseline": float(baseline.scores[q, ranks_b[doc] - 1]) if in_b else None,
+        "score_candidate": float(candidate.scores[q, ranks_c[doc] - 1]) if in_c else None,
+        "change": "kept" if in_b and in_c else ("left" if in_b else "entered"),
+        "grade": judged.get(doc),
+        "doc_neighbourhood_jaccard": drift_of[doc],
+    }
+
+
+def _moves_frame(rows, query_ids, doc_ids, doc_domains) -> pd.DataFrame:
+    columns = [
+        "query",
+        "doc",
+        "rank_baseline",
+        "rank_candidate",
+        "score_baseline",
+        "score_candidate",
+        "change",
+        "grade",
+        "doc_neighbourhood_jaccard",
+    ]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame.insert(0, "query_id", np.asarray(query_ids, dtype=object)[frame["query"].to_numpy(int)])
+    frame.insert(1, "doc_id", np.asarray(doc_ids, dtype=object)[frame["doc"].to_numpy(int)])
+    frame.insert(2, "doc_domain", np.asarray(doc_domains, dtype=object)[frame["doc"].to_numpy(int)])
+    for column in ("rank_baseline", "rank_candidate", "grade"):
+        frame[column] = frame[column].astype("Int64")
+    return frame.drop(columns=["query", "doc"])
+
+
+def _queries_frame(overlap, quality, shifts, moves) -> pd.DataFrame:
+    frame = overlap.to_frame()
+    frame["changed"] = frame["jaccard"] < 1.0
+    frame["rank_shift"] = shifts
+    left = moves[moves["change"] == "left"]
+    relevant_left = left[left["grade"].fillna(0) > 0].groupby("query_id").size()
+    frame["relevant_left"] = frame["query_id"].map(relevant_left).fillna(0).astype(int)
+    if quality is not None:
+        ndcg_b, ndcg_c = quality.baseline["ndcg@10"], quality.candidate["ndcg@10"]
+        frame["ndcg@10_baseline"], frame["ndcg@10_candidate"] = ndcg_b, ndcg_c
+        frame["relevance_lost"] = ndcg_b - ndcg_c  # positive: the candidate answers worse
+    return frame

@@ -1,0 +1,137 @@
+"""Per-document neighbourhood drift: do a document's nearest neighbours survive the new model?"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.grouping import domain_groups, mean_or_none
+from analysis.progress import Progress
+from analysis.retrieval import top_k_cosine
+
+DEFAULT_MAX_DOCS = 20_000
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    """Neighbour sets of the analysed documents under both models.
+
+    ``jaccard`` is |N_base ∩ N_cand| / |N_base ∪ N_cand| of each document's k nearest other
+    documents: 1 means the neighbourhood is intact, 0 that it was replaced. ``purity_*`` is
+    the share of a document's neighbours in its own domain (fine-tuning can pull domains
+    into each other). When the corpus is larger than ``max_docs``, a seeded sample of
+    documents is analysed (their neighbours are still searched among all documents).
+    """
+
+    positions: np.ndarray  # analysed documents' positions in the corpus
+    domains: tuple[str, ...]  # their domains
+    k: int
+    neighbours_baseline: np.ndarray  # (m, k) corpus positions, -1 padded
+    neighbours_candidate: np.ndarray
+    jaccard: np.ndarray
+    purity_baseline: np.ndarray
+    purity_candidate: np.ndarray
+    sampled: bool
+    random_state: int
+
+    def to_frame(self, doc_ids: Sequence[str]) -> pd.DataFrame:
+        ids = np.asarray(doc_ids, dtype=object)
+        return pd.DataFrame(
+            {
+                "doc_id": ids[self.positions],
+                "domain": self.domains,
+                "neighbourhood_jaccard": self.jaccard,
+                "purity_baseline": self.purity_baseline,
+                "purity_candidate": self.purity_candidate,
+            }
+        )
+
+    def by_domain(self, names: Sequence[str]) -> dict[str, dict[str, float | int | None]]:
+        """Per domain: mean, quartiles and share of fully replaced neighbourhoods, purity."""
+        out: dict[str, dict[str, float | int | None]] = {}
+        for name, rows in domain_groups(self.domains, names).items():
+            values = self.jaccard[rows]
+            quartiles = np.percentile(values, [25, 50, 75]) if len(values) else [None] * 3
+            out[name] = {
+                "n_docs_analysed": len(rows),
+                "mean": mean_or_none(values),
+                "q25": _float(quartiles[0]),
+                "median": _float(quartiles[1]),
+                "q75": _float(quartiles[2]),
+                "share_replaced": mean_or_none((values == 0).astype(float)),
+                "purity_baseline": mean_or_none(self.purity_baseline[rows]),
+                "purity_candidate": mean_or_none(self.purity_candidate[rows]),
+            }
+        return out
+
+
+def neighbourhood_drift(
+    baseline_docs: np.ndarray,
+    candidate_docs: np.ndarray,
+    doc_domains: Sequence[str],
+    *,
+    k: int = 10,
+    max_docs: int = DEFAULT_MAX_DOCS,
+    random_state: int = 0,
+    progress: Progress | None = None,
+) -> DriftResult:
+    """Each analysed document's k nearest other documents under both models, compared."""
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    n_docs = len(baseline_docs)
+    if len(candidate_docs) != n_docs or len(doc_domains) != n_docs:
+        raise ValueError("both models and the domains must cover the same documents")
+    sampled = n_docs > max_docs
+    positions = (
+        np.sort(np.random.default_rng(random_state).choice(n_docs, max_docs, replace=False))
+        if sampled
+        else np.arange(n_docs)
+    )
+    neighbours = [
+        top_k_cosine(
+            vectors[positions],
+            vectors,
+            k,
+            exclude=positions,
+            progress=progress,
+            stage=f"{label}: neighbours of {len(positions):,} documents",
+        ).indices
+        for label, vectors in (("baseline", baseline_docs), ("candidate", candidate_docs))
+    ]
+    labels = np.asarray(doc_domains, dtype=object)
+    return DriftResult(
+        positions=positions,
+        domains=tuple(labels[positions]),
+        k=k,
+        neighbours_baseline=neighbours[0],
+        neighbours_candidate=neighbours[1],
+        jaccard=_row_jaccard(neighbours[0], neighbours[1]),
+        purity_baseline=_purity(neighbours[0], labels, positions),
+        purity_candidate=_purity(neighbours[1], labels, positions),
+        sampled=sampled,
+        random_state=random_state,
+    )
+
+
+def _row_jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    out = np.ones(len(a))
+    for row in range(len(a)):
+        set_a, set_b = set(a[row][a[row] >= 0].tolist()), set(b[row][b[row] >= 0].tolist())
+        union = set_a | set_b
+        out[row] = len(set_a & set_b) / len(union) if union else 1.0
+    return out
+
+
+def _purity(neighbours: np.ndarray, labels: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Share of each row's neighbours in the row's own domain (nan without neighbours)."""
+    valid = neighbours >= 0
+    same = (labels[np.where(valid, neighbours, 0)] == labels[positions][:, None]) & valid
+    counts = valid.sum(axis=1)
+    return np.divide(same.sum(axis=1), counts, out=np.full(len(counts), np.nan), where=counts > 0)
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]

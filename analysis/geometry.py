@@ -1,0 +1,129 @@
+"""Embedding-space shrinkage per domain: spread, pairwise similarity, effective rank.
+
+All measures use unit-normalised document vectors (the cosine geometry retrieval sees).
+A domain *collapsing* shows as higher similarity to its centroid, higher mean pairwise
+cosine and lower effective rank under the candidate; domains *merging* show as higher
+similarity between their centroids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.grouping import OVERALL, domain_groups
+from analysis.retrieval import unit_rows
+
+
+def effective_rank(vectors: np.ndarray) -> float:
+    """exp of the Shannon entropy of the normalised covariance eigenvalues (Roy & Vetterli 2007).
+
+    Ranges from 1 (all variance along one direction) to the dimension (isotropic spread).
+    Returns 0.0 for fewer than two vectors or no variance at all.
+
+    >>> round(effective_rank(np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])), 6)
+    2.0
+    """
+    if len(vectors) < 2:
+        return 0.0
+    centred = vectors - vectors.mean(axis=0)
+    covariance = centred.T @ centred / (len(vectors) - 1)
+    eigenvalues = np.clip(np.linalg.eigvalsh(covariance.astype(np.float64)), 0.0, None)
+    total = eigenvalues.sum()
+    if total <= 0:
+        return 0.0
+    p = eigenvalues[eigenvalues > 0] / total
+    return float(np.exp(-(p * np.log(p)).sum()))
+
+
+def mean_pairwise_cosine(unit_vectors: np.ndarray) -> float | None:
+    """Mean cosine over all pairs i != j, exactly, in O(n d): (|Σu|² - Σ|u|²) / (n(n-1)).
+
+    >>> mean_pairwise_cosine(np.array([[1.0, 0.0], [0.0, 1.0]]))
+    0.0
+    """
+    n = len(unit_vectors)
+    if n < 2:
+        return None
+    total = unit_vectors.sum(axis=0, dtype=np.float64)
+    self_terms = float((unit_vectors.astype(np.float64) ** 2).sum())
+    return float((total @ total - self_terms) / (n * (n - 1)))
+
+
+def mean_cosine_to_centroid(unit_vectors: np.ndarray) -> float | None:
+    """Mean cosine between each vector and the direction of the domain's mean vector."""
+    if len(unit_vectors) == 0:
+        return None
+    centroid = unit_vectors.mean(axis=0, dtype=np.float64)
+    norm = np.linalg.norm(centroid)
+    if norm == 0:
+        return 0.0
+    return float((unit_vectors @ (centroid / norm)).mean())
+
+
+@dataclass(frozen=True)
+class GeometryResult:
+    """Per model, per domain (and overall) shrinkage measures, and centroid similarities."""
+
+    domains: tuple[str, ...]
+    baseline: dict[str, dict[str, float | None]]
+    candidate: dict[str, dict[str, float | None]]
+    centroid_similarity_baseline: np.ndarray  # (domains x domains) cosine of centroids
+    centroid_similarity_candidate: np.ndarray
+
+    def ratios(self) -> dict[str, dict[str, float | None]]:
+        """candidate / baseline for each measure (>1 spread measures: the domain tightened)."""
+        out = {}
+        for name, base in self.baseline.items():
+            cand = self.candidate[name]
+            out[name] = {m: _ratio(cand[m], base[m]) for m in base}
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = []
+        for model, values in (("baseline", self.baseline), ("candidate", self.candidate)):
+            for domain, measures in values.items():
+                rows.append({"domain": domain, "model": model, **measures})
+        return pd.DataFrame(rows)
+
+    def centroid_frame(self, model: str) -> pd.DataFrame:
+        matrix = getattr(self, f"centroid_similarity_{model}")
+        return pd.DataFrame(matrix, index=list(self.domains), columns=list(self.domains))
+
+
+def space_geometry(
+    baseline_docs: np.ndarray, candidate_docs: np.ndarray, doc_domains: Sequence[str]
+) -> GeometryResult:
+    names = tuple(sorted(set(doc_domains)))
+    groups = domain_groups(doc_domains, names)
+    per_model, centroids = [], []
+    for vectors in (baseline_docs, candidate_docs):
+        unit = unit_rows(vectors)
+        per_model.append({name: _measures(unit[rows]) for name, rows in groups.items()})
+        centroids.append(_centroid_similarity(unit, groups, names))
+    return GeometryResult(names, per_model[0], per_model[1], centroids[0], centroids[1])
+
+
+def _measures(unit: np.ndarray) -> dict[str, float | None]:
+    return {
+        "mean_cosine_to_centroid": mean_cosine_to_centroid(unit),
+        "mean_pairwise_cosine": mean_pairwise_cosine(unit),
+        "effective_rank": effective_rank(unit),
+    }
+
+
+def _centroid_similarity(unit: np.ndarray, groups, names) -> np.ndarray:
+    centroids = unit_rows(np.vstack([unit[groups[n]].mean(axis=0) for n in names]))
+    return centroids @ centroids.T
+
+
+def _ratio(new: float | None, old: float | None) -> float | None:
+    if new is None or old is None or old == 0:
+        return None
+    return new / old
+
+
+__all__ = ["OVERALL", "GeometryResult", "effective_rank", "space_geometry"]

@@ -1,0 +1,55 @@
+"""Per-domain aggregation shared by every diagnostic: means, bootstrap intervals, counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+OVERALL = "(all)"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean with a bootstrap 95% interval and the number of items it averages."""
+
+    mean: float | None
+    low: float | None
+    high: float | None
+    n: int
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {"mean": self.mean, "ci_low": self.low, "ci_high": self.high, "n": self.n}
+
+
+def domain_groups(domains: Sequence[str], names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Row positions per domain name, plus ``OVERALL`` for all rows."""
+    labels = np.asarray(domains, dtype=object)
+    groups = {name: np.flatnonzero(labels == name) for name in names}
+    groups[OVERALL] = np.arange(len(labels))
+    return groups
+
+
+def mean_or_none(values: np.ndarray) -> float | None:
+    """Mean of the finite values (``None`` when there are none)."""
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if len(finite) else None
+
+
+def bootstrap_mean(
+    values: np.ndarray, *, n_resamples: int = 1000, random_state: int = 0
+) -> Estimate:
+    """Mean and percentile 95% bootstrap interval (resampling items with replacement).
+
+    >>> bootstrap_mean(np.array([1.0, 1.0, 1.0])).as_dict()
+    {'mean': 1.0, 'ci_low': 1.0, 'ci_high': 1.0, 'n': 3}
+    """
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return Estimate(None, None, None, 0)
+    rng = np.random.default_rng(random_state)
+    picks = rng.integers(0, len(values), size=(n_resamples, len(values)))
+    means = values[picks].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return Estimate(float(values.mean()), float(low), float(high), len(values))

@@ -1,0 +1,179 @@
+"""Relevance against judgments (nDCG@10, recall@k, MRR@10) and paired significance.
+
+Gain is exponential, (2^grade - 1) / log2(rank + 1) (Burges et al. 2005; ranx's
+``ndcg_burges``); the ideal ranking sorts every judged document of the query by grade.
+A document is relevant when its grade is above 0. Queries without a relevant judged
+document are left out (their metrics are nan), as trec_eval does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.grouping import domain_groups, mean_or_none
+from analysis.retrieval import Ranking
+
+NDCG_DEPTH = MRR_DEPTH = 10
+
+
+def ndcg(ranked: Sequence[int], judged: Mapping[int, int], *, depth: int = NDCG_DEPTH) -> float:
+    """nDCG@depth with exponential gain.
+
+    >>> round(ndcg([1, 2], {1: 1, 2: 3}), 4)  # DCG = 1/1 + 7/log2(3); ideal = 7 + 1/log2(3)
+    0.7098
+    """
+    gains = [2 ** judged.get(d, 0) - 1 for d in ranked[:depth]]
+    ideal = sorted((2**g - 1 for g in judged.values() if g > 0), reverse=True)[:depth]
+    idcg = _dcg(ideal)
+    return _dcg(gains) / idcg if idcg > 0 else float("nan")
+
+
+def recall(ranked: Sequence[int], judged: Mapping[int, int], *, depth: int) -> float:
+    """Share of the relevant documents found in the first ``depth`` results.
+
+    >>> recall([1, 5, 2], {1: 1, 2: 2, 3: 1, 4: 0}, depth=2)
+    0.3333333333333333
+    """
+    relevant = {d for d, g in judged.items() if g > 0}
+    if not relevant:
+        return float("nan")
+    return len(relevant & set(ranked[:depth])) / len(relevant)
+
+
+def reciprocal_rank(
+    ranked: Sequence[int], judged: Mapping[int, int], *, depth: int = MRR_DEPTH
+) -> float:
+    """1 / rank of the first relevant document within ``depth`` (0 when none is found)."""
+    if not any(g > 0 for g in judged.values()):
+        return float("nan")
+    for rank, doc in enumerate(ranked[:depth], start=1):
+        if judged.get(doc, 0) > 0:
+            return 1.0 / rank
+    return 0.0
+
+
+def _dcg(gains: Sequence[float]) -> float:
+    return float(sum(g / np.log2(rank + 1) for rank, g in enumerate(gains, start=1)))
+
+
+def paired_randomisation_test(
+    differences: np.ndarray, *, n_resamples: int = 10_000, random_state: int = 0
+) -> float:
+    """Two-sided p-value of a mean paired difference, by random sign flips (Fisher).
+
+    p = (1 + #{|mean of flipped| >= |observed mean|}) / (1 + n_resamples). All-zero
+    differences give p = 1.
+    """
+    differences = differences[np.isfinite(differences)]
+    if len(differences) == 0 or not np.any(differences):
+        return 1.0
+    observed = abs(differences.mean())
+    rng = np.random.default_rng(random_state)
+    hits = 0
+    for start in range(0, n_resamples, 1000):
+        signs = rng.choice([-1.0, 1.0], size=(min(1000, n_resamples - start), len(differences)))
+        hits += int((np.abs((signs * differences).mean(axis=1)) >= observed - 1e-12).sum())
+    return (hits + 1) / (n_resamples + 1)
+
+
+def benjamini_hochberg(p_values: Mapping[str, float]) -> dict[str, float]:
+    """Adjusted p-values controlling the false discovery rate across domains.
+
+    >>> benjamini_hochberg({"a": 0.01, "b": 0.04, "c": 0.03})
+    {'a': 0.03, 'b': 0.04, 'c': 0.04}
+    """
+    names = sorted(p_values, key=p_values.__getitem__)
+    m = len(names)
+    adjusted: dict[str, float] = {}
+    running = 1.0
+    for rank in range(m, 0, -1):
+        name = names[rank - 1]
+        running = min(running, p_values[name] * m / rank)
+        adjusted[name] = round(min(running, 1.0), 12)
+    return {name: adjusted[name] for name in p_values}
+
+
+@dataclass(frozen=True)
+class QualityResult:
+    """Per-query metrics for both models (nan for queries without relevant judgments)."""
+
+    query_ids: tuple[str, ...]
+    query_domains: tuple[str, ...]
+    k: int
+    baseline: dict[str, np.ndarray]  # metric name -> per-query values
+    candidate: dict[str, np.ndarray]
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        return tuple(self.baseline)
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame({"query_id": self.query_ids, "domain": self.query_domains})
+        for metric in self.metrics:
+            frame[f"{metric}_baseline"] = self.baseline[metric]
+            frame[f"{metric}_candidate"] = self.candidate[metric]
+            frame[f"{metric}_delta"] = self.candidate[metric] - self.baseline[metric]
+        return frame
+
+    def by_domain(
+        self, names: Sequence[str], *, n_resamples: int = 10_000, random_state: int = 0
+    ) -> dict[str, dict]:
+        """Per domain: means per model, mean delta, p-value and BH-adjusted p-value."""
+        groups = domain_groups(self.query_domains, names)
+        out: dict[str, dict] = {}
+        for name, rows in groups.items():
+            judged = rows[np.isfinite(self.baseline[self.metrics[0]][rows])]
+            entry: dict = {"n_judged_queries": len(judged)}
+            for part in ("baseline", "candidate", "delta", "p_value"):
+                entry[part] = {}
+            for metric in self.metrics:
+                base, cand = self.baseline[metric][judged], self.candidate[metric][judged]
+                entry["baseline"][metric] = mean_or_none(base)
+                entry["candidate"][metric] = mean_or_none(cand)
+                entry["delta"][metric] = mean_or_none(cand - base)
+                entry["p_value"][metric] = (
+                    paired_randomisation_test(
+                        cand - base, n_resamples=n_resamples, random_state=random_state
+                    )
+                    if len(judged)
+                    else None
+                )
+            out[name] = entry
+        _add_adjusted_p_values(out, [n for n in names if out[n]["n_judged_queries"]], self.metrics)
+        return out
+
+
+def _add_adjusted_p_values(out: dict[str, dict], tested: list[str], metrics) -> None:
+    for entry in out.values():
+        entry["p_value_bh"] = {}
+    for metric in metrics:
+        adjusted = benjamini_hochberg({n: out[n]["p_value"][metric] for n in tested})
+        for name, entry in out.items():
+            entry["p_value_bh"][metric] = adjusted.get(name, entry["p_value"][metric])
+
+
+def relevance_quality(
+    baseline: Ranking,
+    candidate: Ranking,
+    *,
+    k: int,
+    qrels_positions: Mapping[int, Mapping[int, int]],
+    query_ids: Sequence[str],
+    query_domains: Sequence[str],
+) -> QualityResult:
+    """nDCG@10, recall@k and MRR@10 of every query under both models."""
+    names = ("ndcg@10", f"recall@{k}", "mrr@10")
+    per_model = []
+    for ranking in (baseline, candidate):
+        values = {name: np.full(len(query_ids), np.nan) for name in names}
+        for q, judged in qrels_positions.items():
+            ranked = [int(d) for d in ranking.indices[q] if d >= 0]
+            values[names[0]][q] = ndcg(ranked, judged)
+            values[names[1]][q] = recall(ranked, judged, depth=k)
+            values[names[2]][q] = reciprocal_rank(ranked, judged)
+        per_model.append(values)
+    return QualityResult(tuple(query_ids), tuple(query_domains), k, per_model[0], per_model[1])

@@ -1,0 +1,303 @@
+"""Similarity-cutoff exclusions and the recall horizon.
+
+A RAG pipeline passes the LLM every document whose similarity to the query reaches a
+cutoff τ. For the baseline, τ defaults to the median over queries of the baseline's k-th
+best score. The candidate is judged (a) at the same τ — what happens when a team swaps the
+model and keeps its threshold — and (b) at a calibrated τ' at which it admits exactly as
+many (query, document) pairs overall as the baseline did. A pair is *excluded* when the
+baseline admits it and the candidate does not.
+
+Nothing query x document is held in memory: scores are computed in blocks, twice (once
+for score histograms, once to collect the admitted pairs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import InputError
+from analysis.grouping import OVERALL
+from analysis.retrieval import DEFAULT_BLOCK_BYTES, Ranking, unit_rows
+
+BINS_PER_UNIT = 1000  # histogram resolution of scores in [-1, 1]
+N_BINS = 2 * BINS_PER_UNIT + 1
+CURVE_STEP = 10  # one curve point every 10 bins: a 0.01 grid
+MAX_COLLECTED_PAIRS = 50_000_000
+
+
+@dataclass(frozen=True)
+class HorizonCurve:
+    """Mean documents admitted per query, and mean recall, as the cutoff sweeps.
+
+    Rows of each array follow ``domains`` (query domains, then ``OVERALL``); columns follow
+    ``cutoffs``. Recall is nan for a domain without judged queries.
+    """
+
+    cutoffs: np.ndarray
+    domains: tuple[str, ...]
+    admitted_baseline: np.ndarray
+    admitted_candidate: np.ndarray
+    recall_baseline: np.ndarray
+    recall_candidate: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        frames = []
+        for model, admitted, recall in (
+            ("baseline", self.admitted_baseline, self.recall_baseline),
+            ("candidate", self.admitted_candidate, self.recall_candidate),
+        ):
+            for row, domain in enumerate(self.domains):
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "domain": domain,
+                            "model": model,
+                            "cutoff": self.cutoffs,
+                            "mean_admitted": admitted[row],
+                            "recall": recall[row],
+                        }
+                    )
+                )
+        return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class ThresholdResult:
+    """Pairs admitted by either model near the cutoffs, with both scores.
+
+    ``query``/``doc`` are positions in the corpus; a pair is listed when the baseline admits
+    it at ``cutoff`` or the candidate admits it at ``cutoff`` or ``calibrated_cutoff``.
+    """
+
+    cutoff: float
+    calibrated_cutoff: float | None  # None when the baseline admits nothing
+    query: np.ndarray
+    doc: np.ndarray
+    score_baseline: np.ndarray
+    score_candidate: np.ndarray
+    grade: np.ndarray  # judged grade of the pair, 0 when unjudged
+    curve: HorizonCurve
+
+    @property
+    def admitted_baseline(self) -> np.ndarray:
+        return self.score_baseline >= self.cutoff
+
+    @property
+    def admitted_candidate_same(self) -> np.ndarray:
+        return self.score_candidate >= self.cutoff
+
+    @property
+    def admitted_candidate_calibrated(self) -> np.ndarray:
+        if self.calibrated_cutoff is None:
+            return np.zeros(len(self.doc), dtype=bool)
+        return self.score_candidate >= self.calibrated_cutoff
+
+    @property
+    def excluded_same(self) -> np.ndarray:
+        return self.admitted_baseline & ~self.admitted_candidate_same
+
+    @property
+    def excluded_calibrated(self) -> np.ndarray:
+        return self.admitted_baseline & ~self.admitted_candidate_calibrated
+
+    def to_frame(self, query_ids: Sequence[str], doc_ids: Sequence[str]) -> pd.DataFrame:
+        """Pairs admitted by the baseline, by either candidate cutoff, or both."""
+        return pd.DataFrame(
+            {
+                "query_id": np.asarray(query_ids, dtype=object)[self.query],
+                "doc_id": np.asarray(doc_ids, dtype=object)[self.doc],
+                "score_baseline": self.score_baseline,
+                "score_candidate": self.score_candidate,
+                "grade": self.grade,
+                "admitted_baseline": self.admitted_baseline,
+                "admitted_candidate_same_cutoff": self.admitted_candidate_same,
+                "admitted_candidate_calibrated": self.admitted_candidate_calibrated,
+                "excluded_same_cutoff": self.excluded_same,
+                "excluded_calibrated": self.excluded_calibrated,
+            }
+        )
+
+    def by_domain(self, doc_domains: Sequence[str], names: Sequence[str]) -> dict[str, dict]:
+        """Per document domain: admitted pairs, excluded shares, judged-relevant excluded."""
+        labels = np.asarray(doc_domains, dtype=object)[self.doc]
+        out = {}
+        for name in [*names, OVERALL]:
+            rows = np.ones(len(labels), bool) if name == OVERALL else labels == name
+            admitted = int((self.admitted_baseline & rows).sum())
+            relevant = self.grade > 0
+            out[name] = {
+                "admitted_pairs_baseline": admitted,
+                "excluded_same_cutoff": int((self.excluded_same & rows).sum()),
+                "excluded_calibrated": int((self.excluded_calibrated & rows).sum()),
+                "excluded_share_same_cutoff": _share(self.excluded_same & rows, admitted),
+                "excluded_share_calibrated": _share(self.excluded_calibrated & rows, admitted),
+                "relevant_excluded_same_cutoff": int((self.excluded_same & rows & relevant).sum()),
+                "relevant_excluded_calibrated": int(
+                    (self.excluded_calibrated & rows & relevant).sum()
+                ),
+            }
+        return out
+
+
+def default_cutoff(ranking: Ranking, k: int) -> float:
+    """Median over queries of the k-th best score (queries with fewer results are skipped)."""
+    column = ranking.scores[:, min(k, ranking.k) - 1]
+    column = column[np.isfinite(column)]
+    if len(column) == 0:
+        raise InputError("no query retrieved any document, so there is no default cutoff")
+    return float(np.median(column))
+
+
+def threshold_exclusions(
+    baseline: tuple[np.ndarray, np.ndarray],
+    candidate: tuple[np.ndarray, np.ndarray],
+    *,
+    cutoff: float,
+    query_domains: Sequence[str],
+    qrels_positions: Mapping[int, Mapping[int, int]],
+    exclude: np.ndarray | None = None,
+    block_bytes: int = DEFAULT_BLOCK_BYTES,
+) -> ThresholdResult:
+    """Exclusions at the same and the calibrated cutoff, and the recall horizon curve.
+
+    ``baseline`` and ``candidate`` are (query vectors, document vectors);
+    ``qrels_positions`` maps query position -> document position -> grade.
+    """
+    if not -1.0 <= cutoff <= 1.0:
+        raise InputError(f"cutoff must be a cosine similarity in [-1, 1], got {cutoff}")
+    spaces = [(unit_rows(q), unit_rows(d)) for q, d in (baseline, candidate)]
+    domain_names, domain_of_query = np.unique(
+        np.asarray(query_domains, dtype=object), return_inverse=True
+    )
+    hist = _histograms(spaces, domain_of_query, len(domain_names), exclude, block_bytes)
+    # The histogram count at the cutoff's bin bounds the exact count from above, so the
+    # candidate's scores collected from floor_bin up always contain the calibrated cutoff.
+    upper_bound = int(hist[0].sum(axis=0)[_bin(np.float32(cutoff)) :].sum())
+    floor_bin = _calibration_bin(hist[1].sum(axis=0), upper_bound)
+    pairs = _collect_pairs(spaces, cutoff, floor_bin, exclude, block_bytes, hist)
+    n_admitted = int((pairs[2] >= cutoff).sum())
+    query, doc, score_base, score_cand = pairs
+    calibrated = _nth_largest(score_cand[_bin(score_cand) >= floor_bin], n_admitted)
+    grade = np.array(
+        [qrels_positions.get(q, {}).get(d, 0) for q, d in zip(query, doc, strict=True)],
+        dtype=np.int64,
+    )
+    curve = _curve(hist, spaces, domain_names, domain_of_query, qrels_positions, exclude)
+    return ThresholdResult(cutoff, calibrated, query, doc, score_base, score_cand, grade, curve)
+
+
+def _score_blocks(spaces, exclude, block_bytes) -> Iterator[tuple[int, int, list[np.ndarray]]]:
+    (base_q, base_d), (cand_q, cand_d) = spaces
+    block = max(1, block_bytes // (4 * max(len(base_d), 1)))
+    for start in range(0, len(base_q), block):
+        stop = min(start + block, len(base_q))
+        sims = [base_q[start:stop] @ base_d.T, cand_q[start:stop] @ cand_d.T]
+        if exclude is not None:
+            rows = np.flatnonzero(exclude[start:stop] >= 0)
+            for s in sims:
+                s[rows, exclude[start:stop][rows]] = -np.inf
+        yield start, stop, sims
+
+
+def _bin(scores: np.ndarray | np.floating) -> np.ndarray:
+    """Histogram bin of each score: floor((s + 1) * 1000), clipped to [0, 2000]; -inf -> -1."""
+    scaled = np.floor((np.asarray(scores, dtype=np.float64) + 1.0) * BINS_PER_UNIT)
+    binned = np.clip(np.nan_to_num(scaled, neginf=-1), -1, N_BINS - 1).astype(np.int64)
+    return binned
+
+
+def _histograms(spaces, domain_of_query, n_domains, exclude, block_bytes) -> list[np.ndarray]:
+    """Per model, a (domains x bins) count of (query, document) scores."""
+    hist = [np.zeros((n_domains, N_BINS), np.int64) for _ in range(2)]
+    for start, stop, sims in _score_blocks(spaces, exclude, block_bytes):
+        offsets = (domain_of_query[start:stop] * N_BINS)[:, None]
+        for model, s in enumerate(sims):
+            bins = _bin(s)
+            keys = (bins + offsets)[bins >= 0]
+            hist[model] += np.bincount(keys, minlength=n_domains * N_BINS).reshape(n_domains, -1)
+    return hist
+
+
+def _calibration_bin(candidate_counts: np.ndarray, n_admitted: int) -> int:
+    """Lowest bin such that the candidate's pairs at or above it number at least n_admitted."""
+    from_top = np.cumsum(candidate_counts[::-1])[::-1]
+    eligible = np.flatnonzero(from_top >= max(n_admitted, 1))
+    return int(eligible.max()) if len(eligible) else 0
+
+
+def _collect_pairs(
+    spaces, cutoff, floor_bin, exclude, block_bytes, hist
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    expected = int(hist[0].sum(axis=0)[_bin(np.float32(cutoff)) :].sum())
+    expected += int(hist[1].sum(axis=0)[min(floor_bin, _bin(np.float32(cutoff))) :].sum())
+    if expected > MAX_COLLECTED_PAIRS:
+        raise InputError(
+            f"cutoff {cutoff:.3f} admits about {expected:,} (query, document) pairs; choose a "
+            "higher cutoff (the recall horizon curve shows how many each cutoff admits)"
+        )
+    parts: list[list[np.ndarray]] = [[], [], [], []]
+    for start, _, (s_base, s_cand) in _score_blocks(spaces, exclude, block_bytes):
+        keep = (s_base >= cutoff) | (s_cand >= cutoff) | (_bin(s_cand) >= floor_bin)
+        rows, cols = np.nonzero(keep)
+        for target, values in zip(
+            parts, (rows + start, cols, s_base[rows, cols], s_cand[rows, cols]), strict=True
+        ):
+            target.append(values)
+    query, doc, score_base, score_cand = (
+        np.concatenate(p) if p else np.zeros(0, dtype)
+        for p, dtype in zip(parts, (np.int64, np.int64, np.float32, np.float32), strict=True)
+    )
+    return query, doc, score_base, score_cand
+
+
+def _nth_largest(values: np.ndarray, n: int) -> float | None:
+    if n == 0 or len(values) == 0:
+        return None
+    return float(np.sort(values)[::-1][min(n, len(values)) - 1])
+
+
+def _curve(hist, spaces, domain_names, domain_of_query, qrels_positions, exclude) -> HorizonCurve:
+    n_queries = np.bincount(domain_of_query, minlength=len(domain_names)).astype(float)
+    admitted = []
+    for counts in hist:
+        from_top = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
+        with_overall = np.vstack([from_top, from_top.sum(axis=0)])
+        per_query = with_overall / np.append(n_queries, n_queries.sum())[:, None].clip(min=1)
+        admitted.append(per_query[:, ::CURVE_STEP])
+    recall = [
+        _recall_curve(q, d, domain_of_query, len(domain_names), qrels_positions, exclude)
+        for q, d in spaces
+    ]
+    cutoffs = (np.arange(N_BINS) / BINS_PER_UNIT - 1.0)[::CURVE_STEP]
+    return HorizonCurve(
+        cutoffs, (*domain_names, OVERALL), admitted[0], admitted[1], recall[0], recall[1]
+    )
+
+
+def _recall_curve(queries, docs, domain_of_query, n_domains, qrels_positions, exclude):
+    """Mean over judged queries of the share of relevant documents scoring at least τ."""
+    weights = np.zeros((n_domains + 1, N_BINS))
+    judged = np.zeros(n_domains + 1)
+    for q, judged_docs in qrels_positions.items():
+        relevant = [d for d, g in judged_docs.items() if g > 0]
+        if not relevant:
+            continue
+        scores = docs[relevant] @ queries[q]
+        if exclude is not None and exclude[q] >= 0:
+            scores[np.asarray(relevant) == exclude[q]] = -np.inf
+        bins = _bin(scores)
+        for row in (domain_of_query[q], n_domains):
+            judged[row] += 1
+            np.add.at(weights[row], bins[bins >= 0], 1.0 / len(relevant))
+    from_top = np.cumsum(weights[:, ::-1], axis=1)[:, ::-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall = from_top / judged[:, None]
+    return recall[:, ::CURVE_STEP]
+
+
+def _share(mask: np.ndarray, total: int) -> float | None:
+    return float(mask.sum() / total) if total else None

@@ -1,0 +1,139 @@
+"""Neighbourhood drift, threshold exclusions and reachability on small worked examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.drift import neighbourhood_drift
+from analysis.reach import reachability
+from analysis.retrieval import Ranking
+from analysis.thresholds import default_cutoff, threshold_exclusions
+
+
+def test_identical_spaces_have_no_drift_and_purity_is_the_own_domain_share():
+    docs = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    result = neighbourhood_drift(docs, docs.copy(), ["a", "a", "b", "b"], k=1)
+    assert result.jaccard.tolist() == [1.0] * 4
+    assert result.neighbours_baseline[:, 0].tolist() == [1, 0, 3, 2]
+    assert result.purity_baseline.tolist() == [1.0] * 4
+
+
+def test_drift_by_hand_when_one_document_moves():
+    base = np.array([[1.0, 0.0], [0.95, 0.05], [0.0, 1.0], [0.05, 0.95]])
+    cand = base.copy()
+    cand[0] = [0.0, 1.0]  # document 0 moves into the other cluster
+    result = neighbourhood_drift(base, cand, ["a", "a", "b", "b"], k=1)
+    assert result.jaccard[0] == 0.0  # its neighbour 1 was replaced by 2
+    assert result.purity_candidate[0] == 0.0
+    summary = result.by_domain(["a", "b"])
+    assert summary["a"]["share_replaced"] > 0 and summary["b"]["mean"] < 1.0
+
+
+def test_drift_on_a_seeded_sample_is_reproducible_and_stated():
+    rng = np.random.default_rng(0)
+    docs = rng.normal(size=(60, 4))
+    first = neighbourhood_drift(docs, docs, ["a"] * 60, k=3, max_docs=20, random_state=5)
+    again = neighbourhood_drift(docs, docs, ["a"] * 60, k=3, max_docs=20, random_state=5)
+    assert first.sampled and len(first.positions) == 20
+    assert first.positions.tolist() == again.positions.tolist()
+
+
+def test_domain_with_one_document_has_neighbours_elsewhere():
+    docs = np.array([[1.0, 0.0], [0.0, 1.0], [0.1, 1.0]])
+    result = neighbourhood_drift(docs, docs, ["solo", "b", "b"], k=5)
+    assert result.neighbours_baseline.shape == (3, 3)  # k capped at the corpus size...
+    assert (result.neighbours_baseline[:, -1] == -1).all()  # ...and padded: no self match
+    assert result.purity_baseline[0] == 0.0
+
+
+def _exclusion_fixture():
+    # Query 0 looks along x. Baseline scores for docs 0..3: 1.0, 0.8, 0.6, 0.0.
+    queries = np.array([[1.0, 0.0]])
+    base_docs = np.array([[1.0, 0.0], [0.8, 0.6], [0.6, 0.8], [0.0, 1.0]])
+    # Candidate: doc 1 drops to 0.28, doc 2 rises to 0.96.
+    cand_docs = np.array([[1.0, 0.0], [0.28, 0.96], [0.96, 0.28], [0.0, 1.0]])
+    return queries, base_docs, cand_docs
+
+
+def test_exclusion_counts_by_hand():
+    queries, base_docs, cand_docs = _exclusion_fixture()
+    result = threshold_exclusions(
+        (queries, base_docs),
+        (queries, cand_docs),
+        cutoff=0.7,
+        query_domains=["a"],
+        qrels_positions={0: {1: 2, 3: 1}},
+    )
+    # Baseline admits docs 0 (1.0) and 1 (0.8); candidate at 0.7 admits 0 and 2.
+    frame = result.to_frame(["q"], ["d0", "d1", "d2", "d3"]).set_index("doc_id")
+    assert frame.loc["d1", "excluded_same_cutoff"] and not frame.loc["d0", "excluded_same_cutoff"]
+    assert int(result.excluded_same.sum()) == 1
+    # Calibrated: the candidate must admit 2 pairs -> its 2nd best score, 0.96.
+    assert result.calibrated_cutoff == pytest.approx(0.96, abs=1e-6)
+    assert int(result.excluded_calibrated.sum()) == 1
+    summary = result.by_domain(["x", "x", "x", "x"], ["x"])["x"]
+    assert summary["excluded_share_same_cutoff"] == pytest.approx(0.5)
+    assert summary["relevant_excluded_same_cutoff"] == 1  # doc 1 was judged grade 2
+
+
+def test_recall_horizon_curve_by_hand():
+    queries, base_docs, cand_docs = _exclusion_fixture()
+    result = threshold_exclusions(
+        (queries, base_docs),
+        (queries, cand_docs),
+        cutoff=0.7,
+        query_domains=["a"],
+        qrels_positions={0: {1: 2, 3: 1}},
+    )
+    frame = result.curve.to_frame()
+    at = frame[(frame["domain"] == "a") & np.isclose(frame["cutoff"], 0.5)].set_index("model")
+    assert at.loc["baseline", "mean_admitted"] == 3  # 1.0, 0.8, 0.6
+    assert at.loc["candidate", "mean_admitted"] == 2  # 1.0, 0.96
+    assert at.loc["baseline", "recall"] == pytest.approx(0.5)  # doc 1 of docs {1, 3}
+    assert at.loc["candidate", "recall"] == pytest.approx(0.0)
+
+
+def test_identical_models_exclude_nothing_at_either_cutoff():
+    rng = np.random.default_rng(3)
+    queries, docs = rng.normal(size=(40, 8)), rng.normal(size=(300, 8))
+    result = threshold_exclusions(
+        (queries, docs),
+        (queries, docs.copy()),
+        cutoff=0.3,
+        query_domains=["a"] * 40,
+        qrels_positions={},
+    )
+    assert result.excluded_same.sum() == 0 and result.excluded_calibrated.sum() == 0
+    assert result.admitted_baseline.sum() == result.admitted_candidate_calibrated.sum()
+
+
+def test_calibrated_cutoff_admits_as_many_pairs_as_the_baseline():
+    rng = np.random.default_rng(4)
+    queries, docs = rng.normal(size=(30, 8)), rng.normal(size=(200, 8))
+    squeezed = docs * 0.3 + np.ones(8)  # every score rises: same cutoff admits far more
+    result = threshold_exclusions(
+        (queries, docs),
+        (queries, squeezed),
+        cutoff=0.4,
+        query_domains=["a"] * 30,
+        qrels_positions={},
+    )
+    assert result.admitted_candidate_calibrated.sum() == result.admitted_baseline.sum()
+
+
+def test_default_cutoff_is_median_kth_score():
+    scores = np.array([[0.9, 0.5], [0.8, 0.3], [0.7, 0.1]], dtype=np.float32)
+    ranking = Ranking(np.zeros((3, 2), np.int64), scores)
+    assert default_cutoff(ranking, 2) == pytest.approx(0.3)
+
+
+def test_reachability_counts_and_lost_documents():
+    base = Ranking(np.array([[0, 1], [0, 2]]), np.zeros((2, 2), np.float32))
+    cand = Ranking(np.array([[0, 3], [0, 3]]), np.zeros((2, 2), np.float32))
+    result = reachability(base, cand, k=2, doc_domains=["a", "a", "b", "b"])
+    assert result.baseline.tolist() == [2, 1, 1, 0]
+    assert result.candidate.tolist() == [2, 0, 0, 2]
+    summary = result.by_domain(["a", "b"])
+    assert summary["a"]["unreachable_docs"] == {"baseline": 0, "candidate": 1}
+    assert summary["a"]["lost_reach_docs"] == 1 and summary["b"]["gained_reach_docs"] == 1
