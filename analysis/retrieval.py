@@ -14,6 +14,7 @@ import pandas as pd
 from analysis.progress import Progress
 
 DEFAULT_BLOCK_BYTES = 64 * 1024 * 1024
+_CHUNK = 64  # columns per chunk when bounding the top-k (see _select_top)
 
 
 @dataclass(frozen=True)
@@ -111,19 +112,24 @@ def _mask_excluded(sims: np.ndarray, excluded: np.ndarray) -> None:
 
 
 def _select_top(sims: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top ``width`` columns per row, by score then by column position."""
-    n_cols = sims.shape[1]
-    if width >= n_cols:
-        order = np.argsort(-sims, axis=1, kind="stable")
+    """Top ``width`` columns per row, by score then by column position.
+
+    Exact and fast for small widths: the width-th largest of per-chunk maxima is a lower
+    bound on each row's width-th best score (those maxima are ``width`` distinct entries),
+    so only the few entries at or above it need sorting, ties included.
+    """
+    n_rows, n_cols = sims.shape
+    chunk = min(_CHUNK, n_cols // width)
+    if chunk < 2:
+        order = np.argsort(-sims, axis=1, kind="stable")[:, :width]
         return order, np.take_along_axis(sims, order, axis=1)
-    picked = np.argpartition(-sims, width - 1, axis=1)[:, :width]
-    picked_scores = np.take_along_axis(sims, picked, axis=1)
-    # argpartition picks arbitrarily among scores tied with the k-th: redo those rows fully.
-    threshold = picked_scores.min(axis=1, keepdims=True)
-    ambiguous = np.flatnonzero((sims >= threshold).sum(axis=1) > width)
-    for row in ambiguous:
-        order = np.argsort(-sims[row], kind="stable")[:width]
-        picked[row], picked_scores[row] = order, sims[row, order]
-    order = np.lexsort((picked, -picked_scores), axis=-1)
-    picked = np.take_along_axis(picked, order, axis=1)
-    return picked, np.take_along_axis(picked_scores, order, axis=1)
+    n_chunks = n_cols // chunk
+    maxima = sims[:, : n_chunks * chunk].reshape(n_rows, n_chunks, chunk).max(axis=2)
+    bound = np.partition(maxima, n_chunks - width, axis=1)[:, n_chunks - width]
+    rows, cols = np.nonzero(sims >= bound[:, None])
+    values = sims[rows, cols]
+    order = np.lexsort((cols, -values, rows))
+    rows, cols, values = rows[order], cols[order], values[order]
+    starts = np.searchsorted(rows, np.arange(n_rows))
+    keep = np.arange(len(rows)) - starts[rows] < width
+    return cols[keep].reshape(n_rows, width), values[keep].reshape(n_rows, width)

@@ -106,3 +106,14 @@ def test_to_frame_lists_ranks_from_one_and_skips_padding():
     ranking = top_k_cosine(np.array([[1.0, 0.0]]), np.eye(2), 2, exclude=np.array([1]))
     frame = ranking.to_frame(["q"], ["a", "b"])
     assert frame.to_dict("records") == [{"query_id": "q", "rank": 1, "doc_id": "a", "score": 1.0}]
+
+
+@pytest.mark.parametrize("n_docs", [7, 64, 130, 1000])
+def test_selection_with_heavy_ties_equals_a_full_stable_sort(n_docs):
+    rng = np.random.default_rng(n_docs)
+    docs = rng.integers(-2, 3, size=(n_docs, 3)).astype(float)  # few distinct directions
+    queries = rng.integers(-2, 3, size=(25, 3)).astype(float)
+    ranking = top_k_cosine(queries, docs, 5)
+    sims = unit_rows(queries) @ unit_rows(docs).T
+    expected = np.argsort(-sims, axis=1, kind="stable")[:, : ranking.k]
+    assert np.array_equal(ranking.indices, expected)
