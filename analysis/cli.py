@@ -47,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="allow a query to retrieve the document with its own id (BEIR excludes it)",
     )
+    embed = commands.add_parser(
+        "embed", help="export one model's vectors of a corpus (a vectors:PATH file)"
+    )
+    add_corpus_arguments(embed)
+    embed.add_argument("--model", required=True, help="'default', a model folder or a hub id")
+    embed.add_argument("--out", required=True, type=Path, help="output .parquet file")
+    add_encoding_arguments(embed)
     return parser
 
 
@@ -68,6 +75,10 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     specs = "'default', a model folder, a hub id, or vectors:PATH"
     parser.add_argument("--baseline", required=True, help=f"baseline model: {specs}")
     parser.add_argument("--candidate", required=True, help=f"candidate model: {specs}")
+    add_encoding_arguments(parser)
+
+
+def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cache-dir",
         type=Path,
@@ -87,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "compare":
             return run_compare(args)
+        if args.command == "embed":
+            return run_embed(args)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -96,26 +109,53 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_OK
 
 
-def load_inputs(args: argparse.Namespace):
-    """Corpus and both embedding sources from the shared arguments."""
+def load_corpus_arg(args: argparse.Namespace):
     from analysis.corpus import load_corpus
-    from analysis.models import resolve_source
 
     corpus = load_corpus(args.corpus, queries=args.queries, qrels=args.qrels, split=args.split)
     if args.strict and corpus.notices:
         raise InputError("--strict: the corpus has problems:\n" + "\n".join(corpus.notices))
     for notice in corpus.notices:
         print(f"warning: {notice}", file=sys.stderr)
-    options = {
-        "trust_remote_code": args.trust_remote_code,
-        "max_seq_length": args.max_seq_length,
-        "batch_size": args.batch_size,
-    }
-    return (
-        corpus,
-        resolve_source(args.baseline, **options),
-        resolve_source(args.candidate, **options),
+    return corpus
+
+
+def source_from(args: argparse.Namespace, spec: str):
+    from analysis.models import resolve_source
+
+    return resolve_source(
+        spec,
+        trust_remote_code=args.trust_remote_code,
+        max_seq_length=args.max_seq_length,
+        batch_size=args.batch_size,
     )
+
+
+def load_inputs(args: argparse.Namespace):
+    """Corpus and both embedding sources from the shared arguments."""
+    corpus = load_corpus_arg(args)
+    return corpus, source_from(args, args.baseline), source_from(args, args.candidate)
+
+
+def run_embed(args: argparse.Namespace) -> int:
+    from analysis.cache import EmbeddingCache
+    from analysis.embed import embed_corpus
+    from analysis.progress import TqdmProgress
+    from analysis.vectors import write_vectors
+
+    if args.out.suffix.lower() != ".parquet":
+        raise InputError(f"--out {args.out}: the vectors file must end in .parquet")
+    corpus = load_corpus_arg(args)
+    vectors = embed_corpus(
+        corpus,
+        source_from(args, args.model),
+        cache=EmbeddingCache(args.cache_dir),
+        label=args.model,
+        progress=TqdmProgress(),
+    )
+    write_vectors(args.out, corpus, vectors)
+    print(f"wrote {corpus.n_docs:,} document and {corpus.n_queries:,} query vectors to {args.out}")
+    return EXIT_OK
 
 
 def run_compare(args: argparse.Namespace) -> int:

@@ -173,3 +173,16 @@ def _check_matrix(path: Path, matrix: np.ndarray, ids: list[str]) -> np.ndarray:
             f"({int((~finite).sum())} row(s) affected)"
         )
     return np.asarray(matrix, dtype=np.float32)
+
+
+def write_vectors(path: Path, corpus, embeddings) -> None:
+    """A ``vectors:PATH`` Parquet file: documents by id, queries as ``query:<id>``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = list(corpus.doc_ids) + [QUERY_PREFIX + q for q in corpus.query_ids]
+    matrix = np.vstack([embeddings.documents, embeddings.queries]).astype(np.float32)
+    values = pa.array(matrix.reshape(-1), type=pa.float32())
+    column = pa.FixedSizeListArray.from_arrays(values, matrix.shape[1])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"id": ids, "embedding": column}), path)
