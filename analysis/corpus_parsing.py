@@ -81,15 +81,23 @@ class RawCorpus:
 
 def read_beir_folder(folder: Path, *, split: str, prefix: str | None) -> RawCorpus:
     """Read one BEIR folder; ``prefix`` namespaces ids when several folders are merged."""
-    default_domain = folder.name
     raw = RawCorpus(docs=[])
-    raw.docs = _read_items(
-        folder / "corpus.jsonl", "_id", default_domain, prefix, titled=True, notices=raw.notices
+    docs = _read_items(
+        folder / "corpus.jsonl", "_id", None, prefix, titled=True, notices=raw.notices
     )
+    # The folder's name is the domain of a plain BEIR collection. When documents name their
+    # own domains, a query without one takes the majority domain of its judged documents.
+    labelled = any(d.domain for d in docs)
+    raw.docs = [RawItem(d.id, d.text, d.domain or folder.name) for d in docs]
     queries_file = folder / "queries.jsonl"
     if queries_file.is_file():
         raw.queries = _read_items(
-            queries_file, "_id", default_domain, prefix, titled=False, notices=raw.notices
+            queries_file,
+            "_id",
+            None if labelled else folder.name,
+            prefix,
+            titled=False,
+            notices=raw.notices,
         )
     qrels_file = folder / "qrels" / f"{split}.tsv"
     if qrels_file.is_file():

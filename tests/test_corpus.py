@@ -285,3 +285,19 @@ def _write_table(frame: pd.DataFrame, path):
     else:
         frame.to_parquet(path, index=False)
     return path
+
+
+def test_query_without_domain_in_a_labelled_beir_folder_takes_its_judged_majority(tmp_path):
+    docs = [
+        {"_id": "l1", "text": "a", "domain": "legal"},
+        {"_id": "f1", "text": "b", "domain": "finance"},
+        {"_id": "f2", "text": "c", "domain": "finance"},
+    ]
+    queries = [
+        {"_id": "q1", "text": "x", "domain": "legal"},
+        {"_id": "q2", "text": "y"},
+        {"_id": "q3", "text": "z"},
+    ]
+    qrels = [("q1", "l1", 1), ("q2", "l1", 1), ("q2", "f1", 2), ("q2", "f2", 1)]
+    corpus = load_corpus(write_beir(tmp_path / "mixed", docs, queries, qrels))
+    assert corpus.query_domains == ("legal", "finance", UNASSIGNED)
