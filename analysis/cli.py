@@ -54,6 +54,24 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--model", required=True, help="'default', a model folder or a hub id")
     embed.add_argument("--out", required=True, type=Path, help="output .parquet file")
     add_encoding_arguments(embed)
+    tune = commands.add_parser(
+        "finetune", help="precision-tune a model on one domain's training pairs"
+    )
+    add_corpus_arguments(tune)
+    tune.add_argument("--domain", required=True, help="the domain to tune on")
+    tune.add_argument("--base", required=True, help="'default', a model folder or a hub id")
+    tune.add_argument("--out", required=True, type=Path, help="folder for the tuned model")
+    tune.add_argument(
+        "--pairs", type=Path, help="training pairs (default: CORPUS/train/pairs.jsonl)"
+    )
+    tune.add_argument("--epochs", type=int, default=8)
+    tune.add_argument("--lr", type=float, default=1e-4, help="learning rate (1e-4)")
+    tune.add_argument("--train-batch-size", type=int, default=16)
+    tune.add_argument(
+        "--train-layers", type=int, default=0, help="train only the top N layers (0: all)"
+    )
+    tune.add_argument("--seed", type=int, default=0)
+    add_encoding_arguments(tune)
     return parser
 
 
@@ -100,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_compare(args)
         if args.command == "embed":
             return run_embed(args)
+        if args.command == "finetune":
+            return run_finetune(args)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -209,3 +229,38 @@ def make_config(args: argparse.Namespace):
         random_state=args.seed,
         exclude_identical_ids=not args.keep_identical_ids,
     )
+
+
+def run_finetune(args: argparse.Namespace) -> int:
+    from analysis.finetune import Recipe, finetune, read_pairs
+    from analysis.models import SentenceTransformerSource
+    from analysis.progress import TqdmProgress
+
+    corpus = load_corpus_arg(args)
+    base = source_from(args, args.base)
+    if not isinstance(base, SentenceTransformerSource):
+        raise InputError("--base must be a sentence-transformers model, not precomputed vectors")
+    pairs_file = args.pairs or Path(args.corpus) / "train" / "pairs.jsonl"
+    if not pairs_file.is_file():
+        raise InputError(f"{pairs_file}: training pairs file not found (use --pairs)")
+    recipe = Recipe(
+        epochs=args.epochs,
+        learning_rate=args.lr,
+        batch_size=args.train_batch_size,
+        train_layers=args.train_layers,
+        seed=args.seed,
+    )
+    started = time.perf_counter()
+    out, cached = finetune(
+        base,
+        corpus,
+        read_pairs(pairs_file, corpus, args.domain),
+        domain=args.domain,
+        out=args.out,
+        recipe=recipe,
+        cache_root=args.cache_dir,
+        progress=TqdmProgress(),
+    )
+    how = "copied from the cache" if cached else "trained"
+    print(f"{how}: {out} in {time.perf_counter() - started:.1f}s (use --candidate {out})")
+    return EXIT_OK

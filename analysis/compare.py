@@ -207,6 +207,24 @@ def _thresholds(
         )
 
 
+def recut(comparison: Comparison, cutoff: float) -> ThresholdResult:
+    """The threshold exclusions of a finished comparison at another cutoff (one pass)."""
+    if comparison.thresholds is None:
+        raise ValueError("this comparison has no queries, so no threshold exclusions")
+    corpus = comparison.corpus
+    base, cand = comparison.baseline, comparison.candidate
+    excluded = self_exclusions(corpus) if comparison.config.exclude_identical_ids else None
+    return threshold_exclusions(
+        (base.queries, base.documents),
+        (cand.queries, cand.documents),
+        cutoff=cutoff,
+        query_domains=corpus.query_domains,
+        qrels_positions=qrels_positions(corpus),
+        exclude=excluded,
+        previous=comparison.thresholds,
+    )
+
+
 def qrels_positions(corpus: Corpus) -> dict[int, dict[int, int]]:
     """Judgments as query position -> document position -> grade."""
     q_index, d_index = corpus.query_index, corpus.doc_index

@@ -81,6 +81,7 @@ class ThresholdResult:
     score_candidate: np.ndarray
     grade: np.ndarray  # judged grade of the pair, 0 when unjudged
     curve: HorizonCurve
+    histograms: tuple[np.ndarray, np.ndarray]  # per model (query domains x score bins)
 
     @property
     def admitted_baseline(self) -> np.ndarray:
@@ -161,11 +162,14 @@ def threshold_exclusions(
     qrels_positions: Mapping[int, Mapping[int, int]],
     exclude: np.ndarray | None = None,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
+    previous: ThresholdResult | None = None,
 ) -> ThresholdResult:
     """Exclusions at the same and the calibrated cutoff, and the recall horizon curve.
 
     ``baseline`` and ``candidate`` are (query vectors, document vectors);
-    ``qrels_positions`` maps query position -> document position -> grade.
+    ``qrels_positions`` maps query position -> document position -> grade. Passing the
+    ``previous`` result for the same inputs reuses its histograms and curve, so moving
+    the cutoff costs one pass over the scores instead of two.
     """
     if not -1.0 <= cutoff <= 1.0:
         raise InputError(f"cutoff must be a cosine similarity in [-1, 1], got {cutoff}")
@@ -173,7 +177,10 @@ def threshold_exclusions(
     domain_names, domain_of_query = np.unique(
         np.asarray(query_domains, dtype=object), return_inverse=True
     )
-    hist = _histograms(spaces, domain_of_query, len(domain_names), exclude, block_bytes)
+    if previous is not None:
+        hist = list(previous.histograms)
+    else:
+        hist = _histograms(spaces, domain_of_query, len(domain_names), exclude, block_bytes)
     # The histogram count at the cutoff's bin bounds the exact count from above, so the
     # candidate's scores collected from floor_bin up always contain the calibrated cutoff.
     upper_bound = int(hist[0].sum(axis=0)[_bin(np.float32(cutoff)) :].sum())
@@ -186,8 +193,14 @@ def threshold_exclusions(
         [qrels_positions.get(q, {}).get(d, 0) for q, d in zip(query, doc, strict=True)],
         dtype=np.int64,
     )
-    curve = _curve(hist, spaces, domain_names, domain_of_query, qrels_positions, exclude)
-    return ThresholdResult(cutoff, calibrated, query, doc, score_base, score_cand, grade, curve)
+    curve = (
+        previous.curve
+        if previous is not None
+        else _curve(hist, spaces, domain_names, domain_of_query, qrels_positions, exclude)
+    )
+    return ThresholdResult(
+        cutoff, calibrated, query, doc, score_base, score_cand, grade, curve, (hist[0], hist[1])
+    )
 
 
 def _score_blocks(spaces, exclude, block_bytes) -> Iterator[tuple[int, int, list[np.ndarray]]]:

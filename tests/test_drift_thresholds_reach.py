@@ -137,3 +137,18 @@ def test_reachability_counts_and_lost_documents():
     summary = result.by_domain(["a", "b"])
     assert summary["a"]["unreachable_docs"] == {"baseline": 0, "candidate": 1}
     assert summary["a"]["lost_reach_docs"] == 1 and summary["b"]["gained_reach_docs"] == 1
+
+
+def test_recutting_with_previous_histograms_equals_a_fresh_run():
+    rng = np.random.default_rng(5)
+    queries, docs = rng.normal(size=(20, 6)), rng.normal(size=(150, 6))
+    other = docs + 0.4 * rng.normal(size=docs.shape)
+    args = dict(query_domains=["a"] * 10 + ["b"] * 10, qrels_positions={0: {3: 1}})
+    first = threshold_exclusions((queries, docs), (queries, other), cutoff=0.5, **args)
+    fresh = threshold_exclusions((queries, docs), (queries, other), cutoff=0.3, **args)
+    reused = threshold_exclusions(
+        (queries, docs), (queries, other), cutoff=0.3, previous=first, **args
+    )
+    assert reused.calibrated_cutoff == fresh.calibrated_cutoff
+    assert np.array_equal(reused.excluded_same, fresh.excluded_same)
+    assert np.array_equal(reused.excluded_calibrated, fresh.excluded_calibrated)

@@ -1,0 +1,207 @@
+"""Precision-tune an embedding model on one domain's (query, relevant document) pairs.
+
+The objective is the contrastive loss with in-batch negatives (MultipleNegativesRanking):
+for a batch of pairs, each query must score its own document above the other documents
+in the batch, cross-entropy over cosine similarities x ``scale``. This is how teams tune
+retrievers for precision, and it is what can shrink the recall horizon elsewhere.
+
+Training is seeded (torch and the batch order), shows progress, and the result is cached
+by (base model fingerprint, corpus fingerprint, domain, pairs, recipe): asking again for
+the same candidate copies it from the cache instead of training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from analysis.cache import default_cache_dir
+from analysis.corpus import Corpus
+from analysis.errors import InputError
+from analysis.models import SentenceTransformerSource
+from analysis.progress import Progress
+from analysis.readers import read_records
+
+RECIPE_FILE = "recall_horizon_finetune.json"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Hyper-parameters of a tuning run (all of them enter the cache key)."""
+
+    epochs: int = 8
+    learning_rate: float = 1e-4
+    batch_size: int = 16
+    scale: float = 20.0
+    train_layers: int = 0  # 0: every layer; n: only the top n transformer layers
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 2 or self.learning_rate <= 0:
+            raise InputError("epochs >= 1, batch size >= 2 and a positive learning rate needed")
+        if self.train_layers < 0:
+            raise InputError(f"train layers must be 0 (all) or more, got {self.train_layers}")
+
+
+@dataclass(frozen=True)
+class TrainingPair:
+    query: str
+    doc_id: str
+
+
+def read_pairs(path: Path, corpus: Corpus, domain: str) -> list[TrainingPair]:
+    """Pairs of ``domain`` from a JSONL/CSV/Parquet file with ``query``, ``doc_id``, ``domain``.
+
+    Every doc_id must be a document of the corpus; rows of other domains are skipped.
+    """
+    pairs = []
+    for record in read_records(path):
+        fields = record.fields
+        missing = [k for k in ("query", "doc_id") if not str(fields.get(k) or "").strip()]
+        if missing:
+            raise InputError(f"{path}, {record.where}: missing {', '.join(missing)}")
+        doc_id = str(fields["doc_id"]).strip()
+        if doc_id not in corpus.doc_index:
+            raise InputError(f"{path}, {record.where}: document '{doc_id}' is not in the corpus")
+        pair_domain = str(fields.get("domain") or "").strip()
+        pair_domain = pair_domain or corpus.doc_domains[corpus.doc_index[doc_id]]
+        if pair_domain == domain:
+            pairs.append(TrainingPair(str(fields["query"]).strip(), doc_id))
+    if len(pairs) < 2:
+        known = sorted(set(corpus.doc_domains))
+        raise InputError(
+            f"{path}: {len(pairs)} training pair(s) for domain '{domain}' (need at least 2; "
+            f"corpus domains: {', '.join(known)})"
+        )
+    held_out = set(corpus.query_texts) & {p.query for p in pairs}
+    if held_out:
+        raise InputError(
+            f"{path}: {len(held_out)} training queries are also evaluation queries of the corpus "
+            f"(e.g. {sorted(held_out)[0]!r}); training must use held-out queries"
+        )
+    return pairs
+
+
+def finetune(
+    base: SentenceTransformerSource,
+    corpus: Corpus,
+    pairs: Sequence[TrainingPair],
+    *,
+    domain: str,
+    out: Path,
+    recipe: Recipe,
+    cache_root: Path | None = None,
+    progress: Progress | None = None,
+) -> tuple[Path, bool]:
+    """Train (or fetch from the cache) and save the tuned model to ``out``.
+
+    Returns the output folder and whether it came from the cache.
+    """
+    key = _cache_key(base, corpus, domain, pairs, recipe)
+    cached = (cache_root or default_cache_dir()) / "finetuned" / key
+    from_cache = (cached / RECIPE_FILE).is_file()
+    if not from_cache:
+        _train_into(cached, base, corpus, pairs, recipe, key, domain, progress or Progress())
+    if out.resolve() != cached.resolve():
+        if out.exists():
+            shutil.rmtree(out)
+        shutil.copytree(cached, out)
+    return out, from_cache
+
+
+def _cache_key(base, corpus, domain, pairs, recipe) -> str:
+    payload = json.dumps(
+        {
+            "base": base.fingerprint,
+            "corpus": corpus.fingerprint,
+            "domain": domain,
+            "pairs": [[p.query, p.doc_id] for p in pairs],
+            "recipe": asdict(recipe),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def _train_into(target, base, corpus, pairs, recipe, key, domain, progress) -> None:
+    import torch
+
+    torch.manual_seed(recipe.seed)
+    model = base._load()
+    _freeze_lower_layers(model, recipe.train_layers)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(trainable, lr=recipe.learning_rate)
+    docs = [corpus.doc_texts[corpus.doc_index[p.doc_id]] for p in pairs]
+    queries = [p.query for p in pairs]
+    rng = np.random.default_rng(recipe.seed)
+    batches = -(-len(pairs) // recipe.batch_size)
+    model.train()
+    with progress.stage(
+        f"tuning on {len(pairs)} '{domain}' pairs", recipe.epochs * batches
+    ) as tick:
+        for _ in range(recipe.epochs):
+            order = rng.permutation(len(pairs))
+            for start in range(0, len(order), recipe.batch_size):
+                batch = order[start : start + recipe.batch_size]
+                if len(batch) < 2:
+                    tick(1)
+                    continue  # one pair has no in-batch negative
+                loss = _in_batch_loss(
+                    model, [queries[i] for i in batch], [docs[i] for i in batch], recipe.scale
+                )
+                optimiser.zero_grad()
+                loss.backward()
+                optimiser.step()
+                tick(1)
+    model.eval()
+    _save_atomically(model, target, recipe, key, domain, base, len(pairs))
+
+
+def _in_batch_loss(model, queries, docs, scale):
+    import torch
+    import torch.nn.functional as F
+
+    def embed(texts):
+        features = model.tokenize(texts)
+        features = {k: v.to(model.device) if hasattr(v, "to") else v for k, v in features.items()}
+        return F.normalize(model(features)["sentence_embedding"], dim=-1)
+
+    scores = embed(queries) @ embed(docs).T * scale
+    return F.cross_entropy(scores, torch.arange(len(queries), device=scores.device))
+
+
+def _freeze_lower_layers(model, train_layers: int) -> None:
+    if train_layers == 0:
+        return
+    transformer = model[0].auto_model
+    layers = transformer.encoder.layer
+    for parameter in transformer.parameters():
+        parameter.requires_grad = False
+    for layer in layers[len(layers) - train_layers :]:
+        for parameter in layer.parameters():
+            parameter.requires_grad = True
+
+
+def _save_atomically(model, target: Path, recipe, key, domain, base, n_pairs) -> None:
+    temporary = target.with_name(target.name + ".partial")
+    if temporary.exists():
+        shutil.rmtree(temporary)
+    model.save(str(temporary))
+    record = {
+        "base": base.spec,
+        "base_fingerprint": base.fingerprint,
+        "domain": domain,
+        "pairs": n_pairs,
+        "recipe": asdict(recipe),
+        "cache_key": key,
+    }
+    (temporary / RECIPE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    if target.exists():
+        shutil.rmtree(target)
+    temporary.rename(target)

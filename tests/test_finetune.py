@@ -1,0 +1,90 @@
+"""finetune: a loadable model that differs from its base, cached, with clear input errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.corpus import load_corpus
+from analysis.errors import InputError
+from analysis.finetune import RECIPE_FILE, Recipe, TrainingPair, finetune, read_pairs
+from analysis.models import resolve_source
+from tests.fakes import write_beir, write_jsonl
+
+pytestmark = pytest.mark.real_model
+
+DOCS = [
+    {"_id": "cap", "text": "Total liability under this agreement is capped at the fees paid."},
+    {"_id": "law", "text": "This agreement is governed by the laws of England and Wales."},
+    {"_id": "nda", "text": "Each party keeps the other's confidential information secret."},
+    {"_id": "pay", "text": "Invoices are payable within thirty days of receipt."},
+]
+PAIRS = [
+    {"query": "maximum damages either side pays", "doc_id": "cap", "domain": "legal"},
+    {"query": "which law applies to the contract", "doc_id": "law", "domain": "legal"},
+    {"query": "keeping business secrets", "doc_id": "nda", "domain": "legal"},
+    {"query": "when must invoices be paid", "doc_id": "pay", "domain": "legal"},
+]
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    folder = write_beir(tmp_path / "legal", DOCS, [{"_id": "q", "text": "liability cap"}])
+    write_jsonl(folder / "train" / "pairs.jsonl", PAIRS)
+    return folder
+
+
+def test_finetune_produces_a_loadable_model_that_differs_from_the_base(tiny, tmp_path):
+    corpus = load_corpus(tiny)
+    pairs = read_pairs(tiny / "train" / "pairs.jsonl", corpus, "legal")
+    base = resolve_source("default")
+    recipe = Recipe(epochs=1, batch_size=4, learning_rate=1e-3)
+    out, cached = finetune(
+        base,
+        corpus,
+        pairs,
+        domain="legal",
+        out=tmp_path / "tuned",
+        recipe=recipe,
+        cache_root=tmp_path / "cache",
+    )
+    assert not cached and (out / RECIPE_FILE).is_file()
+    tuned = resolve_source(str(out))
+    assert tuned.fingerprint != base.fingerprint
+    text = ["the supplier's liability is limited"]
+    before = resolve_source("default").embed(["x"], text, role="document")
+    after = tuned.embed(["x"], text, role="document")
+    assert after.shape == before.shape == (1, 384)
+    assert not np.allclose(before, after, atol=1e-4)
+    _, again = finetune(
+        resolve_source("default"),
+        corpus,
+        pairs,
+        domain="legal",
+        out=tmp_path / "tuned2",
+        recipe=recipe,
+        cache_root=tmp_path / "cache",
+    )
+    assert again  # same base, corpus, domain, pairs and recipe: served from the cache
+
+
+def test_training_pairs_errors_name_the_problem(tiny, tmp_path):
+    corpus = load_corpus(tiny)
+    with pytest.raises(InputError, match="0 training pair\\(s\\) for domain 'clinical'"):
+        read_pairs(tiny / "train" / "pairs.jsonl", corpus, "clinical")
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"query": "x", "doc_id": "ghost"}])
+    with pytest.raises(InputError, match="document 'ghost' is not in the corpus"):
+        read_pairs(bad, corpus, "legal")
+    leaky = write_jsonl(
+        tmp_path / "leaky.jsonl", [*PAIRS, {"query": "liability cap", "doc_id": "cap"}]
+    )
+    with pytest.raises(InputError, match="also evaluation queries"):
+        read_pairs(leaky, corpus, "legal")
+
+
+def test_recipe_rejects_nonsense():
+    with pytest.raises(InputError):
+        Recipe(batch_size=1)
+    with pytest.raises(InputError, match="train layers"):
+        Recipe(train_layers=-1)
+    assert TrainingPair("q", "d").doc_id == "d"
