@@ -108,11 +108,18 @@ def finetune(
     from_cache = (cached / RECIPE_FILE).is_file()
     if not from_cache:
         _train_into(cached, base, corpus, pairs, recipe, key, domain, progress or Progress())
-    if out.resolve() != cached.resolve():
+    if out.resolve() != cached.resolve() and _cache_key_of(out) != key:
         if out.exists():
             shutil.rmtree(out)
         shutil.copytree(cached, out)
     return out, from_cache
+
+
+def _cache_key_of(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / RECIPE_FILE).read_text())["cache_key"]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _cache_key(base, corpus, domain, pairs, recipe) -> str:

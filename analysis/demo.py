@@ -1,0 +1,39 @@
+"""The bundled demo: the enterprise sample corpus and a legal-tuned candidate built on demand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis.cache import default_cache_dir
+from analysis.corpus import load_corpus
+from analysis.finetune import Recipe, finetune, read_pairs
+from analysis.models import SentenceTransformerSource, resolve_source
+from analysis.progress import Progress
+
+SAMPLE_CORPUS = Path(__file__).resolve().parent.parent / "sample_corpora" / "enterprise"
+DEMO_DOMAIN = "legal"
+DEMO_RECIPE = Recipe(epochs=8, learning_rate=1e-4, batch_size=16, train_layers=0, seed=0)
+
+
+def demo_candidate_folder(cache_root: Path | None = None) -> Path:
+    return (cache_root or default_cache_dir()) / "demo-candidate"
+
+
+def ensure_demo_candidate(
+    cache_root: Path | None = None, progress: Progress | None = None
+) -> tuple[Path, bool]:
+    """The demo candidate's folder, tuning it first if needed; (folder, came from cache)."""
+    corpus = load_corpus(SAMPLE_CORPUS)
+    base = resolve_source("default")
+    assert isinstance(base, SentenceTransformerSource)
+    pairs = read_pairs(SAMPLE_CORPUS / "train" / "pairs.jsonl", corpus, DEMO_DOMAIN)
+    return finetune(
+        base,
+        corpus,
+        pairs,
+        domain=DEMO_DOMAIN,
+        out=demo_candidate_folder(cache_root),
+        recipe=DEMO_RECIPE,
+        cache_root=cache_root,
+        progress=progress,
+    )

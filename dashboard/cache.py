@@ -1,0 +1,127 @@
+"""The dashboard's caches: one server-wide store, keyed by content fingerprints.
+
+Streamlit hashes big arguments by sampling them, so nothing here is keyed on an array:
+keys are strings built from paths plus file signatures, model and corpus fingerprints and
+the comparison config. The store itself is the one ``st.cache_resource`` object; entries
+are computed outside Streamlit's cache wrapper because they report progress into the page,
+and Streamlit would replay those progress elements on every cache hit. Results are frozen
+dataclasses shared read-only across sessions; models are loaded once per server.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from analysis.cache import EmbeddingCache
+from analysis.compare import CompareConfig, Comparison, compare, recut
+from analysis.corpus import Corpus, load_corpus
+from analysis.embed import CorpusEmbeddings, embed_corpus
+from analysis.models import EmbeddingSource, resolve_source
+from analysis.progress import Progress
+from analysis.summary import build_summary
+from analysis.thresholds import ThresholdResult
+
+T = TypeVar("T")
+LIMITS = {"corpus": 16, "source": 8, "embeddings": 16, "comparison": 8, "recut": 64, "summary": 8}
+
+
+class Store:
+    """Per-kind LRU dictionaries; one lock per key so two sessions never compute it twice."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, OrderedDict[str, Any]] = {k: OrderedDict() for k in LIMITS}
+        self._guard = threading.Lock()
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+
+    def get(self, kind: str, key: str, compute: Callable[[], T]) -> T:
+        with self._guard:
+            lock = self._locks.setdefault((kind, key), threading.Lock())
+        with lock:
+            entries = self._entries[kind]
+            if key in entries:
+                entries.move_to_end(key)
+                return entries[key]
+            value = compute()
+            with self._guard:
+                entries[key] = value
+                while len(entries) > LIMITS[kind]:
+                    entries.popitem(last=False)
+            return value
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> Store:
+    return Store()
+
+
+def file_signature(*paths: str) -> str:
+    """Size and modification time of every file under the given paths (cheap change check)."""
+    parts = []
+    for raw in paths:
+        if not raw:
+            continue
+        path = Path(raw)
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for item in files:
+            if item.is_file():
+                stat = item.stat()
+                parts.append(f"{item}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def corpus_for(path: str, queries: str, qrels: str) -> Corpus:
+    key = json.dumps([path, queries, qrels, file_signature(path, queries, qrels)])
+    return store().get(
+        "corpus", key, lambda: load_corpus(path, queries=queries or None, qrels=qrels or None)
+    )
+
+
+def source_for(spec: str) -> EmbeddingSource:
+    """One source per spec per server: a model is loaded once and shared by every session."""
+    return store().get("source", spec, lambda: resolve_source(spec))
+
+
+def embeddings_for(
+    corpus: Corpus, source: EmbeddingSource, label: str, progress: Progress
+) -> CorpusEmbeddings:
+    key = f"{corpus.fingerprint}|{source.fingerprint}"
+    return store().get(
+        "embeddings",
+        key,
+        lambda: embed_corpus(
+            corpus, source, cache=EmbeddingCache(), label=label, progress=progress
+        ),
+    )
+
+
+def config_key(config: CompareConfig) -> str:
+    return json.dumps(asdict(config), sort_keys=True)
+
+
+def comparison_for(
+    key: str,
+    corpus: Corpus,
+    baseline: CorpusEmbeddings,
+    candidate: CorpusEmbeddings,
+    config: CompareConfig,
+    progress: Progress,
+) -> Comparison:
+    return store().get(
+        "comparison", key, lambda: compare(corpus, baseline, candidate, config, progress=progress)
+    )
+
+
+def recut_for(key: str, cutoff: float, comparison: Comparison) -> ThresholdResult:
+    return store().get("recut", f"{key}|{cutoff:.4f}", lambda: recut(comparison, cutoff))
+
+
+def summary_for(key: str, source: str, comparison: Comparison) -> dict[str, Any]:
+    return store().get("summary", key, lambda: build_summary(comparison, corpus_source=source))

@@ -1,0 +1,255 @@
+"""Results -> plotly figures. Imports plotly, never streamlit, and computes no metric."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+)
+MODEL_DASH = {"baseline": "solid", "candidate": "dash"}
+SEVERITY_SCALE = [[0.0, "#f7fbff"], [0.25, "#fde0c5"], [0.6, "#f4a582"], [1.0, "#b2182b"]]
+
+
+def domain_colors(domains: Sequence[str]) -> dict[str, str]:
+    """The same colour for a domain on every page: assigned by sorted domain name."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(domains))}
+
+
+def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        height=height,
+        margin=dict(l=60, r=20, t=60, b=50),
+        legend=dict(orientation="h", y=-0.18),
+        template="plotly_white",
+    )
+    return fig
+
+
+def scorecard_heatmap(card: pd.DataFrame, columns: Sequence[str]) -> go.Figure:
+    """Domains x headline numbers, coloured by how bad each is for the candidate."""
+    severity = np.array(
+        [[_nan(card.loc[d, "severity"].get(c)) for c in columns] for d in card.index]
+    )
+    text = [[_cell_text(card.loc[d], c) for c in columns] for d in card.index]
+    fig = go.Figure(
+        go.Heatmap(
+            z=severity,
+            x=list(columns),
+            y=list(card.index),
+            text=text,
+            texttemplate="%{text}",
+            colorscale=SEVERITY_SCALE,
+            zmin=0,
+            zmax=1,
+            hoverongaps=False,
+            colorbar=dict(title="worse →", tickvals=[0, 1], ticktext=["fine", "bad"]),
+            hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return _layout(
+        fig,
+        "Per-domain scorecard (★ significant after Benjamini–Hochberg)",
+        height=140 + 48 * len(card.index),
+    )
+
+
+def _cell_text(row: pd.Series, column: str) -> str:
+    value = row[column]
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if column.startswith("Δ"):
+        p = row.get(f"p {column}")
+        star = " ★" if p is not None and not np.isnan(p) and p < 0.05 else ""
+        return f"{100 * value:+.0f}%{star}"
+    if column.startswith("excluded"):
+        return f"{100 * value:.0f}%"
+    if column == "lost reach":
+        return f"{int(value)}"
+    return f"{value:.2f}"
+
+
+def _nan(value: object) -> float:
+    return float("nan") if value is None else float(value)  # type: ignore[arg-type]
+
+
+def distributions(
+    frame: pd.DataFrame,
+    measures: Sequence[str],
+    colors: dict[str, str],
+    title: str,
+    labels: dict[str, str],
+) -> go.Figure:
+    """Box plots of per-item measures by domain, one panel per measure."""
+    fig = make_subplots(
+        rows=1, cols=len(measures), subplot_titles=[labels.get(m, m) for m in measures]
+    )
+    for col, measure in enumerate(measures, start=1):
+        for domain in sorted(frame["domain"].unique()):
+            values = frame.loc[frame["domain"] == domain, measure]
+            fig.add_trace(
+                go.Box(
+                    y=values,
+                    name=domain,
+                    marker_color=colors.get(domain),
+                    boxmean=True,
+                    showlegend=col == 1,
+                    legendgroup=domain,
+                ),
+                row=1,
+                col=col,
+            )
+        fig.update_yaxes(range=[-0.05, 1.05], row=1, col=col)
+    return _layout(fig, title)
+
+
+def query_scatter(
+    frame: pd.DataFrame, x: str, y: str, colors: dict[str, str], labels: dict[str, str]
+) -> go.Figure:
+    """One point per query; ``customdata`` carries the query id for click-through."""
+    fig = go.Figure()
+    for domain in sorted(frame["domain"].unique()):
+        part = frame[frame["domain"] == domain]
+        fig.add_trace(
+            go.Scatter(
+                x=part[x],
+                y=part[y],
+                mode="markers",
+                name=domain,
+                customdata=part["query_id"],
+                marker=dict(color=colors.get(domain), size=9, opacity=0.75),
+                hovertemplate="%{customdata}<br>"
+                + f"{labels.get(x, x)}: %{{x:.2f}}<br>"
+                + f"{labels.get(y, y)}: %{{y:.2f}}<extra>{domain}</extra>",
+            )
+        )
+    fig.update_xaxes(title=labels.get(x, x))
+    fig.update_yaxes(title=labels.get(y, y))
+    return _layout(fig, "Every query: click a point to open it in Changed answers")
+
+
+def horizon_curves(
+    curve: pd.DataFrame,
+    measure: str,
+    cutoffs: dict[str, float | None],
+    colors: dict[str, str],
+    title: str,
+) -> go.Figure:
+    """Per domain and model, ``measure`` as the cutoff sweeps; vertical lines at the cutoffs."""
+    fig = go.Figure()
+    for (domain, model), part in curve.groupby(["domain", "model"], sort=True):
+        fig.add_trace(
+            go.Scatter(
+                x=part["cutoff"],
+                y=part[measure],
+                mode="lines",
+                name=f"{domain} · {model}",
+                line=dict(color=colors.get(domain, "#444444"), dash=MODEL_DASH[model], width=2),
+                legendgroup=domain,
+            )
+        )
+    for label, value in cutoffs.items():
+        if value is not None:
+            fig.add_vline(
+                x=value,
+                line_dash="dot",
+                line_color="#555555",
+                annotation_text=label,
+                annotation_position="top",
+            )
+    fig.update_xaxes(title="similarity cutoff")
+    fig.update_yaxes(title=title)
+    return _layout(fig, f"{title} as the cutoff sweeps (solid: baseline, dashed: candidate)")
+
+
+def projection_scatter(
+    frame: pd.DataFrame, side: str, color_by: str, colors: dict[str, str]
+) -> go.Figure:
+    """Documents in the shared 2-D frame for one model, coloured by domain or by drift."""
+    x, y = frame[f"x_{side}"], frame[f"y_{side}"]
+    hover = frame["hover"] if "hover" in frame else frame["doc_id"]
+    fig = go.Figure()
+    if color_by == "domain":
+        for domain in sorted(frame["domain"].unique()):
+            mask = frame["domain"] == domain
+            fig.add_trace(
+                go.Scattergl(
+                    x=x[mask],
+                    y=y[mask],
+                    mode="markers",
+                    name=domain,
+                    text=hover[mask],
+                    hovertemplate="%{text}<extra></extra>",
+                    marker=dict(color=colors.get(domain), size=6),
+                )
+            )
+    else:
+        fig.add_trace(
+            go.Scattergl(
+                x=x,
+                y=y,
+                mode="markers",
+                text=hover,
+                hovertemplate="%{text}<extra></extra>",
+                marker=dict(
+                    color=frame[color_by],
+                    colorscale="RdYlBu",
+                    cmin=0,
+                    cmax=1,
+                    size=6,
+                    colorbar=dict(title="neighbours kept"),
+                ),
+            )
+        )
+    fig.update_xaxes(showticklabels=False, title="")
+    fig.update_yaxes(showticklabels=False, title="", scaleanchor="x")
+    return _layout(fig, f"{side.capitalize()} space", height=480)
+
+
+def geometry_bars(frame: pd.DataFrame, measure: str, label: str) -> go.Figure:
+    fig = go.Figure()
+    for model in ("baseline", "candidate"):
+        part = frame[(frame["model"] == model) & (frame["domain"] != "(all)")]
+        fig.add_trace(
+            go.Bar(
+                x=part["domain"],
+                y=part[measure],
+                name=model,
+                marker_pattern_shape="" if model == "baseline" else "/",
+            )
+        )
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title=label)
+    return _layout(fig, label, height=340)
+
+
+def centroid_heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix.values,
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            zmin=-1,
+            zmax=1,
+            colorscale="RdBu_r",
+            texttemplate="%{z:.2f}",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, height=360)

@@ -1,0 +1,114 @@
+"""Turn the session's RunSpec into a cached Comparison, with progress and clear errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from analysis.compare import CompareConfig, Comparison
+from analysis.demo import demo_candidate_folder, ensure_demo_candidate
+from analysis.errors import InputError
+from analysis.progress import Progress
+from dashboard import cache, state
+
+DEMO_CANDIDATE = "demo-candidate"  # the spec the Setup page offers for the bundled candidate
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A comparison on show and the keys that identify it in the caches."""
+
+    spec: state.RunSpec
+    comparison: Comparison
+    key: str
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return cache.summary_for(self.key, self.spec.corpus, self.comparison)
+
+
+class StreamlitProgress(Progress):
+    """Stage-by-stage progress inside an ``st.status`` box."""
+
+    def __init__(self, box: Any) -> None:
+        self.box = box
+        self.bar: Any = None
+        self.total = 1
+        self.done = 0
+        self.stage_name = ""
+
+    def start(self, stage: str, total: int) -> None:
+        self.stage_name, self.total, self.done = stage, max(total, 1), 0
+        self.box.update(label=stage)
+        self.bar = self.box.progress(0.0, text=stage)
+
+    def advance(self, amount: int) -> None:
+        self.done += amount
+        if self.bar is not None:
+            self.bar.progress(min(1.0, self.done / self.total), text=self.stage_name)
+
+    def finish(self, note: str = "") -> None:
+        if self.bar is not None:
+            self.bar.progress(1.0, text=f"{self.stage_name}: done")
+
+
+def resolve_spec_model(spec: str, progress: Progress) -> str:
+    if spec == DEMO_CANDIDATE:
+        folder, _ = ensure_demo_candidate(progress=progress)
+        return str(folder)
+    return spec
+
+
+def load(spec: state.RunSpec, *, progress: Progress | None = None) -> Loaded:
+    """The comparison for ``spec`` (computed once, then served from the caches)."""
+    progress = progress or Progress()
+    corpus = cache.corpus_for(spec.corpus, spec.queries, spec.qrels)
+    sides = []
+    for label, model_spec in (("baseline", spec.baseline), ("candidate", spec.candidate)):
+        source = cache.source_for(resolve_spec_model(model_spec, progress))
+        sides.append(cache.embeddings_for(corpus, source, label, progress))
+    config = CompareConfig(k=spec.k, cutoff=spec.cutoff, projection=spec.projection)
+    key = "|".join(
+        [corpus.fingerprint, sides[0].fingerprint, sides[1].fingerprint, cache.config_key(config)]
+    )
+    comparison = cache.comparison_for(key, corpus, sides[0], sides[1], config, progress)
+    return Loaded(spec, comparison, key)
+
+
+def require_comparison() -> Loaded:
+    """The comparison on show, or an empty state that says what to do (and stop)."""
+    spec = state.get_run()
+    if spec is None:
+        st.info(
+            "No comparison yet. Choose a corpus and two models on the **Setup** page, "
+            "then press **Run comparison**."
+        )
+        st.page_link("views/setup.py", label="Go to Setup", icon=":material/tune:")
+        st.stop()
+    try:
+        with st.status("Preparing the comparison…", expanded=False) as box:
+            loaded = load(spec, progress=StreamlitProgress(box))
+            box.update(label="Comparison ready", state="complete")
+    except InputError as err:
+        st.error(f"This comparison cannot be loaded:\n\n{err}")
+        st.stop()
+    _validate_selection(loaded)
+    return loaded
+
+
+def _validate_selection(loaded: Loaded) -> None:
+    corpus = loaded.comparison.corpus
+    domain = state.selected_domain()
+    if domain is not None and domain not in corpus.domains:
+        st.warning(f"Domain '{domain}' from the link is not in this corpus; showing all domains.")
+        st.session_state[state.DOMAIN] = state.ALL_DOMAINS
+    query = state.selected_query()
+    if query is not None and query not in corpus.query_index:
+        st.warning(f"Query '{query}' from the link is not in this corpus.")
+        state.select_query(None)
+
+
+def demo_candidate_ready() -> bool:
+    return demo_candidate_folder().is_dir()

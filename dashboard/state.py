@@ -1,0 +1,135 @@
+"""Session-state keys, the run specification, and URL query parameters (JSON-free, validated).
+
+Session state holds small serializable values only (paths, specs, k, cutoff, a domain, a
+query id); models and arrays live in dashboard.cache. Every value read from the URL is
+validated before use, and nothing from the URL is ever unpickled or evaluated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import streamlit as st
+
+RUN = "run"  # the RunSpec of the comparison on show
+DOMAIN = "domain"  # the domain selected in the sidebar ("" = all)
+QUERY = "query"  # the selected query id ("" = none)
+CUTOFF = "cutoff"  # the threshold page's slider
+URL_LOADED = "_url_loaded"
+ALL_DOMAINS = "All domains"
+
+PAGES = ("setup", "overview", "overlap", "drift", "thresholds", "space", "changed", "export")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything needed to recompute a comparison (and so to rebuild it from a link)."""
+
+    corpus: str
+    baseline: str
+    candidate: str
+    queries: str = ""
+    qrels: str = ""
+    k: int = 10
+    cutoff: float | None = None
+    projection: bool = True
+
+    def validated(self) -> RunSpec:
+        if not self.corpus or not self.baseline or not self.candidate:
+            raise ValueError("a run needs a corpus, a baseline and a candidate")
+        if not 1 <= self.k <= 1000:
+            raise ValueError(f"k must be between 1 and 1000, got {self.k}")
+        if self.cutoff is not None and not -1 <= self.cutoff <= 1:
+            raise ValueError(f"cutoff must be between -1 and 1, got {self.cutoff}")
+        return self
+
+    def to_params(self) -> dict[str, str]:
+        params = {k: str(v) for k, v in asdict(self).items() if v not in ("", None)}
+        params["projection"] = "1" if self.projection else "0"
+        return params
+
+    @staticmethod
+    def from_params(params: dict[str, str]) -> RunSpec | None:
+        """A RunSpec from URL parameters; None when the URL names no run; ValueError if bad."""
+        if "corpus" not in params:
+            return None
+        try:
+            k = int(params.get("k", "10"))
+            cutoff = float(params["cutoff"]) if params.get("cutoff") else None
+        except ValueError as err:
+            raise ValueError(f"bad number in the link: {err}") from None
+        if cutoff is not None and not math.isfinite(cutoff):
+            raise ValueError("cutoff in the link is not a finite number")
+        spec = RunSpec(
+            corpus=params["corpus"],
+            baseline=params.get("baseline", ""),
+            candidate=params.get("candidate", ""),
+            queries=params.get("queries", ""),
+            qrels=params.get("qrels", ""),
+            k=k,
+            cutoff=cutoff,
+            projection=params.get("projection", "1") != "0",
+        )
+        return spec.validated()
+
+    def with_cutoff(self, cutoff: float | None) -> RunSpec:
+        return replace(self, cutoff=cutoff)
+
+
+def get_run() -> RunSpec | None:
+    value = st.session_state.get(RUN)
+    return RunSpec(**value) if isinstance(value, dict) else None
+
+
+def set_run(spec: RunSpec) -> None:
+    st.session_state[RUN] = asdict(spec)
+
+
+def selected_domain() -> str | None:
+    value = st.session_state.get(DOMAIN, ALL_DOMAINS)
+    return None if value in (ALL_DOMAINS, "", None) else value
+
+
+def selected_query() -> str | None:
+    return st.session_state.get(QUERY) or None
+
+
+def select_query(query_id: str | None) -> None:
+    st.session_state[QUERY] = query_id or ""
+
+
+def load_url_once(valid_domains: tuple[str, ...] | None = None) -> list[str]:
+    """Copy the link's parameters into session state once per session; return problems."""
+    if st.session_state.get(URL_LOADED):
+        return []
+    st.session_state[URL_LOADED] = True
+    params = {key: st.query_params[key] for key in st.query_params}
+    problems = []
+    try:
+        spec = RunSpec.from_params(params)
+        if spec is not None:
+            set_run(spec)
+    except ValueError as err:
+        problems.append(f"The link's comparison settings were ignored: {err}")
+    if params.get("domain"):
+        st.session_state[DOMAIN] = params["domain"]
+    if params.get("query"):
+        st.session_state[QUERY] = params["query"]
+    return problems
+
+
+def write_url(page: str) -> None:
+    """Mirror the current view into the URL so that a link reproduces it."""
+    params: dict[str, Any] = {"page": page}
+    run = get_run()
+    if run is not None:
+        params.update(run.to_params())
+    if selected_domain():
+        params["domain"] = selected_domain()
+    if selected_query():
+        params["query"] = selected_query()
+    current = {key: st.query_params[key] for key in st.query_params}
+    if current != params:
+        st.query_params.from_dict(params)

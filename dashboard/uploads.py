@@ -1,0 +1,52 @@
+"""Save uploaded corpus files where the engine can read them (content-addressed, no execution).
+
+Uploaded bytes are written as plain files and parsed by the same validating loaders as the
+command line; nothing uploaded is unpickled or imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.cache import default_cache_dir
+
+MAX_UPLOAD_MB = 200  # keep in step with .streamlit/config.toml [server] maxUploadSize
+TABLE_TYPES = ["jsonl", "json", "csv", "tsv", "parquet", "txt"]
+
+
+@dataclass(frozen=True)
+class UploadedCorpus:
+    corpus: str
+    queries: str = ""
+    qrels: str = ""
+
+
+def save_uploads(files: list[tuple[str, bytes]]) -> Path:
+    """Write the files into a folder named by the sha256 of their names and contents."""
+    digest = hashlib.sha256()
+    for name, data in sorted(files):
+        digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
+    folder = default_cache_dir() / "uploads" / digest.hexdigest()[:24]
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files:
+        (folder / Path(name).name).write_bytes(data)
+    return folder
+
+
+def arrange_beir(folder: Path) -> UploadedCorpus:
+    """Lay out uploaded BEIR files (corpus.jsonl, queries.jsonl, a qrels .tsv) as a BEIR folder."""
+    qrels = [p for p in folder.glob("*.tsv")]
+    if qrels:
+        (folder / "qrels").mkdir(exist_ok=True)
+        qrels[0].replace(folder / "qrels" / "test.tsv")
+    return UploadedCorpus(corpus=str(folder))
+
+
+def flat_tables(folder: Path, documents: str, queries: str, qrels: str) -> UploadedCorpus:
+    return UploadedCorpus(
+        corpus=str(folder / documents),
+        queries=str(folder / queries) if queries else "",
+        qrels=str(folder / qrels) if qrels else "",
+    )

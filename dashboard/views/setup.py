@@ -1,0 +1,141 @@
+"""Setup: which corpus, which two models, k and the cutoff; then run with progress."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.demo import DEMO_DOMAIN, SAMPLE_CORPUS
+from analysis.errors import InputError
+from dashboard import session, state, uploads
+
+st.title("Setup")
+st.write(
+    "Choose a corpus whose documents carry a domain, a **baseline** model (what runs "
+    "today) and a **candidate** (the fine-tuned model you are thinking of rolling out)."
+)
+
+MODEL_CHOICES = {
+    "default": "all-MiniLM-L6-v2 (bundled, offline)",
+    session.DEMO_CANDIDATE: f"Demo candidate: MiniLM tuned for precision on '{DEMO_DOMAIN}'",
+    "folder": "A sentence-transformers model folder on this server",
+    "hub": "A Hugging Face Hub id (needs network or a local HF cache)",
+    "vectors": "Precomputed vectors (vectors:PATH, Parquet or .npy)",
+}
+
+
+def corpus_inputs() -> uploads.UploadedCorpus | None:
+    mode = st.radio(
+        "Corpus",
+        ["Bundled sample (5 enterprise domains)", "A path on this server", "Upload files"],
+        key="setup_corpus_mode",
+        horizontal=True,
+    )
+    if mode.startswith("Bundled"):
+        st.caption(
+            f"`{SAMPLE_CORPUS}`: 400 documents in 5 domains, 110 held-out queries with "
+            "graded judgments."
+        )
+        return uploads.UploadedCorpus(str(SAMPLE_CORPUS))
+    if mode.startswith("A path"):
+        path = st.text_input(
+            "Corpus path",
+            key="setup_corpus_path",
+            help="A BEIR folder, a folder of BEIR folders, or a documents table.",
+        )
+        queries = st.text_input("Queries table (flat tables only, optional)", key="setup_queries")
+        qrels = st.text_input("Judgments table (flat tables only, optional)", key="setup_qrels")
+        return (
+            uploads.UploadedCorpus(path.strip(), queries.strip(), qrels.strip()) if path else None
+        )
+    return uploaded_corpus()
+
+
+def uploaded_corpus() -> uploads.UploadedCorpus | None:
+    st.caption(
+        f"Up to {uploads.MAX_UPLOAD_MB} MB per file. BEIR: upload corpus.jsonl, "
+        "queries.jsonl and a qrels .tsv. Flat tables: documents (id, text, domain), "
+        "optional queries and judgments."
+    )
+    files = st.file_uploader(
+        "Corpus files", type=uploads.TABLE_TYPES, accept_multiple_files=True, key="setup_uploads"
+    )
+    if not files:
+        return None
+    folder = uploads.save_uploads([(f.name, f.getvalue()) for f in files])
+    names = [f.name for f in files]
+    if "corpus.jsonl" in names:
+        return uploads.arrange_beir(folder)
+    documents = st.selectbox("Documents file", names, key="setup_docs_file")
+    rest = ["(none)", *[n for n in names if n != documents]]
+    queries = st.selectbox("Queries file", rest, key="setup_queries_file")
+    qrels = st.selectbox("Judgments file", rest, key="setup_qrels_file")
+    return uploads.flat_tables(
+        folder,
+        documents,
+        "" if queries == "(none)" else queries,
+        "" if qrels == "(none)" else qrels,
+    )
+
+
+def model_input(label: str, default: str) -> str:
+    choice = st.selectbox(
+        label,
+        list(MODEL_CHOICES),
+        format_func=MODEL_CHOICES.get,
+        index=list(MODEL_CHOICES).index(default),
+        key=f"setup_{label}_kind",
+    )
+    if choice in ("default", session.DEMO_CANDIDATE):
+        return choice
+    hint = {"folder": "/path/to/model", "hub": "org/model-name", "vectors": "/path/vectors.parquet"}
+    value = st.text_input(
+        f"{label}: {MODEL_CHOICES[choice]}", key=f"setup_{label}_value", placeholder=hint[choice]
+    ).strip()
+    if choice == "vectors" and value and not value.startswith("vectors:"):
+        value = f"vectors:{value}"
+    return value
+
+
+corpus = corpus_inputs()
+left, right = st.columns(2)
+with left:
+    baseline = model_input("Baseline", "default")
+with right:
+    candidate = model_input("Candidate", session.DEMO_CANDIDATE)
+a, b, c = st.columns(3)
+k = a.number_input("k (documents retrieved per query)", 1, 1000, 10, key="setup_k")
+own_cutoff = b.checkbox(
+    "Set the similarity cutoff myself",
+    key="setup_own_cutoff",
+    help="Default: the median over queries of the baseline's k-th best score.",
+)
+cutoff = b.number_input("Cutoff", -1.0, 1.0, 0.3, 0.01, key="setup_cutoff", disabled=not own_cutoff)
+projection = c.checkbox("Compute the 2-D projection (slower)", True, key="setup_projection")
+if not session.demo_candidate_ready() and session.DEMO_CANDIDATE in (baseline, candidate):
+    st.info(
+        "The demo candidate is built on first use by tuning MiniLM on the sample corpus' "
+        "legal training pairs (about a minute on two CPU cores), then cached."
+    )
+
+if st.button("Run comparison", type="primary", disabled=not (corpus and baseline and candidate)):
+    spec = state.RunSpec(
+        corpus=corpus.corpus,
+        queries=corpus.queries,
+        qrels=corpus.qrels,
+        baseline=baseline,
+        candidate=candidate,
+        k=int(k),
+        cutoff=float(cutoff) if own_cutoff else None,
+        projection=projection,
+    )
+    try:
+        with st.status("Running the comparison…", expanded=True) as box:
+            session.load(spec.validated(), progress=session.StreamlitProgress(box))
+            box.update(label="Comparison ready", state="complete", expanded=False)
+    except (InputError, ValueError) as err:
+        st.error(f"{err}\n\nThe previous results, if any, are still available on the other pages.")
+    else:
+        state.set_run(spec)
+        state.select_query(None)
+        st.success("Done. Open the **Overview** for the verdict.")
+        st.page_link("views/overview.py", label="Open the Overview", icon=":material/dashboard:")

@@ -1,0 +1,128 @@
+"""Every dashboard page under streamlit's AppTest, with keyword (fake-embedder) vectors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard.state import RunSpec
+from tests.dashboard_fixture import build
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+VIEWS = ["overview", "overlap", "drift", "thresholds", "space", "changed", "export"]
+
+
+@pytest.fixture(scope="module")
+def specs(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("dash"))
+
+
+@pytest.fixture
+def app(specs, tmp_path, monkeypatch):
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
+    at = AppTest.from_file(APP, default_timeout=120)
+    spec = RunSpec(
+        corpus=specs["corpus"],
+        baseline=specs["baseline"],
+        candidate=specs["candidate"],
+        k=3,
+        projection=True,
+    )
+    at.session_state["run"] = spec.__dict__
+    at.session_state["_url_loaded"] = True
+    return at
+
+
+def _open(at: AppTest, view: str) -> AppTest:
+    at.run()
+    at.switch_page(f"views/{view}.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_page_renders_without_exception(app, view):
+    at = _open(app, view)
+    assert at.title[0].value
+
+
+def test_setup_page_renders_with_no_run():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["_url_loaded"] = True
+    at.run()
+    at.switch_page("views/setup.py").run()
+    assert not at.exception
+    assert at.button[0].label == "Run comparison"
+
+
+def test_pages_without_a_run_say_what_to_do():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["_url_loaded"] = True
+    at.run()
+    assert not at.exception
+    assert "No comparison yet" in at.info[0].value
+
+
+def test_overview_scorecard_has_one_row_per_domain(app):
+    at = _open(app, "overview")
+    table = at.dataframe[0].value
+    assert sorted(table.index) == ["clinical", "finance", "legal"]
+    assert len(at.markdown) > 0
+
+
+def test_moving_the_cutoff_changes_the_exclusion_count(app):
+    at = _open(app, "thresholds")
+    before = at.metric[1].value
+    slider = at.slider[0]
+    slider.set_value(round(slider.min + 0.01, 2)).run()
+    assert not at.exception
+    after = at.metric[1].value
+    assert before != after
+
+
+def test_selecting_a_query_shows_both_lists(app):
+    app.session_state["query"] = "clinical/q0"
+    at = _open(app, "changed")
+    assert at.subheader[0].value == "clinical/q0"
+    headers = [m.value for m in at.markdown]
+    assert any("Baseline top-3" in h for h in headers)
+    assert any("Candidate top-3" in h for h in headers)
+    assert len(at.dataframe) >= 3  # the query table and both lists
+
+
+def test_bad_corpus_shows_the_engine_message_not_a_traceback(app, tmp_path):
+    app.session_state["run"] = RunSpec(
+        corpus=str(tmp_path / "missing"), baseline="default", candidate="default"
+    ).__dict__
+    app.run()
+    assert not app.exception
+    assert "no such file or folder" in app.error[0].value
+
+
+def test_link_parameters_are_validated(specs):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["corpus"] = specs["corpus"]
+    at.query_params["baseline"] = specs["baseline"]
+    at.query_params["candidate"] = specs["candidate"]
+    at.query_params["k"] = "not-a-number"
+    at.run()
+    assert not at.exception
+    assert "ignored" in at.warning[0].value
+
+
+def test_run_spec_round_trips_through_url_parameters():
+    spec = RunSpec(
+        corpus="/c",
+        baseline="default",
+        candidate="vectors:/v.parquet",
+        k=5,
+        cutoff=0.42,
+        projection=False,
+    )
+    assert RunSpec.from_params(spec.to_params()) == spec
+    with pytest.raises(ValueError, match="k must be between"):
+        RunSpec.from_params({"corpus": "/c", "baseline": "a", "candidate": "b", "k": "0"})
