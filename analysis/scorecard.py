@@ -104,7 +104,7 @@ def _relevance_sentences(card: pd.DataFrame) -> list[str]:
     if not gains.empty and gains.max() > 0:
         best = gains.idxmax()
         sentences.append(
-            f"Tuning raised {best} nDCG@10 by {100 * gains.max():.0f}%"
+            f"The candidate's largest nDCG@10 gain is in {best}: +{100 * gains.max():.0f}%"
             f"{_p_text(card.loc[best, 'p Δ nDCG@10'])}."
         )
     for column, label in (("Δ recall@k", "recall@k"), ("Δ nDCG@10", "nDCG@10")):

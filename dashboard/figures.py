@@ -164,18 +164,19 @@ def horizon_curves(
                 legendgroup=domain,
             )
         )
-    for label, value in cutoffs.items():
+    positions = ("top left", "top right")
+    for (label, value), position in zip(cutoffs.items(), positions, strict=False):
         if value is not None:
             fig.add_vline(
                 x=value,
                 line_dash="dot",
                 line_color="#555555",
                 annotation_text=label,
-                annotation_position="top",
+                annotation_position=position,
             )
     fig.update_xaxes(title="similarity cutoff")
     fig.update_yaxes(title=title)
-    return _layout(fig, f"{title} as the cutoff sweeps (solid: baseline, dashed: candidate)")
+    return _layout(fig, f"{title.capitalize()} (solid: baseline, dashed: candidate)")
 
 
 def projection_scatter(
@@ -236,7 +237,7 @@ def geometry_bars(frame: pd.DataFrame, measure: str, label: str) -> go.Figure:
         )
     fig.update_layout(barmode="group")
     fig.update_yaxes(title=label)
-    return _layout(fig, label, height=340)
+    return _layout(fig, label.split(" (")[0], height=340)
 
 
 def centroid_heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:

@@ -46,14 +46,16 @@ cols[0].metric("Pairs the baseline admits", f"{admitted:,}")
 cols[1].metric(
     "Excluded at the same cutoff",
     f"{same:,}",
-    f"{100 * same / admitted:.1f}%" if admitted else None,
-    delta_color="inverse",
+    f"{100 * same / admitted:.1f}% of admitted" if admitted else None,
+    delta_color="off",
+    delta_arrow="off",
 )
 cols[2].metric(
     "Excluded at the calibrated cutoff",
     f"{calibrated:,}",
-    f"{100 * calibrated / admitted:.1f}%" if admitted else None,
-    delta_color="inverse",
+    f"{100 * calibrated / admitted:.1f}% of admitted" if admitted else None,
+    delta_color="off",
+    delta_arrow="off",
 )
 cols[3].metric("Judged-relevant pairs excluded", f"{relevant:,}")
 st.caption(
