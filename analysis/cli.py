@@ -13,7 +13,7 @@ from pathlib import Path
 
 from analysis.errors import InputError
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+EXIT_OK, EXIT_BREACH, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--model", required=True, help="'default', a model folder or a hub id")
     embed.add_argument("--out", required=True, type=Path, help="output .parquet file")
     add_encoding_arguments(embed)
+    check = commands.add_parser(
+        "check", help="rollout gate: check a comparison against a policy (exit 0 pass, 1 fail)"
+    )
+    add_source_arguments(check)
+    check.add_argument(
+        "--policy", type=Path, help="policy TOML (default: the shipped default policy)"
+    )
+    report = commands.add_parser("report", help="write a self-contained HTML report")
+    add_source_arguments(report)
+    report.add_argument("--report", required=True, type=Path, help="the HTML file to write")
+    report.add_argument("--policy", type=Path, help="policy TOML for the gate section")
     tune = commands.add_parser(
         "finetune", help="precision-tune a model on one domain's training pairs"
     )
@@ -75,10 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Either an existing output folder (--from) or everything a fresh comparison needs."""
+    parser.add_argument("--from", dest="from_dir", type=Path, help="an existing compare --out")
+    add_corpus_arguments(parser, required=False)
+    add_model_arguments(parser, required=False)
+    parser.add_argument("--out", type=Path, help="output folder for a fresh comparison")
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--cutoff", type=float)
+    parser.add_argument("--neighbours", type=int, default=10)
+    parser.add_argument("--rbo-p", type=float, default=0.9)
+    parser.add_argument("--projection", action="store_true")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep-identical-ids", action="store_true")
+
+
+def add_corpus_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     parser.add_argument(
         "--corpus",
-        required=True,
+        required=required,
         help="a BEIR folder, a folder of BEIR folders, or a documents table (CSV/JSONL/Parquet)",
     )
     parser.add_argument("--queries", help="queries table (flat-table corpora only)")
@@ -89,10 +115,10 @@ def add_corpus_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+def add_model_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     specs = "'default', a model folder, a hub id, or vectors:PATH"
-    parser.add_argument("--baseline", required=True, help=f"baseline model: {specs}")
-    parser.add_argument("--candidate", required=True, help=f"candidate model: {specs}")
+    parser.add_argument("--baseline", required=required, help=f"baseline model: {specs}")
+    parser.add_argument("--candidate", required=required, help=f"candidate model: {specs}")
     add_encoding_arguments(parser)
 
 
@@ -120,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_embed(args)
         if args.command == "finetune":
             return run_finetune(args)
+        if args.command == "check":
+            return run_check(args)
+        if args.command == "report":
+            return run_report(args)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -175,6 +205,75 @@ def run_embed(args: argparse.Namespace) -> int:
     )
     write_vectors(args.out, corpus, vectors)
     print(f"wrote {corpus.n_docs:,} document and {corpus.n_queries:,} query vectors to {args.out}")
+    return EXIT_OK
+
+
+def summary_source(args: argparse.Namespace) -> Path:
+    """The output folder to read: --from, or a fresh comparison written to --out."""
+    if args.from_dir is not None:
+        if args.corpus or args.baseline or args.candidate:
+            raise InputError("use either --from DIR or --corpus/--baseline/--candidate, not both")
+        if not (args.from_dir / "summary.json").is_file():
+            raise InputError(f"{args.from_dir}: no summary.json (not a compare --out folder)")
+        return args.from_dir
+    missing = [f"--{n}" for n in ("corpus", "baseline", "candidate", "out") if not getattr(args, n)]
+    if missing:
+        raise InputError(f"give --from DIR, or {', '.join(missing)} for a fresh comparison")
+    run_compare(args)
+    return args.out
+
+
+def read_summary(folder: Path) -> dict:
+    import json
+
+    try:
+        return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InputError(f"{folder / 'summary.json'}: cannot read ({err})") from None
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from analysis.gate import evaluate, load_policy
+
+    policy = load_policy(args.policy)  # validate before any long computation
+    folder = summary_source(args)
+    result = evaluate(read_summary(folder), policy)
+    print_gate(result, policy.source)
+    return EXIT_OK if result.passed else EXIT_BREACH
+
+
+def print_gate(result, source: str) -> None:
+    for name in result.unknown_domains:
+        print(
+            f"warning: the policy names domain '{name}', which is not in this comparison",
+            file=sys.stderr,
+        )
+    print(f"\npolicy: {source}")
+    by_domain: dict[str, list] = {}
+    for check in result.checks:
+        by_domain.setdefault(check.domain, []).append(check)
+    for domain, checks in by_domain.items():
+        verdict = "PASS" if all(c.passed for c in checks) else "FAIL"
+        print(f"\n{verdict}  {domain}")
+        for check in checks:
+            print(f"  {'ok  ' if check.passed else 'FAIL'}  {check.detail}")
+    failed = result.failed_domains()
+    print(
+        "\nverdict: "
+        + ("every guardrail holds" if not failed else f"breached in {', '.join(failed)}")
+    )
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from analysis.gate import evaluate, load_policy
+
+    policy = load_policy(args.policy)
+    folder = summary_source(args)
+    from reporting.html import write_report
+
+    gate = evaluate(read_summary(folder), policy)
+    size = write_report(folder, args.report, gate=gate, policy_source=policy.source)
+    print(f"wrote {args.report} ({size / 1e6:.1f} MB) from the data bundle in {folder}")
     return EXIT_OK
 
 

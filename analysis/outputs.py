@@ -50,6 +50,8 @@ def tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
         on="doc_id",
         how="left",
     )
+    queries = queries.assign(text=list(corpus.query_texts))
+    documents = documents.assign(text_preview=[text[:160] for text in corpus.doc_texts])
     result = {"queries": queries, "documents": documents, "changes": comparison.changed.moves}
     if comparison.thresholds is not None:
         pairs = comparison.thresholds.to_frame(corpus.query_ids, corpus.doc_ids)

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import figures, session, state
+from dashboard import session, state
+from reporting import figures
 
 st.title("Neighbourhood drift")
 loaded = session.require_comparison()

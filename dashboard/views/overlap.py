@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import figures, session, state
+from dashboard import session, state
+from reporting import figures
 
 LABELS = {
     "jaccard": "top-k Jaccard",

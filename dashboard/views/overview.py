@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.scorecard import COLUMNS, headlines, scorecard
-from dashboard import figures, session
+from dashboard import session
+from reporting import figures
 
 st.title("Overview")
 loaded = session.require_comparison()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import figures, session, state
+from dashboard import session, state
+from reporting import figures
 
 st.title("Embedding space")
 loaded = session.require_comparison()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from dashboard import cache, figures, session, state
+from dashboard import cache, session, state
+from reporting import figures
 
 st.title("Threshold exclusions")
 loaded = session.require_comparison()

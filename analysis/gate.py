@@ -1,0 +1,202 @@
+"""The rollout gate: per-domain guardrails from a TOML policy, checked against summary.json.
+
+A policy has a ``[defaults]`` table and optional ``[domains.<name>]`` overrides. Every key
+is validated (name, type, range) and a bad one is reported with the file and the table it
+is in. The verdict lists, for every domain, each guardrail with the number that decided it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.errors import InputError
+
+DEFAULT_POLICY = Path(__file__).with_name("default_policy.toml")
+_FRACTIONS = (
+    "max_relative_drop_recall",
+    "max_relative_drop_ndcg",
+    "min_overlap",
+    "max_excluded_share_same_cutoff",
+    "alpha",
+)
+
+
+@dataclass(frozen=True)
+class Guardrails:
+    """One domain's limits; None switches a guardrail off."""
+
+    max_relative_drop_recall: float | None = None
+    max_relative_drop_ndcg: float | None = None
+    only_when_significant: bool = False
+    alpha: float = 0.05
+    min_overlap: float | None = None
+    max_excluded_share_same_cutoff: float | None = None
+    max_lost_reach_docs: int | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    source: str
+    defaults: Guardrails
+    overrides: dict[str, Guardrails] = field(default_factory=dict)
+
+    def for_domain(self, name: str) -> Guardrails:
+        return self.overrides.get(name, self.defaults)
+
+
+@dataclass(frozen=True)
+class Check:
+    domain: str
+    guardrail: str
+    value: float | None
+    limit: float
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class GateResult:
+    checks: tuple[Check, ...]
+    unknown_domains: tuple[str, ...]  # policy overrides naming domains not in the comparison
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def failed_domains(self) -> list[str]:
+        return sorted({c.domain for c in self.checks if not c.passed})
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([c.__dict__ for c in self.checks])
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Read and validate a policy file (the shipped default when ``path`` is None)."""
+    path = Path(path) if path is not None else DEFAULT_POLICY
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: policy file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: cannot read policy ({err})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"{path}: not valid TOML ({err})") from None
+    unknown = set(data) - {"defaults", "domains"}
+    if unknown:
+        raise InputError(
+            f"{path}: unknown table(s) {sorted(unknown)}; use [defaults] and [domains.<name>]"
+        )
+    defaults = _guardrails(data.get("defaults", {}), Guardrails(), f"{path} [defaults]")
+    domains = data.get("domains", {})
+    if not isinstance(domains, dict):
+        raise InputError(f"{path}: 'domains' must be tables like [domains.legal]")
+    overrides = {
+        name: _guardrails(table, defaults, f"{path} [domains.{name}]")
+        for name, table in domains.items()
+    }
+    return Policy(str(path), defaults, overrides)
+
+
+def _guardrails(table: Any, base: Guardrails, where: str) -> Guardrails:
+    if not isinstance(table, dict):
+        raise InputError(f"{where}: expected a table of guardrails")
+    known = set(Guardrails.__dataclass_fields__)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise InputError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(known))})")
+        values[key] = _checked(key, value, where)
+    return replace(base, **values)
+
+
+def _checked(key: str, value: Any, where: str) -> Any:
+    if key == "only_when_significant":
+        if not isinstance(value, bool):
+            raise InputError(f"{where}: '{key}' must be true or false, got {value!r}")
+        return value
+    if key == "max_lost_reach_docs":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InputError(f"{where}: '{key}' must be a whole number >= 0, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise InputError(f"{where}: '{key}' must be a number between 0 and 1, got {value!r}")
+    return float(value)
+
+
+def evaluate(summary: dict[str, Any], policy: Policy) -> GateResult:
+    """Check every domain of ``summary`` against its guardrails."""
+    checks: list[Check] = []
+    for name, section in sorted(summary["domains"].items()):
+        checks += _domain_checks(name, section, policy.for_domain(name))
+    unknown = tuple(sorted(set(policy.overrides) - set(summary["domains"])))
+    return GateResult(tuple(checks), unknown)
+
+
+def _domain_checks(name: str, section: dict[str, Any], rails: Guardrails) -> list[Check]:
+    checks = []
+    quality = section.get("quality")
+    for metric_prefix, limit in (
+        ("recall@", rails.max_relative_drop_recall),
+        ("ndcg@10", rails.max_relative_drop_ndcg),
+    ):
+        if limit is not None and quality:
+            checks.append(_relevance_check(name, quality, metric_prefix, limit, rails))
+    overlap = section.get("overlap_jaccard")
+    if rails.min_overlap is not None and overlap is not None:
+        checks.append(
+            Check(
+                name,
+                "min_overlap",
+                overlap,
+                rails.min_overlap,
+                overlap >= rails.min_overlap,
+                f"mean top-k Jaccard {overlap:.3f} (min {rails.min_overlap:.2f})",
+            )
+        )
+    excluded = section.get("excluded_share_same_cutoff")
+    limit = rails.max_excluded_share_same_cutoff
+    if limit is not None and excluded is not None:
+        checks.append(
+            Check(
+                name,
+                "max_excluded_share_same_cutoff",
+                excluded,
+                limit,
+                excluded <= limit,
+                f"{100 * excluded:.1f}% excluded at the same cutoff (max {100 * limit:.0f}%)",
+            )
+        )
+    lost = section.get("lost_reach_docs")
+    if rails.max_lost_reach_docs is not None and lost is not None:
+        checks.append(
+            Check(
+                name,
+                "max_lost_reach_docs",
+                lost,
+                rails.max_lost_reach_docs,
+                lost <= rails.max_lost_reach_docs,
+                f"{lost} documents lost all reach (max {rails.max_lost_reach_docs})",
+            )
+        )
+    return checks
+
+
+def _relevance_check(name, quality, prefix, limit, rails) -> Check:
+    metric = next(m for m in quality["baseline"] if m.startswith(prefix))
+    base, cand = quality["baseline"][metric], quality["candidate"][metric]
+    p = quality.get("p_value_bh", {}).get(metric)
+    change = 0.0 if not base else cand / base - 1
+    drop = max(0.0, -change)
+    breached = drop > limit
+    note = f"{metric} {base:.3f} → {cand:.3f} ({100 * change:+.1f}%, max drop {100 * limit:.0f}%"
+    note += f", p = {p:.3f})" if p is not None else ")"
+    if breached and rails.only_when_significant and (p is None or p >= rails.alpha):
+        breached = False
+        note += " — not significant, so allowed"
+    guardrail = "max_relative_drop_recall" if prefix == "recall@" else "max_relative_drop_ndcg"
+    return Check(name, guardrail, change, -limit, not breached, note)

@@ -1,0 +1,1 @@
+"""Rendering: plotly figures and the self-contained HTML report (never computes a metric)."""
