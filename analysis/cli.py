@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument(
         "--train-layers", type=int, default=0, help="train only the top N layers (0: all)"
     )
+    tune.add_argument("--scale", type=float, default=20.0, help="similarity scale (20)")
     tune.add_argument("--seed", type=int, default=0)
     add_encoding_arguments(tune)
     return parser
@@ -347,6 +348,7 @@ def run_finetune(args: argparse.Namespace) -> int:
         learning_rate=args.lr,
         batch_size=args.train_batch_size,
         train_layers=args.train_layers,
+        scale=args.scale,
         seed=args.seed,
     )
     started = time.perf_counter()

@@ -1,0 +1,162 @@
+"""The rollout gate: policy validation, verdicts, and the check command's exit codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.cli import main
+from analysis.errors import InputError
+from analysis.gate import DEFAULT_POLICY, evaluate, load_policy
+from tests.dashboard_fixture import build
+
+
+def _summary(recall_base=0.8, recall_cand=0.6, p=0.2, overlap=0.9, excluded=0.05, lost=0):
+    quality = {
+        "baseline": {"ndcg@10": 0.7, "recall@10": recall_base, "mrr@10": 0.8},
+        "candidate": {"ndcg@10": 0.7, "recall@10": recall_cand, "mrr@10": 0.8},
+        "p_value_bh": {"ndcg@10": 1.0, "recall@10": p, "mrr@10": 1.0},
+    }
+    section = {
+        "quality": quality,
+        "overlap_jaccard": overlap,
+        "lost_reach_docs": lost,
+        "excluded_share_same_cutoff": excluded,
+        "n_docs": 10,
+    }
+    return {"domains": {"legal": section, "clinical": {**section, "quality": None}}}
+
+
+def _policy(tmp_path, text):
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_policy(path)
+
+
+def test_default_policy_loads_and_catches_a_25_percent_recall_drop():
+    result = evaluate(_summary(), load_policy())
+    assert not result.passed and result.failed_domains() == ["legal"]
+    failing = [c for c in result.checks if not c.passed]
+    assert failing[0].guardrail == "max_relative_drop_recall"
+    assert "recall@10 0.800 → 0.600 (-25.0%, max drop 10%" in failing[0].detail
+
+
+def test_only_when_significant_lets_an_insignificant_drop_pass(tmp_path):
+    policy = _policy(
+        tmp_path,
+        "[defaults]\nmax_relative_drop_recall = 0.1\nonly_when_significant = true\nalpha = 0.05\n",
+    )
+    assert evaluate(_summary(p=0.2), policy).passed
+    assert not evaluate(_summary(p=0.01), policy).passed
+
+
+def test_domain_override_replaces_the_default(tmp_path):
+    policy = _policy(
+        tmp_path,
+        "[defaults]\nmin_overlap = 0.95\n[domains.clinical]\n"
+        "min_overlap = 0.5\n[domains.nowhere]\nmin_overlap = 0.1\n",
+    )
+    result = evaluate(_summary(overlap=0.9), policy)
+    assert result.failed_domains() == ["legal"]
+    assert result.unknown_domains == ("nowhere",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[defaults]\nmin_overlaps = 0.5\n", "[defaults]: unknown key 'min_overlaps'"),
+        ("[defaults]\nmin_overlap = 'high'\n", "'min_overlap' must be a number between 0 and 1"),
+        ("[defaults]\nmin_overlap = 1.5\n", "'min_overlap' must be a number between 0 and 1"),
+        ("[defaults]\nmax_lost_reach_docs = -1\n", "'max_lost_reach_docs' must be a whole"),
+        ("[defaults]\nonly_when_significant = 'yes'\n", "must be true or false"),
+        (
+            "[domains.legal]\nmax_excluded_share = 0.1\n",
+            "[domains.legal]: unknown key 'max_excluded_share'",
+        ),
+        ("[default]\nmin_overlap = 0.5\n", "unknown table(s) ['default']"),
+        ("[defaults\nmin_overlap = 0.5\n", "not valid TOML"),
+    ],
+)
+def test_policy_errors_name_the_offending_key(tmp_path, text, message):
+    with pytest.raises(InputError) as caught:
+        _policy(tmp_path, text)
+    assert message in str(caught.value) and "policy.toml" in str(caught.value)
+
+
+def test_missing_policy_file(tmp_path):
+    with pytest.raises(InputError, match="policy file not found"):
+        load_policy(tmp_path / "none.toml")
+
+
+def test_default_policy_ships_with_the_package():
+    assert DEFAULT_POLICY.is_file()
+
+
+@pytest.fixture(scope="module")
+def specs(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("gate"))
+
+
+def _compare(specs, candidate, out):
+    assert (
+        main(
+            [
+                "compare",
+                "--corpus",
+                specs["corpus"],
+                "--baseline",
+                specs["baseline"],
+                "--candidate",
+                candidate,
+                "--out",
+                str(out),
+                "--k",
+                "3",
+            ]
+        )
+        == 0
+    )
+
+
+def test_check_exits_0_when_every_guardrail_holds(specs, tmp_path, capsys):
+    _compare(specs, specs["baseline"], tmp_path / "same")
+    assert main(["check", "--from", str(tmp_path / "same")]) == 0
+    assert "verdict: every guardrail holds" in capsys.readouterr().out
+
+
+def test_check_exits_1_and_names_the_breached_domain(specs, tmp_path, capsys):
+    _compare(specs, specs["candidate"], tmp_path / "worse")
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[defaults]\nmin_overlap = 0.99\n")
+    assert main(["check", "--from", str(tmp_path / "worse"), "--policy", str(strict)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  clinical" in out and "breached in clinical" in out
+
+
+def test_check_runs_a_fresh_comparison_too(specs, tmp_path):
+    code = main(
+        [
+            "check",
+            "--corpus",
+            specs["corpus"],
+            "--baseline",
+            specs["baseline"],
+            "--candidate",
+            specs["baseline"],
+            "--out",
+            str(tmp_path / "fresh"),
+            "--k",
+            "3",
+        ]
+    )
+    assert code == 0 and (tmp_path / "fresh" / "summary.json").is_file()
+
+
+def test_check_exits_2_on_bad_policy_or_bad_input(specs, tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[defaults]\nmin_overlap = 2\n")
+    assert main(["check", "--from", str(tmp_path), "--policy", str(bad)]) == 2
+    assert "'min_overlap' must be a number between 0 and 1" in capsys.readouterr().err
+    assert main(["check", "--from", str(tmp_path / "nothing")]) == 2
+    assert "no summary.json" in capsys.readouterr().err
+    assert main(["check"]) == 2
+    assert "give --from DIR" in capsys.readouterr().err
