@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_source_arguments(report)
     report.add_argument("--report", required=True, type=Path, help="the HTML file to write")
     report.add_argument("--policy", type=Path, help="policy TOML for the gate section")
+    demo = commands.add_parser(
+        "demo", help="build the demo candidate (once), compare it on the sample corpus, report"
+    )
+    demo.add_argument("--out", type=Path, default=Path("artifacts/demo"), help="output folder")
+    demo.add_argument("--cache-dir", type=Path, help="embedding/model cache folder")
     tune = commands.add_parser(
         "finetune", help="precision-tune a model on one domain's training pairs"
     )
@@ -147,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_embed(args)
         if args.command == "finetune":
             return run_finetune(args)
+        if args.command == "demo":
+            return run_demo(args)
         if args.command == "check":
             return run_check(args)
         if args.command == "report":
@@ -364,4 +371,35 @@ def run_finetune(args: argparse.Namespace) -> int:
     )
     how = "copied from the cache" if cached else "trained"
     print(f"{how}: {out} in {time.perf_counter() - started:.1f}s (use --candidate {out})")
+    return EXIT_OK
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """The newcomer's first run: everything offline, the candidate tuned on first use."""
+    from analysis.demo import DEMO_DOMAIN, SAMPLE_CORPUS, ensure_demo_candidate
+    from analysis.progress import TqdmProgress
+
+    started = time.perf_counter()
+    folder, cached = ensure_demo_candidate(args.cache_dir, progress=TqdmProgress())
+    how = "from the cache" if cached else f"tuned on '{DEMO_DOMAIN}'"
+    print(f"demo candidate {how} in {time.perf_counter() - started:.0f}s: {folder}")
+    parser = build_parser()
+    compare_args = parser.parse_args(
+        [
+            "report",
+            "--corpus",
+            str(SAMPLE_CORPUS),
+            "--baseline",
+            "default",
+            "--candidate",
+            str(folder),
+            "--out",
+            str(args.out),
+            "--projection",
+            "--report",
+            str(args.out / "report.html"),
+        ]
+        + (["--cache-dir", str(args.cache_dir)] if args.cache_dir else [])
+    )
+    run_report(compare_args)
     return EXIT_OK

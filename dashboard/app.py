@@ -14,6 +14,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard import sidebar, state  # noqa: E402
+from dashboard.session import demo_run  # noqa: E402
 
 st.set_page_config(page_title="Recall Horizon", page_icon=":material/radar:", layout="wide")
 
@@ -57,6 +58,8 @@ PAGES = {
 
 for problem in state.load_url_once():
     st.warning(problem)
+if "--demo" in sys.argv[1:] and state.get_run() is None:
+    state.set_run(demo_run())
 page = st.navigation(list(PAGES.values()))
 requested = st.query_params.get("page")
 if (

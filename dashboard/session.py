@@ -110,5 +110,12 @@ def _validate_selection(loaded: Loaded) -> None:
         state.select_query(None)
 
 
+def demo_run() -> state.RunSpec:
+    """The bundled demo: the sample corpus, MiniLM as baseline, the legal-tuned candidate."""
+    from analysis.demo import SAMPLE_CORPUS
+
+    return state.RunSpec(corpus=str(SAMPLE_CORPUS), baseline="default", candidate=DEMO_CANDIDATE)
+
+
 def demo_candidate_ready() -> bool:
     return demo_candidate_folder().is_dir()
