@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--train-layers", type=int, default=0, help="train only the top N layers (0: all)"
     )
     tune.add_argument("--scale", type=float, default=20.0, help="similarity scale (20)")
+    tune.add_argument(
+        "--adapter", action="store_true", help="train only a linear layer on the frozen model"
+    )
+    tune.add_argument("--weight-decay", type=float, default=0.01)
     tune.add_argument("--seed", type=int, default=0)
     add_encoding_arguments(tune)
     return parser
@@ -356,6 +360,8 @@ def run_finetune(args: argparse.Namespace) -> int:
         batch_size=args.train_batch_size,
         train_layers=args.train_layers,
         scale=args.scale,
+        adapter=args.adapter,
+        weight_decay=args.weight_decay,
         seed=args.seed,
     )
     started = time.perf_counter()

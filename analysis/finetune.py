@@ -40,6 +40,8 @@ class Recipe:
     batch_size: int = 16
     scale: float = 20.0
     train_layers: int = 0  # 0: every layer; n: only the top n transformer layers
+    adapter: bool = False  # train only a linear layer on top of the frozen model
+    weight_decay: float = 0.01
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -140,6 +142,10 @@ def _train_into(target, base, corpus, pairs, recipe, key, domain, progress) -> N
     import torch
 
     torch.manual_seed(recipe.seed)
+    if recipe.adapter:
+        model = _train_adapter(base, corpus, pairs, recipe, domain, progress)
+        _save_atomically(model, target, recipe, key, domain, base, len(pairs))
+        return
     model = base._load()
     _freeze_lower_layers(model, recipe.train_layers)
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -168,6 +174,60 @@ def _train_into(target, base, corpus, pairs, recipe, key, domain, progress) -> N
                 tick(1)
     model.eval()
     _save_atomically(model, target, recipe, key, domain, base, len(pairs))
+
+
+def _train_adapter(base, corpus, pairs, recipe, domain, progress):
+    """A linear layer (initialised to the identity) on top of the frozen model.
+
+    The encoder is run once to embed the pairs; only the layer is trained, so tuning takes
+    seconds. The result is the base model plus a sentence-transformers Dense module.
+    """
+    import torch
+    import torch.nn.functional as F
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Dense
+
+    frozen = base._load()
+    queries = torch.tensor(
+        frozen.encode(
+            [p.query for p in pairs], prompt=base.prompt("query") or None, convert_to_numpy=True
+        )
+    )
+    docs = torch.tensor(
+        frozen.encode(
+            [corpus.doc_texts[corpus.doc_index[p.doc_id]] for p in pairs],
+            prompt=base.prompt("document") or None,
+            convert_to_numpy=True,
+        )
+    )
+    dim = queries.shape[1]
+    weight = torch.nn.Parameter(torch.eye(dim))
+    bias = torch.nn.Parameter(torch.zeros(dim))
+    optimiser = torch.optim.AdamW(
+        [weight, bias], lr=recipe.learning_rate, weight_decay=recipe.weight_decay
+    )
+    rng = np.random.default_rng(recipe.seed)
+    batches = -(-len(pairs) // recipe.batch_size)
+    with progress.stage(
+        f"tuning an adapter on {len(pairs)} '{domain}' pairs", recipe.epochs * batches
+    ) as tick:
+        for _ in range(recipe.epochs):
+            order = rng.permutation(len(pairs))
+            for start in range(0, len(order), recipe.batch_size):
+                batch = order[start : start + recipe.batch_size]
+                if len(batch) >= 2:
+                    q = F.normalize(queries[batch] @ weight + bias, dim=-1)
+                    d = F.normalize(docs[batch] @ weight + bias, dim=-1)
+                    loss = F.cross_entropy(q @ d.T * recipe.scale, torch.arange(len(batch)))
+                    optimiser.zero_grad()
+                    loss.backward()
+                    optimiser.step()
+                tick(1)
+    dense = Dense(dim, dim, bias=True, activation_function=torch.nn.Identity())
+    with torch.no_grad():
+        dense.linear.weight.copy_(weight.T)  # Dense computes x @ W_lin.T + b
+        dense.linear.bias.copy_(bias)
+    return SentenceTransformer(modules=[*frozen, dense], device="cpu")
 
 
 def _in_batch_loss(model, queries, docs, scale):

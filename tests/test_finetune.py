@@ -88,3 +88,17 @@ def test_recipe_rejects_nonsense():
     with pytest.raises(InputError, match="train layers"):
         Recipe(train_layers=-1)
     assert TrainingPair("q", "d").doc_id == "d"
+
+
+def test_adapter_recipe_saves_a_standard_model_with_a_dense_layer(tiny, tmp_path):
+    corpus = load_corpus(tiny)
+    pairs = read_pairs(tiny / "train" / "pairs.jsonl", corpus, "legal")
+    recipe = Recipe(epochs=3, batch_size=4, learning_rate=1e-2, adapter=True)
+    out, _ = finetune(resolve_source("default"), corpus, pairs, domain="legal",
+                      out=tmp_path / "adapter", recipe=recipe, cache_root=tmp_path / "cache")
+    assert (out / "modules.json").read_text().count(".Dense\"") == 1
+    tuned = resolve_source(str(out))
+    text = ["which law governs the agreement"]
+    before = resolve_source("default").embed(["x"], text, role="query")
+    after = tuned.embed(["x"], text, role="query")
+    assert after.shape == (1, 384) and not np.allclose(before, after, atol=1e-4)

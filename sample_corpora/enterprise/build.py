@@ -64,20 +64,6 @@ def read_queries(doc_ids: set[str]):
     return queries, qrels, pairs
 
 
-def title_pairs(docs: list[dict], domains: set[str]) -> list[dict]:
-    """Each document title as a short query for its own document, for the tuning domains.
-
-    Titles are the headings a team would have to hand; they widen the tuning set beyond the
-    handwritten training queries. Evaluation queries are never used.
-    """
-    return [
-        {"query_id": f"{d['_id']}-title", "query": d["title"], "doc_id": d["_id"],
-         "domain": d["domain"], "source": "title"}
-        for d in docs
-        if d["domain"] in domains
-    ]
-
-
 def _judgments(topic: str, explicit: list[str], number: int) -> dict[str, int]:
     if topic != "*":
         domain, slug = topic.split("/")
@@ -100,7 +86,6 @@ def main() -> None:
     if len(ids) != len(set(ids)):
         sys.exit("duplicate document ids")
     queries, qrels, pairs = read_queries(set(ids))
-    pairs += title_pairs(docs, {p["domain"] for p in pairs})
     _write_jsonl(HERE / "corpus.jsonl", docs)
     _write_jsonl(HERE / "queries.jsonl", queries)
     (HERE / "qrels").mkdir(exist_ok=True)
