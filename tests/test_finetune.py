@@ -94,9 +94,16 @@ def test_adapter_recipe_saves_a_standard_model_with_a_dense_layer(tiny, tmp_path
     corpus = load_corpus(tiny)
     pairs = read_pairs(tiny / "train" / "pairs.jsonl", corpus, "legal")
     recipe = Recipe(epochs=3, batch_size=4, learning_rate=1e-2, adapter=True)
-    out, _ = finetune(resolve_source("default"), corpus, pairs, domain="legal",
-                      out=tmp_path / "adapter", recipe=recipe, cache_root=tmp_path / "cache")
-    assert (out / "modules.json").read_text().count(".Dense\"") == 1
+    out, _ = finetune(
+        resolve_source("default"),
+        corpus,
+        pairs,
+        domain="legal",
+        out=tmp_path / "adapter",
+        recipe=recipe,
+        cache_root=tmp_path / "cache",
+    )
+    assert (out / "modules.json").read_text().count('.Dense"') == 1
     tuned = resolve_source(str(out))
     text = ["which law governs the agreement"]
     before = resolve_source("default").embed(["x"], text, role="query")
