@@ -91,14 +91,16 @@ def headlines(summary: dict[str, Any]) -> list[str]:
     card = scorecard(summary)
     if card.empty:
         return ["The corpus has no domains to compare."]
-    sentences = _relevance_sentences(card) + _exclusion_sentences(card, summary)
+    k = summary.get("manifest", {}).get("k")
+    sentences = _relevance_sentences(card, f"recall@{k}" if k else "recall@k")
+    sentences += _exclusion_sentences(card, summary)
     sentences += _drift_and_reach_sentences(card)
     return sentences or [
         "No domain shows a notable change: overlap, drift, exclusions and relevance all held."
     ]
 
 
-def _relevance_sentences(card: pd.DataFrame) -> list[str]:
+def _relevance_sentences(card: pd.DataFrame, recall_label: str) -> list[str]:
     gains = card["Δ nDCG@10"].dropna()
     sentences = []
     if not gains.empty and gains.max() > 0:
@@ -107,7 +109,7 @@ def _relevance_sentences(card: pd.DataFrame) -> list[str]:
             f"The candidate's largest nDCG@10 gain is in {best}: +{100 * gains.max():.0f}%"
             f"{_p_text(card.loc[best, 'p Δ nDCG@10'])}."
         )
-    for column, label in (("Δ recall@k", "recall@k"), ("Δ nDCG@10", "nDCG@10")):
+    for column, label in (("Δ recall@k", recall_label), ("Δ nDCG@10", "nDCG@10")):
         for name, value in card[column].dropna().sort_values().items():
             p = card.loc[name, f"p {column}"]
             if value <= -NOTABLE_DROP or (value < 0 and p is not None and p < SIGNIFICANCE):

@@ -28,7 +28,7 @@ PAGES = [
     ("Threshold exclusions", "thresholds", '[data-testid="stMetric"]'),
     ("Embedding space", "space", ".js-plotly-plot"),
     ("Changed answers", "changed", '[data-testid="stDataFrame"]'),
-    ("Export", "export", '[data-testid="stDownloadButton"]'),
+    ("Export", "export", '[data-testid="stButton"]'),
 ]
 
 pytestmark = pytest.mark.real_model

@@ -126,3 +126,12 @@ def test_run_spec_round_trips_through_url_parameters():
     assert RunSpec.from_params(spec.to_params()) == spec
     with pytest.raises(ValueError, match="k must be between"):
         RunSpec.from_params({"corpus": "/c", "baseline": "a", "candidate": "b", "k": "0"})
+
+
+def test_export_page_writes_the_same_report_and_bundle_as_the_cli(app):
+    at = _open(app, "export")
+    at.button(key="export_prepare").click().run()
+    assert not at.exception and not at.error
+    labels = [b.label for b in at.get("download_button")]
+    assert any(label.startswith("report.html") for label in labels)
+    assert "Data bundle (.zip)" in labels

@@ -1,36 +1,77 @@
-"""Export: the data bundle of the comparison on show (summary and tables)."""
+"""Export: the same data bundle and HTML report the command line writes, for this comparison."""
 
 from __future__ import annotations
 
+import hashlib
 import io
-import json
 import zipfile
+from pathlib import Path
 
 import streamlit as st
 
-from analysis.outputs import tables
+from analysis.cache import default_cache_dir
+from analysis.errors import InputError
+from analysis.gate import evaluate, load_policy
+from analysis.outputs import write_outputs
 from dashboard import session
+from reporting.bundle import bundle_files
+from reporting.html import write_report
 
 st.title("Export")
 loaded = session.require_comparison()
-summary = loaded.summary
-st.write("Download what this comparison found, to attach to a review or a postmortem.")
-st.download_button(
-    "summary.json",
-    json.dumps(summary, indent=2, sort_keys=True),
-    file_name="summary.json",
-    mime="application/json",
-    key="export_summary",
+st.write(
+    "The data bundle (summary.json and the Parquet tables) and the self-contained HTML "
+    "report, exactly as `python -m analysis compare` and `python -m analysis report` "
+    "write them: attach them to a review or a postmortem."
 )
-buffer = io.BytesIO()
-with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-    archive.writestr("summary.json", json.dumps(summary, indent=2, sort_keys=True))
-    for name, frame in tables(loaded.comparison).items():
-        archive.writestr(f"{name}.parquet", frame.to_parquet(index=False))
-st.download_button(
-    "Data bundle (summary + Parquet tables, .zip)",
-    buffer.getvalue(),
-    file_name="recall-horizon-bundle.zip",
-    mime="application/zip",
-    key="export_bundle",
+policy_file = st.file_uploader(
+    "Rollout policy (TOML, optional; default: the shipped policy)",
+    type=["toml"],
+    key="export_policy",
 )
+if st.button("Prepare the report and the bundle", type="primary", key="export_prepare"):
+    folder = default_cache_dir() / "exports" / hashlib.sha256(loaded.key.encode()).hexdigest()[:24]
+    try:
+        policy_path = None
+        if policy_file is not None:
+            policy_path = folder / "policy.toml"
+            folder.mkdir(parents=True, exist_ok=True)
+            policy_path.write_bytes(policy_file.getvalue())
+        policy = load_policy(policy_path)
+        with st.spinner("Writing the bundle and rendering the report…"):
+            summary = write_outputs(loaded.comparison, folder, corpus_source=loaded.spec.corpus)
+            gate = evaluate(summary, policy)
+            write_report(
+                folder,
+                folder / "report.html",
+                gate=gate,
+                policy_source=policy_file.name if policy_file else policy.source,
+            )
+        st.session_state["export_folder"] = str(folder)
+    except InputError as err:
+        st.error(str(err))
+exported = st.session_state.get("export_folder")
+if exported and Path(exported, "report.html").is_file():
+    folder = Path(exported)
+    report = (folder / "report.html").read_bytes()
+    st.download_button(
+        f"report.html ({len(report) / 1e6:.1f} MB)",
+        report,
+        file_name="recall-horizon-report.html",
+        mime="text/html",
+        key="export_report",
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in bundle_files(folder):
+            archive.write(path, path.name)
+    st.download_button(
+        "Data bundle (.zip)",
+        buffer.getvalue(),
+        file_name="recall-horizon-bundle.zip",
+        mime="application/zip",
+        key="export_bundle",
+    )
+    st.caption(f"Written to `{folder}` on the server.")
+else:
+    st.info("Press the button to write the bundle and render the report.")

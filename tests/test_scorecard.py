@@ -1,0 +1,80 @@
+"""Scorecard and headline sentences from a hand-built summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analysis.scorecard import headlines, scorecard
+from dashboard.uploads import arrange_beir, flat_tables, save_uploads
+
+
+def _section(
+    ndcg=(0.8, 0.8), recall=(0.8, 0.8), p=1.0, overlap=1.0, kept=1.0, excluded=0.0, lost=0
+):
+    return {
+        "n_docs": 100,
+        "overlap_jaccard": overlap,
+        "neighbourhood_jaccard": kept,
+        "excluded_share_same_cutoff": excluded,
+        "excluded_share_calibrated": excluded,
+        "lost_reach_docs": lost,
+        "quality": {
+            "baseline": {"ndcg@10": ndcg[0], "recall@10": recall[0], "mrr@10": 1},
+            "candidate": {"ndcg@10": ndcg[1], "recall@10": recall[1], "mrr@10": 1},
+            "p_value_bh": {"ndcg@10": p, "recall@10": p, "mrr@10": 1},
+        },
+    }
+
+
+SUMMARY = {
+    "manifest": {"k": 10},
+    "thresholds": {"cutoff": 0.42},
+    "domains": {
+        "legal": _section(ndcg=(0.50, 0.58), p=0.01),
+        "clinical": _section(
+            recall=(0.80, 0.552), p=0.2, overlap=0.6, kept=0.4, excluded=0.14, lost=12
+        ),
+        "finance": _section(),
+    },
+}
+
+
+def test_scorecard_has_one_row_per_domain_with_relative_changes_and_severity():
+    card = scorecard(SUMMARY)
+    assert sorted(card.index) == ["clinical", "finance", "legal"]
+    assert card.loc["legal", "Δ nDCG@10"] == pytest.approx(0.16)
+    assert card.loc["clinical", "Δ recall@k"] == pytest.approx(-0.31)
+    severity = card.loc["clinical", "severity"]
+    assert severity["Δ recall@k"] == pytest.approx(0.62)  # 31% loss of a 50% cap
+    assert severity["top-k overlap"] == pytest.approx(0.4)
+    assert card.loc["finance", "severity"]["excluded @ same cutoff"] == 0.0
+
+
+def test_headlines_say_what_changed_in_plain_words():
+    text = " ".join(headlines(SUMMARY))
+    assert "largest nDCG@10 gain is in legal: +16% (p = 0.010, significant)" in text
+    assert "It cut clinical recall@10 by 31% (p = 0.20, not significant)" in text
+    assert "14% of the clinical documents that passed the cutoff (0.42) no longer do" in text
+    assert "clinical documents kept only 40% of their nearest neighbours" in text
+    assert "12 clinical documents that some query retrieved are now retrieved by none" in text
+    assert "finance" not in text
+
+
+def test_a_quiet_comparison_says_nothing_moved():
+    quiet = {"manifest": {"k": 10}, "domains": {"a": _section(), "b": _section()}}
+    assert headlines(quiet) == [
+        "No domain shows a notable change: overlap, drift, exclusions and relevance all held."
+    ]
+
+
+def test_uploads_are_saved_by_content_and_laid_out_for_the_loaders(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path))
+    files = [("corpus.jsonl", b'{"_id": "1", "text": "x"}\n'), ("test.tsv", b"q\td\t1\n")]
+    folder = save_uploads(files)
+    assert save_uploads(list(reversed(files))) == folder  # same content, same folder
+    beir = arrange_beir(folder)
+    assert (Path(beir.corpus) / "qrels" / "test.tsv").is_file()
+    flat = flat_tables(folder, "docs.csv", "", "qrels.csv")
+    assert flat.queries == "" and flat.qrels.endswith("qrels.csv")
