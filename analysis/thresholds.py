@@ -189,10 +189,7 @@ def threshold_exclusions(
     n_admitted = int((pairs[2] >= cutoff).sum())
     query, doc, score_base, score_cand = pairs
     calibrated = _nth_largest(score_cand[_bin(score_cand) >= floor_bin], n_admitted)
-    grade = np.array(
-        [qrels_positions.get(q, {}).get(d, 0) for q, d in zip(query, doc, strict=True)],
-        dtype=np.int64,
-    )
+    grade = _grades(query, doc, qrels_positions, len(spaces[0][1]))
     curve = (
         previous.curve
         if previous is not None
@@ -201,6 +198,17 @@ def threshold_exclusions(
     return ThresholdResult(
         cutoff, calibrated, query, doc, score_base, score_cand, grade, curve, (hist[0], hist[1])
     )
+
+
+def _grades(query, doc, qrels_positions, n_docs: int) -> np.ndarray:
+    """Judged grade of each (query, document) pair, 0 when unjudged (vectorised lookup)."""
+    judged = [(q * n_docs + d, g) for q, docs in qrels_positions.items() for d, g in docs.items()]
+    if not judged:
+        return np.zeros(len(query), dtype=np.int64)
+    keys, grades = (np.array(v, dtype=np.int64) for v in zip(*sorted(judged), strict=True))
+    wanted = query.astype(np.int64) * n_docs + doc
+    at = np.clip(np.searchsorted(keys, wanted), 0, len(keys) - 1)
+    return np.where(keys[at] == wanted, grades[at], 0)
 
 
 def _score_blocks(spaces, exclude, block_bytes) -> Iterator[tuple[int, int, list[np.ndarray]]]:
@@ -253,9 +261,15 @@ def _collect_pairs(
             "higher cutoff (the recall horizon curve shows how many each cutoff admits)"
         )
     parts: list[list[np.ndarray]] = [[], [], [], []]
+    # A float comparison just below the floor bin's edge finds a superset cheaply; the exact
+    # bin test then runs on that small subset only.
+    floor_edge = floor_bin / BINS_PER_UNIT - 1.0 - 1e-6
     for start, _, (s_base, s_cand) in _score_blocks(spaces, exclude, block_bytes):
-        keep = (s_base >= cutoff) | (s_cand >= cutoff) | (_bin(s_cand) >= floor_bin)
+        keep = (s_base >= cutoff) | (s_cand >= min(cutoff, floor_edge))
         rows, cols = np.nonzero(keep)
+        exact = (s_base[rows, cols] >= cutoff) | (s_cand[rows, cols] >= cutoff)
+        exact |= _bin(s_cand[rows, cols]) >= floor_bin
+        rows, cols = rows[exact], cols[exact]
         for target, values in zip(
             parts, (rows + start, cols, s_base[rows, cols], s_cand[rows, cols]), strict=True
         ):

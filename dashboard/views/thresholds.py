@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from dashboard import cache, session, state
@@ -82,9 +83,17 @@ if curve["recall"].notna().any():
 else:
     right.info("No judgments: recall curves need relevance judgments.")
 st.subheader("Excluded at the same cutoff, judged-relevant first")
-pairs = result.to_frame(corpus.query_ids, corpus.doc_ids)
-pairs["doc_domain"] = doc_domains
-pairs = pairs[pairs["excluded_same_cutoff"] & in_scope]
+excluded = np.flatnonzero(result.excluded_same & in_scope)
+pairs = pd.DataFrame(
+    {
+        "query_id": np.asarray(corpus.query_ids, dtype=object)[result.query[excluded]],
+        "doc_id": np.asarray(corpus.doc_ids, dtype=object)[result.doc[excluded]],
+        "doc_domain": doc_domains[excluded],
+        "grade": result.grade[excluded],
+        "score_baseline": result.score_baseline[excluded],
+        "score_candidate": result.score_candidate[excluded],
+    }
+)
 pairs["score_drop"] = pairs["score_baseline"] - pairs["score_candidate"]
 pairs = pairs.sort_values(["grade", "score_drop"], ascending=[False, False])
 st.dataframe(
