@@ -1,0 +1,75 @@
+"""The bundled demo reproduces the paradox, and the default gate names the degraded domains."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analysis.cli import main
+from analysis.demo import DEMO_DOMAIN, SAMPLE_CORPUS
+from analysis.gate import evaluate, load_policy
+
+pytestmark = pytest.mark.real_model
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    cache = root / "cache"
+    assert main(["demo", "--out", str(root / "out"), "--cache-dir", str(cache)]) == 0
+    return root, cache
+
+
+def _relative(quality, metric):
+    return quality["candidate"][metric] / quality["baseline"][metric] - 1
+
+
+def test_tuning_domain_improves_and_at_least_two_others_lose_ten_percent(demo):
+    summary = json.loads((demo[0] / "out" / "summary.json").read_text())
+    domains = summary["domains"]
+    assert _relative(domains[DEMO_DOMAIN]["quality"], "ndcg@10") > 0
+    losers = [
+        name
+        for name, section in domains.items()
+        if name != DEMO_DOMAIN
+        and min(
+            _relative(section["quality"], "ndcg@10"), _relative(section["quality"], "recall@10")
+        )
+        <= -0.10
+    ]
+    assert len(losers) >= 2, losers
+    report = (demo[0] / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Rollout gate" in report
+
+
+def test_default_gate_fails_the_degraded_domains_and_passes_the_baseline_against_itself(demo):
+    root, cache = demo
+    summary = json.loads((root / "out" / "summary.json").read_text())
+    result = evaluate(summary, load_policy())
+    degraded = sorted(
+        name
+        for name, s in summary["domains"].items()
+        if _relative(s["quality"], "recall@10") < -0.10
+        or _relative(s["quality"], "ndcg@10") < -0.10
+    )
+    assert result.failed_domains() == degraded
+    assert main(["check", "--from", str(root / "out")]) == 1
+    assert (
+        main(
+            [
+                "check",
+                "--corpus",
+                str(SAMPLE_CORPUS),
+                "--baseline",
+                "default",
+                "--candidate",
+                "default",
+                "--out",
+                str(root / "same"),
+                "--cache-dir",
+                str(cache),
+            ]
+        )
+        == 0
+    )
