@@ -151,3 +151,28 @@ def test_projection_is_seeded_and_aligned(data):
     # Same space on both sides: after alignment, documents barely move.
     spread = np.ptp(first.baseline, axis=0).max()
     assert np.median(np.linalg.norm(first.candidate - first.baseline, axis=1)) < 0.1 * spread
+
+
+def test_models_may_have_different_dimensions(data):
+    corpus, docs, queries = data
+    projection = np.random.default_rng(4).normal(size=(docs.shape[1], 7))
+    wide = embeddings("wide", docs, queries)
+    narrow = embeddings("narrow", docs @ projection, queries @ projection)
+    result = compare(corpus, wide, narrow, FAST)
+    assert (result.baseline.dimension, result.candidate.dimension) == (24, 7)
+    assert 0 <= result.overlap.jaccard.mean() <= 1
+
+
+def test_a_corpus_without_queries_still_gets_document_side_diagnostics(data):
+    corpus, docs, _ = data
+    documents_only = Corpus("d", corpus.doc_ids, corpus.doc_texts, corpus.doc_domains)
+    empty = np.zeros((0, docs.shape[1]), np.float32)
+    noisy = docs + np.random.default_rng(1).normal(size=docs.shape).astype(np.float32)
+    result = compare(
+        documents_only, embeddings("a", docs, empty), embeddings("b", noisy, empty), FAST
+    )
+    summary = build_summary(result, corpus_source="d")
+    assert result.thresholds is None and result.quality is None
+    assert summary["overall"]["n_queries"] == 0 and summary["overall"]["changed_queries"] == 0
+    assert summary["overall"]["neighbourhood_jaccard"] < 1.0
+    assert "geometry" in summary["domains"]["legal"]
