@@ -149,26 +149,22 @@ def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    commands = {
+        "compare": run_compare,
+        "embed": run_embed,
+        "finetune": run_finetune,
+        "demo": run_demo,
+        "check": run_check,
+        "report": run_report,
+    }
     try:
-        if args.command == "compare":
-            return run_compare(args)
-        if args.command == "embed":
-            return run_embed(args)
-        if args.command == "finetune":
-            return run_finetune(args)
-        if args.command == "demo":
-            return run_demo(args)
-        if args.command == "check":
-            return run_check(args)
-        if args.command == "report":
-            return run_report(args)
+        return commands[args.command](args)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    return EXIT_OK
 
 
 def load_corpus_arg(args: argparse.Namespace):

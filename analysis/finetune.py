@@ -144,36 +144,35 @@ def _train_into(target, base, corpus, pairs, recipe, key, domain, progress) -> N
     torch.manual_seed(recipe.seed)
     if recipe.adapter:
         model = _train_adapter(base, corpus, pairs, recipe, domain, progress)
-        _save_atomically(model, target, recipe, key, domain, base, len(pairs))
-        return
+    else:
+        model = _train_model(base, corpus, pairs, recipe, domain, progress)
+    _save_atomically(model, target, recipe, key, domain, base, len(pairs))
+
+
+def _train_model(base, corpus, pairs, recipe, domain, progress):
+    """Fine-tune the transformer itself (every layer, or only the top ``train_layers``)."""
+    import torch
+
     model = base._load()
     _freeze_lower_layers(model, recipe.train_layers)
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(trainable, lr=recipe.learning_rate)
+    optimiser = torch.optim.AdamW(
+        trainable, lr=recipe.learning_rate, weight_decay=recipe.weight_decay
+    )
     docs = [corpus.doc_texts[corpus.doc_index[p.doc_id]] for p in pairs]
     queries = [p.query for p in pairs]
-    rng = np.random.default_rng(recipe.seed)
-    batches = -(-len(pairs) // recipe.batch_size)
+
+    def loss_of(batch):
+        return _in_batch_loss(
+            model, [queries[i] for i in batch], [docs[i] for i in batch], recipe.scale
+        )
+
     model.train()
-    with progress.stage(
-        f"tuning on {len(pairs)} '{domain}' pairs", recipe.epochs * batches
-    ) as tick:
-        for _ in range(recipe.epochs):
-            order = rng.permutation(len(pairs))
-            for start in range(0, len(order), recipe.batch_size):
-                batch = order[start : start + recipe.batch_size]
-                if len(batch) < 2:
-                    tick(1)
-                    continue  # one pair has no in-batch negative
-                loss = _in_batch_loss(
-                    model, [queries[i] for i in batch], [docs[i] for i in batch], recipe.scale
-                )
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
-                tick(1)
+    _run_epochs(
+        len(pairs), recipe, optimiser, loss_of, progress, f"tuning on {len(pairs)} '{domain}' pairs"
+    )
     model.eval()
-    _save_atomically(model, target, recipe, key, domain, base, len(pairs))
+    return model
 
 
 def _train_adapter(base, corpus, pairs, recipe, domain, progress):
@@ -206,28 +205,42 @@ def _train_adapter(base, corpus, pairs, recipe, domain, progress):
     optimiser = torch.optim.AdamW(
         [weight, bias], lr=recipe.learning_rate, weight_decay=recipe.weight_decay
     )
-    rng = np.random.default_rng(recipe.seed)
-    batches = -(-len(pairs) // recipe.batch_size)
-    with progress.stage(
-        f"tuning an adapter on {len(pairs)} '{domain}' pairs", recipe.epochs * batches
-    ) as tick:
-        for _ in range(recipe.epochs):
-            order = rng.permutation(len(pairs))
-            for start in range(0, len(order), recipe.batch_size):
-                batch = order[start : start + recipe.batch_size]
-                if len(batch) >= 2:
-                    q = F.normalize(queries[batch] @ weight + bias, dim=-1)
-                    d = F.normalize(docs[batch] @ weight + bias, dim=-1)
-                    loss = F.cross_entropy(q @ d.T * recipe.scale, torch.arange(len(batch)))
-                    optimiser.zero_grad()
-                    loss.backward()
-                    optimiser.step()
-                tick(1)
+
+    def loss_of(batch):
+        q = F.normalize(queries[batch] @ weight + bias, dim=-1)
+        d = F.normalize(docs[batch] @ weight + bias, dim=-1)
+        return F.cross_entropy(q @ d.T * recipe.scale, torch.arange(len(batch)))
+
+    _run_epochs(
+        len(pairs),
+        recipe,
+        optimiser,
+        loss_of,
+        progress,
+        f"tuning an adapter on {len(pairs)} '{domain}' pairs",
+    )
     dense = Dense(dim, dim, bias=True, activation_function=torch.nn.Identity())
     with torch.no_grad():
         dense.linear.weight.copy_(weight.T)  # Dense computes x @ W_lin.T + b
         dense.linear.bias.copy_(bias)
     return SentenceTransformer(modules=[*frozen, dense], device="cpu")
+
+
+def _run_epochs(n_pairs, recipe, optimiser, loss_of, progress, stage) -> None:
+    """Seeded shuffles, one optimiser step per batch (a batch of one has no negative)."""
+    rng = np.random.default_rng(recipe.seed)
+    batches = -(-n_pairs // recipe.batch_size)
+    with progress.stage(stage, recipe.epochs * batches) as tick:
+        for _ in range(recipe.epochs):
+            order = rng.permutation(n_pairs)
+            for start in range(0, n_pairs, recipe.batch_size):
+                batch = order[start : start + recipe.batch_size]
+                if len(batch) >= 2:
+                    loss = loss_of(batch)
+                    optimiser.zero_grad()
+                    loss.backward()
+                    optimiser.step()
+                tick(1)
 
 
 def _in_batch_loss(model, queries, docs, scale):
