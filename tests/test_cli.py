@@ -234,3 +234,24 @@ def test_bad_options_name_the_option(two_domain_corpus, tmp_path, capsys, option
         ]
     )
     assert code == 2 and message in capsys.readouterr().err
+
+
+def test_unwritable_output_is_a_clear_error(two_domain_corpus, tmp_path, capsys):
+    vectors = write_vectors(two_domain_corpus, tmp_path / "v.parquet")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code = main(
+        [
+            "compare",
+            "--corpus",
+            str(two_domain_corpus),
+            "--baseline",
+            f"vectors:{vectors}",
+            "--candidate",
+            f"vectors:{vectors}",
+            "--out",
+            str(blocker / "out"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "a-file" in err and "Traceback" not in err
