@@ -184,7 +184,7 @@ def _train_adapter(base, corpus, pairs, recipe, domain, progress):
     import torch
     import torch.nn.functional as F
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.models import Dense
+    from sentence_transformers.sentence_transformer.modules import Dense
 
     frozen = base._load()
     queries = torch.tensor(
