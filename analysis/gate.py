@@ -137,6 +137,29 @@ def evaluate(summary: dict[str, Any], policy: Policy) -> GateResult:
     return GateResult(tuple(checks), unknown)
 
 
+# (guardrail, summary key, value must be at least the limit?, how to say it)
+_THRESHOLD_CHECKS = (
+    (
+        "min_overlap",
+        "overlap_jaccard",
+        True,
+        lambda v, lim: f"mean top-k Jaccard {v:.3f} (min {lim:.2f})",
+    ),
+    (
+        "max_excluded_share_same_cutoff",
+        "excluded_share_same_cutoff",
+        False,
+        lambda v, lim: f"{100 * v:.1f}% excluded at the same cutoff (max {100 * lim:.0f}%)",
+    ),
+    (
+        "max_lost_reach_docs",
+        "lost_reach_docs",
+        False,
+        lambda v, lim: f"{v} documents lost all reach (max {lim})",
+    ),
+)
+
+
 def _domain_checks(name: str, section: dict[str, Any], rails: Guardrails) -> list[Check]:
     checks = []
     quality = section.get("quality")
@@ -146,43 +169,11 @@ def _domain_checks(name: str, section: dict[str, Any], rails: Guardrails) -> lis
     ):
         if limit is not None and quality:
             checks.append(_relevance_check(name, quality, metric_prefix, limit, rails))
-    overlap = section.get("overlap_jaccard")
-    if rails.min_overlap is not None and overlap is not None:
-        checks.append(
-            Check(
-                name,
-                "min_overlap",
-                overlap,
-                rails.min_overlap,
-                overlap >= rails.min_overlap,
-                f"mean top-k Jaccard {overlap:.3f} (min {rails.min_overlap:.2f})",
-            )
-        )
-    excluded = section.get("excluded_share_same_cutoff")
-    limit = rails.max_excluded_share_same_cutoff
-    if limit is not None and excluded is not None:
-        checks.append(
-            Check(
-                name,
-                "max_excluded_share_same_cutoff",
-                excluded,
-                limit,
-                excluded <= limit,
-                f"{100 * excluded:.1f}% excluded at the same cutoff (max {100 * limit:.0f}%)",
-            )
-        )
-    lost = section.get("lost_reach_docs")
-    if rails.max_lost_reach_docs is not None and lost is not None:
-        checks.append(
-            Check(
-                name,
-                "max_lost_reach_docs",
-                lost,
-                rails.max_lost_reach_docs,
-                lost <= rails.max_lost_reach_docs,
-                f"{lost} documents lost all reach (max {rails.max_lost_reach_docs})",
-            )
-        )
+    for guardrail, key, at_least, describe in _THRESHOLD_CHECKS:
+        limit, value = getattr(rails, guardrail), section.get(key)
+        if limit is not None and value is not None:
+            passed = value >= limit if at_least else value <= limit
+            checks.append(Check(name, guardrail, value, limit, passed, describe(value, limit)))
     return checks
 
 

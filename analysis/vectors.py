@@ -175,14 +175,18 @@ def _check_matrix(path: Path, matrix: np.ndarray, ids: list[str]) -> np.ndarray:
     return np.asarray(matrix, dtype=np.float32)
 
 
-def write_vectors(path: Path, corpus, embeddings) -> None:
-    """A ``vectors:PATH`` Parquet file: documents by id, queries as ``query:<id>``."""
+def write_vector_table(path: Path, ids: Sequence[str], matrix: np.ndarray) -> None:
+    """A ``vectors:PATH`` Parquet file: ``id`` and a fixed-size float32 ``embedding`` per row."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    ids = list(corpus.doc_ids) + [QUERY_PREFIX + q for q in corpus.query_ids]
-    matrix = np.vstack([embeddings.documents, embeddings.queries]).astype(np.float32)
-    values = pa.array(matrix.reshape(-1), type=pa.float32())
-    column = pa.FixedSizeListArray.from_arrays(values, matrix.shape[1])
+    matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+    values = pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1)), matrix.shape[1])
     path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.table({"id": ids, "embedding": column}), path)
+    pq.write_table(pa.table({"id": list(ids), "embedding": values}), path)
+
+
+def write_vectors(path: Path, corpus, embeddings) -> None:
+    """One model's vectors of a corpus: documents by id, queries as ``query:<id>``."""
+    ids = list(corpus.doc_ids) + [QUERY_PREFIX + q for q in corpus.query_ids]
+    write_vector_table(path, ids, np.vstack([embeddings.documents, embeddings.queries]))

@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from streamlit.testing.v1 import AppTest
+
+from analysis.vectors import write_vector_table
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
@@ -55,8 +56,7 @@ def write_inputs(work: Path, n_docs: int, n_queries: int, dim: int = 384) -> dic
         vectors_cand.append(np.vstack([docs + noise, queries]))
     specs = {"corpus": str(work / "corpus")}
     for label, parts in (("baseline", vectors_base), ("candidate", vectors_cand)):
-        matrix = np.vstack(parts).astype(np.float32)
-        pd.DataFrame({"id": ids, "embedding": list(matrix)}).to_parquet(work / f"{label}.parquet")
+        write_vector_table(work / f"{label}.parquet", ids, np.vstack(parts))
         specs[label] = f"vectors:{work / f'{label}.parquet'}"
     return specs
 

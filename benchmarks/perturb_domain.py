@@ -11,10 +11,12 @@ Used to check that a change confined to one domain moves only that domain's diag
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.parquet as pq
+
+from analysis.vectors import write_vector_table
 
 
 def main() -> None:
@@ -33,8 +35,7 @@ def main() -> None:
     noise = np.random.default_rng(args.seed).normal(size=(rows.sum(), matrix.shape[1]))
     norm = np.linalg.norm(matrix, axis=1).mean()
     matrix[rows] += (noise / np.sqrt(matrix.shape[1]) * norm * args.scale).astype(np.float32)
-    values = pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1)), matrix.shape[1])
-    pq.write_table(pa.table({"id": ids, "embedding": values}), args.target)
+    write_vector_table(Path(args.target), ids, matrix)
     print(f"perturbed {rows.sum():,} document vectors of '{args.domain}' (scale {args.scale})")
 
 

@@ -20,6 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from analysis.cli import main as cli
+from analysis.corpus import load_corpus
+from analysis.demo import DEMO_RECIPE
+from analysis.finetune import finetune, read_pairs
+from analysis.models import SentenceTransformerSource, resolve_source
+from analysis.progress import TqdmProgress
 
 
 def split_collection(source: Path, work: Path, domain: str, seed: int = 0) -> Path:
@@ -59,51 +64,38 @@ def main() -> None:
     parser.add_argument("--domain", required=True)
     parser.add_argument("--work", type=Path, required=True)
     args = parser.parse_args()
-    from analysis.demo import DEMO_RECIPE
-
-    corpus = split_collection(args.data, args.work, args.domain)
-    recipe = DEMO_RECIPE
-    tune = [
-        "finetune",
-        "--corpus",
-        str(corpus),
-        "--domain",
-        args.domain,
-        "--base",
-        "default",
-        "--out",
-        str(args.work / "candidate"),
-        "--pairs",
-        str(args.work / "pairs.jsonl"),
-        "--epochs",
-        str(recipe.epochs),
-        "--lr",
-        str(recipe.learning_rate),
-        "--train-batch-size",
-        str(recipe.batch_size),
-        "--scale",
-        str(recipe.scale),
-        "--seed",
-        str(recipe.seed),
-    ] + (["--adapter"] if recipe.adapter else [])
-    assert cli(tune) == 0
+    corpus_folder = split_collection(args.data, args.work, args.domain)
+    corpus = load_corpus(corpus_folder)
+    pairs = read_pairs(args.work / "pairs.jsonl", corpus, args.domain)
+    base = resolve_source("default")
+    assert isinstance(base, SentenceTransformerSource)
+    finetune(
+        base,
+        corpus,
+        pairs,
+        domain=args.domain,
+        out=args.work / "candidate",
+        recipe=DEMO_RECIPE,
+        progress=TqdmProgress(),
+    )
+    comparison = args.work / "comparison"
     assert (
         cli(
             [
                 "compare",
                 "--corpus",
-                str(corpus),
+                str(corpus_folder),
                 "--baseline",
                 "default",
                 "--candidate",
                 str(args.work / "candidate"),
                 "--out",
-                str(args.work / "comparison"),
+                str(comparison),
             ]
         )
         == 0
     )
-    summary = json.loads((args.work / "comparison" / "summary.json").read_text())
+    summary = json.loads((comparison / "summary.json").read_text())
     for name, section in sorted(summary["domains"].items()):
         quality = section["quality"]
         changes = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from analysis.corpus import load_corpus
+from analysis.vectors import write_vector_table
 from tests.fakes import KeywordEmbedder, write_beir
 
 TOPICS = {
@@ -59,10 +59,7 @@ def build(root: Path) -> dict[str, str]:
     specs = {}
     for name, doc_vectors in (("baseline", docs), ("candidate", candidate_docs)):
         ids = list(corpus.doc_ids) + [f"query:{q}" for q in corpus.query_ids]
-        matrix = np.vstack([doc_vectors, queries])
-        pd.DataFrame({"id": ids, "embedding": [list(map(float, v)) for v in matrix]}).to_parquet(
-            root / f"{name}.parquet"
-        )
+        write_vector_table(root / f"{name}.parquet", ids, np.vstack([doc_vectors, queries]))
         specs[name] = f"vectors:{root / f'{name}.parquet'}"
     specs["corpus"] = str(corpus_dir)
     return specs

@@ -94,3 +94,19 @@ CLINICAL_DOCS = [
     {"_id": "c1", "title": "", "text": "patient dose clinical"},
     {"_id": "c2", "title": "", "text": "symptom patient"},
 ]
+
+
+def compare_args(corpus, baseline: str, candidate: str, out, *extra: str) -> list[str]:
+    """``python -m analysis compare`` arguments (as ``main`` takes them)."""
+    return [
+        "compare",
+        "--corpus",
+        str(corpus),
+        "--baseline",
+        baseline,
+        "--candidate",
+        candidate,
+        "--out",
+        str(out),
+        *extra,
+    ]

@@ -7,13 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.cache import EmbeddingCache
 from analysis.cli import main
 from analysis.corpus import load_corpus
-from tests.fakes import CLINICAL_DOCS, LEGAL_DOCS, KeywordEmbedder, write_beir
+from analysis.embed import embed_corpus
+from analysis.vectors import write_vectors as write_corpus_vectors
+from tests.fakes import CLINICAL_DOCS, LEGAL_DOCS, KeywordEmbedder, compare_args, write_beir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,16 +33,12 @@ def two_domain_corpus(tmp_path) -> Path:
 
 
 def write_vectors(corpus_path: Path, out: Path) -> Path:
+    """Keyword-embedder vectors of the corpus, written the way ``analysis embed`` writes them."""
     corpus = load_corpus(corpus_path)
-    model = KeywordEmbedder()
-    ids = list(corpus.doc_ids) + [f"query:{q}" for q in corpus.query_ids]
-    vectors = np.vstack(
-        [
-            model.embed(corpus.doc_ids, corpus.doc_texts, role="document"),
-            model.embed(corpus.query_ids, corpus.query_texts, role="query"),
-        ]
+    vectors = embed_corpus(
+        corpus, KeywordEmbedder(), cache=EmbeddingCache(out.parent / "cache"), label="fake"
     )
-    pd.DataFrame({"id": ids, "embedding": [list(map(float, v)) for v in vectors]}).to_parquet(out)
+    write_corpus_vectors(out, corpus, vectors)
     return out
 
 
@@ -48,19 +46,9 @@ def test_compare_writes_trec_runs_summary_and_table(two_domain_corpus, tmp_path,
     vectors = write_vectors(two_domain_corpus, tmp_path / "v.parquet")
     out = tmp_path / "out"
     code = main(
-        [
-            "compare",
-            "--corpus",
-            str(two_domain_corpus),
-            "--baseline",
-            f"vectors:{vectors}",
-            "--candidate",
-            f"vectors:{vectors}",
-            "--out",
-            str(out),
-            "--k",
-            "2",
-        ]
+        compare_args(
+            str(two_domain_corpus), f"vectors:{vectors}", f"vectors:{vectors}", str(out), "--k", "2"
+        )
     )
     assert code == 0
     lines = (out / "runs" / "baseline.trec").read_text().splitlines()
@@ -108,14 +96,11 @@ def test_bad_input_exits_2_with_a_message_not_a_traceback(
     two_domain_corpus, tmp_path, capsys, args, message
 ):
     vectors = write_vectors(two_domain_corpus, tmp_path / "v.parquet")
-    base = {
-        "--corpus": str(two_domain_corpus),
-        "--baseline": f"vectors:{vectors}",
-        "--candidate": f"vectors:{vectors}",
-        "--out": str(tmp_path / "o"),
-    }
-    base.update(dict(zip(args[::2], args[1::2], strict=True)))
-    code = main(["compare", *[x for pair in base.items() for x in pair]])
+    options = dict(zip(args[::2], args[1::2], strict=True))
+    corpus = options.pop("--corpus", str(two_domain_corpus))
+    baseline = options.pop("--baseline", f"vectors:{vectors}")
+    extra = [x for pair in options.items() for x in pair]
+    code = main(compare_args(corpus, baseline, f"vectors:{vectors}", tmp_path / "o", *extra))
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
 
@@ -124,17 +109,9 @@ def test_vectors_not_covering_the_corpus_is_a_clear_error(two_domain_corpus, tmp
     path = tmp_path / "partial.parquet"
     pd.DataFrame({"id": ["legal/l1"], "embedding": [[1.0, 0.0]]}).to_parquet(path)
     code = main(
-        [
-            "compare",
-            "--corpus",
-            str(two_domain_corpus),
-            "--baseline",
-            f"vectors:{path}",
-            "--candidate",
-            f"vectors:{path}",
-            "--out",
-            str(tmp_path / "o"),
-        ]
+        compare_args(
+            str(two_domain_corpus), f"vectors:{path}", f"vectors:{path}", str(tmp_path / "o")
+        )
     )
     err = capsys.readouterr().err
     assert code == 2 and "no vector for 4 document id(s)" in err
@@ -145,17 +122,9 @@ def test_strict_turns_notices_into_errors(tmp_path, capsys):
         tmp_path / "legal", LEGAL_DOCS, [{"_id": "q1", "text": "x"}], [("q1", "ghost", 1)]
     )
     vectors = write_vectors(folder, tmp_path / "v.parquet")
-    args = [
-        "compare",
-        "--corpus",
-        str(folder),
-        "--baseline",
-        f"vectors:{vectors}",
-        "--candidate",
-        f"vectors:{vectors}",
-        "--out",
-        str(tmp_path / "o"),
-    ]
+    args = compare_args(
+        str(folder), f"vectors:{vectors}", f"vectors:{vectors}", str(tmp_path / "o")
+    )
     assert main(args) == 0
     assert "warning: 1 judgment(s) name a document id" in capsys.readouterr().err
     assert main([*args, "--strict"]) == 2
@@ -190,17 +159,9 @@ def test_same_inputs_give_identical_summary_apart_from_the_timestamp(two_domain_
     vectors = write_vectors(two_domain_corpus, tmp_path / "v.parquet")
     texts = []
     for name in ("a", "b"):
-        args = [
-            "compare",
-            "--corpus",
-            str(two_domain_corpus),
-            "--baseline",
-            f"vectors:{vectors}",
-            "--candidate",
-            f"vectors:{vectors}",
-            "--out",
-            str(tmp_path / name),
-        ]
+        args = compare_args(
+            str(two_domain_corpus), f"vectors:{vectors}", f"vectors:{vectors}", str(tmp_path / name)
+        )
         assert main(args) == 0
         summary = json.loads((tmp_path / name / "summary.json").read_text())
         summary["manifest"].pop("created_at")
@@ -219,19 +180,14 @@ def test_same_inputs_give_identical_summary_apart_from_the_timestamp(two_domain_
 def test_bad_options_name_the_option(two_domain_corpus, tmp_path, capsys, option, value, message):
     vectors = write_vectors(two_domain_corpus, tmp_path / "v.parquet")
     code = main(
-        [
-            "compare",
-            "--corpus",
+        compare_args(
             str(two_domain_corpus),
-            "--baseline",
             f"vectors:{vectors}",
-            "--candidate",
             f"vectors:{vectors}",
-            "--out",
             str(tmp_path / "o"),
             option,
             value,
-        ]
+        )
     )
     assert code == 2 and message in capsys.readouterr().err
 
@@ -241,17 +197,9 @@ def test_unwritable_output_is_a_clear_error(two_domain_corpus, tmp_path, capsys)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     code = main(
-        [
-            "compare",
-            "--corpus",
-            str(two_domain_corpus),
-            "--baseline",
-            f"vectors:{vectors}",
-            "--candidate",
-            f"vectors:{vectors}",
-            "--out",
-            str(blocker / "out"),
-        ]
+        compare_args(
+            str(two_domain_corpus), f"vectors:{vectors}", f"vectors:{vectors}", str(blocker / "out")
+        )
     )
     err = capsys.readouterr().err
     assert code == 2 and "a-file" in err and "Traceback" not in err

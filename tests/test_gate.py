@@ -8,6 +8,7 @@ from analysis.cli import main
 from analysis.errors import InputError
 from analysis.gate import DEFAULT_POLICY, evaluate, load_policy
 from tests.dashboard_fixture import build
+from tests.fakes import compare_args
 
 
 def _summary(recall_base=0.8, recall_cand=0.6, p=0.2, overlap=0.9, excluded=0.05, lost=0):
@@ -98,22 +99,7 @@ def specs(tmp_path_factory):
 
 def _compare(specs, candidate, out):
     assert (
-        main(
-            [
-                "compare",
-                "--corpus",
-                specs["corpus"],
-                "--baseline",
-                specs["baseline"],
-                "--candidate",
-                candidate,
-                "--out",
-                str(out),
-                "--k",
-                "3",
-            ]
-        )
-        == 0
+        main(compare_args(specs["corpus"], specs["baseline"], candidate, str(out), "--k", "3")) == 0
     )
 
 
@@ -160,3 +146,17 @@ def test_check_exits_2_on_bad_policy_or_bad_input(specs, tmp_path, capsys):
     assert "no summary.json" in capsys.readouterr().err
     assert main(["check"]) == 2
     assert "give --from DIR" in capsys.readouterr().err
+
+
+def test_excluded_share_and_lost_reach_guardrails_decide_with_their_numbers(tmp_path):
+    policy = _policy(
+        tmp_path, "[defaults]\nmax_excluded_share_same_cutoff = 0.2\nmax_lost_reach_docs = 3\n"
+    )
+    result = evaluate(_summary(excluded=0.25, lost=4), policy)
+    details = {c.guardrail: (c.passed, c.detail) for c in result.checks if c.domain == "legal"}
+    assert details["max_excluded_share_same_cutoff"] == (
+        False,
+        "25.0% excluded at the same cutoff (max 20%)",
+    )
+    assert details["max_lost_reach_docs"] == (False, "4 documents lost all reach (max 3)")
+    assert evaluate(_summary(excluded=0.2, lost=3), policy).passed  # limits are inclusive

@@ -12,6 +12,7 @@ import pytest
 from analysis.cli import main
 from reporting.bundle import bundle_sha256
 from tests.dashboard_fixture import build
+from tests.fakes import compare_args
 
 CHROMIUM = "/usr/bin/chromium"
 SECTIONS = ["overview", "gate", "overlap", "drift", "thresholds", "space", "changed", "manifest"]
@@ -24,20 +25,15 @@ def report(tmp_path_factory):
     out = root / "bundle"
     assert (
         main(
-            [
-                "compare",
-                "--corpus",
+            compare_args(
                 specs["corpus"],
-                "--baseline",
                 specs["baseline"],
-                "--candidate",
                 specs["candidate"],
-                "--out",
                 str(out),
                 "--k",
                 "3",
                 "--projection",
-            ]
+            )
         )
         == 0
     )
@@ -99,19 +95,14 @@ def test_same_inputs_give_the_same_summary_apart_from_the_timestamp(tmp_path):
     for name in ("one", "two"):
         assert (
             main(
-                [
-                    "compare",
-                    "--corpus",
+                compare_args(
                     specs["corpus"],
-                    "--baseline",
                     specs["baseline"],
-                    "--candidate",
                     specs["candidate"],
-                    "--out",
                     str(tmp_path / name),
                     "--k",
                     "3",
-                ]
+                )
             )
             == 0
         )
