@@ -238,10 +238,15 @@ def summary_source(args: argparse.Namespace) -> Path:
 def read_summary(folder: Path) -> dict:
     import json
 
+    path = folder / "summary.json"
     try:
-        return json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        summary = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise InputError(f"{folder / 'summary.json'}: cannot read ({err})") from None
+        raise InputError(f"{path}: cannot read ({err})") from None
+    missing = [k for k in ("manifest", "overall", "domains") if k not in summary]
+    if missing or not isinstance(summary.get("domains"), dict):
+        raise InputError(f"{path}: not a Recall Horizon summary (missing {', '.join(missing)})")
+    return summary
 
 
 def run_check(args: argparse.Namespace) -> int:

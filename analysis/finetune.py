@@ -49,6 +49,8 @@ class Recipe:
             raise InputError("epochs >= 1, batch size >= 2 and a positive learning rate needed")
         if self.train_layers < 0:
             raise InputError(f"train layers must be 0 (all) or more, got {self.train_layers}")
+        if self.adapter and self.train_layers:
+            raise InputError("--adapter trains a layer on a frozen model: drop --train-layers")
 
 
 @dataclass(frozen=True)
@@ -259,8 +261,15 @@ def _in_batch_loss(model, queries, docs, scale):
 def _freeze_lower_layers(model, train_layers: int) -> None:
     if train_layers == 0:
         return
-    transformer = model[0].auto_model
-    layers = transformer.encoder.layer
+    transformer = getattr(model[0], "auto_model", None)
+    layers = getattr(getattr(transformer, "encoder", None), "layer", None)
+    if layers is None:
+        raise InputError(
+            "--train-layers: cannot find this model's transformer layers; "
+            "use 0 (train every layer) or --adapter"
+        )
+    if train_layers > len(layers):
+        raise InputError(f"--train-layers {train_layers}: the model has {len(layers)} layers")
     for parameter in transformer.parameters():
         parameter.requires_grad = False
     for layer in layers[len(layers) - train_layers :]:

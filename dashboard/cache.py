@@ -124,4 +124,6 @@ def recut_for(key: str, cutoff: float, comparison: Comparison) -> ThresholdResul
 
 
 def summary_for(key: str, source: str, comparison: Comparison) -> dict[str, Any]:
-    return store().get("summary", key, lambda: build_summary(comparison, corpus_source=source))
+    return store().get(
+        "summary", f"{key}|{source}", lambda: build_summary(comparison, corpus_source=source)
+    )

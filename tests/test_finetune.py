@@ -109,3 +109,20 @@ def test_adapter_recipe_saves_a_standard_model_with_a_dense_layer(tiny, tmp_path
     before = resolve_source("default").embed(["x"], text, role="query")
     after = tuned.embed(["x"], text, role="query")
     assert after.shape == (1, 384) and not np.allclose(before, after, atol=1e-4)
+
+
+def test_train_layers_beyond_the_model_depth_is_a_clear_error(tiny, tmp_path):
+    corpus = load_corpus(tiny)
+    pairs = read_pairs(tiny / "train" / "pairs.jsonl", corpus, "legal")
+    with pytest.raises(InputError, match="--train-layers 9: the model has 6 layers"):
+        finetune(
+            resolve_source("default"),
+            corpus,
+            pairs,
+            domain="legal",
+            out=tmp_path / "t",
+            recipe=Recipe(epochs=1, train_layers=9),
+            cache_root=tmp_path / "cache",
+        )
+    with pytest.raises(InputError, match="drop --train-layers"):
+        Recipe(adapter=True, train_layers=2)

@@ -160,3 +160,11 @@ def test_excluded_share_and_lost_reach_guardrails_decide_with_their_numbers(tmp_
     )
     assert details["max_lost_reach_docs"] == (False, "4 documents lost all reach (max 3)")
     assert evaluate(_summary(excluded=0.2, lost=3), policy).passed  # limits are inclusive
+
+
+def test_check_on_a_folder_whose_summary_is_not_ours(tmp_path, capsys):
+    (tmp_path / "summary.json").write_text('{"hello": 1}')
+    assert main(["check", "--from", str(tmp_path)]) == 2
+    assert "not a Recall Horizon summary (missing manifest, overall, domains)" in (
+        capsys.readouterr().err
+    )

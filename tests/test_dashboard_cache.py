@@ -1,0 +1,49 @@
+"""The dashboard's server-wide store: one computation per key, bounded by LRU eviction."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from dashboard import cache
+
+
+def test_concurrent_sessions_compute_a_key_once():
+    store, calls = cache.Store(), []
+
+    def slow():
+        calls.append(1)
+        time.sleep(0.05)
+        return "value"
+
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(store.get("summary", "k", slow)))
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["value"] * 4 and len(calls) == 1
+
+
+def test_least_recently_used_entries_are_evicted(monkeypatch):
+    monkeypatch.setitem(cache.LIMITS, "summary", 2)
+    store, calls = cache.Store(), []
+
+    def compute(key):
+        return lambda: calls.append(key) or key
+
+    for key in ("a", "b", "a", "c", "a", "b"):
+        store.get("summary", key, compute(key))
+    # "b" was least recently used when "c" arrived, so only "b" is computed twice.
+    assert calls == ["a", "b", "c", "b"]
+
+
+def test_file_signature_changes_when_a_file_changes(tmp_path):
+    (tmp_path / "corpus.jsonl").write_text("one")
+    before = cache.file_signature(str(tmp_path))
+    (tmp_path / "corpus.jsonl").write_text("one more")
+    assert cache.file_signature(str(tmp_path)) != before
+    assert cache.file_signature("") == ""
