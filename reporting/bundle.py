@@ -12,16 +12,6 @@ import pandas as pd
 
 from analysis.errors import InputError
 
-TABLES = (
-    "queries",
-    "documents",
-    "changes",
-    "threshold_pairs",
-    "horizon_curve",
-    "geometry",
-    "projection",
-)
-
 
 @dataclass(frozen=True)
 class Bundle:
@@ -35,9 +25,8 @@ class Bundle:
 
 
 def bundle_files(folder: Path) -> list[Path]:
-    return [folder / "summary.json"] + [
-        folder / f"{name}.parquet" for name in TABLES if (folder / f"{name}.parquet").is_file()
-    ]
+    """summary.json and every Parquet table that ``analysis.outputs`` wrote, in name order."""
+    return [folder / "summary.json", *sorted(folder.glob("*.parquet"))]
 
 
 def bundle_sha256(folder: Path) -> str:

@@ -56,15 +56,20 @@ def _exclusion_fixture():
     return queries, base_docs, cand_docs
 
 
-def test_exclusion_counts_by_hand():
+def _worked_exclusions():
+    """The fixture at cutoff 0.7, with doc 1 judged grade 2 and doc 3 grade 1."""
     queries, base_docs, cand_docs = _exclusion_fixture()
-    result = threshold_exclusions(
+    return threshold_exclusions(
         (queries, base_docs),
         (queries, cand_docs),
         cutoff=0.7,
         query_domains=["a"],
         qrels_positions={0: {1: 2, 3: 1}},
     )
+
+
+def test_exclusion_counts_by_hand():
+    result = _worked_exclusions()
     # Baseline admits docs 0 (1.0) and 1 (0.8); candidate at 0.7 admits 0 and 2.
     frame = result.to_frame(["q"], ["d0", "d1", "d2", "d3"]).set_index("doc_id")
     assert frame.loc["d1", "excluded_same_cutoff"] and not frame.loc["d0", "excluded_same_cutoff"]
@@ -78,14 +83,7 @@ def test_exclusion_counts_by_hand():
 
 
 def test_recall_horizon_curve_by_hand():
-    queries, base_docs, cand_docs = _exclusion_fixture()
-    result = threshold_exclusions(
-        (queries, base_docs),
-        (queries, cand_docs),
-        cutoff=0.7,
-        query_domains=["a"],
-        qrels_positions={0: {1: 2, 3: 1}},
-    )
+    result = _worked_exclusions()
     frame = result.curve.to_frame()
     at = frame[(frame["domain"] == "a") & np.isclose(frame["cutoff"], 0.5)].set_index("model")
     assert at.loc["baseline", "mean_admitted"] == 3  # 1.0, 0.8, 0.6
