@@ -263,7 +263,7 @@ def _freeze_lower_layers(model, train_layers: int) -> None:
         return
     transformer = getattr(model[0], "auto_model", None)
     layers = getattr(getattr(transformer, "encoder", None), "layer", None)
-    if layers is None:
+    if transformer is None or layers is None:
         raise InputError(
             "--train-layers: cannot find this model's transformer layers; "
             "use 0 (train every layer) or --adapter"
