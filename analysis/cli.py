@@ -90,7 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument(
         "--adapter", action="store_true", help="train only a linear layer on the frozen model"
     )
+    tune.add_argument(
+        "--no-adapter-bias", action="store_true", help="the adapter learns no bias (a shift)"
+    )
     tune.add_argument("--weight-decay", type=float, default=0.01)
+    tune.add_argument(
+        "--anchor",
+        type=float,
+        default=0.0,
+        help="weight of a loss that keeps the tuning domain's document-to-document "
+        "similarities as the base model has them (0: off)",
+    )
     tune.add_argument("--seed", type=int, default=0)
     add_encoding_arguments(tune)
     return parser
@@ -366,7 +376,9 @@ def run_finetune(args: argparse.Namespace) -> int:
         train_layers=args.train_layers,
         scale=args.scale,
         adapter=args.adapter,
+        adapter_bias=not args.no_adapter_bias,
         weight_decay=args.weight_decay,
+        anchor=args.anchor,
         seed=args.seed,
     )
     started = time.perf_counter()

@@ -5,6 +5,11 @@ for a batch of pairs, each query must score its own document above the other doc
 in the batch, cross-entropy over cosine similarities x ``scale``. This is how teams tune
 retrievers for precision, and it is what can shrink the recall horizon elsewhere.
 
+An optional *anchor* adds ``anchor x`` the mean squared difference between the tuned and
+the base model's cosine matrices over the tuning domain's own documents (similarity-
+preserving distillation): the usual guard against disturbing the index a team knows. It
+guards only the domain it is given, so everything else is free to move.
+
 Training is seeded (torch and the batch order), shows progress, and the result is cached
 by (base model fingerprint, corpus fingerprint, domain, pairs, recipe): asking again for
 the same candidate copies it from the cache instead of training.
@@ -29,6 +34,7 @@ from analysis.progress import Progress
 from analysis.readers import read_records
 
 RECIPE_FILE = "recall_horizon_finetune.json"
+ANCHOR_MAX_DOCS = 512  # a seeded sample of the tuning domain's documents beyond this
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,8 @@ class Recipe:
     train_layers: int = 0  # 0: every layer; n: only the top n transformer layers
     adapter: bool = False  # train only a linear layer on top of the frozen model
     weight_decay: float = 0.01
+    anchor: float = 0.0  # weight of the tuning domain's document-geometry anchor (0: off)
+    adapter_bias: bool = True  # the adapter learns a bias too (a shift of every vector)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -51,6 +59,8 @@ class Recipe:
             raise InputError(f"train layers must be 0 (all) or more, got {self.train_layers}")
         if self.adapter and self.train_layers:
             raise InputError("--adapter trains a layer on a frozen model: drop --train-layers")
+        if self.anchor < 0:
+            raise InputError(f"the anchor weight must be 0 (off) or more, got {self.anchor}")
 
 
 @dataclass(frozen=True)
@@ -163,11 +173,24 @@ def _train_model(base, corpus, pairs, recipe, domain, progress):
     )
     docs = [corpus.doc_texts[corpus.doc_index[p.doc_id]] for p in pairs]
     queries = [p.query for p in pairs]
+    anchor_texts = _anchor_texts(corpus, domain, recipe)
+    if anchor_texts:
+        anchor_base = torch.tensor(_encode(model, anchor_texts, base.prompt("document")))
+    anchor_rng = np.random.default_rng(recipe.seed + 1)
 
     def loss_of(batch):
-        return _in_batch_loss(
+        loss = _in_batch_loss(
             model, [queries[i] for i in batch], [docs[i] for i in batch], recipe.scale
         )
+        if anchor_texts:
+            # A fresh sample each step: embedding every anchor document with gradients
+            # would cost more than the training pairs themselves.
+            rows = anchor_rng.choice(
+                len(anchor_texts), min(recipe.batch_size, len(anchor_texts)), replace=False
+            )
+            tuned = _embed_with_grad(model, [anchor_texts[i] for i in rows])
+            loss = loss + recipe.anchor * _geometry_drift(tuned, anchor_base[rows])
+        return loss
 
     model.train()
     _run_epochs(
@@ -189,29 +212,34 @@ def _train_adapter(base, corpus, pairs, recipe, domain, progress):
     from sentence_transformers.sentence_transformer.modules import Dense
 
     frozen = base._load()
-    queries = torch.tensor(
-        frozen.encode(
-            [p.query for p in pairs], prompt=base.prompt("query") or None, convert_to_numpy=True
-        )
-    )
+    queries = torch.tensor(_encode(frozen, [p.query for p in pairs], base.prompt("query")))
     docs = torch.tensor(
-        frozen.encode(
+        _encode(
+            frozen,
             [corpus.doc_texts[corpus.doc_index[p.doc_id]] for p in pairs],
-            prompt=base.prompt("document") or None,
-            convert_to_numpy=True,
+            base.prompt("document"),
         )
     )
+    anchor_texts = _anchor_texts(corpus, domain, recipe)
+    if anchor_texts:
+        anchor_base = torch.tensor(_encode(frozen, anchor_texts, base.prompt("document")))
     dim = queries.shape[1]
     weight = torch.nn.Parameter(torch.eye(dim))
-    bias = torch.nn.Parameter(torch.zeros(dim))
+    bias = torch.nn.Parameter(torch.zeros(dim), requires_grad=recipe.adapter_bias)
     optimiser = torch.optim.AdamW(
-        [weight, bias], lr=recipe.learning_rate, weight_decay=recipe.weight_decay
+        [weight, bias] if recipe.adapter_bias else [weight],
+        lr=recipe.learning_rate,
+        weight_decay=recipe.weight_decay,
     )
 
     def loss_of(batch):
         q = F.normalize(queries[batch] @ weight + bias, dim=-1)
         d = F.normalize(docs[batch] @ weight + bias, dim=-1)
-        return F.cross_entropy(q @ d.T * recipe.scale, torch.arange(len(batch)))
+        loss = F.cross_entropy(q @ d.T * recipe.scale, torch.arange(len(batch)))
+        if anchor_texts:
+            tuned = F.normalize(anchor_base @ weight + bias, dim=-1)
+            loss = loss + recipe.anchor * _geometry_drift(tuned, anchor_base)
+        return loss
 
     _run_epochs(
         len(pairs),
@@ -221,10 +249,11 @@ def _train_adapter(base, corpus, pairs, recipe, domain, progress):
         progress,
         f"tuning an adapter on {len(pairs)} '{domain}' pairs",
     )
-    dense = Dense(dim, dim, bias=True, activation_function=torch.nn.Identity())
+    dense = Dense(dim, dim, bias=recipe.adapter_bias, activation_function=torch.nn.Identity())
     with torch.no_grad():
         dense.linear.weight.copy_(weight.T)  # Dense computes x @ W_lin.T + b
-        dense.linear.bias.copy_(bias)
+        if recipe.adapter_bias:
+            dense.linear.bias.copy_(bias)
     return SentenceTransformer(modules=[*frozen, dense], device="cpu")
 
 
@@ -249,13 +278,39 @@ def _in_batch_loss(model, queries, docs, scale):
     import torch
     import torch.nn.functional as F
 
-    def embed(texts):
-        features = model.tokenize(texts)
-        features = {k: v.to(model.device) if hasattr(v, "to") else v for k, v in features.items()}
-        return F.normalize(model(features)["sentence_embedding"], dim=-1)
-
-    scores = embed(queries) @ embed(docs).T * scale
+    scores = _embed_with_grad(model, queries) @ _embed_with_grad(model, docs).T * scale
     return F.cross_entropy(scores, torch.arange(len(queries), device=scores.device))
+
+
+def _embed_with_grad(model, texts):
+    import torch.nn.functional as F
+
+    features = model.tokenize(texts)
+    features = {k: v.to(model.device) if hasattr(v, "to") else v for k, v in features.items()}
+    return F.normalize(model(features)["sentence_embedding"], dim=-1)
+
+
+def _encode(model, texts: list[str], prompt: str) -> np.ndarray:
+    return model.encode(texts, prompt=prompt or None, convert_to_numpy=True)
+
+
+def _anchor_texts(corpus: Corpus, domain: str, recipe: Recipe) -> list[str]:
+    """The tuning domain's documents the anchor holds in place (none when it is off)."""
+    if recipe.anchor == 0:
+        return []
+    rows = [i for i, label in enumerate(corpus.doc_domains) if label == domain]
+    if len(rows) > ANCHOR_MAX_DOCS:
+        rng = np.random.default_rng(recipe.seed)
+        rows = sorted(rng.choice(rows, ANCHOR_MAX_DOCS, replace=False).tolist())
+    return [corpus.doc_texts[i] for i in rows]
+
+
+def _geometry_drift(tuned, base):
+    """Mean squared difference of the two cosine matrices (rows of ``base`` are unit)."""
+    import torch.nn.functional as F
+
+    base = F.normalize(base, dim=-1)
+    return ((tuned @ tuned.T - base @ base.T) ** 2).mean()
 
 
 def _freeze_lower_layers(model, train_layers: int) -> None:

@@ -123,13 +123,14 @@ class ThresholdResult:
         )
 
     def by_domain(self, doc_domains: Sequence[str], names: Sequence[str]) -> dict[str, dict]:
-        """Per document domain: admitted pairs, excluded shares, judged-relevant excluded."""
+        """Per document domain: admitted pairs and excluded shares, all and judged-relevant."""
         labels = np.asarray(doc_domains, dtype=object)[self.doc]
         out = {}
         for name in [*names, OVERALL]:
             rows = np.ones(len(labels), bool) if name == OVERALL else labels == name
             admitted = int((self.admitted_baseline & rows).sum())
             relevant = self.grade > 0
+            useful = int((self.admitted_baseline & rows & relevant).sum())
             out[name] = {
                 "admitted_pairs_baseline": admitted,
                 "excluded_same_cutoff": int((self.excluded_same & rows).sum()),
@@ -139,6 +140,15 @@ class ThresholdResult:
                 "relevant_excluded_same_cutoff": int((self.excluded_same & rows & relevant).sum()),
                 "relevant_excluded_calibrated": int(
                     (self.excluded_calibrated & rows & relevant).sum()
+                ),
+                # The same shares among judged-relevant pairs only: the useful documents lost,
+                # apart from the unjudged ones a precision-tuned model prunes on purpose.
+                "relevant_admitted_baseline": useful,
+                "relevant_excluded_share_same_cutoff": _share(
+                    self.excluded_same & rows & relevant, useful
+                ),
+                "relevant_excluded_share_calibrated": _share(
+                    self.excluded_calibrated & rows & relevant, useful
                 ),
             }
         return out

@@ -84,6 +84,7 @@ def test_summary_has_every_documented_key(data):
         "excluded_share_same_cutoff",
         "excluded_share_calibrated",
         "relevant_excluded_same_cutoff",
+        "relevant_excluded_share_same_cutoff",
         "unreachable_docs",
         "geometry",
         "changed_queries",

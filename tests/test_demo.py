@@ -43,6 +43,19 @@ def test_tuning_domain_improves_and_at_least_two_others_lose_ten_percent(demo):
     assert "Rollout gate" in report
 
 
+def test_drift_and_useful_exclusions_are_larger_outside_the_tuning_domain(demo):
+    domains = json.loads((demo[0] / "out" / "summary.json").read_text())["domains"]
+    tuned = domains[DEMO_DOMAIN]
+    others = {name: s for name, s in domains.items() if name != DEMO_DOMAIN}
+    for name, section in others.items():
+        assert section["neighbourhood_jaccard"] < tuned["neighbourhood_jaccard"], name
+        for key in ("relevant_excluded_share_same_cutoff", "relevant_excluded_share_calibrated"):
+            assert section[key] > tuned[key], (name, key)
+    lost = sum(s["relevant_excluded_same_cutoff"] for s in others.values())
+    admitted = sum(s["relevant_admitted_baseline"] for s in others.values())
+    assert lost / admitted > 2 * tuned["relevant_excluded_share_same_cutoff"]
+
+
 def test_default_gate_fails_the_degraded_domains_and_passes_the_baseline_against_itself(demo):
     root, cache = demo
     summary = json.loads((root / "out" / "summary.json").read_text())

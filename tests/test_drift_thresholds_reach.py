@@ -80,6 +80,10 @@ def test_exclusion_counts_by_hand():
     summary = result.by_domain(["x", "x", "x", "x"], ["x"])["x"]
     assert summary["excluded_share_same_cutoff"] == pytest.approx(0.5)
     assert summary["relevant_excluded_same_cutoff"] == 1  # doc 1 was judged grade 2
+    # Judged relevant and admitted by the baseline: doc 1 only (doc 3 scores 0.0).
+    assert summary["relevant_admitted_baseline"] == 1
+    assert summary["relevant_excluded_share_same_cutoff"] == pytest.approx(1.0)
+    assert summary["relevant_excluded_share_calibrated"] == pytest.approx(1.0)
 
 
 def test_recall_horizon_curve_by_hand():
