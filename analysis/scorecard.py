@@ -19,6 +19,7 @@ COLUMNS = (
     "neighbourhood kept",
     "excluded @ same cutoff",
     "excluded @ calibrated",
+    "relevant excluded",
     "Δ nDCG@10",
     "Δ recall@k",
     "lost reach",
@@ -31,6 +32,8 @@ def scorecard(summary: dict[str, Any]) -> pd.DataFrame:
     Severity is how bad the number is for the candidate: 1 - overlap, 1 - neighbourhood
     Jaccard, the excluded share, and the relative relevance loss (capped at 50%), so one
     colour scale fits every column. Relevance columns carry the BH-adjusted p-value.
+    "relevant excluded" is the share of judged-relevant pairs the baseline admits that the
+    candidate excludes at the same cutoff (None without judgments).
     """
     rows = []
     for name, section in sorted(summary["domains"].items()):
@@ -49,6 +52,7 @@ def _cells(section: dict[str, Any]) -> dict[str, Any]:
         "neighbourhood kept": section.get("neighbourhood_jaccard"),
         "excluded @ same cutoff": section.get("excluded_share_same_cutoff"),
         "excluded @ calibrated": section.get("excluded_share_calibrated"),
+        "relevant excluded": section.get("relevant_excluded_share_same_cutoff"),
         "Δ nDCG@10": ndcg[0],
         "Δ recall@k": recall[0],
         "lost reach": lost,
@@ -61,6 +65,7 @@ def _cells(section: dict[str, Any]) -> dict[str, Any]:
         "neighbourhood kept": _inverse(cells["neighbourhood kept"]),
         "excluded @ same cutoff": cells["excluded @ same cutoff"],
         "excluded @ calibrated": cells["excluded @ calibrated"],
+        "relevant excluded": cells["relevant excluded"],
         "Δ nDCG@10": _loss(ndcg[0]),
         "Δ recall@k": _loss(recall[0]),
         "lost reach": None if lost is None else min(1.0, 10 * lost / n_docs),
@@ -132,6 +137,12 @@ def _exclusion_sentences(card: pd.DataFrame, summary: dict[str, Any]) -> list[st
                     else f"; {100 * calibrated:.0f}% even after recalibrating the cutoff"
                 )
                 + "."
+            )
+    for name, share in card["relevant excluded"].dropna().sort_values(ascending=False).items():
+        if share >= NOTABLE_DROP:
+            sentences.append(
+                f"{100 * share:.0f}% of the judged-relevant {name} pairs that passed the cutoff "
+                "no longer do: useful documents the LLM will not see."
             )
     return sentences
 

@@ -25,6 +25,7 @@ from analysis.demo import DEMO_RECIPE
 from analysis.finetune import finetune, read_pairs
 from analysis.models import SentenceTransformerSource, resolve_source
 from analysis.progress import TqdmProgress
+from benchmarks.domain_table import domain_table
 
 
 def split_collection(source: Path, work: Path, domain: str, seed: int = 0) -> Path:
@@ -96,19 +97,7 @@ def main() -> None:
         == 0
     )
     summary = json.loads((comparison / "summary.json").read_text())
-    for name, section in sorted(summary["domains"].items()):
-        quality = section["quality"]
-        changes = {
-            m: 100 * (quality["candidate"][m] / quality["baseline"][m] - 1)
-            for m in quality["baseline"]
-        }
-        print(
-            f"{name:<10} "
-            + "  ".join(f"{m} {v:+.1f}%" for m, v in changes.items())
-            + f"  p(nDCG)={quality['p_value_bh']['ndcg@10']:.3f}"
-            + f"  nbhd={section['neighbourhood_jaccard']:.2f}"
-            + f"  excl@same={100 * section['excluded_share_same_cutoff']:.0f}%"
-        )
+    print(domain_table(summary))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,14 @@ from dashboard.uploads import arrange_beir, flat_tables, save_uploads
 
 
 def _section(
-    ndcg=(0.8, 0.8), recall=(0.8, 0.8), p=1.0, overlap=1.0, kept=1.0, excluded=0.0, lost=0
+    ndcg=(0.8, 0.8),
+    recall=(0.8, 0.8),
+    p=1.0,
+    overlap=1.0,
+    kept=1.0,
+    excluded=0.0,
+    lost=0,
+    useful_excluded=0.0,
 ):
     return {
         "n_docs": 100,
@@ -19,6 +26,7 @@ def _section(
         "neighbourhood_jaccard": kept,
         "excluded_share_same_cutoff": excluded,
         "excluded_share_calibrated": excluded,
+        "relevant_excluded_share_same_cutoff": useful_excluded,
         "lost_reach_docs": lost,
         "quality": {
             "baseline": {"ndcg@10": ndcg[0], "recall@10": recall[0], "mrr@10": 1},
@@ -34,7 +42,13 @@ SUMMARY = {
     "domains": {
         "legal": _section(ndcg=(0.50, 0.58), p=0.01),
         "clinical": _section(
-            recall=(0.80, 0.552), p=0.2, overlap=0.6, kept=0.4, excluded=0.14, lost=12
+            recall=(0.80, 0.552),
+            p=0.2,
+            overlap=0.6,
+            kept=0.4,
+            excluded=0.14,
+            lost=12,
+            useful_excluded=0.25,
         ),
         "finance": _section(),
     },
@@ -50,6 +64,7 @@ def test_scorecard_has_one_row_per_domain_with_relative_changes_and_severity():
     assert severity["Δ recall@k"] == pytest.approx(0.62)  # 31% loss of a 50% cap
     assert severity["top-k overlap"] == pytest.approx(0.4)
     assert card.loc["finance", "severity"]["excluded @ same cutoff"] == 0.0
+    assert card.loc["clinical", "relevant excluded"] == pytest.approx(0.25)
 
 
 def test_headlines_say_what_changed_in_plain_words():
@@ -58,6 +73,8 @@ def test_headlines_say_what_changed_in_plain_words():
     assert "It cut clinical recall@10 by 31% (p = 0.20, not significant)" in text
     assert "14% of the clinical documents that passed the cutoff (0.42) no longer do" in text
     assert "clinical documents kept only 40% of their nearest neighbours" in text
+    assert "25% of the judged-relevant clinical pairs that passed the cutoff no longer do" in text
+    assert "judged-relevant finance" not in text
     assert "12 clinical documents that some query retrieved are now retrieved by none" in text
     assert "finance" not in text
 

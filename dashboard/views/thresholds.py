@@ -42,7 +42,9 @@ in_scope = np.ones(len(result.doc), bool) if domain is None else doc_domains == 
 admitted = int((result.admitted_baseline & in_scope).sum())
 same = int((result.excluded_same & in_scope).sum())
 calibrated = int((result.excluded_calibrated & in_scope).sum())
-relevant = int((result.excluded_same & in_scope & (result.grade > 0)).sum())
+useful = in_scope & (result.grade > 0)
+useful_admitted = int((result.admitted_baseline & useful).sum())
+relevant = int((result.excluded_same & useful).sum())
 cols = st.columns(4)
 cols[0].metric("Pairs the baseline admits", f"{admitted:,}")
 cols[1].metric(
@@ -59,7 +61,17 @@ cols[2].metric(
     delta_color="off",
     delta_arrow="off",
 )
-cols[3].metric("Judged-relevant pairs excluded", f"{relevant:,}")
+cols[3].metric(
+    "Judged-relevant pairs excluded",
+    f"{relevant:,}",
+    f"{100 * relevant / useful_admitted:.1f}% of {useful_admitted:,} admitted"
+    if useful_admitted
+    else None,
+    delta_color="off",
+    delta_arrow="off",
+    help="The useful documents lost at the same cutoff. Unjudged pairs excluded in the "
+    "tuning domain are often pruned on purpose; judged-relevant ones never are.",
+)
 st.caption(
     f"Calibrated candidate cutoff: {result.calibrated_cutoff:.3f} — where the candidate admits "
     "as many pairs overall as the baseline does at your cutoff."
