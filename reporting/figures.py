@@ -78,7 +78,7 @@ def _cell_text(row: pd.Series, column: str) -> str:
         p = row.get(f"p {column}")
         star = " ★" if p is not None and not np.isnan(p) and p < 0.05 else ""
         return f"{100 * value:+.0f}%{star}"
-    if column.startswith("excluded"):
+    if "excluded" in column:
         return f"{100 * value:.0f}%"
     if column == "lost reach":
         return f"{int(value)}"

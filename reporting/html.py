@@ -191,6 +191,7 @@ def _thresholds(bundle: Bundle, colors) -> str:
                 "excluded @ same cutoff": s.get("excluded_share_same_cutoff"),
                 "excluded @ calibrated": s.get("excluded_share_calibrated"),
                 "judged-relevant excluded": s.get("relevant_excluded_same_cutoff"),
+                "of judged-relevant admitted": s.get("relevant_excluded_share_same_cutoff"),
             }
             for name, s in sorted(bundle.summary["domains"].items())
         ]
