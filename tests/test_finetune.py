@@ -168,3 +168,27 @@ def test_the_anchor_holds_the_tuning_domains_document_geometry(tiny, tmp_path):
 def test_anchor_weight_must_not_be_negative():
     with pytest.raises(InputError, match="anchor weight"):
         Recipe(anchor=-1)
+
+
+def test_the_anchor_also_guards_full_model_tuning(tiny, tmp_path):
+    corpus = load_corpus(tiny)
+    pairs = read_pairs(tiny / "train" / "pairs.jsonl", corpus, "legal")
+    ids, texts = list(corpus.doc_ids), list(corpus.doc_texts)
+    before = _cosines(resolve_source("default").embed(ids, texts, role="document"))
+    drift = {}
+    for anchor in (0.0, 100.0):
+        recipe = Recipe(epochs=12, batch_size=4, learning_rate=1e-4, anchor=anchor)
+        out, _ = finetune(
+            resolve_source("default"),
+            corpus,
+            pairs,
+            domain="legal",
+            out=tmp_path / f"full{anchor}",
+            recipe=recipe,
+            cache_root=tmp_path / "cache",
+        )
+        after = _cosines(resolve_source(str(out)).embed(ids, texts, role="document"))
+        drift[anchor] = float(np.abs(after - before).mean())
+    # Full-model drift comes from the early steps, before the anchor has anything to pull
+    # back; twelve steps give it time (measured 0.19 without, 0.04 with).
+    assert drift[100.0] < drift[0.0] / 3, drift
