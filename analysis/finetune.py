@@ -176,7 +176,7 @@ def _train_model(base, corpus, pairs, recipe, domain, progress):
     anchor_texts = _anchor_texts(corpus, domain, recipe)
     if anchor_texts:
         anchor_base = torch.tensor(_encode(model, anchor_texts, base.prompt("document")))
-    anchor_rng = np.random.default_rng(recipe.seed + 1)
+        anchor_rng = np.random.default_rng(recipe.seed + 1)
 
     def loss_of(batch):
         loss = _in_batch_loss(
@@ -299,6 +299,11 @@ def _anchor_texts(corpus: Corpus, domain: str, recipe: Recipe) -> list[str]:
     if recipe.anchor == 0:
         return []
     rows = [i for i, label in enumerate(corpus.doc_domains) if label == domain]
+    if len(rows) < 2:
+        raise InputError(
+            f"--anchor: the corpus has {len(rows)} document(s) in domain '{domain}'; the anchor "
+            "holds the similarities between that domain's documents, so it needs at least 2"
+        )
     if len(rows) > ANCHOR_MAX_DOCS:
         rng = np.random.default_rng(recipe.seed)
         rows = sorted(rng.choice(rows, ANCHOR_MAX_DOCS, replace=False).tolist())
@@ -306,7 +311,7 @@ def _anchor_texts(corpus: Corpus, domain: str, recipe: Recipe) -> list[str]:
 
 
 def _geometry_drift(tuned, base):
-    """Mean squared difference of the two cosine matrices (rows of ``base`` are unit)."""
+    """Mean squared difference of the two cosine matrices (rows of ``tuned`` are unit)."""
     import torch.nn.functional as F
 
     base = F.normalize(base, dim=-1)

@@ -123,33 +123,31 @@ class ThresholdResult:
         )
 
     def by_domain(self, doc_domains: Sequence[str], names: Sequence[str]) -> dict[str, dict]:
-        """Per document domain: admitted pairs and excluded shares, all and judged-relevant."""
+        """Per document domain: admitted pairs and excluded shares, all and judged-relevant.
+
+        The judged-relevant shares count only pairs judged relevant (grade > 0): the useful
+        documents lost, apart from the unjudged ones a precision-tuned model prunes on
+        purpose in its own domain.
+        """
         labels = np.asarray(doc_domains, dtype=object)[self.doc]
+        relevant = self.grade > 0
         out = {}
         for name in [*names, OVERALL]:
             rows = np.ones(len(labels), bool) if name == OVERALL else labels == name
             admitted = int((self.admitted_baseline & rows).sum())
-            relevant = self.grade > 0
             useful = int((self.admitted_baseline & rows & relevant).sum())
+            same, calibrated = self.excluded_same & rows, self.excluded_calibrated & rows
             out[name] = {
                 "admitted_pairs_baseline": admitted,
-                "excluded_same_cutoff": int((self.excluded_same & rows).sum()),
-                "excluded_calibrated": int((self.excluded_calibrated & rows).sum()),
-                "excluded_share_same_cutoff": _share(self.excluded_same & rows, admitted),
-                "excluded_share_calibrated": _share(self.excluded_calibrated & rows, admitted),
-                "relevant_excluded_same_cutoff": int((self.excluded_same & rows & relevant).sum()),
-                "relevant_excluded_calibrated": int(
-                    (self.excluded_calibrated & rows & relevant).sum()
-                ),
-                # The same shares among judged-relevant pairs only: the useful documents lost,
-                # apart from the unjudged ones a precision-tuned model prunes on purpose.
+                "excluded_same_cutoff": int(same.sum()),
+                "excluded_calibrated": int(calibrated.sum()),
+                "excluded_share_same_cutoff": _share(same, admitted),
+                "excluded_share_calibrated": _share(calibrated, admitted),
                 "relevant_admitted_baseline": useful,
-                "relevant_excluded_share_same_cutoff": _share(
-                    self.excluded_same & rows & relevant, useful
-                ),
-                "relevant_excluded_share_calibrated": _share(
-                    self.excluded_calibrated & rows & relevant, useful
-                ),
+                "relevant_excluded_same_cutoff": int((same & relevant).sum()),
+                "relevant_excluded_calibrated": int((calibrated & relevant).sum()),
+                "relevant_excluded_share_same_cutoff": _share(same & relevant, useful),
+                "relevant_excluded_share_calibrated": _share(calibrated & relevant, useful),
             }
         return out
 

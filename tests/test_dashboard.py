@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,21 @@ def test_moving_the_cutoff_changes_the_exclusion_count(app):
     assert not at.exception
     after = at.metric[1].value
     assert before != after
+
+
+def test_exclusion_metrics_give_shares_and_follow_the_domain_filter(app):
+    at = _open(app, "thresholds")
+    overall = [int(m.value.replace(",", "")) for m in at.metric]
+    relevant = at.metric[3]
+    match = re.fullmatch(r"([\d.]+)% of ([\d,]+) admitted", relevant.delta or "")
+    assert match, relevant.delta
+    total = int(match[2].replace(",", ""))
+    assert float(match[1]) == pytest.approx(100 * overall[3] / total, abs=0.05)
+    app.session_state["domain"] = "clinical"
+    at = _open(app, "thresholds")
+    clinical = [int(m.value.replace(",", "")) for m in at.metric]
+    assert 0 < clinical[0] < overall[0]
+    assert all(c <= o for c, o in zip(clinical, overall, strict=True))
 
 
 def test_selecting_a_query_shows_both_lists(app):

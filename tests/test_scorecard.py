@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis.scorecard import headlines, scorecard
+from analysis.scorecard import COLUMNS, headlines, scorecard
 from dashboard.uploads import arrange_beir, flat_tables, save_uploads
+from reporting.figures import scorecard_heatmap
 
 
 def _section(
@@ -65,6 +66,15 @@ def test_scorecard_has_one_row_per_domain_with_relative_changes_and_severity():
     assert severity["top-k overlap"] == pytest.approx(0.4)
     assert card.loc["finance", "severity"]["excluded @ same cutoff"] == 0.0
     assert card.loc["clinical", "relevant excluded"] == pytest.approx(0.25)
+
+
+def test_heatmap_cells_show_shares_as_percentages():
+    card = scorecard(SUMMARY)
+    heatmap = scorecard_heatmap(card, COLUMNS).data[0]
+    row = dict(zip(COLUMNS, heatmap.text[list(card.index).index("clinical")], strict=True))
+    assert row["excluded @ same cutoff"] == "14%"
+    assert row["relevant excluded"] == "25%"
+    assert row["Δ recall@k"] == "-31%"
 
 
 def test_headlines_say_what_changed_in_plain_words():

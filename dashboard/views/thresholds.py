@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from analysis.grouping import OVERALL
 from dashboard import cache, session, state
 from reporting import figures
 
@@ -39,36 +40,33 @@ result = (
 domain = state.selected_domain()
 doc_domains = np.asarray(corpus.doc_domains, dtype=object)[result.doc]
 in_scope = np.ones(len(result.doc), bool) if domain is None else doc_domains == domain
-admitted = int((result.admitted_baseline & in_scope).sum())
-same = int((result.excluded_same & in_scope).sum())
-calibrated = int((result.excluded_calibrated & in_scope).sum())
-useful = in_scope & (result.grade > 0)
-useful_admitted = int((result.admitted_baseline & useful).sum())
-relevant = int((result.excluded_same & useful).sum())
+counts = result.by_domain(corpus.doc_domains, [domain] if domain else [])[domain or OVERALL]
+
+
+def _metric_with_share(column, label: str, count: int, total: int, **options) -> None:
+    share = f"{100 * count / total:.1f}% of {total:,} admitted" if total else None
+    column.metric(label, f"{count:,}", share, delta_color="off", delta_arrow="off", **options)
+
+
 cols = st.columns(4)
-cols[0].metric("Pairs the baseline admits", f"{admitted:,}")
-cols[1].metric(
+cols[0].metric("Pairs the baseline admits", f"{counts['admitted_pairs_baseline']:,}")
+_metric_with_share(
+    cols[1],
     "Excluded at the same cutoff",
-    f"{same:,}",
-    f"{100 * same / admitted:.1f}% of admitted" if admitted else None,
-    delta_color="off",
-    delta_arrow="off",
+    counts["excluded_same_cutoff"],
+    counts["admitted_pairs_baseline"],
 )
-cols[2].metric(
+_metric_with_share(
+    cols[2],
     "Excluded at the calibrated cutoff",
-    f"{calibrated:,}",
-    f"{100 * calibrated / admitted:.1f}% of admitted" if admitted else None,
-    delta_color="off",
-    delta_arrow="off",
+    counts["excluded_calibrated"],
+    counts["admitted_pairs_baseline"],
 )
-cols[3].metric(
+_metric_with_share(
+    cols[3],
     "Judged-relevant pairs excluded",
-    f"{relevant:,}",
-    f"{100 * relevant / useful_admitted:.1f}% of {useful_admitted:,} admitted"
-    if useful_admitted
-    else None,
-    delta_color="off",
-    delta_arrow="off",
+    counts["relevant_excluded_same_cutoff"],
+    counts["relevant_admitted_baseline"],
     help="The useful documents lost at the same cutoff. Unjudged pairs excluded in the "
     "tuning domain are often pruned on purpose; judged-relevant ones never are.",
 )
