@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def load_corpus_arg(args: argparse.Namespace):
-    from analysis.corpus import load_corpus
+    from analysis.inputs.corpus import load_corpus
 
     corpus = load_corpus(args.corpus, queries=args.queries, qrels=args.qrels, split=args.split)
     if args.strict and corpus.notices:
@@ -193,7 +193,7 @@ def load_corpus_arg(args: argparse.Namespace):
 
 
 def source_from(args: argparse.Namespace, spec: str):
-    from analysis.models import resolve_source
+    from analysis.inputs.specs import resolve_source
 
     return resolve_source(
         spec,
@@ -210,10 +210,10 @@ def load_inputs(args: argparse.Namespace):
 
 
 def run_embed(args: argparse.Namespace) -> int:
-    from analysis.cache import EmbeddingCache
-    from analysis.embed import embed_corpus
+    from analysis.inputs.cache import EmbeddingCache
+    from analysis.inputs.embed import embed_corpus
+    from analysis.inputs.vectors import write_vectors
     from analysis.progress import TqdmProgress
-    from analysis.vectors import write_vectors
 
     if args.out.suffix.lower() != ".parquet":
         raise InputError(f"--out {args.out}: the vectors file must end in .parquet")
@@ -260,7 +260,7 @@ def read_summary(folder: Path) -> dict:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from analysis.gate import evaluate, load_policy
+    from analysis.verdict.gate import evaluate, load_policy
 
     policy = load_policy(args.policy)  # validate before any long computation
     folder = summary_source(args)
@@ -292,7 +292,7 @@ def print_gate(result, source: str) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from analysis.gate import evaluate, load_policy
+    from analysis.verdict.gate import evaluate, load_policy
 
     policy = load_policy(args.policy)
     folder = summary_source(args)
@@ -305,9 +305,9 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from analysis.cache import EmbeddingCache
+    from analysis.bundle.outputs import print_domain_table, write_outputs
     from analysis.compare import compare, embed_pair
-    from analysis.outputs import print_domain_table, write_outputs
+    from analysis.inputs.cache import EmbeddingCache
     from analysis.progress import TqdmProgress
 
     config = make_config(args)
@@ -358,9 +358,9 @@ def make_config(args: argparse.Namespace):
 
 
 def run_finetune(args: argparse.Namespace) -> int:
-    from analysis.finetune import Recipe, finetune, read_pairs
-    from analysis.models import SentenceTransformerSource
+    from analysis.inputs.models import SentenceTransformerSource
     from analysis.progress import TqdmProgress
+    from analysis.tuning.finetune import Recipe, finetune, read_pairs
 
     corpus = load_corpus_arg(args)
     base = source_from(args, args.base)
@@ -399,8 +399,8 @@ def run_finetune(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     """The newcomer's first run: everything offline, the candidate tuned on first use."""
-    from analysis.demo import DEMO_DOMAIN, SAMPLE_CORPUS, ensure_demo_candidate
     from analysis.progress import TqdmProgress
+    from analysis.tuning.demo import DEMO_DOMAIN, SAMPLE_CORPUS, ensure_demo_candidate
 
     started = time.perf_counter()
     folder, cached = ensure_demo_candidate(args.cache_dir, progress=TqdmProgress())

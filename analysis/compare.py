@@ -9,20 +9,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.cache import EmbeddingCache
-from analysis.changed import ChangedAnswers, changed_answers
-from analysis.corpus import Corpus
-from analysis.drift import DEFAULT_MAX_DOCS, DriftResult, neighbourhood_drift
-from analysis.embed import CorpusEmbeddings, embed_corpus
-from analysis.geometry import GeometryResult, space_geometry
-from analysis.models import EmbeddingSource
-from analysis.overlap import OverlapResult, retrieval_overlap
+from analysis.inputs.cache import EmbeddingCache
+from analysis.inputs.corpus import Corpus
+from analysis.inputs.embed import CorpusEmbeddings, embed_corpus
+from analysis.inputs.source import EmbeddingSource
+from analysis.metrics.changed import ChangedAnswers, changed_answers
+from analysis.metrics.drift import DEFAULT_MAX_DOCS, DriftResult, neighbourhood_drift
+from analysis.metrics.geometry import GeometryResult, space_geometry
+from analysis.metrics.overlap import OverlapResult, retrieval_overlap
+from analysis.metrics.projection import DEFAULT_MAX_POINTS, ProjectionResult, aligned_projection
+from analysis.metrics.quality import NDCG_DEPTH, QualityResult, relevance_quality
+from analysis.metrics.reach import ReachResult, reachability
+from analysis.metrics.thresholds import ThresholdResult, default_cutoff, threshold_exclusions
 from analysis.progress import Progress
-from analysis.projection import DEFAULT_MAX_POINTS, ProjectionResult, aligned_projection
-from analysis.quality import NDCG_DEPTH, QualityResult, relevance_quality
-from analysis.reach import ReachResult, reachability
 from analysis.retrieval import Ranking, top_k_cosine
-from analysis.thresholds import ThresholdResult, default_cutoff, threshold_exclusions
 
 
 @dataclass(frozen=True)

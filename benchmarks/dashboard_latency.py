@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from analysis.vectors import write_vector_table
+from analysis.inputs.vectors import write_vector_table
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 

@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/demo_recipes.py --work DIR [--seeds 0 1 2] [--recipes NAME ...]
 
-Each recipe tunes the default model on the legal training pairs (analysis.finetune, cached
+Each recipe tunes the default model on the legal training pairs (analysis.tuning.finetune, cached
 like any candidate), compares it with the untuned model on the held-out queries and prints
 the per-domain table that sample_corpora/README.md quotes.
 """
@@ -15,10 +15,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from analysis.cli import main as cli
-from analysis.corpus import load_corpus
-from analysis.demo import DEMO_DOMAIN, DEMO_RECIPE, SAMPLE_CORPUS
-from analysis.finetune import Recipe, finetune, read_pairs
-from analysis.models import SentenceTransformerSource, resolve_source
+from analysis.inputs.corpus import load_corpus
+from analysis.inputs.models import SentenceTransformerSource
+from analysis.inputs.specs import resolve_source
+from analysis.tuning.demo import DEMO_DOMAIN, DEMO_RECIPE, SAMPLE_CORPUS
+from analysis.tuning.finetune import Recipe, finetune, read_pairs
 from benchmarks.domain_table import domain_table
 
 RECIPES = {

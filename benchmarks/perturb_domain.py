@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from analysis.vectors import write_vector_table
+from analysis.inputs.vectors import write_vector_table
 
 
 def main() -> None:

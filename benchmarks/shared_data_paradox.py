@@ -20,11 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from analysis.cli import main as cli
-from analysis.corpus import load_corpus
-from analysis.demo import DEMO_RECIPE
-from analysis.finetune import finetune, read_pairs
-from analysis.models import SentenceTransformerSource, resolve_source
+from analysis.inputs.corpus import load_corpus
+from analysis.inputs.models import SentenceTransformerSource
+from analysis.inputs.specs import resolve_source
 from analysis.progress import TqdmProgress
+from analysis.tuning.demo import DEMO_RECIPE
+from analysis.tuning.finetune import finetune, read_pairs
 from benchmarks.domain_table import domain_table
 
 

@@ -16,8 +16,8 @@ import time
 import numpy as np
 
 from analysis.compare import CompareConfig, compare
-from analysis.corpus import Corpus
-from analysis.embed import CorpusEmbeddings
+from analysis.inputs.corpus import Corpus
+from analysis.inputs.embed import CorpusEmbeddings
 from analysis.progress import Progress
 
 

@@ -20,14 +20,15 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from analysis.cache import EmbeddingCache
+from analysis.bundle.summary import build_summary
 from analysis.compare import CompareConfig, Comparison, compare, recut
-from analysis.corpus import Corpus, load_corpus
-from analysis.embed import CorpusEmbeddings, embed_corpus
-from analysis.models import EmbeddingSource, resolve_source
+from analysis.inputs.cache import EmbeddingCache
+from analysis.inputs.corpus import Corpus, load_corpus
+from analysis.inputs.embed import CorpusEmbeddings, embed_corpus
+from analysis.inputs.source import EmbeddingSource
+from analysis.inputs.specs import resolve_source
+from analysis.metrics.thresholds import ThresholdResult
 from analysis.progress import Progress
-from analysis.summary import build_summary
-from analysis.thresholds import ThresholdResult
 
 T = TypeVar("T")
 LIMITS = {"corpus": 16, "source": 8, "embeddings": 16, "comparison": 8, "recut": 64, "summary": 8}

@@ -8,9 +8,9 @@ from typing import Any
 import streamlit as st
 
 from analysis.compare import CompareConfig, Comparison
-from analysis.demo import demo_candidate_folder, ensure_demo_candidate
 from analysis.errors import InputError
 from analysis.progress import Progress
+from analysis.tuning.demo import demo_candidate_folder, ensure_demo_candidate
 from dashboard import cache, state
 
 DEMO_CANDIDATE = "demo-candidate"  # the spec the Setup page offers for the bundled candidate
@@ -112,7 +112,7 @@ def _validate_selection(loaded: Loaded) -> None:
 
 def demo_run() -> state.RunSpec:
     """The bundled demo: the sample corpus, MiniLM as baseline, the legal-tuned candidate."""
-    from analysis.demo import SAMPLE_CORPUS
+    from analysis.tuning.demo import SAMPLE_CORPUS
 
     return state.RunSpec(corpus=str(SAMPLE_CORPUS), baseline="default", candidate=DEMO_CANDIDATE)
 

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.cache import default_cache_dir
+from analysis.inputs.cache import default_cache_dir
 
 MAX_UPLOAD_MB = 200  # keep in step with .streamlit/config.toml [server] maxUploadSize
 TABLE_TYPES = ["jsonl", "json", "csv", "tsv", "parquet", "txt"]

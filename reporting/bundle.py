@@ -25,7 +25,7 @@ class Bundle:
 
 
 def bundle_files(folder: Path) -> list[Path]:
-    """summary.json and every Parquet table that ``analysis.outputs`` wrote, in name order."""
+    """summary.json and every Parquet table of a comparison, in name order."""
     return [folder / "summary.json", *sorted(folder.glob("*.parquet"))]
 
 

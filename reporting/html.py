@@ -15,8 +15,8 @@ import pandas as pd
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from analysis.gate import GateResult
-from analysis.scorecard import COLUMNS, headlines, scorecard
+from analysis.verdict.gate import GateResult
+from analysis.verdict.scorecard import COLUMNS, headlines, scorecard
 from reporting import figures
 from reporting.bundle import Bundle, load_bundle
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.corpus import load_corpus
-from analysis.vectors import write_vector_table
+from analysis.inputs.corpus import load_corpus
+from analysis.inputs.vectors import write_vector_table
 from tests.fakes import KeywordEmbedder, write_beir
 
 TOPICS = {

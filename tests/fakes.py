@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.cache import CacheNamespace
+from analysis.inputs.cache import CacheNamespace
 
 VOCABULARY = (
     "contract",

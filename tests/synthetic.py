@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.corpus import Corpus
-from analysis.embed import CorpusEmbeddings
+from analysis.inputs.corpus import Corpus
+from analysis.inputs.embed import CorpusEmbeddings
 
 DOMAINS = ("clinical", "finance", "legal")
 

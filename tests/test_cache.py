@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.cache import ENV_VAR, CacheNamespace, EmbeddingCache, default_cache_dir
-from analysis.corpus import Corpus
-from analysis.embed import embed_corpus
+from analysis.inputs.cache import ENV_VAR, CacheNamespace, EmbeddingCache, default_cache_dir
+from analysis.inputs.corpus import Corpus
+from analysis.inputs.embed import embed_corpus
 from tests.fakes import KeywordEmbedder
 
 

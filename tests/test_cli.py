@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.cache import EmbeddingCache
 from analysis.cli import main
-from analysis.corpus import load_corpus
-from analysis.embed import embed_corpus
-from analysis.vectors import write_vectors as write_corpus_vectors
+from analysis.inputs.cache import EmbeddingCache
+from analysis.inputs.corpus import load_corpus
+from analysis.inputs.embed import embed_corpus
+from analysis.inputs.vectors import write_vectors as write_corpus_vectors
 from tests.fakes import CLINICAL_DOCS, LEGAL_DOCS, KeywordEmbedder, compare_args, write_beir
 
 ROOT = Path(__file__).resolve().parent.parent

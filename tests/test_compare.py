@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analysis.bundle.summary import build_summary
 from analysis.compare import CompareConfig, compare
-from analysis.corpus import Corpus
-from analysis.summary import build_summary
+from analysis.inputs.corpus import Corpus
 from tests.synthetic import DOMAINS, embeddings, synthetic
 
 FAST = CompareConfig(k=5, permutation_resamples=999, bootstrap_resamples=200)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.corpus import UNASSIGNED, load_corpus
 from analysis.errors import InputError
+from analysis.inputs.corpus import UNASSIGNED, load_corpus
 from tests.fakes import CLINICAL_DOCS, LEGAL_DOCS, write_beir, write_jsonl
 
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from analysis.cli import main
-from analysis.demo import DEMO_DOMAIN, SAMPLE_CORPUS
-from analysis.gate import evaluate, load_policy
+from analysis.tuning.demo import DEMO_DOMAIN, SAMPLE_CORPUS
+from analysis.verdict.gate import evaluate, load_policy
 
 pytestmark = pytest.mark.real_model
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.drift import neighbourhood_drift
-from analysis.reach import reachability
+from analysis.metrics.drift import neighbourhood_drift
+from analysis.metrics.reach import reachability
+from analysis.metrics.thresholds import default_cutoff, threshold_exclusions
 from analysis.retrieval import Ranking
-from analysis.thresholds import default_cutoff, threshold_exclusions
 
 
 def test_identical_spaces_have_no_drift_and_purity_is_the_own_domain_share():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.corpus import load_corpus
 from analysis.errors import InputError
-from analysis.finetune import RECIPE_FILE, Recipe, TrainingPair, finetune, read_pairs
-from analysis.models import resolve_source
+from analysis.inputs.corpus import load_corpus
+from analysis.inputs.specs import resolve_source
+from analysis.tuning.finetune import RECIPE_FILE, Recipe, TrainingPair, finetune, read_pairs
 from tests.fakes import write_beir, write_jsonl
 
 pytestmark = pytest.mark.real_model

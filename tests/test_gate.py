@@ -6,7 +6,7 @@ import pytest
 
 from analysis.cli import main
 from analysis.errors import InputError
-from analysis.gate import DEFAULT_POLICY, evaluate, load_policy
+from analysis.verdict.gate import DEFAULT_POLICY, evaluate, load_policy
 from tests.dashboard_fixture import build
 from tests.fakes import compare_args
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.geometry import (
+from analysis.metrics.geometry import (
     effective_rank,
     mean_cosine_to_centroid,
     mean_pairwise_cosine,

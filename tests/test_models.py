@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from analysis.errors import InputError
-from analysis.models import SentenceTransformerSource, default_model_folder, resolve_source
-from analysis.vectors import PrecomputedVectors
+from analysis.inputs.models import SentenceTransformerSource, default_model_folder
+from analysis.inputs.specs import resolve_source
+from analysis.inputs.vectors import PrecomputedVectors
 
 
 def _write_parquet(path, ids, vectors):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.overlap import jaccard, rank_biased_overlap, retrieval_overlap
+from analysis.metrics.overlap import jaccard, rank_biased_overlap, retrieval_overlap
 from analysis.retrieval import Ranking
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from ranx import Qrels, Run, evaluate
 
-from analysis.quality import (
+from analysis.metrics.quality import (
     benjamini_hochberg,
     ndcg,
     paired_randomisation_test,

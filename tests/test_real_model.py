@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.cache import EmbeddingCache
 from analysis.compare import CompareConfig, compare, embed_pair
-from analysis.corpus import load_corpus
-from analysis.models import resolve_source
+from analysis.inputs.cache import EmbeddingCache
+from analysis.inputs.corpus import load_corpus
+from analysis.inputs.specs import resolve_source
 from tests.fakes import write_beir
 
 pytestmark = pytest.mark.real_model

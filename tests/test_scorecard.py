@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.scorecard import COLUMNS, headlines, scorecard
+from analysis.verdict.scorecard import COLUMNS, headlines, scorecard
 from dashboard.uploads import arrange_beir, flat_tables, save_uploads
 from reporting.figures import scorecard_heatmap
 

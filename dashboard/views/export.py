@@ -9,10 +9,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from analysis.cache import default_cache_dir
+from analysis.bundle.outputs import write_outputs
 from analysis.errors import InputError
-from analysis.gate import evaluate, load_policy
-from analysis.outputs import write_outputs
+from analysis.inputs.cache import default_cache_dir
+from analysis.verdict.gate import evaluate, load_policy
 from dashboard import session
 from reporting.bundle import bundle_files
 from reporting.html import write_report

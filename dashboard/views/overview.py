@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.scorecard import COLUMNS, headlines, scorecard
+from analysis.verdict.scorecard import COLUMNS, headlines, scorecard
 from dashboard import session
 from reporting import figures
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.demo import DEMO_DOMAIN, SAMPLE_CORPUS
 from analysis.errors import InputError
+from analysis.tuning.demo import DEMO_DOMAIN, SAMPLE_CORPUS
 from dashboard import session, state, uploads
 
 st.title("Setup")

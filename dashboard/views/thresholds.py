@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.grouping import OVERALL
+from analysis.metrics.grouping import OVERALL
 from dashboard import cache, session, state
 from reporting import figures
 

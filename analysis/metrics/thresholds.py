@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
-from analysis.grouping import OVERALL
+from analysis.metrics.grouping import OVERALL
 from analysis.retrieval import DEFAULT_BLOCK_BYTES, Ranking, unit_rows
 
 BINS_PER_UNIT = 1000  # histogram resolution of scores in [-1, 1]

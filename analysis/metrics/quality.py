@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.grouping import domain_groups, mean_or_none
+from analysis.metrics.grouping import domain_groups, mean_or_none
 from analysis.retrieval import Ranking
 
 NDCG_DEPTH = MRR_DEPTH = 10

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.bundle.summary import build_summary, write_summary
+from analysis.bundle.trec import write_trec_qrels, write_trec_run
 from analysis.compare import Comparison
-from analysis.runfiles import write_trec_qrels, write_trec_run
-from analysis.summary import build_summary, write_summary
 from analysis.terminal import format_table
 
 

@@ -17,8 +17,8 @@ from typing import Any
 
 from analysis import __version__
 from analysis.compare import Comparison
-from analysis.embed import CorpusEmbeddings
-from analysis.grouping import OVERALL
+from analysis.inputs.embed import CorpusEmbeddings
+from analysis.metrics.grouping import OVERALL
 
 _LIBRARIES = (
     "numpy",

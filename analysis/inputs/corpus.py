@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from analysis.corpus_parsing import (
+from analysis.errors import InputError
+from analysis.inputs.parsing import (
     RawCorpus,
     read_beir_folder,
     read_flat_tables,
 )
-from analysis.errors import InputError
 
 UNASSIGNED = "unassigned"
 

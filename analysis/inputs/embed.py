@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.cache import EmbeddingCache
-from analysis.corpus import Corpus
 from analysis.errors import InputError
-from analysis.fingerprint import text_digests
-from analysis.models import EmbeddingSource, Role
+from analysis.inputs.cache import EmbeddingCache
+from analysis.inputs.corpus import Corpus
+from analysis.inputs.fingerprint import text_digests
+from analysis.inputs.source import EmbeddingSource, Role
 from analysis.progress import Progress
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from analysis.errors import InputError
-from analysis.fingerprint import file_sha256
-from analysis.models import ProgressFn, Role
-from analysis.readers import read_text
+from analysis.inputs.fingerprint import file_sha256
+from analysis.inputs.readers import read_text
+from analysis.inputs.source import ProgressFn, Role
 
 QUERY_PREFIX = "query:"
 _EXAMPLES = 5

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.grouping import domain_groups, mean_or_none
+from analysis.metrics.grouping import domain_groups, mean_or_none
 from analysis.progress import Progress
 from analysis.retrieval import top_k_cosine
 

@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.cache import default_cache_dir
-from analysis.corpus import Corpus
 from analysis.errors import InputError
-from analysis.models import SentenceTransformerSource
+from analysis.inputs.cache import default_cache_dir
+from analysis.inputs.corpus import Corpus
+from analysis.inputs.models import SentenceTransformerSource
+from analysis.inputs.readers import read_records
 from analysis.progress import Progress
-from analysis.readers import read_records
 
 RECIPE_FILE = "recall_horizon_finetune.json"
 ANCHOR_MAX_DOCS = 512  # a seeded sample of the tuning domain's documents beyond this

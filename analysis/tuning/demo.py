@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analysis.cache import default_cache_dir
-from analysis.corpus import load_corpus
-from analysis.finetune import Recipe, finetune, read_pairs
-from analysis.models import SentenceTransformerSource, resolve_source
+from analysis.inputs.cache import default_cache_dir
+from analysis.inputs.corpus import load_corpus
+from analysis.inputs.models import SentenceTransformerSource
+from analysis.inputs.specs import resolve_source
 from analysis.progress import Progress
+from analysis.tuning.finetune import Recipe, finetune, read_pairs
 
-SAMPLE_CORPUS = Path(__file__).resolve().parent.parent / "sample_corpora" / "enterprise"
+SAMPLE_CORPUS = Path(__file__).resolve().parents[2] / "sample_corpora" / "enterprise"
 DEMO_DOMAIN = "legal"
 # A linear adapter on the frozen MiniLM, trained hard on 60 legal (question, clause) pairs,
 # with the legal documents' own geometry anchored: the recipe that reproduced the paradox

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.errors import InputError, ProblemList
-from analysis.readers import Record, column_names, read_records, read_text
+from analysis.inputs.readers import Record, column_names, read_records, read_text
 
 EXAMPLES_SHOWN = 5
 

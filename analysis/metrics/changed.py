@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.drift import DriftResult
-from analysis.overlap import OverlapResult
-from analysis.quality import QualityResult
+from analysis.metrics.drift import DriftResult
+from analysis.metrics.overlap import OverlapResult
+from analysis.metrics.quality import QualityResult
 from analysis.retrieval import Ranking
 
 

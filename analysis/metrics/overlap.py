@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.grouping import Estimate, bootstrap_mean, domain_groups
+from analysis.metrics.grouping import Estimate, bootstrap_mean, domain_groups
 from analysis.retrieval import Ranking
 
 

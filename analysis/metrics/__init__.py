@@ -1,0 +1,1 @@
+"""The metric families: one per file, each a function returning a frozen result."""

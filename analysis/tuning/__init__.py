@@ -1,0 +1,1 @@
+"""Making candidates (fine-tuning, the demo), not diagnosing them."""

@@ -1,0 +1,1 @@
+"""The verdict: scorecard, headlines and the rollout gate; they read the bundle only."""
