@@ -10,8 +10,12 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis.errors import InputError
+
+if TYPE_CHECKING:
+    from analysis.settings import CompareConfig
 
 EXIT_OK, EXIT_BREACH, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -25,28 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser(
         "compare", help="compare a baseline and a candidate model on a corpus"
     )
-    add_corpus_arguments(compare)
-    add_model_arguments(compare)
-    compare.add_argument("--out", required=True, type=Path, help="output folder")
-    compare.add_argument("--k", type=int, default=10, help="retrieval depth (default 10)")
-    compare.add_argument(
-        "--cutoff",
-        type=float,
-        help="similarity cutoff of the RAG pipeline (default: median of the baseline's k-th score)",
-    )
-    compare.add_argument(
-        "--neighbours", type=int, default=10, help="neighbours per document for drift (10)"
-    )
-    compare.add_argument("--rbo-p", type=float, default=0.9, help="RBO persistence (0.9)")
-    compare.add_argument(
-        "--projection", action="store_true", help="also compute the 2-D UMAP projection (slow)"
-    )
-    compare.add_argument("--seed", type=int, default=0, help="seed for every sample (0)")
-    compare.add_argument(
-        "--keep-identical-ids",
-        action="store_true",
-        help="allow a query to retrieve the document with its own id (BEIR excludes it)",
-    )
+    add_comparison_arguments(compare, required=True)
     embed = commands.add_parser(
         "embed", help="export one model's vectors of a corpus (a vectors:PATH file)"
     )
@@ -109,16 +92,35 @@ def build_parser() -> argparse.ArgumentParser:
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """Either an existing output folder (--from) or everything a fresh comparison needs."""
     parser.add_argument("--from", dest="from_dir", type=Path, help="an existing compare --out")
-    add_corpus_arguments(parser, required=False)
-    add_model_arguments(parser, required=False)
-    parser.add_argument("--out", type=Path, help="output folder for a fresh comparison")
-    parser.add_argument("--k", type=int, default=10)
-    parser.add_argument("--cutoff", type=float)
-    parser.add_argument("--neighbours", type=int, default=10)
-    parser.add_argument("--rbo-p", type=float, default=0.9)
-    parser.add_argument("--projection", action="store_true")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--keep-identical-ids", action="store_true")
+    add_comparison_arguments(parser, required=False)
+
+
+def add_comparison_arguments(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    """The one set of arguments of every subcommand that compares (compare, check, report)."""
+    add_corpus_arguments(parser, required=required)
+    add_model_arguments(parser, required=required)
+    parser.add_argument(
+        "--out", required=required, type=Path, help="output folder of the comparison"
+    )
+    parser.add_argument("--k", type=int, default=10, help="retrieval depth (default 10)")
+    parser.add_argument(
+        "--cutoff",
+        type=float,
+        help="similarity cutoff of the RAG pipeline (default: median of the baseline's k-th score)",
+    )
+    parser.add_argument(
+        "--neighbours", type=int, default=10, help="neighbours per document for drift (10)"
+    )
+    parser.add_argument("--rbo-p", type=float, default=0.9, help="RBO persistence (0.9)")
+    parser.add_argument(
+        "--projection", action="store_true", help="also compute the 2-D UMAP projection (slow)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for every sample (0)")
+    parser.add_argument(
+        "--keep-identical-ids",
+        action="store_true",
+        help="allow a query to retrieve the document with its own id (BEIR excludes it)",
+    )
 
 
 def add_corpus_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -235,8 +237,6 @@ def summary_source(args: argparse.Namespace) -> Path:
     if args.from_dir is not None:
         if args.corpus or args.baseline or args.candidate:
             raise InputError("use either --from DIR or --corpus/--baseline/--candidate, not both")
-        if not (args.from_dir / "summary.json").is_file():
-            raise InputError(f"{args.from_dir}: no summary.json (not a compare --out folder)")
         return args.from_dir
     missing = [f"--{n}" for n in ("corpus", "baseline", "candidate", "out") if not getattr(args, n)]
     if missing:
@@ -245,26 +245,13 @@ def summary_source(args: argparse.Namespace) -> Path:
     return args.out
 
 
-def read_summary(folder: Path) -> dict:
-    import json
-
-    path = folder / "summary.json"
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise InputError(f"{path}: cannot read ({err})") from None
-    missing = [k for k in ("manifest", "overall", "domains") if k not in summary]
-    if missing or not isinstance(summary.get("domains"), dict):
-        raise InputError(f"{path}: not a Recall Horizon summary (missing {', '.join(missing)})")
-    return summary
-
-
 def run_check(args: argparse.Namespace) -> int:
+    from analysis.bundle.files import load_summary
     from analysis.verdict.gate import evaluate, load_policy
 
     policy = load_policy(args.policy)  # validate before any long computation
     folder = summary_source(args)
-    result = evaluate(read_summary(folder), policy)
+    result = evaluate(load_summary(folder), policy)
     print_gate(result, policy.source)
     return EXIT_OK if result.passed else EXIT_BREACH
 
@@ -292,23 +279,26 @@ def print_gate(result, source: str) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from analysis.bundle.files import load_bundle
     from analysis.verdict.gate import evaluate, load_policy
 
     policy = load_policy(args.policy)
     folder = summary_source(args)
     from reporting.html import write_report
 
-    gate = evaluate(read_summary(folder), policy)
-    size = write_report(folder, args.report, gate=gate, policy_source=policy.source)
+    bundle = load_bundle(folder)
+    gate = evaluate(bundle.summary, policy)
+    size = write_report(bundle, args.report, gate=gate, policy_source=policy.source)
     print(f"wrote {args.report} ({size / 1e6:.1f} MB) from the data bundle in {folder}")
     return EXIT_OK
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from analysis.bundle.outputs import print_domain_table, write_outputs
+    from analysis.bundle.files import write_comparison
     from analysis.compare import compare, embed_pair
     from analysis.inputs.cache import EmbeddingCache
     from analysis.progress import TqdmProgress
+    from analysis.terminal import domain_table
 
     config = make_config(args)
     started = time.perf_counter()
@@ -321,8 +311,8 @@ def run_compare(args: argparse.Namespace) -> int:
     for path in cache.discarded:
         print(f"warning: damaged cache entry {path} was discarded and recomputed", file=sys.stderr)
     comparison = compare(corpus, base_vectors, cand_vectors, config, progress=progress)
-    summary = write_outputs(comparison, args.out, corpus_source=str(args.corpus))
-    print_domain_table(summary)
+    bundle = write_comparison(comparison, args.out, corpus_source=str(args.corpus))
+    print(domain_table(bundle.summary))
     elapsed = time.perf_counter() - started
     encoded = base_vectors.encoded + cand_vectors.encoded
     cached = base_vectors.cached + cand_vectors.cached
@@ -330,22 +320,10 @@ def run_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def make_config(args: argparse.Namespace):
-    """CompareConfig from the arguments; a bad value is an InputError naming the option."""
-    from analysis.compare import CompareConfig
+def make_config(args: argparse.Namespace) -> CompareConfig:
+    """CompareConfig from the arguments (it validates them and names the bad option)."""
+    from analysis.settings import CompareConfig
 
-    checks = [
-        (args.k >= 1, f"--k must be at least 1, got {args.k}"),
-        (args.neighbours >= 1, f"--neighbours must be at least 1, got {args.neighbours}"),
-        (0 < args.rbo_p < 1, f"--rbo-p must be between 0 and 1 (exclusive), got {args.rbo_p}"),
-        (
-            args.cutoff is None or -1 <= args.cutoff <= 1,
-            f"--cutoff must be a cosine similarity in [-1, 1], got {args.cutoff}",
-        ),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise InputError(message)
     return CompareConfig(
         k=args.k,
         cutoff=args.cutoff,

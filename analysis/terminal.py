@@ -1,8 +1,16 @@
-"""Plain-text tables for the terminal (no dependency, aligned columns)."""
+"""Plain-text tables for the terminal (no dependency, aligned columns), and the
+per-domain table a comparison prints, read from the bundle's summary."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from analysis.bundle.summary import DomainSection, Summary
+from analysis.metrics.drift import DriftFigures
+from analysis.metrics.overlap import OverlapFigures
+from analysis.metrics.quality import QualityFigures
+from analysis.metrics.reach import ReachFigures
+from analysis.metrics.thresholds import CutoffSettings, ExclusionFigures
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -27,3 +35,58 @@ def _cell(value: object) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def domain_table(summary: Summary) -> str:
+    """The per-domain headline numbers a comparison prints, then the cutoffs."""
+    headers = [
+        "domain",
+        "docs",
+        "queries",
+        "top-k jaccard",
+        "rbo",
+        "nbhd jaccard",
+        "excluded@same",
+        "excluded@calib",
+        "unreachable b→c",
+        "ΔnDCG@10 (p)",
+    ]
+    rows = [_row(section) for section in summary.domains.values()]
+    rows.append(_row(summary.overall))
+    text = format_table(headers, rows)
+    settings = summary.get(CutoffSettings)
+    if settings is not None:
+        text += (
+            f"\n\ncutoff {settings.cutoff:.3f} ({settings.cutoff_source}); "
+            f"calibrated candidate cutoff {_fmt(settings.calibrated_candidate_cutoff)}"
+        )
+    return text
+
+
+def _row(section: DomainSection) -> list[object]:
+    overlap, drift = section.get(OverlapFigures), section.get(DriftFigures)
+    excluded, reach = section.get(ExclusionFigures), section.get(ReachFigures)
+    quality = section.get(QualityFigures)
+    delta = "-"
+    if quality:
+        delta = f"{quality.delta['ndcg@10']:+.3f} ({_fmt(quality.p_value_bh['ndcg@10'])})"
+    return [
+        section.name,
+        section.n_docs,
+        section.n_queries,
+        overlap.jaccard.mean if overlap else None,
+        overlap.rbo.mean if overlap else None,
+        drift.mean if drift else None,
+        _pct(excluded.excluded_share_same_cutoff if excluded else None),
+        _pct(excluded.excluded_share_calibrated if excluded else None),
+        f"{reach.unreachable_baseline}→{reach.unreachable_candidate}" if reach else "-",
+        delta,
+    ]
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

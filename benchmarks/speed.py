@@ -15,10 +15,11 @@ import time
 
 import numpy as np
 
-from analysis.compare import CompareConfig, compare
+from analysis.compare import compare
 from analysis.inputs.corpus import Corpus
 from analysis.inputs.embed import CorpusEmbeddings
 from analysis.progress import Progress
+from analysis.settings import CompareConfig
 
 
 class StageTimer(Progress):

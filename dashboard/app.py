@@ -1,60 +1,47 @@
 """Recall Horizon dashboard: page config, the shared sidebar and the router. Nothing else.
 
 Run with:  streamlit run dashboard/app.py
+
+The pages are Setup, one per question in ``reporting.sections.SECTIONS`` (a view file in
+``views/`` when the question has interaction of its own, else the generic page that shows
+the section's blocks), and Export.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 # Streamlit runs this file as a script; make the repository importable as a package root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard import sidebar, state  # noqa: E402
+from dashboard.generic import section_page  # noqa: E402
 from dashboard.session import demo_run  # noqa: E402
+from reporting.sections import SECTIONS  # noqa: E402
 
 st.set_page_config(page_title="Recall Horizon", page_icon=":material/radar:", layout="wide")
 
-PAGES = {
-    "setup": st.Page("views/setup.py", title="Setup", icon=":material/tune:", url_path="setup"),
-    "overview": st.Page(
-        "views/overview.py",
-        title="Overview",
-        icon=":material/dashboard:",
-        url_path="overview",
-        default=True,
-    ),
-    "overlap": st.Page(
-        "views/overlap.py",
-        title="Retrieval overlap",
-        icon=":material/join_inner:",
-        url_path="overlap",
-    ),
-    "drift": st.Page(
-        "views/drift.py", title="Neighbourhood drift", icon=":material/hub:", url_path="drift"
-    ),
-    "thresholds": st.Page(
-        "views/thresholds.py",
-        title="Threshold exclusions",
-        icon=":material/filter_alt:",
-        url_path="thresholds",
-    ),
-    "space": st.Page(
-        "views/space.py", title="Embedding space", icon=":material/scatter_plot:", url_path="space"
-    ),
-    "changed": st.Page(
-        "views/changed.py",
-        title="Changed answers",
-        icon=":material/compare_arrows:",
-        url_path="changed",
-    ),
-    "export": st.Page(
-        "views/export.py", title="Export", icon=":material/download:", url_path="export"
-    ),
-}
+VIEWS = Path(__file__).resolve().parent / "views"
+
+
+def _page(key: str, title: str, icon: str, page: Callable[[], None] | None = None) -> StreamlitPage:
+    target: str | Callable[[], None] = page if page is not None else f"views/{key}.py"
+    return st.Page(target, title=title, icon=icon, url_path=key, default=key == "overview")
+
+
+PAGES = {"setup": _page("setup", "Setup", ":material/tune:")}
+for section in SECTIONS:
+    if section.on_page:
+        own_view = (VIEWS / f"{section.key}.py").is_file()
+        PAGES[section.key] = _page(
+            section.key, section.title, section.icon, None if own_view else section_page(section)
+        )
+PAGES["export"] = _page("export", "Export", ":material/download:")
 
 for problem in state.load_url_once():
     st.warning(problem)

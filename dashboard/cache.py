@@ -14,24 +14,24 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
 import streamlit as st
 
-from analysis.bundle.summary import build_summary
-from analysis.compare import CompareConfig, Comparison, compare, recut
+from analysis.bundle.files import Bundle, make_bundle
+from analysis.compare import Comparison, compare, embed_pair, recut
 from analysis.inputs.cache import EmbeddingCache
 from analysis.inputs.corpus import Corpus, load_corpus
-from analysis.inputs.embed import CorpusEmbeddings, embed_corpus
+from analysis.inputs.embed import CorpusEmbeddings
 from analysis.inputs.source import EmbeddingSource
 from analysis.inputs.specs import resolve_source
 from analysis.metrics.thresholds import ThresholdResult
 from analysis.progress import Progress
+from analysis.settings import CompareConfig
 
 T = TypeVar("T")
-LIMITS = {"corpus": 16, "source": 8, "embeddings": 16, "comparison": 8, "recut": 64, "summary": 8}
+LIMITS = {"corpus": 16, "source": 8, "embeddings": 8, "comparison": 8, "recut": 64, "bundle": 8}
 
 
 class Store:
@@ -91,20 +91,15 @@ def source_for(spec: str) -> EmbeddingSource:
 
 
 def embeddings_for(
-    corpus: Corpus, source: EmbeddingSource, label: str, progress: Progress
-) -> CorpusEmbeddings:
-    key = f"{corpus.fingerprint}|{source.fingerprint}"
+    corpus: Corpus, baseline: EmbeddingSource, candidate: EmbeddingSource, progress: Progress
+) -> tuple[CorpusEmbeddings, CorpusEmbeddings]:
+    """Both models' vectors, through the engine's embedding (and its on-disk cache)."""
+    key = f"{corpus.fingerprint}|{baseline.fingerprint}|{candidate.fingerprint}"
     return store().get(
         "embeddings",
         key,
-        lambda: embed_corpus(
-            corpus, source, cache=EmbeddingCache(), label=label, progress=progress
-        ),
+        lambda: embed_pair(corpus, baseline, candidate, cache=EmbeddingCache(), progress=progress),
     )
-
-
-def config_key(config: CompareConfig) -> str:
-    return json.dumps(asdict(config), sort_keys=True)
 
 
 def comparison_for(
@@ -124,7 +119,8 @@ def recut_for(key: str, cutoff: float, comparison: Comparison) -> ThresholdResul
     return store().get("recut", f"{key}|{cutoff:.4f}", lambda: recut(comparison, cutoff))
 
 
-def summary_for(key: str, source: str, comparison: Comparison) -> dict[str, Any]:
+def bundle_for(key: str, source: str, comparison: Comparison) -> Bundle:
+    """The comparison's bundle: exactly what ``compare --out`` would write."""
     return store().get(
-        "summary", f"{key}|{source}", lambda: build_summary(comparison, corpus_source=source)
+        "bundle", f"{key}|{source}", lambda: make_bundle(comparison, corpus_source=source)
     )

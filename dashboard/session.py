@@ -7,11 +7,13 @@ from typing import Any
 
 import streamlit as st
 
-from analysis.compare import CompareConfig, Comparison
+from analysis.bundle.files import Bundle
+from analysis.compare import Comparison, comparison_key
 from analysis.errors import InputError
 from analysis.progress import Progress
 from analysis.tuning.demo import demo_candidate_folder, ensure_demo_candidate
 from dashboard import cache, state
+from reporting.sections.base import Context
 
 DEMO_CANDIDATE = "demo-candidate"  # the spec the Setup page offers for the bundled candidate
 
@@ -25,8 +27,13 @@ class Loaded:
     key: str
 
     @property
-    def summary(self) -> dict[str, Any]:
-        return cache.summary_for(self.key, self.spec.corpus, self.comparison)
+    def bundle(self) -> Bundle:
+        """The bundle every page presents (the contract the report and the gate read too)."""
+        return cache.bundle_for(self.key, self.spec.corpus, self.comparison)
+
+    def context(self) -> Context:
+        """The page's view: the sidebar's domain filter."""
+        return Context(domain=state.selected_domain())
 
 
 class StreamlitProgress(Progress):
@@ -64,16 +71,15 @@ def resolve_spec_model(spec: str, progress: Progress) -> str:
 def load(spec: state.RunSpec, *, progress: Progress | None = None) -> Loaded:
     """The comparison for ``spec`` (computed once, then served from the caches)."""
     progress = progress or Progress()
+    config = spec.config()
     corpus = cache.corpus_for(spec.corpus, spec.queries, spec.qrels)
-    sides = []
-    for label, model_spec in (("baseline", spec.baseline), ("candidate", spec.candidate)):
-        source = cache.source_for(resolve_spec_model(model_spec, progress))
-        sides.append(cache.embeddings_for(corpus, source, label, progress))
-    config = CompareConfig(k=spec.k, cutoff=spec.cutoff, projection=spec.projection)
-    key = "|".join(
-        [corpus.fingerprint, sides[0].fingerprint, sides[1].fingerprint, cache.config_key(config)]
+    baseline, candidate = (
+        cache.source_for(resolve_spec_model(model_spec, progress))
+        for model_spec in (spec.baseline, spec.candidate)
     )
-    comparison = cache.comparison_for(key, corpus, sides[0], sides[1], config, progress)
+    sides = cache.embeddings_for(corpus, baseline, candidate, progress)
+    key = comparison_key(corpus, *sides, config)
+    comparison = cache.comparison_for(key, corpus, *sides, config, progress)
     return Loaded(spec, comparison, key)
 
 

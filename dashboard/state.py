@@ -13,14 +13,15 @@ from typing import Any
 
 import streamlit as st
 
+from analysis.errors import InputError
+from analysis.settings import CompareConfig
+
 RUN = "run"  # the RunSpec of the comparison on show
 DOMAIN = "domain"  # the domain selected in the sidebar ("" = all)
 QUERY = "query"  # the selected query id ("" = none)
 CUTOFF = "cutoff"  # the threshold page's slider
 URL_LOADED = "_url_loaded"
 ALL_DOMAINS = "All domains"
-
-PAGES = ("setup", "overview", "overlap", "drift", "thresholds", "space", "changed", "export")
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,14 @@ class RunSpec:
     projection: bool = True
 
     def validated(self) -> RunSpec:
+        """Itself, once its settings pass the engine's own checks (an InputError if not)."""
         if not self.corpus or not self.baseline or not self.candidate:
-            raise ValueError("a run needs a corpus, a baseline and a candidate")
-        if not 1 <= self.k <= 1000:
-            raise ValueError(f"k must be between 1 and 1000, got {self.k}")
-        if self.cutoff is not None and not -1 <= self.cutoff <= 1:
-            raise ValueError(f"cutoff must be between -1 and 1, got {self.cutoff}")
+            raise InputError("a run needs a corpus, a baseline and a candidate")
+        self.config()
         return self
+
+    def config(self) -> CompareConfig:
+        return CompareConfig(k=self.k, cutoff=self.cutoff, projection=self.projection)
 
     def to_params(self) -> dict[str, str]:
         params = {k: str(v) for k, v in asdict(self).items() if v not in ("", None)}

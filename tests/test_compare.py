@@ -6,8 +6,13 @@ import numpy as np
 import pytest
 
 from analysis.bundle.summary import build_summary
-from analysis.compare import CompareConfig, compare
+from analysis.compare import compare
 from analysis.inputs.corpus import Corpus
+from analysis.metrics.overlap import OVERLAP
+from analysis.metrics.projection import PROJECTION
+from analysis.metrics.quality import QUALITY
+from analysis.metrics.thresholds import THRESHOLDS
+from analysis.settings import CompareConfig
 from tests.synthetic import DOMAINS, embeddings, synthetic
 
 FAST = CompareConfig(k=5, permutation_resamples=999, bootstrap_resamples=200)
@@ -114,8 +119,8 @@ def test_k_at_least_the_number_of_documents(data):
     side = embeddings("m", docs[:4], queries[:2])
     result = compare(small, side, side, CompareConfig(k=50, permutation_resamples=99))
     assert result.baseline_ranking.k == 4
-    assert result.overlap.jaccard.tolist() == [1.0, 1.0]
-    assert result.quality is None  # no judgments: relevance is off, not zero
+    assert result.result(OVERLAP).jaccard.tolist() == [1.0, 1.0]
+    assert result.result(QUALITY) is None  # no judgments: relevance is off, not zero
 
 
 def test_zero_vectors_and_an_empty_query_domain():
@@ -145,8 +150,8 @@ def test_projection_is_seeded_and_aligned(data):
     corpus, docs, queries = data
     config = CompareConfig(k=5, projection=True, permutation_resamples=99)
     base = embeddings("m", docs, queries)
-    first = compare(corpus, base, base, config).projection
-    again = compare(corpus, base, base, config).projection
+    first = compare(corpus, base, base, config).result(PROJECTION)
+    again = compare(corpus, base, base, config).result(PROJECTION)
     assert first.method == "umap"
     np.testing.assert_allclose(first.baseline, again.baseline)
     # Same space on both sides: after alignment, documents barely move.
@@ -161,7 +166,7 @@ def test_models_may_have_different_dimensions(data):
     narrow = embeddings("narrow", docs @ projection, queries @ projection)
     result = compare(corpus, wide, narrow, FAST)
     assert (result.baseline.dimension, result.candidate.dimension) == (24, 7)
-    assert 0 <= result.overlap.jaccard.mean() <= 1
+    assert 0 <= result.result(OVERLAP).jaccard.mean() <= 1
 
 
 def test_a_corpus_without_queries_still_gets_document_side_diagnostics(data):
@@ -173,7 +178,7 @@ def test_a_corpus_without_queries_still_gets_document_side_diagnostics(data):
         documents_only, embeddings("a", docs, empty), embeddings("b", noisy, empty), FAST
     )
     summary = build_summary(result, corpus_source="d")
-    assert result.thresholds is None and result.quality is None
+    assert result.result(THRESHOLDS) is None and result.result(QUALITY) is None
     assert summary["overall"]["n_queries"] == 0 and summary["overall"]["changed_queries"] == 0
     assert summary["overall"]["neighbourhood_jaccard"] < 1.0
     assert "geometry" in summary["domains"]["legal"]

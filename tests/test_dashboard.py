@@ -140,7 +140,7 @@ def test_run_spec_round_trips_through_url_parameters():
         projection=False,
     )
     assert RunSpec.from_params(spec.to_params()) == spec
-    with pytest.raises(ValueError, match="k must be between"):
+    with pytest.raises(ValueError, match="--k must be at least 1"):  # the engine's own check
         RunSpec.from_params({"corpus": "/c", "baseline": "a", "candidate": "b", "k": "0"})
 
 

@@ -18,7 +18,7 @@ def test_concurrent_sessions_compute_a_key_once():
 
     results = []
     threads = [
-        threading.Thread(target=lambda: results.append(store.get("summary", "k", slow)))
+        threading.Thread(target=lambda: results.append(store.get("bundle", "k", slow)))
         for _ in range(4)
     ]
     for thread in threads:
@@ -29,14 +29,14 @@ def test_concurrent_sessions_compute_a_key_once():
 
 
 def test_least_recently_used_entries_are_evicted(monkeypatch):
-    monkeypatch.setitem(cache.LIMITS, "summary", 2)
+    monkeypatch.setitem(cache.LIMITS, "bundle", 2)
     store, calls = cache.Store(), []
 
     def compute(key):
         return lambda: calls.append(key) or key
 
     for key in ("a", "b", "a", "c", "a", "b"):
-        store.get("summary", key, compute(key))
+        store.get("bundle", key, compute(key))
     # "b" was least recently used when "c" arrived, so only "b" is computed twice.
     assert calls == ["a", "b", "c", "b"]
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from analysis.bundle.files import load_summary
 from analysis.cli import main
 from analysis.tuning.demo import DEMO_DOMAIN, SAMPLE_CORPUS
 from analysis.verdict.gate import evaluate, load_policy
@@ -59,7 +60,7 @@ def test_drift_and_useful_exclusions_are_larger_outside_the_tuning_domain(demo):
 def test_default_gate_fails_the_degraded_domains_and_passes_the_baseline_against_itself(demo):
     root, cache = demo
     summary = json.loads((root / "out" / "summary.json").read_text())
-    result = evaluate(summary, load_policy())
+    result = evaluate(load_summary(root / "out"), load_policy())
     degraded = sorted(
         name
         for name, s in summary["domains"].items()

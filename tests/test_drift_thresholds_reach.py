@@ -27,7 +27,7 @@ def test_drift_by_hand_when_one_document_moves():
     assert result.jaccard[0] == 0.0  # its neighbour 1 was replaced by 2
     assert result.purity_candidate[0] == 0.0
     summary = result.by_domain(["a", "b"])
-    assert summary["a"]["share_replaced"] > 0 and summary["b"]["mean"] < 1.0
+    assert summary["a"].share_replaced > 0 and summary["b"].mean < 1.0
 
 
 def test_drift_on_a_seeded_sample_is_reproducible_and_stated():
@@ -47,6 +47,15 @@ def test_domain_with_one_document_has_neighbours_elsewhere():
     assert result.purity_baseline[0] == 0.0
 
 
+def _ids(n_queries: int, n_docs: int) -> dict:
+    return dict(
+        query_ids=[f"q{i}" for i in range(n_queries)],
+        query_domains=["a"] * n_queries,
+        doc_ids=[f"d{i}" for i in range(n_docs)],
+        doc_domains=["a"] * n_docs,
+    )
+
+
 def _exclusion_fixture():
     # Query 0 looks along x. Baseline scores for docs 0..3: 1.0, 0.8, 0.6, 0.0.
     queries = np.array([[1.0, 0.0]])
@@ -63,7 +72,10 @@ def _worked_exclusions():
         (queries, base_docs),
         (queries, cand_docs),
         cutoff=0.7,
+        query_ids=["q"],
         query_domains=["a"],
+        doc_ids=["d0", "d1", "d2", "d3"],
+        doc_domains=["x"] * 4,
         qrels_positions={0: {1: 2, 3: 1}},
     )
 
@@ -71,19 +83,21 @@ def _worked_exclusions():
 def test_exclusion_counts_by_hand():
     result = _worked_exclusions()
     # Baseline admits docs 0 (1.0) and 1 (0.8); candidate at 0.7 admits 0 and 2.
-    frame = result.to_frame(["q"], ["d0", "d1", "d2", "d3"]).set_index("doc_id")
+    frame = result.to_frame().set_index("doc_id")
     assert frame.loc["d1", "excluded_same_cutoff"] and not frame.loc["d0", "excluded_same_cutoff"]
     assert int(result.excluded_same.sum()) == 1
     # Calibrated: the candidate must admit 2 pairs -> its 2nd best score, 0.96.
     assert result.calibrated_cutoff == pytest.approx(0.96, abs=1e-6)
     assert int(result.excluded_calibrated.sum()) == 1
-    summary = result.by_domain(["x", "x", "x", "x"], ["x"])["x"]
-    assert summary["excluded_share_same_cutoff"] == pytest.approx(0.5)
-    assert summary["relevant_excluded_same_cutoff"] == 1  # doc 1 was judged grade 2
+    summary = result.by_domain(["x"])["x"]
+    assert summary.excluded_share_same_cutoff == pytest.approx(0.5)
+    assert summary.relevant_excluded_same_cutoff == 1  # doc 1 was judged grade 2
     # Judged relevant and admitted by the baseline: doc 1 only (doc 3 scores 0.0).
-    assert summary["relevant_admitted_baseline"] == 1
-    assert summary["relevant_excluded_share_same_cutoff"] == pytest.approx(1.0)
-    assert summary["relevant_excluded_share_calibrated"] == pytest.approx(1.0)
+    assert summary.relevant_admitted_baseline == 1
+    assert summary.relevant_excluded_share_same_cutoff == pytest.approx(1.0)
+    assert summary.relevant_excluded_share_calibrated == pytest.approx(1.0)
+    # The documents table counts each document's exclusions.
+    assert result.document_columns()["excluded_pairs_same_cutoff"].tolist() == [0, 1, 0, 0]
 
 
 def test_recall_horizon_curve_by_hand():
@@ -103,7 +117,7 @@ def test_identical_models_exclude_nothing_at_either_cutoff():
         (queries, docs),
         (queries, docs.copy()),
         cutoff=0.3,
-        query_domains=["a"] * 40,
+        **_ids(40, 300),
         qrels_positions={},
     )
     assert result.excluded_same.sum() == 0 and result.excluded_calibrated.sum() == 0
@@ -118,7 +132,7 @@ def test_calibrated_cutoff_admits_as_many_pairs_as_the_baseline():
         (queries, docs),
         (queries, squeezed),
         cutoff=0.4,
-        query_domains=["a"] * 30,
+        **_ids(30, 200),
         qrels_positions={},
     )
     assert result.admitted_candidate_calibrated.sum() == result.admitted_baseline.sum()
@@ -137,15 +151,16 @@ def test_reachability_counts_and_lost_documents():
     assert result.baseline.tolist() == [2, 1, 1, 0]
     assert result.candidate.tolist() == [2, 0, 0, 2]
     summary = result.by_domain(["a", "b"])
-    assert summary["a"]["unreachable_docs"] == {"baseline": 0, "candidate": 1}
-    assert summary["a"]["lost_reach_docs"] == 1 and summary["b"]["gained_reach_docs"] == 1
+    assert (summary["a"].unreachable_baseline, summary["a"].unreachable_candidate) == (0, 1)
+    assert summary["a"].lost == 1 and summary["b"].gained == 1
 
 
 def test_recutting_with_previous_histograms_equals_a_fresh_run():
     rng = np.random.default_rng(5)
     queries, docs = rng.normal(size=(20, 6)), rng.normal(size=(150, 6))
     other = docs + 0.4 * rng.normal(size=docs.shape)
-    args = dict(query_domains=["a"] * 10 + ["b"] * 10, qrels_positions={0: {3: 1}})
+    args = dict(_ids(20, 150), qrels_positions={0: {3: 1}})
+    args["query_domains"] = ["a"] * 10 + ["b"] * 10
     first = threshold_exclusions((queries, docs), (queries, other), cutoff=0.5, **args)
     fresh = threshold_exclusions((queries, docs), (queries, other), cutoff=0.3, **args)
     reused = threshold_exclusions(

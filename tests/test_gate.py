@@ -9,22 +9,13 @@ from analysis.errors import InputError
 from analysis.verdict.gate import DEFAULT_POLICY, evaluate, load_policy
 from tests.dashboard_fixture import build
 from tests.fakes import compare_args
+from tests.summaries import quality_figures, section, summary
 
 
 def _summary(recall_base=0.8, recall_cand=0.6, p=0.2, overlap=0.9, excluded=0.05, lost=0):
-    quality = {
-        "baseline": {"ndcg@10": 0.7, "recall@10": recall_base, "mrr@10": 0.8},
-        "candidate": {"ndcg@10": 0.7, "recall@10": recall_cand, "mrr@10": 0.8},
-        "p_value_bh": {"ndcg@10": 1.0, "recall@10": p, "mrr@10": 1.0},
-    }
-    section = {
-        "quality": quality,
-        "overlap_jaccard": overlap,
-        "lost_reach_docs": lost,
-        "excluded_share_same_cutoff": excluded,
-        "n_docs": 10,
-    }
-    return {"domains": {"legal": section, "clinical": {**section, "quality": None}}}
+    quality = quality_figures(ndcg=(0.7, 0.7), recall=(recall_base, recall_cand), p=p, p_ndcg=1.0)
+    figures = dict(n_docs=10, overlap=overlap, excluded=excluded, lost=lost)
+    return summary({"legal": section(quality=quality, **figures), "clinical": section(**figures)})
 
 
 def _policy(tmp_path, text):

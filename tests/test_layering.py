@@ -28,8 +28,8 @@ def test_analysis_never_imports_streamlit_plotly_or_the_dashboard():
 
 def test_importing_the_engine_does_not_import_torch_or_umap():
     code = (
-        "import sys, analysis.compare, analysis.cli, analysis.inputs.models,"
-        " analysis.bundle.outputs;"
+        "import sys, analysis.compare, analysis.cli, analysis.inputs.specs,"
+        " analysis.bundle.files;"
         "print(sorted(m for m in ('torch', 'umap', 'sentence_transformers', 'streamlit')"
         " if m in sys.modules))"
     )

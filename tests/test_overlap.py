@@ -38,6 +38,6 @@ def test_retrieval_overlap_lists_entered_and_left():
     assert result.overlap_at_k.tolist() == pytest.approx([2 / 3, 1.0])
     assert result.entered == ((7,), ()) and result.left == ((1,), ())
     by_domain = result.by_domain(["x", "y"])
-    assert by_domain["x"]["jaccard"].mean == pytest.approx(0.5)
-    assert by_domain["(all)"]["jaccard"].mean == pytest.approx(0.75)
-    assert by_domain["(all)"]["jaccard"].low <= 0.75 <= by_domain["(all)"]["jaccard"].high
+    assert by_domain["x"].jaccard.mean == pytest.approx(0.5)
+    assert by_domain["(all)"].jaccard.mean == pytest.approx(0.75)
+    assert by_domain["(all)"].jaccard.low <= 0.75 <= by_domain["(all)"].jaccard.high

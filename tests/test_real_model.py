@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.compare import CompareConfig, compare, embed_pair
+from analysis.compare import compare, embed_pair
 from analysis.inputs.cache import EmbeddingCache
 from analysis.inputs.corpus import load_corpus
 from analysis.inputs.specs import resolve_source
+from analysis.settings import CompareConfig
 from tests.fakes import write_beir
 
 pytestmark = pytest.mark.real_model

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis.bundle.files import bundle_sha256
 from analysis.cli import main
-from reporting.bundle import bundle_sha256
 from tests.dashboard_fixture import build
 from tests.fakes import compare_args
 

@@ -9,38 +9,15 @@ import pytest
 from analysis.verdict.scorecard import COLUMNS, headlines, scorecard
 from dashboard.uploads import arrange_beir, flat_tables, save_uploads
 from reporting.figures import scorecard_heatmap
+from tests.summaries import quality_figures, section, summary
 
 
-def _section(
-    ndcg=(0.8, 0.8),
-    recall=(0.8, 0.8),
-    p=1.0,
-    overlap=1.0,
-    kept=1.0,
-    excluded=0.0,
-    lost=0,
-    useful_excluded=0.0,
-):
-    return {
-        "n_docs": 100,
-        "overlap_jaccard": overlap,
-        "neighbourhood_jaccard": kept,
-        "excluded_share_same_cutoff": excluded,
-        "excluded_share_calibrated": excluded,
-        "relevant_excluded_share_same_cutoff": useful_excluded,
-        "lost_reach_docs": lost,
-        "quality": {
-            "baseline": {"ndcg@10": ndcg[0], "recall@10": recall[0], "mrr@10": 1},
-            "candidate": {"ndcg@10": ndcg[1], "recall@10": recall[1], "mrr@10": 1},
-            "p_value_bh": {"ndcg@10": p, "recall@10": p, "mrr@10": 1},
-        },
-    }
+def _section(ndcg=(0.8, 0.8), recall=(0.8, 0.8), p=1.0, **figures):
+    return section(quality=quality_figures(ndcg, recall, p), **figures)
 
 
-SUMMARY = {
-    "manifest": {"k": 10},
-    "thresholds": {"cutoff": 0.42},
-    "domains": {
+SUMMARY = summary(
+    {
         "legal": _section(ndcg=(0.50, 0.58), p=0.01),
         "clinical": _section(
             recall=(0.80, 0.552),
@@ -52,8 +29,8 @@ SUMMARY = {
             useful_excluded=0.25,
         ),
         "finance": _section(),
-    },
-}
+    }
+)
 
 
 def test_scorecard_has_one_row_per_domain_with_relative_changes_and_severity():
@@ -90,7 +67,7 @@ def test_headlines_say_what_changed_in_plain_words():
 
 
 def test_a_quiet_comparison_says_nothing_moved():
-    quiet = {"manifest": {"k": 10}, "domains": {"a": _section(), "b": _section()}}
+    quiet = summary({"a": _section(), "b": _section()})
     assert headlines(quiet) == [
         "No domain shows a notable change: overlap, drift, exclusions and relevance all held."
     ]

@@ -1,7 +1,8 @@
 """summary.json: the manifest (what was compared, with what) and the numbers per domain.
 
-Keys under ``overall`` and ``domains.<name>`` are documented in README.md ("What the
-numbers mean"). Floats are rounded to 6 decimals and keys sorted, so the same inputs
+Built by a loop over the comparison's metric families (each writes its own keys, see
+``analysis.metrics.family``) and read back through :class:`Summary`, whose typed accessors
+every presenter uses. Floats are rounded to 6 decimals and keys sorted, so the same inputs
 give byte-identical files apart from ``manifest.created_at``.
 """
 
@@ -10,13 +11,15 @@ from __future__ import annotations
 import json
 import math
 import platform
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, Self, TypeVar
 
 from analysis import __version__
 from analysis.compare import Comparison
+from analysis.errors import InputError
 from analysis.inputs.embed import CorpusEmbeddings
 from analysis.metrics.grouping import OVERALL
 
@@ -33,6 +36,14 @@ _LIBRARIES = (
 )
 
 
+class _Readable(Protocol):
+    @classmethod
+    def from_json(cls, section: Mapping[str, Any]) -> Self | None: ...
+
+
+F = TypeVar("F", bound=_Readable)
+
+
 def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version(), "recall-horizon": __version__}
     for name in _LIBRARIES:
@@ -44,24 +55,41 @@ def library_versions() -> dict[str, str]:
 
 
 def build_summary(comparison: Comparison, *, corpus_source: str) -> dict[str, Any]:
-    domains = comparison.corpus.domains
-    sections = _domain_sections(comparison)
+    """The summary of a comparison as the JSON-ready dict that summary.json holds."""
+    corpus = comparison.corpus
+    names = list(corpus.domains)
+    sections: dict[str, dict[str, Any]] = {
+        name: {
+            "n_docs": _count(corpus.doc_domains, name),
+            "n_queries": _count(corpus.query_domains, name),
+        }
+        for name in [*names, OVERALL]
+    }
+    top: dict[str, Any] = {}
+    settings: dict[str, Any] = {}
+    for family in comparison.families:
+        result = comparison.results.get(family.name)
+        if result is None:
+            top.update(family.absent_summary)
+            settings.update(family.absent_manifest)
+            continue
+        for name, figures in result.by_domain(names).items():
+            sections[name].update(figures.to_json())
+        top.update(result.summary_entries())
+        settings.update(result.manifest_entries())
     return _clean(
         {
-            "manifest": _manifest(comparison, corpus_source),
-            "thresholds": _threshold_settings(comparison),
-            "centroid_similarity": {
-                "domains": list(comparison.geometry.domains),
-                "baseline": comparison.geometry.centroid_similarity_baseline.tolist(),
-                "candidate": comparison.geometry.centroid_similarity_candidate.tolist(),
-            },
+            "manifest": _manifest(comparison, corpus_source, settings),
+            **top,
             "overall": sections[OVERALL],
-            "domains": {name: sections[name] for name in domains},
+            "domains": {name: sections[name] for name in names},
         }
     )
 
 
-def _manifest(comparison: Comparison, corpus_source: str) -> dict[str, Any]:
+def _manifest(
+    comparison: Comparison, corpus_source: str, family_settings: dict[str, Any]
+) -> dict[str, Any]:
     corpus, config = comparison.corpus, comparison.config
     return {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -86,9 +114,7 @@ def _manifest(comparison: Comparison, corpus_source: str) -> dict[str, Any]:
             "random_state": config.random_state,
             "bootstrap_resamples": config.bootstrap_resamples,
             "permutation_resamples": config.permutation_resamples,
-            "drift_docs_analysed": len(comparison.drift.positions),
-            "drift_sampled": comparison.drift.sampled,
-            "projection": comparison.projection is not None,
+            **family_settings,
         },
         "versions": library_versions(),
     }
@@ -98,68 +124,7 @@ def _model_entry(side: CorpusEmbeddings) -> dict[str, Any]:
     return {"spec": side.spec, "fingerprint": side.fingerprint, "dimension": side.dimension}
 
 
-def _threshold_settings(comparison: Comparison) -> dict[str, Any]:
-    result = comparison.thresholds
-    if result is None:
-        return {"note": "no queries: threshold exclusions need queries"}
-    return {
-        "cutoff": result.cutoff,
-        "cutoff_source": "user"
-        if comparison.config.cutoff is not None
-        else f"median over queries of the baseline's {comparison.config.k}-th best score",
-        "calibrated_candidate_cutoff": result.calibrated_cutoff,
-    }
-
-
-def _domain_sections(comparison: Comparison) -> dict[str, dict[str, Any]]:
-    corpus = comparison.corpus
-    names = list(corpus.domains)
-    overlap = comparison.overlap.by_domain(names, random_state=comparison.config.random_state)
-    drift = comparison.drift.by_domain(names)
-    reach = comparison.reach.by_domain(names)
-    changed = comparison.changed.changed_count_by_domain(names)
-    excluded = (
-        comparison.thresholds.by_domain(corpus.doc_domains, names) if comparison.thresholds else {}
-    )
-    quality = (
-        comparison.quality.by_domain(
-            names,
-            n_resamples=comparison.config.permutation_resamples,
-            random_state=comparison.config.random_state,
-        )
-        if comparison.quality
-        else {}
-    )
-    geometry = comparison.geometry
-    ratios = geometry.ratios()
-    sections = {}
-    for name in [*names, OVERALL]:
-        section: dict[str, Any] = {
-            "n_docs": _count(corpus.doc_domains, name),
-            "n_queries": _count(corpus.query_domains, name),
-            "overlap_jaccard": overlap[name]["jaccard"].mean,
-            "overlap_at_k": overlap[name]["overlap_at_k"].mean,
-            "rbo": overlap[name]["rbo"].mean,
-            "overlap_ci": {m: e.as_dict() for m, e in overlap[name].items()},
-            "neighbourhood_jaccard": drift[name]["mean"],
-            "drift": drift[name],
-            "changed_queries": changed[name],
-            **reach[name],
-            **excluded.get(name, {}),
-        }
-        if name in geometry.baseline:
-            section["geometry"] = {
-                "baseline": geometry.baseline[name],
-                "candidate": geometry.candidate[name],
-                "ratio": ratios[name],
-            }
-        if quality.get(name, {}).get("n_judged_queries"):
-            section["quality"] = quality[name]
-        sections[name] = section
-    return sections
-
-
-def _count(labels, name: str) -> int:
+def _count(labels: tuple[str, ...], name: str) -> int:
     return len(labels) if name == OVERALL else sum(1 for label in labels if label == name)
 
 
@@ -176,6 +141,129 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def write_summary(path: Path, summary: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+def summary_text(summary: Mapping[str, Any]) -> str:
+    """summary.json's exact text: sorted keys, two-space indent, final newline."""
+    return json.dumps(summary, indent=2, sort_keys=True) + "\n"
+
+
+# Reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    spec: str
+    fingerprint: str
+    dimension: int
+
+
+@dataclass(frozen=True)
+class CorpusEntry:
+    source: str
+    name: str
+    fingerprint: str
+    n_docs: int
+    n_queries: int
+    n_judgments: int
+    notices: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What was compared, with what and how (``manifest`` in summary.json)."""
+
+    created_at: str
+    corpus: CorpusEntry
+    baseline: ModelEntry
+    candidate: ModelEntry
+    k: int
+    config: dict[str, Any]
+    versions: dict[str, str]
+
+    @classmethod
+    def from_json(cls, manifest: Mapping[str, Any]) -> Manifest:
+        corpus, models = manifest["corpus"], manifest["models"]
+        return cls(
+            created_at=manifest.get("created_at", ""),
+            corpus=CorpusEntry(
+                corpus.get("source", ""),
+                corpus["name"],
+                corpus["fingerprint"],
+                corpus["n_docs"],
+                corpus["n_queries"],
+                corpus.get("n_judgments", 0),
+                tuple(corpus.get("notices", ())),
+            ),
+            baseline=ModelEntry(**models["baseline"]),
+            candidate=ModelEntry(**models["candidate"]),
+            k=manifest["k"],
+            config=dict(manifest.get("config", {})),
+            versions=dict(manifest.get("versions", {})),
+        )
+
+
+@dataclass(frozen=True)
+class DomainSection:
+    """One domain's numbers (or the overall ones); each family's read with ``get``."""
+
+    name: str
+    raw: Mapping[str, Any]
+
+    @property
+    def n_docs(self) -> int:
+        return int(self.raw.get("n_docs") or 0)
+
+    @property
+    def n_queries(self) -> int:
+        return int(self.raw.get("n_queries") or 0)
+
+    def get(self, kind: type[F]) -> F | None:
+        """One family's figures for this domain, e.g. ``section.get(OverlapFigures)``."""
+        return kind.from_json(self.raw)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """summary.json, read through typed accessors (``raw`` is the exact JSON value)."""
+
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, raw: Any, *, source: str = "summary.json") -> Summary:
+        """Check the shape of a summary read from a file; a foreign file is an InputError."""
+        if not isinstance(raw, dict):
+            raise InputError(f"{source}: not a Recall Horizon summary (not a JSON object)")
+        missing = [key for key in ("manifest", "overall", "domains") if key not in raw]
+        if missing or not isinstance(raw.get("domains"), dict):
+            raise InputError(
+                f"{source}: not a Recall Horizon summary (missing {', '.join(missing)})"
+            )
+        summary = cls(raw)
+        try:
+            summary.manifest  # noqa: B018 - validates the manifest's shape once
+        except (KeyError, TypeError) as err:
+            raise InputError(f"{source}: its manifest lacks {err}") from None
+        return summary
+
+    @property
+    def manifest(self) -> Manifest:
+        return Manifest.from_json(self.raw["manifest"])
+
+    @property
+    def domain_names(self) -> list[str]:
+        return sorted(self.raw["domains"])
+
+    @property
+    def domains(self) -> dict[str, DomainSection]:
+        """Every domain's section, in name order."""
+        return {name: DomainSection(name, self.raw["domains"][name]) for name in self.domain_names}
+
+    @property
+    def overall(self) -> DomainSection:
+        return DomainSection(OVERALL, self.raw["overall"])
+
+    def get(self, kind: type[F]) -> F | None:
+        """A top-level entry, e.g. ``summary.get(CutoffSettings)``."""
+        return kind.from_json(self.raw)
+
+    def text(self) -> str:
+        return summary_text(self.raw)

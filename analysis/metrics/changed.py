@@ -8,18 +8,38 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.metrics.drift import DriftResult
-from analysis.metrics.overlap import OverlapResult
-from analysis.metrics.quality import QualityResult
+from analysis.metrics.drift import DRIFT, DriftResult
+from analysis.metrics.family import Family, FamilyResult, Inputs
+from analysis.metrics.grouping import domain_groups
+from analysis.metrics.overlap import OVERLAP, OverlapResult
 from analysis.retrieval import Ranking
+
+_QUERY_COLUMNS = ["changed", "rank_shift", "relevant_left"]
 
 
 @dataclass(frozen=True)
-class ChangedAnswers:
+class ChangedFigures:
+    """How many of a domain's queries got a different top-k set (summary key
+    ``changed_queries``)."""
+
+    changed_queries: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"changed_queries": self.changed_queries}
+
+    @classmethod
+    def from_json(cls, section: Mapping[str, Any]) -> ChangedFigures | None:
+        value = section.get("changed_queries")
+        return None if value is None else cls(int(value))
+
+
+@dataclass(frozen=True)
+class ChangedAnswers(FamilyResult):
     """One row per query (``queries``) and one row per (query, document) change (``moves``)."""
 
     queries: pd.DataFrame
@@ -28,11 +48,18 @@ class ChangedAnswers:
     def to_frame(self) -> pd.DataFrame:
         return self.queries
 
-    def changed_count_by_domain(self, names: Sequence[str]) -> dict[str, int]:
-        changed = self.queries[self.queries["changed"]]
-        counts = {name: int((changed["domain"] == name).sum()) for name in names}
-        counts["(all)"] = len(changed)
-        return counts
+    def query_columns(self) -> pd.DataFrame:
+        return self.queries[_QUERY_COLUMNS]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"changes": self.moves}
+
+    def by_domain(self, names: Sequence[str]) -> dict[str, ChangedFigures]:
+        changed = self.queries["changed"].to_numpy(bool)
+        return {
+            name: ChangedFigures(int(changed[rows].sum()))
+            for name, rows in domain_groups(self.queries["domain"].to_numpy(object), names).items()
+        }
 
     def side_by_side(self, query_id: str) -> pd.DataFrame:
         """Rank-aligned baseline and candidate lists for one query (what the dashboard shows)."""
@@ -50,7 +77,6 @@ def changed_answers(
     *,
     k: int,
     overlap: OverlapResult,
-    quality: QualityResult | None,
     drift: DriftResult,
     qrels_positions: Mapping[int, Mapping[int, int]],
     doc_ids: Sequence[str],
@@ -69,7 +95,7 @@ def changed_answers(
         for doc in sorted(set(ranks_b) | set(ranks_c), key=lambda d: _order(d, ranks_b, ranks_c)):
             move_rows.append(_move(q, doc, ranks_b, ranks_c, baseline, candidate, judged, drift_of))
     moves = _moves_frame(move_rows, overlap.query_ids, doc_ids, doc_domains)
-    queries = _queries_frame(overlap, quality, shifts, moves)
+    queries = _queries_frame(overlap, shifts, moves)
     return ChangedAnswers(queries, moves)
 
 
@@ -125,15 +151,29 @@ def _moves_frame(rows, query_ids, doc_ids, doc_domains) -> pd.DataFrame:
     return frame.drop(columns=["query", "doc"])
 
 
-def _queries_frame(overlap, quality, shifts, moves) -> pd.DataFrame:
+def _queries_frame(overlap, shifts, moves) -> pd.DataFrame:
     frame = overlap.to_frame()
     frame["changed"] = frame["jaccard"] < 1.0
     frame["rank_shift"] = shifts
     left = moves[moves["change"] == "left"]
     relevant_left = left[left["grade"].fillna(0) > 0].groupby("query_id").size()
     frame["relevant_left"] = frame["query_id"].map(relevant_left).fillna(0).astype(int)
-    if quality is not None:
-        ndcg_b, ndcg_c = quality.baseline["ndcg@10"], quality.candidate["ndcg@10"]
-        frame["ndcg@10_baseline"], frame["ndcg@10_candidate"] = ndcg_b, ndcg_c
-        frame["relevance_lost"] = ndcg_b - ndcg_c  # positive: the candidate answers worse
     return frame
+
+
+def _compute(inputs: Inputs) -> ChangedAnswers:
+    corpus = inputs.corpus
+    with inputs.progress.stage("changed answers"):
+        return changed_answers(
+            inputs.baseline_ranking,
+            inputs.candidate_ranking,
+            k=inputs.config.k,
+            overlap=inputs.result(OVERLAP),
+            drift=inputs.result(DRIFT),
+            qrels_positions=inputs.qrels,
+            doc_ids=corpus.doc_ids,
+            doc_domains=corpus.doc_domains,
+        )
+
+
+CHANGED = Family("changed", _compute)

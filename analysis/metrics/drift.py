@@ -2,21 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analysis.metrics.family import Family, FamilyResult, Inputs, per_document
 from analysis.metrics.grouping import domain_groups, mean_or_none
 from analysis.progress import Progress
 from analysis.retrieval import top_k_cosine
-
-DEFAULT_MAX_DOCS = 20_000
+from analysis.settings import DEFAULT_DRIFT_MAX_DOCS as DEFAULT_MAX_DOCS
 
 
 @dataclass(frozen=True)
-class DriftResult:
+class DriftFigures:
+    """One domain's neighbourhood drift: how much of each document's neighbourhood survived.
+
+    Summary keys: ``neighbourhood_jaccard`` (the mean) and ``drift`` (every field).
+    """
+
+    n_docs_analysed: int
+    mean: float | None
+    q25: float | None
+    median: float | None
+    q75: float | None
+    share_replaced: float | None  # documents whose neighbours were all replaced
+    purity_baseline: float | None  # share of neighbours from the document's own domain
+    purity_candidate: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "neighbourhood_jaccard": self.mean,
+            "drift": {f.name: getattr(self, f.name) for f in fields(self)},
+        }
+
+    @classmethod
+    def from_json(cls, section: Mapping[str, Any]) -> DriftFigures | None:
+        drift = section.get("drift")
+        if not isinstance(drift, Mapping):
+            return None
+        return cls(**{f.name: drift[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class DriftResult(FamilyResult):
     """Neighbour sets of the analysed documents under both models.
 
     ``jaccard`` is |N_base ∩ N_cand| / |N_base ∪ N_cand| of each document's k nearest other
@@ -27,7 +58,9 @@ class DriftResult:
     """
 
     positions: np.ndarray  # analysed documents' positions in the corpus
+    doc_ids: tuple[str, ...]  # their ids
     domains: tuple[str, ...]  # their domains
+    n_docs: int  # documents in the corpus
     k: int
     neighbours_baseline: np.ndarray  # (m, k) corpus positions, -1 padded
     neighbours_candidate: np.ndarray
@@ -37,11 +70,10 @@ class DriftResult:
     sampled: bool
     random_state: int
 
-    def to_frame(self, doc_ids: Sequence[str]) -> pd.DataFrame:
-        ids = np.asarray(doc_ids, dtype=object)
+    def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
             {
-                "doc_id": ids[self.positions],
+                "doc_id": self.doc_ids,
                 "domain": self.domains,
                 "neighbourhood_jaccard": self.jaccard,
                 "purity_baseline": self.purity_baseline,
@@ -49,23 +81,38 @@ class DriftResult:
             }
         )
 
-    def by_domain(self, names: Sequence[str]) -> dict[str, dict[str, float | int | None]]:
+    def document_columns(self) -> pd.DataFrame:
+        """Drift of the analysed documents; nan for documents outside the sample."""
+        return per_document(
+            self.n_docs,
+            self.positions,
+            {
+                "neighbourhood_jaccard": self.jaccard,
+                "purity_baseline": self.purity_baseline,
+                "purity_candidate": self.purity_candidate,
+            },
+        )
+
+    def by_domain(self, names: Sequence[str]) -> dict[str, DriftFigures]:
         """Per domain: mean, quartiles and share of fully replaced neighbourhoods, purity."""
-        out: dict[str, dict[str, float | int | None]] = {}
+        out: dict[str, DriftFigures] = {}
         for name, rows in domain_groups(self.domains, names).items():
             values = self.jaccard[rows]
             quartiles = np.percentile(values, [25, 50, 75]) if len(values) else [None] * 3
-            out[name] = {
-                "n_docs_analysed": len(rows),
-                "mean": mean_or_none(values),
-                "q25": _float(quartiles[0]),
-                "median": _float(quartiles[1]),
-                "q75": _float(quartiles[2]),
-                "share_replaced": mean_or_none((values == 0).astype(float)),
-                "purity_baseline": mean_or_none(self.purity_baseline[rows]),
-                "purity_candidate": mean_or_none(self.purity_candidate[rows]),
-            }
+            out[name] = DriftFigures(
+                n_docs_analysed=len(rows),
+                mean=mean_or_none(values),
+                q25=_float(quartiles[0]),
+                median=_float(quartiles[1]),
+                q75=_float(quartiles[2]),
+                share_replaced=mean_or_none((values == 0).astype(float)),
+                purity_baseline=mean_or_none(self.purity_baseline[rows]),
+                purity_candidate=mean_or_none(self.purity_candidate[rows]),
+            )
         return out
+
+    def manifest_entries(self) -> dict[str, Any]:
+        return {"drift_docs_analysed": len(self.positions), "drift_sampled": self.sampled}
 
 
 def neighbourhood_drift(
@@ -73,6 +120,7 @@ def neighbourhood_drift(
     candidate_docs: np.ndarray,
     doc_domains: Sequence[str],
     *,
+    doc_ids: Sequence[str] | None = None,
     k: int = 10,
     max_docs: int = DEFAULT_MAX_DOCS,
     random_state: int = 0,
@@ -102,9 +150,12 @@ def neighbourhood_drift(
         for label, vectors in (("baseline", baseline_docs), ("candidate", candidate_docs))
     ]
     labels = np.asarray(doc_domains, dtype=object)
+    ids = np.asarray(doc_ids if doc_ids is not None else range(n_docs), dtype=object)
     return DriftResult(
         positions=positions,
+        doc_ids=tuple(str(i) for i in ids[positions]),
         domains=tuple(labels[positions]),
+        n_docs=n_docs,
         k=k,
         neighbours_baseline=neighbours[0],
         neighbours_candidate=neighbours[1],
@@ -135,3 +186,20 @@ def _purity(neighbours: np.ndarray, labels: np.ndarray, positions: np.ndarray) -
 
 def _float(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _compute(inputs: Inputs) -> DriftResult:
+    corpus, config = inputs.corpus, inputs.config
+    return neighbourhood_drift(
+        inputs.baseline.documents,
+        inputs.candidate.documents,
+        corpus.doc_domains,
+        doc_ids=corpus.doc_ids,
+        k=config.neighbours,
+        max_docs=config.drift_max_docs,
+        random_state=config.random_state,
+        progress=inputs.progress,
+    )
+
+
+DRIFT = Family("drift", _compute)

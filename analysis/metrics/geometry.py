@@ -8,14 +8,18 @@ similarity between their centroids.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import OVERALL, domain_groups
 from analysis.retrieval import unit_rows
+
+Measures = dict[str, float | None]
 
 
 def effective_rank(vectors: np.ndarray) -> float:
@@ -65,7 +69,67 @@ def mean_cosine_to_centroid(unit_vectors: np.ndarray) -> float | None:
 
 
 @dataclass(frozen=True)
-class GeometryResult:
+class GeometryFigures:
+    """One domain's shrinkage measures per model, and candidate / baseline ratios (summary
+    key ``geometry``; absent for a domain without documents)."""
+
+    baseline: Measures
+    candidate: Measures
+    ratio: Measures
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "geometry": {
+                "baseline": self.baseline,
+                "candidate": self.candidate,
+                "ratio": self.ratio,
+            }
+        }
+
+    @classmethod
+    def from_json(cls, section: Mapping[str, Any]) -> GeometryFigures | None:
+        geometry = section.get("geometry")
+        if not isinstance(geometry, Mapping):
+            return None
+        return cls(dict(geometry["baseline"]), dict(geometry["candidate"]), dict(geometry["ratio"]))
+
+
+@dataclass(frozen=True)
+class CentroidSimilarity:
+    """Cosine between every two domains' centroids, per model (summary key
+    ``centroid_similarity``); rising between two domains means they are merging."""
+
+    domains: tuple[str, ...]
+    baseline: np.ndarray
+    candidate: np.ndarray
+
+    def frame(self, model: str) -> pd.DataFrame:
+        matrix = self.baseline if model == "baseline" else self.candidate
+        return pd.DataFrame(matrix, index=list(self.domains), columns=list(self.domains))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "centroid_similarity": {
+                "domains": list(self.domains),
+                "baseline": self.baseline.tolist(),
+                "candidate": self.candidate.tolist(),
+            }
+        }
+
+    @classmethod
+    def from_json(cls, summary: Mapping[str, Any]) -> CentroidSimilarity | None:
+        values = summary.get("centroid_similarity")
+        if not isinstance(values, Mapping):
+            return None
+        return cls(
+            tuple(values["domains"]),
+            np.asarray(values["baseline"], dtype=float),
+            np.asarray(values["candidate"], dtype=float),
+        )
+
+
+@dataclass(frozen=True)
+class GeometryResult(FamilyResult):
     """Per model, per domain (and overall) shrinkage measures, and centroid similarities."""
 
     domains: tuple[str, ...]
@@ -89,9 +153,28 @@ class GeometryResult:
                 rows.append({"domain": domain, "model": model, **measures})
         return pd.DataFrame(rows)
 
+    def centroids(self) -> CentroidSimilarity:
+        return CentroidSimilarity(
+            self.domains, self.centroid_similarity_baseline, self.centroid_similarity_candidate
+        )
+
     def centroid_frame(self, model: str) -> pd.DataFrame:
-        matrix = getattr(self, f"centroid_similarity_{model}")
-        return pd.DataFrame(matrix, index=list(self.domains), columns=list(self.domains))
+        return self.centroids().frame(model)
+
+    def by_domain(self, names: Sequence[str]) -> dict[str, GeometryFigures]:
+        """Every domain that has documents (and overall); ``names`` only sets the order."""
+        ratios = self.ratios()
+        return {
+            name: GeometryFigures(self.baseline[name], self.candidate[name], ratios[name])
+            for name in [*names, OVERALL]
+            if name in self.baseline
+        }
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"geometry": self.to_frame()}
+
+    def summary_entries(self) -> dict[str, Any]:
+        return self.centroids().to_json()
 
 
 def space_geometry(
@@ -125,5 +208,14 @@ def _ratio(new: float | None, old: float | None) -> float | None:
         return None
     return new / old
 
+
+def _compute(inputs: Inputs) -> GeometryResult:
+    with inputs.progress.stage("geometry of both spaces"):
+        return space_geometry(
+            inputs.baseline.documents, inputs.candidate.documents, inputs.corpus.doc_domains
+        )
+
+
+GEOMETRY = Family("geometry", _compute)
 
 __all__ = ["OVERALL", "GeometryResult", "effective_rank", "space_geometry"]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +22,10 @@ class Estimate:
 
     def as_dict(self) -> dict[str, float | int | None]:
         return {"mean": self.mean, "ci_low": self.low, "ci_high": self.high, "n": self.n}
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Estimate:
+        return cls(values["mean"], values["ci_low"], values["ci_high"], int(values["n"]))
 
 
 def domain_groups(domains: Sequence[str], names: Sequence[str]) -> dict[str, np.ndarray]:

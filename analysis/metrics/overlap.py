@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import Estimate, bootstrap_mean, domain_groups
 from analysis.retrieval import Ranking
+
+_MEASURES = ("jaccard", "overlap_at_k", "rbo")
 
 
 def jaccard(a: Sequence[int], b: Sequence[int]) -> float:
@@ -54,7 +58,35 @@ def rank_biased_overlap(a: Sequence[int], b: Sequence[int], *, p: float = 0.9) -
 
 
 @dataclass(frozen=True)
-class OverlapResult:
+class OverlapFigures:
+    """One domain's mean agreement of the two top-k lists, each with a bootstrap 95% interval.
+
+    Summary keys: ``overlap_jaccard``, ``overlap_at_k``, ``rbo`` (the means) and
+    ``overlap_ci`` (mean, interval and count of each).
+    """
+
+    jaccard: Estimate
+    overlap_at_k: Estimate
+    rbo: Estimate
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "overlap_jaccard": self.jaccard.mean,
+            "overlap_at_k": self.overlap_at_k.mean,
+            "rbo": self.rbo.mean,
+            "overlap_ci": {m: getattr(self, m).as_dict() for m in _MEASURES},
+        }
+
+    @classmethod
+    def from_json(cls, section: Mapping[str, Any]) -> OverlapFigures | None:
+        intervals = section.get("overlap_ci")
+        if not isinstance(intervals, Mapping):
+            return None
+        return cls(*(Estimate.from_dict(intervals[m]) for m in _MEASURES))
+
+
+@dataclass(frozen=True)
+class OverlapResult(FamilyResult):
     """Per-query agreement of the two top-k lists (rows follow the corpus' queries)."""
 
     query_ids: tuple[str, ...]
@@ -65,12 +97,16 @@ class OverlapResult:
     rbo: np.ndarray
     entered: tuple[tuple[int, ...], ...]  # document positions new in the candidate's top-k
     left: tuple[tuple[int, ...], ...]  # document positions the candidate dropped
+    n_resamples: int = 1000
+    random_state: int = 0
 
     def to_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame({"query_id": self.query_ids, "domain": self.query_domains})
+        return pd.concat([frame, self.query_columns()], axis=1)
+
+    def query_columns(self) -> pd.DataFrame:
         return pd.DataFrame(
             {
-                "query_id": self.query_ids,
-                "domain": self.query_domains,
                 "jaccard": self.jaccard,
                 "overlap_at_k": self.overlap_at_k,
                 "rbo": self.rbo,
@@ -79,19 +115,21 @@ class OverlapResult:
             }
         )
 
-    def by_domain(self, domains: Sequence[str], *, random_state: int = 0) -> dict[str, dict]:
+    def by_domain(self, names: Sequence[str]) -> dict[str, OverlapFigures]:
         """Per domain (and overall): mean and bootstrap 95% interval of each measure."""
-        out: dict[str, dict] = {}
-        for name, rows in domain_groups(self.query_domains, domains).items():
-            out[name] = {
-                measure: bootstrap_mean(values[rows], random_state=random_state)
-                for measure, values in (
-                    ("jaccard", self.jaccard),
-                    ("overlap_at_k", self.overlap_at_k),
-                    ("rbo", self.rbo),
+        return {
+            name: OverlapFigures(
+                *(
+                    bootstrap_mean(
+                        getattr(self, m)[rows],
+                        n_resamples=self.n_resamples,
+                        random_state=self.random_state,
+                    )
+                    for m in _MEASURES
                 )
-            }
-        return out
+            )
+            for name, rows in domain_groups(self.query_domains, names).items()
+        }
 
 
 def retrieval_overlap(
@@ -102,6 +140,8 @@ def retrieval_overlap(
     query_ids: Sequence[str],
     query_domains: Sequence[str],
     p: float = 0.9,
+    n_resamples: int = 1000,
+    random_state: int = 0,
 ) -> OverlapResult:
     """Jaccard, overlap@k and RBO of each query's two top-k lists, and what entered and left."""
     if k < 1:
@@ -118,8 +158,31 @@ def retrieval_overlap(
         entered.append(tuple(i for i in b if i not in set(a)))
         left.append(tuple(i for i in a if i not in set(b)))
     return OverlapResult(
-        tuple(query_ids), tuple(query_domains), k, jac, ovl, rbo, tuple(entered), tuple(left)
+        tuple(query_ids),
+        tuple(query_domains),
+        k,
+        jac,
+        ovl,
+        rbo,
+        tuple(entered),
+        tuple(left),
+        n_resamples,
+        random_state,
     )
 
 
-__all__ = ["Estimate", "OverlapResult", "jaccard", "rank_biased_overlap", "retrieval_overlap"]
+def _compute(inputs: Inputs) -> OverlapResult:
+    corpus, config = inputs.corpus, inputs.config
+    return retrieval_overlap(
+        inputs.baseline_ranking,
+        inputs.candidate_ranking,
+        k=config.k,
+        p=config.rbo_p,
+        query_ids=corpus.query_ids,
+        query_domains=corpus.query_domains,
+        n_resamples=config.bootstrap_resamples,
+        random_state=config.random_state,
+    )
+
+
+OVERLAP = Family("overlap", _compute)

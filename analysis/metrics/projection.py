@@ -9,21 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.progress import Progress
 from analysis.retrieval import unit_rows
+from analysis.settings import DEFAULT_PROJECTION_MAX_POINTS as DEFAULT_MAX_POINTS
 
-DEFAULT_MAX_POINTS = 5_000
 _MIN_POINTS_FOR_UMAP = 20
 
 
 @dataclass(frozen=True)
-class ProjectionResult:
+class ProjectionResult(FamilyResult):
     """2-D coordinates of the projected documents under both models, in one frame."""
 
+    doc_ids: tuple[str, ...]  # the projected documents' ids
+    domains: tuple[str, ...]  # and domains
     positions: np.ndarray  # projected documents' corpus positions
     baseline: np.ndarray  # (m, 2)
     candidate: np.ndarray  # (m, 2), aligned onto the baseline's frame
@@ -31,13 +35,11 @@ class ProjectionResult:
     sampled: bool
     random_state: int
 
-    def to_frame(self, doc_ids: Sequence[str], doc_domains: Sequence[str]) -> pd.DataFrame:
-        ids = np.asarray(doc_ids, dtype=object)
-        domains = np.asarray(doc_domains, dtype=object)
+    def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
             {
-                "doc_id": ids[self.positions],
-                "domain": domains[self.positions],
+                "doc_id": self.doc_ids,
+                "domain": self.domains,
                 "x_baseline": self.baseline[:, 0],
                 "y_baseline": self.baseline[:, 1],
                 "x_candidate": self.candidate[:, 0],
@@ -46,11 +48,19 @@ class ProjectionResult:
             }
         )
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"projection": self.to_frame()}
+
+    def manifest_entries(self) -> dict[str, Any]:
+        return {"projection": True}
+
 
 def aligned_projection(
     baseline_docs: np.ndarray,
     candidate_docs: np.ndarray,
     *,
+    doc_ids: Sequence[str] | None = None,
+    doc_domains: Sequence[str] | None = None,
     max_points: int = DEFAULT_MAX_POINTS,
     random_state: int = 0,
     n_neighbors: int = 15,
@@ -73,8 +83,17 @@ def aligned_projection(
             xy_base = _umap(base, None, n_neighbors, random_state)
             tick(1)
             xy_cand = _umap(cand, xy_base, n_neighbors, random_state)
+    ids = np.asarray(doc_ids if doc_ids is not None else range(n_docs), dtype=object)
+    domains = np.asarray(doc_domains if doc_domains is not None else [""] * n_docs, dtype=object)
     return ProjectionResult(
-        positions, xy_base, _procrustes(xy_cand, xy_base), method, sampled, random_state
+        tuple(str(i) for i in ids[positions]),
+        tuple(domains[positions]),
+        positions,
+        xy_base,
+        _procrustes(xy_cand, xy_base),
+        method,
+        sampled,
+        random_state,
     )
 
 
@@ -111,3 +130,21 @@ def _procrustes(moving: np.ndarray, target: np.ndarray) -> np.ndarray:
         return moving - mu_m + mu_t
     rotation, scale = orthogonal_procrustes(m, t)
     return m @ rotation * (scale / (m**2).sum()) + mu_t
+
+
+def _compute(inputs: Inputs) -> ProjectionResult | None:
+    config, corpus = inputs.config, inputs.corpus
+    if not config.projection:
+        return None
+    return aligned_projection(
+        inputs.baseline.documents,
+        inputs.candidate.documents,
+        doc_ids=corpus.doc_ids,
+        doc_domains=corpus.doc_domains,
+        max_points=config.projection_max_points,
+        random_state=config.random_state,
+        progress=inputs.progress,
+    )
+
+
+PROJECTION = Family("projection", _compute, absent_manifest={"projection": False})

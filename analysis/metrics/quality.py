@@ -9,15 +9,71 @@ document are left out (their metrics are nan), as trec_eval does.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import domain_groups, mean_or_none
 from analysis.retrieval import Ranking
 
 NDCG_DEPTH = MRR_DEPTH = 10
+
+
+def relative_change(baseline: float | None, candidate: float | None) -> float | None:
+    """candidate / baseline - 1: the one definition of "relative change" (scorecard and gate).
+
+    None when either value is missing or the baseline is 0 (no relative change is defined;
+    relevance cannot fall below 0, so nothing was lost either).
+
+    >>> relative_change(0.5, 0.4)
+    -0.19999999999999996
+    >>> relative_change(0.0, 0.3) is None
+    True
+    """
+    if baseline is None or candidate is None or baseline == 0:
+        return None
+    return candidate / baseline - 1
+
+
+@dataclass(frozen=True)
+class QualityFigures:
+    """One domain's relevance under both models (means over its judged queries), the mean
+    candidate-minus-baseline delta, and paired p-values, raw and Benjamini–Hochberg adjusted.
+
+    Each field maps a metric name (``ndcg@10``, ``recall@<k>``, ``mrr@10``) to its value.
+    Summary key: ``quality`` (present only for domains with judged queries).
+    """
+
+    n_judged_queries: int
+    baseline: dict[str, float | None]
+    candidate: dict[str, float | None]
+    delta: dict[str, float | None]
+    p_value: dict[str, float | None]
+    p_value_bh: dict[str, float | None]
+
+    @property
+    def recall_metric(self) -> str | None:
+        """The recall@k metric's name (k is the comparison's)."""
+        return next((m for m in self.baseline if m.startswith("recall@")), None)
+
+    def relative_change(self, metric: str) -> float | None:
+        return relative_change(self.baseline.get(metric), self.candidate.get(metric))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"quality": {f.name: getattr(self, f.name) for f in fields(self)}}
+
+    @classmethod
+    def from_json(cls, section: Mapping[str, Any]) -> QualityFigures | None:
+        quality = section.get("quality")
+        if not isinstance(quality, Mapping):
+            return None
+        return cls(
+            int(quality["n_judged_queries"]),
+            *(dict(quality.get(f.name) or {}) for f in fields(cls)[1:]),
+        )
 
 
 def ndcg(ranked: Sequence[int], judged: Mapping[int, int], *, depth: int = NDCG_DEPTH) -> float:
@@ -98,7 +154,7 @@ def benjamini_hochberg(p_values: Mapping[str, float]) -> dict[str, float]:
 
 
 @dataclass(frozen=True)
-class QualityResult:
+class QualityResult(FamilyResult):
     """Per-query metrics for both models (nan for queries without relevant judgments)."""
 
     query_ids: tuple[str, ...]
@@ -106,6 +162,8 @@ class QualityResult:
     k: int
     baseline: dict[str, np.ndarray]  # metric name -> per-query values
     candidate: dict[str, np.ndarray]
+    n_resamples: int = 10_000
+    random_state: int = 0
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -119,10 +177,15 @@ class QualityResult:
             frame[f"{metric}_delta"] = self.candidate[metric] - self.baseline[metric]
         return frame
 
-    def by_domain(
-        self, names: Sequence[str], *, n_resamples: int = 10_000, random_state: int = 0
-    ) -> dict[str, dict]:
-        """Per domain: means per model, mean delta, p-value and BH-adjusted p-value."""
+    def query_columns(self) -> pd.DataFrame:
+        """nDCG@10 lost (baseline - candidate; positive: the candidate answers worse), then
+        each metric per model and its delta."""
+        lost = self.baseline["ndcg@10"] - self.candidate["ndcg@10"]
+        frame = pd.DataFrame({"relevance_lost": lost})
+        return pd.concat([frame, self.to_frame().drop(columns=["query_id", "domain"])], axis=1)
+
+    def by_domain(self, names: Sequence[str]) -> dict[str, QualityFigures]:
+        """Per judged domain: means per model, mean delta, p-value and BH-adjusted p-value."""
         groups = domain_groups(self.query_domains, names)
         out: dict[str, dict] = {}
         for name, rows in groups.items():
@@ -137,14 +200,18 @@ class QualityResult:
                 entry["delta"][metric] = mean_or_none(cand - base)
                 entry["p_value"][metric] = (
                     paired_randomisation_test(
-                        cand - base, n_resamples=n_resamples, random_state=random_state
+                        cand - base, n_resamples=self.n_resamples, random_state=self.random_state
                     )
                     if len(judged)
                     else None
                 )
             out[name] = entry
         _add_adjusted_p_values(out, [n for n in names if out[n]["n_judged_queries"]], self.metrics)
-        return out
+        return {
+            name: QualityFigures(**entry)
+            for name, entry in out.items()
+            if entry["n_judged_queries"]
+        }
 
 
 def _add_adjusted_p_values(out: dict[str, dict], tested: list[str], metrics) -> None:
@@ -164,6 +231,8 @@ def relevance_quality(
     qrels_positions: Mapping[int, Mapping[int, int]],
     query_ids: Sequence[str],
     query_domains: Sequence[str],
+    n_resamples: int = 10_000,
+    random_state: int = 0,
 ) -> QualityResult:
     """nDCG@10, recall@k and MRR@10 of every query under both models."""
     names = ("ndcg@10", f"recall@{k}", "mrr@10")
@@ -176,4 +245,31 @@ def relevance_quality(
             values[names[1]][q] = recall(ranked, judged, depth=k)
             values[names[2]][q] = reciprocal_rank(ranked, judged)
         per_model.append(values)
-    return QualityResult(tuple(query_ids), tuple(query_domains), k, per_model[0], per_model[1])
+    return QualityResult(
+        tuple(query_ids),
+        tuple(query_domains),
+        k,
+        per_model[0],
+        per_model[1],
+        n_resamples,
+        random_state,
+    )
+
+
+def _compute(inputs: Inputs) -> QualityResult | None:
+    if not inputs.qrels:
+        return None
+    corpus, config = inputs.corpus, inputs.config
+    return relevance_quality(
+        inputs.baseline_ranking,
+        inputs.candidate_ranking,
+        k=config.k,
+        qrels_positions=inputs.qrels,
+        query_ids=corpus.query_ids,
+        query_domains=corpus.query_domains,
+        n_resamples=config.permutation_resamples,
+        random_state=config.random_state,
+    )
+
+
+QUALITY = Family("quality", _compute)

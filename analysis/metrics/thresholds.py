@@ -14,12 +14,14 @@ for score histograms, once to collect the admitted pairs).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis.errors import InputError
+from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import OVERALL
 from analysis.retrieval import DEFAULT_BLOCK_BYTES, Ranking, unit_rows
 
@@ -66,13 +68,71 @@ class HorizonCurve:
 
 
 @dataclass(frozen=True)
-class ThresholdResult:
+class ExclusionFigures:
+    """One document domain's (query, document) pairs the baseline admits at the cutoff, and
+    the counts and shares of them the candidate excludes, at the same and at the calibrated
+    cutoff; all pairs, and judged-relevant pairs only (the useful documents lost).
+
+    Summary keys: every field, at the top of the domain's section.
+    """
+
+    admitted_pairs_baseline: int
+    excluded_same_cutoff: int
+    excluded_calibrated: int
+    excluded_share_same_cutoff: float | None
+    excluded_share_calibrated: float | None
+    relevant_admitted_baseline: int
+    relevant_excluded_same_cutoff: int
+    relevant_excluded_calibrated: int
+    relevant_excluded_share_same_cutoff: float | None
+    relevant_excluded_share_calibrated: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_json(cls, section: Mapping[str, Any]) -> ExclusionFigures | None:
+        if "admitted_pairs_baseline" not in section:
+            return None
+        return cls(**{f.name: section[f.name] for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class CutoffSettings:
+    """The cutoff the exclusions were measured at, where it came from, and the calibrated
+    candidate cutoff (summary key ``thresholds``; None when the corpus has no queries)."""
+
+    cutoff: float
+    cutoff_source: str
+    calibrated_candidate_cutoff: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"thresholds": {f.name: getattr(self, f.name) for f in fields(self)}}
+
+    @classmethod
+    def from_json(cls, summary: Mapping[str, Any]) -> CutoffSettings | None:
+        settings = summary.get("thresholds")
+        if not isinstance(settings, Mapping) or "cutoff" not in settings:
+            return None
+        return cls(
+            settings["cutoff"],
+            settings.get("cutoff_source", ""),
+            settings.get("calibrated_candidate_cutoff"),
+        )
+
+
+@dataclass(frozen=True)
+class ThresholdResult(FamilyResult):
     """Pairs admitted by either model near the cutoffs, with both scores.
 
     ``query``/``doc`` are positions in the corpus; a pair is listed when the baseline admits
     it at ``cutoff`` or the candidate admits it at ``cutoff`` or ``calibrated_cutoff``.
     """
 
+    query_ids: tuple[str, ...]
+    doc_ids: tuple[str, ...]
+    doc_domains: tuple[str, ...]
+    cutoff_source: str
     cutoff: float
     calibrated_cutoff: float | None  # None when the baseline admits nothing
     query: np.ndarray
@@ -105,12 +165,12 @@ class ThresholdResult:
     def excluded_calibrated(self) -> np.ndarray:
         return self.admitted_baseline & ~self.admitted_candidate_calibrated
 
-    def to_frame(self, query_ids: Sequence[str], doc_ids: Sequence[str]) -> pd.DataFrame:
+    def to_frame(self) -> pd.DataFrame:
         """Pairs admitted by the baseline, by either candidate cutoff, or both."""
         return pd.DataFrame(
             {
-                "query_id": np.asarray(query_ids, dtype=object)[self.query],
-                "doc_id": np.asarray(doc_ids, dtype=object)[self.doc],
+                "query_id": np.asarray(self.query_ids, dtype=object)[self.query],
+                "doc_id": np.asarray(self.doc_ids, dtype=object)[self.doc],
                 "score_baseline": self.score_baseline,
                 "score_candidate": self.score_candidate,
                 "grade": self.grade,
@@ -122,14 +182,28 @@ class ThresholdResult:
             }
         )
 
-    def by_domain(self, doc_domains: Sequence[str], names: Sequence[str]) -> dict[str, dict]:
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"threshold_pairs": self.to_frame(), "horizon_curve": self.curve.to_frame()}
+
+    def document_columns(self) -> pd.DataFrame:
+        """Per document, the pairs that exclude it at the same cutoff."""
+        counts = np.bincount(self.doc[self.excluded_same], minlength=len(self.doc_ids))
+        return pd.DataFrame({"excluded_pairs_same_cutoff": counts.astype(np.int64)})
+
+    def settings(self) -> CutoffSettings:
+        return CutoffSettings(self.cutoff, self.cutoff_source, self.calibrated_cutoff)
+
+    def summary_entries(self) -> dict[str, Any]:
+        return self.settings().to_json()
+
+    def by_domain(self, names: Sequence[str]) -> dict[str, ExclusionFigures]:
         """Per document domain: admitted pairs and excluded shares, all and judged-relevant.
 
         The judged-relevant shares count only pairs judged relevant (grade > 0): the useful
         documents lost, apart from the unjudged ones a precision-tuned model prunes on
         purpose in its own domain.
         """
-        labels = np.asarray(doc_domains, dtype=object)[self.doc]
+        labels = np.asarray(self.doc_domains, dtype=object)[self.doc]
         relevant = self.grade > 0
         out = {}
         for name in [*names, OVERALL]:
@@ -137,18 +211,18 @@ class ThresholdResult:
             admitted = int((self.admitted_baseline & rows).sum())
             useful = int((self.admitted_baseline & rows & relevant).sum())
             same, calibrated = self.excluded_same & rows, self.excluded_calibrated & rows
-            out[name] = {
-                "admitted_pairs_baseline": admitted,
-                "excluded_same_cutoff": int(same.sum()),
-                "excluded_calibrated": int(calibrated.sum()),
-                "excluded_share_same_cutoff": _share(same, admitted),
-                "excluded_share_calibrated": _share(calibrated, admitted),
-                "relevant_admitted_baseline": useful,
-                "relevant_excluded_same_cutoff": int((same & relevant).sum()),
-                "relevant_excluded_calibrated": int((calibrated & relevant).sum()),
-                "relevant_excluded_share_same_cutoff": _share(same & relevant, useful),
-                "relevant_excluded_share_calibrated": _share(calibrated & relevant, useful),
-            }
+            out[name] = ExclusionFigures(
+                admitted_pairs_baseline=admitted,
+                excluded_same_cutoff=int(same.sum()),
+                excluded_calibrated=int(calibrated.sum()),
+                excluded_share_same_cutoff=_share(same, admitted),
+                excluded_share_calibrated=_share(calibrated, admitted),
+                relevant_admitted_baseline=useful,
+                relevant_excluded_same_cutoff=int((same & relevant).sum()),
+                relevant_excluded_calibrated=int((calibrated & relevant).sum()),
+                relevant_excluded_share_same_cutoff=_share(same & relevant, useful),
+                relevant_excluded_share_calibrated=_share(calibrated & relevant, useful),
+            )
         return out
 
 
@@ -166,8 +240,12 @@ def threshold_exclusions(
     candidate: tuple[np.ndarray, np.ndarray],
     *,
     cutoff: float,
+    query_ids: Sequence[str],
     query_domains: Sequence[str],
+    doc_ids: Sequence[str],
+    doc_domains: Sequence[str],
     qrels_positions: Mapping[int, Mapping[int, int]],
+    cutoff_source: str = "user",
     exclude: np.ndarray | None = None,
     block_bytes: int = DEFAULT_BLOCK_BYTES,
     previous: ThresholdResult | None = None,
@@ -204,7 +282,19 @@ def threshold_exclusions(
         else _curve(hist, spaces, domain_names, domain_of_query, qrels_positions, exclude)
     )
     return ThresholdResult(
-        cutoff, calibrated, query, doc, score_base, score_cand, grade, curve, (hist[0], hist[1])
+        tuple(query_ids),
+        tuple(doc_ids),
+        tuple(doc_domains),
+        cutoff_source,
+        cutoff,
+        calibrated,
+        query,
+        doc,
+        score_base,
+        score_cand,
+        grade,
+        curve,
+        (hist[0], hist[1]),
     )
 
 
@@ -336,3 +426,33 @@ def _recall_curve(queries, docs, domain_of_query, n_domains, qrels_positions, ex
 
 def _share(mask: np.ndarray, total: int) -> float | None:
     return float(mask.sum() / total) if total else None
+
+
+def _compute(inputs: Inputs) -> ThresholdResult | None:
+    corpus, config = inputs.corpus, inputs.config
+    if corpus.n_queries == 0:
+        return None
+    cutoff, source = config.cutoff, "user"
+    if cutoff is None:
+        cutoff = default_cutoff(inputs.baseline_ranking, config.k)
+        source = f"median over queries of the baseline's {config.k}-th best score"
+    with inputs.progress.stage(f"threshold exclusions at cutoff {cutoff:.3f}"):
+        return threshold_exclusions(
+            (inputs.baseline.queries, inputs.baseline.documents),
+            (inputs.candidate.queries, inputs.candidate.documents),
+            cutoff=cutoff,
+            cutoff_source=source,
+            query_ids=corpus.query_ids,
+            query_domains=corpus.query_domains,
+            doc_ids=corpus.doc_ids,
+            doc_domains=corpus.doc_domains,
+            qrels_positions=inputs.qrels,
+            exclude=inputs.excluded,
+        )
+
+
+THRESHOLDS = Family(
+    "thresholds",
+    _compute,
+    absent_summary={"thresholds": {"note": "no queries: threshold exclusions need queries"}},
+)

@@ -8,13 +8,19 @@ is in. The verdict lists, for every domain, each guardrail with the number that 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from analysis.bundle.summary import DomainSection, Summary
 from analysis.errors import InputError
+from analysis.metrics.overlap import OverlapFigures
+from analysis.metrics.quality import QualityFigures
+from analysis.metrics.reach import ReachFigures
+from analysis.metrics.thresholds import ExclusionFigures
 
 DEFAULT_POLICY = Path(__file__).with_name("default_policy.toml")
 _FRACTIONS = (
@@ -128,66 +134,91 @@ def _checked(key: str, value: Any, where: str) -> Any:
     return float(value)
 
 
-def evaluate(summary: dict[str, Any], policy: Policy) -> GateResult:
+def evaluate(summary: Summary, policy: Policy) -> GateResult:
     """Check every domain of ``summary`` against its guardrails."""
     checks: list[Check] = []
-    for name, section in sorted(summary["domains"].items()):
+    for name, section in summary.domains.items():
         checks += _domain_checks(name, section, policy.for_domain(name))
-    unknown = tuple(sorted(set(policy.overrides) - set(summary["domains"])))
+    unknown = tuple(sorted(set(policy.overrides) - set(summary.domain_names)))
     return GateResult(tuple(checks), unknown)
 
 
-# (guardrail, summary key, value must be at least the limit?, how to say it)
-_THRESHOLD_CHECKS = (
+def _overlap(section: DomainSection) -> float | None:
+    figures = section.get(OverlapFigures)
+    return figures.jaccard.mean if figures else None
+
+
+def _excluded_share(section: DomainSection) -> float | None:
+    figures = section.get(ExclusionFigures)
+    return figures.excluded_share_same_cutoff if figures else None
+
+
+def _lost_reach(section: DomainSection) -> int | None:
+    figures = section.get(ReachFigures)
+    return figures.lost if figures else None
+
+
+# (guardrail, the number it limits, value must be at least the limit?, how to say it)
+_THRESHOLD_CHECKS: tuple[
+    tuple[str, Callable[[DomainSection], Any], bool, Callable[[Any, Any], str]], ...
+] = (
     (
         "min_overlap",
-        "overlap_jaccard",
+        _overlap,
         True,
         lambda v, lim: f"mean top-k Jaccard {v:.3f} (min {lim:.2f})",
     ),
     (
         "max_excluded_share_same_cutoff",
-        "excluded_share_same_cutoff",
+        _excluded_share,
         False,
         lambda v, lim: f"{100 * v:.1f}% excluded at the same cutoff (max {100 * lim:.0f}%)",
     ),
     (
         "max_lost_reach_docs",
-        "lost_reach_docs",
+        _lost_reach,
         False,
         lambda v, lim: f"{v} documents lost all reach (max {lim})",
     ),
 )
 
 
-def _domain_checks(name: str, section: dict[str, Any], rails: Guardrails) -> list[Check]:
+def _domain_checks(name: str, section: DomainSection, rails: Guardrails) -> list[Check]:
     checks = []
-    quality = section.get("quality")
-    for metric_prefix, limit in (
-        ("recall@", rails.max_relative_drop_recall),
-        ("ndcg@10", rails.max_relative_drop_ndcg),
+    quality = section.get(QualityFigures)
+    for guardrail, limit in (
+        ("max_relative_drop_recall", rails.max_relative_drop_recall),
+        ("max_relative_drop_ndcg", rails.max_relative_drop_ndcg),
     ):
         if limit is not None and quality:
-            checks.append(_relevance_check(name, quality, metric_prefix, limit, rails))
-    for guardrail, key, at_least, describe in _THRESHOLD_CHECKS:
-        limit, value = getattr(rails, guardrail), section.get(key)
+            checks.append(_relevance_check(name, quality, guardrail, limit, rails))
+    for guardrail, value_of, at_least, describe in _THRESHOLD_CHECKS:
+        limit, value = getattr(rails, guardrail), value_of(section)
         if limit is not None and value is not None:
             passed = value >= limit if at_least else value <= limit
             checks.append(Check(name, guardrail, value, limit, passed, describe(value, limit)))
     return checks
 
 
-def _relevance_check(name, quality, prefix, limit, rails) -> Check:
-    metric = next(m for m in quality["baseline"] if m.startswith(prefix))
-    base, cand = quality["baseline"][metric], quality["candidate"][metric]
-    p = quality.get("p_value_bh", {}).get(metric)
-    change = 0.0 if not base else cand / base - 1
-    drop = max(0.0, -change)
-    breached = drop > limit
+def _relevance_check(
+    name: str, quality: QualityFigures, guardrail: str, limit: float, rails: Guardrails
+) -> Check:
+    metric = quality.recall_metric if guardrail == "max_relative_drop_recall" else "ndcg@10"
+    metric = metric or "recall@k"
+    base, cand = quality.baseline.get(metric), quality.candidate.get(metric)
+    p = quality.p_value_bh.get(metric)
+    change = quality.relative_change(metric)
+    if change is None:  # a baseline of 0 (or no value): relevance had nothing to lose
+        note = f"{metric} {_number(base)} → {_number(cand)}: no relative drop is defined"
+        return Check(name, guardrail, None, -limit, True, note)
+    breached = -change > limit
     note = f"{metric} {base:.3f} → {cand:.3f} ({100 * change:+.1f}%, max drop {100 * limit:.0f}%"
     note += f", p = {p:.3f})" if p is not None else ")"
     if breached and rails.only_when_significant and (p is None or p >= rails.alpha):
         breached = False
         note += " — not significant, so allowed"
-    guardrail = "max_relative_drop_recall" if prefix == "recall@" else "max_relative_drop_ndcg"
     return Check(name, guardrail, change, -limit, not breached, note)
+
+
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"

@@ -1,7 +1,7 @@
-"""The verdict at a glance: a per-domain scorecard and headline sentences, from summary.json.
+"""The verdict at a glance: a per-domain scorecard and headline sentences, from the summary.
 
-Both read the summary dict (not the Comparison), so the dashboard, the report and an
-existing output folder all show the same thing. Nothing here computes a metric; it only
+Both read the bundle's typed summary (not the Comparison), so the dashboard, the report and
+an existing output folder all show the same thing. Nothing here computes a metric; it only
 selects, compares and phrases numbers the engine already produced.
 """
 
@@ -10,6 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+
+from analysis.bundle.summary import DomainSection, Summary
+from analysis.metrics.drift import DriftFigures
+from analysis.metrics.overlap import OverlapFigures
+from analysis.metrics.quality import QualityFigures
+from analysis.metrics.reach import ReachFigures
+from analysis.metrics.thresholds import CutoffSettings, ExclusionFigures
 
 SIGNIFICANCE = 0.05
 NOTABLE_DROP = 0.10  # a relative loss worth a headline even when not significant
@@ -26,7 +33,7 @@ COLUMNS = (
 )
 
 
-def scorecard(summary: dict[str, Any]) -> pd.DataFrame:
+def scorecard(summary: Summary) -> pd.DataFrame:
     """One row per domain: the headline numbers, and ``severity`` in [0, 1] per cell.
 
     Severity is how bad the number is for the candidate: 1 - overlap, 1 - neighbourhood
@@ -35,31 +42,30 @@ def scorecard(summary: dict[str, Any]) -> pd.DataFrame:
     "relevant excluded" is the share of judged-relevant pairs the baseline admits that the
     candidate excludes at the same cutoff (None without judgments).
     """
-    rows = []
-    for name, section in sorted(summary["domains"].items()):
-        rows.append({"domain": name, **_cells(section)})
+    rows = [{"domain": name, **_cells(section)} for name, section in summary.domains.items()]
     return pd.DataFrame(rows).set_index("domain") if rows else pd.DataFrame()
 
 
-def _cells(section: dict[str, Any]) -> dict[str, Any]:
-    quality = section.get("quality") or {}
+def _cells(section: DomainSection) -> dict[str, Any]:
+    overlap, drift = section.get(OverlapFigures), section.get(DriftFigures)
+    excluded, reach = section.get(ExclusionFigures), section.get(ReachFigures)
+    quality = section.get(QualityFigures)
     ndcg = _relative(quality, "ndcg@10")
-    recall_name = next((m for m in quality.get("baseline", {}) if m.startswith("recall@")), None)
-    recall = _relative(quality, recall_name) if recall_name else (None, None)
-    lost = section.get("lost_reach_docs")
-    cells = {
-        "top-k overlap": section.get("overlap_jaccard"),
-        "neighbourhood kept": section.get("neighbourhood_jaccard"),
-        "excluded @ same cutoff": section.get("excluded_share_same_cutoff"),
-        "excluded @ calibrated": section.get("excluded_share_calibrated"),
-        "relevant excluded": section.get("relevant_excluded_share_same_cutoff"),
+    recall = _relative(quality, quality.recall_metric if quality else None)
+    lost = reach.lost if reach else None
+    cells: dict[str, Any] = {
+        "top-k overlap": overlap.jaccard.mean if overlap else None,
+        "neighbourhood kept": drift.mean if drift else None,
+        "excluded @ same cutoff": excluded.excluded_share_same_cutoff if excluded else None,
+        "excluded @ calibrated": excluded.excluded_share_calibrated if excluded else None,
+        "relevant excluded": excluded.relevant_excluded_share_same_cutoff if excluded else None,
         "Δ nDCG@10": ndcg[0],
         "Δ recall@k": recall[0],
         "lost reach": lost,
         "p Δ nDCG@10": ndcg[1],
         "p Δ recall@k": recall[1],
     }
-    n_docs = max(section.get("n_docs") or 0, 1)
+    n_docs = max(section.n_docs, 1)
     cells["severity"] = {
         "top-k overlap": _inverse(cells["top-k overlap"]),
         "neighbourhood kept": _inverse(cells["neighbourhood kept"]),
@@ -73,14 +79,14 @@ def _cells(section: dict[str, Any]) -> dict[str, Any]:
     return cells
 
 
-def _relative(quality: dict[str, Any], metric: str) -> tuple[float | None, float | None]:
-    """(candidate / baseline - 1, BH-adjusted p) of one metric, or Nones."""
-    if not quality or metric not in quality.get("baseline", {}):
+def _relative(
+    quality: QualityFigures | None, metric: str | None
+) -> tuple[float | None, float | None]:
+    """(relative change, BH-adjusted p) of one metric, or Nones."""
+    if quality is None or metric is None:
         return None, None
-    base, cand = quality["baseline"][metric], quality["candidate"][metric]
-    if base is None or cand is None or base == 0:
-        return None, None
-    return cand / base - 1, quality.get("p_value_bh", {}).get(metric)
+    change = quality.relative_change(metric)
+    return (None, None) if change is None else (change, quality.p_value_bh.get(metric))
 
 
 def _inverse(value: float | None) -> float | None:
@@ -91,13 +97,12 @@ def _loss(relative: float | None) -> float | None:
     return None if relative is None else min(1.0, max(0.0, -relative) / 0.5)
 
 
-def headlines(summary: dict[str, Any]) -> list[str]:
+def headlines(summary: Summary) -> list[str]:
     """Plain sentences a product manager can read, most important first."""
     card = scorecard(summary)
     if card.empty:
         return ["The corpus has no domains to compare."]
-    k = summary.get("manifest", {}).get("k")
-    sentences = _relevance_sentences(card, f"recall@{k}" if k else "recall@k")
+    sentences = _relevance_sentences(card, f"recall@{summary.manifest.k}")
     sentences += _exclusion_sentences(card, summary)
     sentences += _drift_and_reach_sentences(card)
     return sentences or [
@@ -122,8 +127,9 @@ def _relevance_sentences(card: pd.DataFrame, recall_label: str) -> list[str]:
     return sentences
 
 
-def _exclusion_sentences(card: pd.DataFrame, summary: dict[str, Any]) -> list[str]:
-    cutoff = summary.get("thresholds", {}).get("cutoff")
+def _exclusion_sentences(card: pd.DataFrame, summary: Summary) -> list[str]:
+    settings = summary.get(CutoffSettings)
+    cutoff = settings.cutoff if settings else None
     sentences = []
     for name, share in card["excluded @ same cutoff"].dropna().sort_values(ascending=False).items():
         if share >= NOTABLE_DROP:

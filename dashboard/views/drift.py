@@ -1,4 +1,4 @@
-"""Neighbourhood drift: which documents lost their neighbours, and which queries felt it?"""
+"""Neighbourhood drift: the section, and one document's neighbours and the queries it left."""
 
 from __future__ import annotations
 
@@ -6,40 +6,23 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import session, state
-from reporting import figures
+from analysis.metrics.changed import CHANGED
+from analysis.metrics.drift import DRIFT
+from dashboard import render, session, state
+from reporting.sections import drift as section
 
 st.title("Neighbourhood drift")
 loaded = session.require_comparison()
+bundle, context = loaded.bundle, loaded.context()
+render.show(section.blocks(bundle, context))
+ranked = section.most_drifted(bundle, context.domain).head(section.PAGE_ROWS)
+choice = st.selectbox("Inspect a document", ranked.get("doc_id", []), key="drift_doc")
+# The neighbour lists are not in the bundle: they come from the comparison on the server.
 comparison = loaded.comparison
-corpus, drift = comparison.corpus, comparison.drift
-frame = drift.to_frame(corpus.doc_ids)
-colors = figures.domain_colors(corpus.domains)
-st.plotly_chart(
-    figures.distributions(
-        frame,
-        ["neighbourhood_jaccard", "purity_candidate"],
-        colors,
-        "Per document: neighbours kept, and share of neighbours in its own domain (candidate)",
-        {
-            "neighbourhood_jaccard": "neighbours kept (Jaccard)",
-            "purity_candidate": "same-domain neighbours",
-        },
-    ),
-    key="drift_box",
-)
-if drift.sampled:
-    st.caption(f"Drift computed for a seeded sample of {len(drift.positions):,} documents.")
-domain = state.selected_domain()
-if domain:
-    frame = frame[frame["domain"] == domain]
-st.subheader("Most drifted documents" + (f" in {domain}" if domain else ""))
-ranked = frame.sort_values("neighbourhood_jaccard").head(200)
-st.dataframe(ranked, width="stretch", hide_index=True, height=300)
-choice = st.selectbox("Inspect a document", ranked["doc_id"].tolist(), key="drift_doc")
-if choice:
-    analysed_ids = np.asarray(corpus.doc_ids, dtype=object)[drift.positions]
-    row = int(np.flatnonzero(analysed_ids == choice)[0])
+drift, changed = comparison.result(DRIFT), comparison.result(CHANGED)
+if choice and drift is not None and changed is not None:
+    corpus = comparison.corpus
+    row = int(np.flatnonzero(np.asarray(drift.doc_ids, dtype=object) == choice)[0])
     st.markdown(f"**{choice}** — {corpus.doc_texts[corpus.doc_index[choice]][:400]}")
     old = [corpus.doc_ids[i] for i in drift.neighbours_baseline[row] if i >= 0]
     new = [corpus.doc_ids[i] for i in drift.neighbours_candidate[row] if i >= 0]
@@ -56,7 +39,7 @@ if choice:
         hide_index=True,
         width="stretch",
     )
-    left_queries = comparison.changed.queries_left_by(choice)
+    left_queries = changed.queries_left_by(choice)
     st.markdown(f"**Queries whose top-k this document left:** {len(left_queries)}")
     if left_queries:
         pick = st.selectbox("Open one in Changed answers", left_queries, key="drift_query")

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from analysis.bundle.outputs import write_outputs
+from analysis.bundle.files import bundle_files, write_comparison
 from analysis.errors import InputError
 from analysis.inputs.cache import default_cache_dir
 from analysis.verdict.gate import evaluate, load_policy
 from dashboard import session
-from reporting.bundle import bundle_files
 from reporting.html import write_report
 
 st.title("Export")
@@ -39,10 +38,10 @@ if st.button("Prepare the report and the bundle", type="primary", key="export_pr
             policy_path.write_bytes(policy_file.getvalue())
         policy = load_policy(policy_path)
         with st.spinner("Writing the bundle and rendering the report…"):
-            summary = write_outputs(loaded.comparison, folder, corpus_source=loaded.spec.corpus)
-            gate = evaluate(summary, policy)
+            bundle = write_comparison(loaded.comparison, folder, corpus_source=loaded.spec.corpus)
+            gate = evaluate(bundle.summary, policy)
             write_report(
-                folder,
+                bundle,
                 folder / "report.html",
                 gate=gate,
                 policy_source=policy_file.name if policy_file else policy.source,

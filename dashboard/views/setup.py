@@ -78,11 +78,12 @@ def uploaded_corpus() -> uploads.UploadedCorpus | None:
 
 
 def model_input(label: str, default: str) -> str:
-    choice = st.selectbox(
+    kinds: list[str] = list(MODEL_CHOICES)
+    choice: str = st.selectbox(
         label,
-        list(MODEL_CHOICES),
-        format_func=MODEL_CHOICES.get,
-        index=list(MODEL_CHOICES).index(default),
+        kinds,
+        format_func=lambda kind: MODEL_CHOICES[kind],
+        index=kinds.index(default),
         key=f"setup_{label}_kind",
     )
     if choice in ("default", session.DEMO_CANDIDATE):
@@ -117,7 +118,10 @@ if not session.demo_candidate_ready() and session.DEMO_CANDIDATE in (baseline, c
         "legal training pairs (about a minute on two CPU cores), then cached."
     )
 
-if st.button("Run comparison", type="primary", disabled=not (corpus and baseline and candidate)):
+if (
+    st.button("Run comparison", type="primary", disabled=not (corpus and baseline and candidate))
+    and corpus is not None
+):
     spec = state.RunSpec(
         corpus=corpus.corpus,
         queries=corpus.queries,

@@ -1,0 +1,161 @@
+"""The data bundle: summary.json plus the Parquet tables of one comparison.
+
+The one contract between the engine and every presenter (dashboard, report, gate,
+terminal table). It is made from a comparison, written and read here and nowhere else,
+and loads from a folder without models or corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.bundle.summary import Summary, build_summary, summary_text
+from analysis.bundle.trec import write_trec_qrels, write_trec_run
+from analysis.compare import Comparison
+from analysis.errors import InputError
+from analysis.retrieval import Ranking
+
+SUMMARY_FILE = "summary.json"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A comparison's summary and tables (``folder``: where it was read from, if anywhere)."""
+
+    summary: Summary
+    tables: Mapping[str, pd.DataFrame]
+    folder: Path | None = field(default=None, compare=False)
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        return self.tables.get(name)
+
+    @property
+    def queries(self) -> pd.DataFrame | None:
+        """One row per query: every family's per-query columns."""
+        return self.table("queries")
+
+    @property
+    def documents(self) -> pd.DataFrame | None:
+        """One row per document: every family's per-document columns."""
+        return self.table("documents")
+
+    @property
+    def changes(self) -> pd.DataFrame | None:
+        """One row per (query, document) in either top-k."""
+        return self.table("changes")
+
+    @property
+    def threshold_pairs(self) -> pd.DataFrame | None:
+        return self.table("threshold_pairs")
+
+    @property
+    def horizon_curve(self) -> pd.DataFrame | None:
+        return self.table("horizon_curve")
+
+    @property
+    def geometry(self) -> pd.DataFrame | None:
+        return self.table("geometry")
+
+    @property
+    def projection(self) -> pd.DataFrame | None:
+        return self.table("projection")
+
+
+def make_bundle(comparison: Comparison, *, corpus_source: str) -> Bundle:
+    """The bundle of a comparison, in memory (exactly what ``write_comparison`` writes)."""
+    summary = Summary(build_summary(comparison, corpus_source=corpus_source))
+    return Bundle(summary, bundle_tables(comparison))
+
+
+def bundle_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
+    """``queries`` and ``documents`` (keys, then each family's columns in family order) and
+    every family's own tables, by file name."""
+    corpus = comparison.corpus
+    query_parts = [pd.DataFrame({"query_id": corpus.query_ids, "domain": corpus.query_domains})]
+    doc_parts = [pd.DataFrame({"doc_id": corpus.doc_ids, "domain": corpus.doc_domains})]
+    own: dict[str, pd.DataFrame] = {}
+    for family in comparison.families:
+        result = comparison.results.get(family.name)
+        if result is None:
+            continue
+        for parts, columns in (
+            (query_parts, result.query_columns()),
+            (doc_parts, result.document_columns()),
+        ):
+            if columns is not None:
+                parts.append(columns.reset_index(drop=True))
+        own.update(result.tables())
+    return {
+        "queries": pd.concat(query_parts, axis=1),
+        "documents": pd.concat(doc_parts, axis=1),
+        **own,
+    }
+
+
+def write_comparison(comparison: Comparison, out: Path, *, corpus_source: str) -> Bundle:
+    """Write the TREC runs, the qrels and the bundle under ``out``; return the bundle."""
+    corpus = comparison.corpus
+    out.mkdir(parents=True, exist_ok=True)
+    k = comparison.config.k
+    for label, ranking in (
+        ("baseline", comparison.baseline_ranking),
+        ("candidate", comparison.candidate_ranking),
+    ):
+        top_k = Ranking(ranking.indices[:, :k], ranking.scores[:, :k])
+        write_trec_run(
+            out / "runs" / f"{label}.trec", top_k, corpus.query_ids, corpus.doc_ids, tag=label
+        )
+    if corpus.qrels:
+        write_trec_qrels(out / "qrels.trec", corpus.qrels)
+    bundle = make_bundle(comparison, corpus_source=corpus_source)
+    write_bundle(bundle, out)
+    return Bundle(bundle.summary, bundle.tables, out)
+
+
+def write_bundle(bundle: Bundle, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in bundle.tables.items():
+        frame.to_parquet(out / f"{name}.parquet", index=False)
+    (out / SUMMARY_FILE).write_text(summary_text(bundle.summary.raw), encoding="utf-8")
+
+
+def bundle_files(folder: Path) -> list[Path]:
+    """summary.json and every Parquet table of a comparison, in name order."""
+    return [folder / SUMMARY_FILE, *sorted(folder.glob("*.parquet"))]
+
+
+def bundle_sha256(folder: Path) -> str:
+    """sha256 over the bundle's file names and contents, in a fixed order."""
+    digest = hashlib.sha256()
+    for path in bundle_files(folder):
+        digest.update(path.name.encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def load_summary(folder: Path) -> Summary:
+    """A folder's summary.json, checked to be ours (a clear InputError otherwise)."""
+    path = folder / SUMMARY_FILE
+    if not path.is_file():
+        raise InputError(f"{folder}: no {SUMMARY_FILE} (not a compare --out folder)")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path}: cannot read ({err})") from None
+    return Summary.from_json(raw, source=str(path))
+
+
+def load_bundle(folder: Path) -> Bundle:
+    """A bundle from a folder: no model and no corpus needed."""
+    summary = load_summary(folder)
+    try:
+        tables = {p.stem: pd.read_parquet(p) for p in bundle_files(folder)[1:]}
+    except (OSError, ValueError) as err:
+        raise InputError(f"{folder}: cannot read the data bundle ({err})") from None
+    return Bundle(summary, tables, folder)

@@ -1,0 +1,68 @@
+"""The comparison's settings, validated in one place for every front end.
+
+The command line, the dashboard and the engine all build a :class:`CompareConfig`; a bad
+value raises an :class:`InputError` that names the command-line option and what is wrong,
+so every front end shows the same message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analysis.errors import InputError
+
+DEFAULT_DRIFT_MAX_DOCS = 20_000
+DEFAULT_PROJECTION_MAX_POINTS = 5_000
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """What the user chose; everything that changes a result lives here.
+
+    ``cutoff``: the similarity a RAG pipeline requires (None: the median over queries of the
+    baseline's k-th best score). ``exclude_identical_ids``: BEIR's rule that a document
+    whose id equals the query's id is never returned for that query.
+
+    >>> CompareConfig(k=0)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.InputError: --k must be at least 1, got 0
+    """
+
+    k: int = 10
+    cutoff: float | None = None
+    neighbours: int = 10
+    rbo_p: float = 0.9
+    exclude_identical_ids: bool = True
+    drift_max_docs: int = DEFAULT_DRIFT_MAX_DOCS
+    projection: bool = False
+    projection_max_points: int = DEFAULT_PROJECTION_MAX_POINTS
+    bootstrap_resamples: int = 1000
+    permutation_resamples: int = 10_000
+    random_state: int = 0
+
+    def __post_init__(self) -> None:
+        for name in (
+            "k",
+            "neighbours",
+            "drift_max_docs",
+            "projection_max_points",
+            "bootstrap_resamples",
+            "permutation_resamples",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"{option(name)} must be at least 1, got {value}")
+        if not 0 < self.rbo_p < 1:
+            raise InputError(
+                f"{option('rbo_p')} must be between 0 and 1 (exclusive), got {self.rbo_p}"
+            )
+        if self.cutoff is not None and not -1 <= self.cutoff <= 1:
+            raise InputError(
+                f"{option('cutoff')} must be a cosine similarity in [-1, 1], got {self.cutoff}"
+            )
+
+
+def option(setting: str) -> str:
+    """The command-line option of a setting: ``rbo_p`` -> ``--rbo-p``."""
+    return "--" + setting.replace("_", "-")

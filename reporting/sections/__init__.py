@@ -1,0 +1,17 @@
+"""One presenter per question, in the order the report and the dashboard show them."""
+
+from __future__ import annotations
+
+from reporting.sections import changed, drift, gate, manifest, overlap, overview, space, thresholds
+from reporting.sections.base import Section
+
+SECTIONS: tuple[Section, ...] = (
+    overview.SECTION,
+    gate.SECTION,
+    overlap.SECTION,
+    drift.SECTION,
+    thresholds.SECTION,
+    space.SECTION,
+    changed.SECTION,
+    manifest.SECTION,
+)

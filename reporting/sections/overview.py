@@ -1,0 +1,43 @@
+"""Overview: did the candidate get worse anywhere? Headlines and the per-domain scorecard."""
+
+from __future__ import annotations
+
+from analysis.bundle.files import Bundle
+from analysis.verdict.scorecard import COLUMNS, headlines, scorecard
+from reporting import figures
+from reporting.sections.base import Block, Bullets, Chart, Context, Section, Table, Text
+
+CAPTION = (
+    "Each cell is one number for one domain, coloured by how bad it is for the candidate. "
+    "Overlap: share of top-k documents both models return. Neighbourhood kept: share of "
+    "each document's nearest neighbours that survive. Excluded: share of (query, document) "
+    "pairs above the cutoff under the baseline that fall below it — at the same cutoff, and "
+    "after recalibrating the candidate's. Relevant excluded: the same among judged-relevant "
+    "pairs only. Δ: relative change in relevance (★: significant after Benjamini–Hochberg). "
+    "Lost reach: documents no query reaches any more."
+)
+
+
+def blocks(bundle: Bundle, context: Context) -> list[Block]:
+    summary = bundle.summary
+    overall = summary.overall
+    out: list[Block] = [
+        Text(
+            f"{overall.n_docs:,} documents and {overall.n_queries:,} queries in "
+            f"{len(summary.domain_names)} domains; top-{summary.manifest.k} retrieval.",
+            muted=True,
+        ),
+        Bullets(tuple(headlines(summary))),
+    ]
+    card = scorecard(summary)
+    if card.empty:
+        return [*out, Text("The corpus has no domains to score.")]
+    return [
+        *out,
+        Chart("scorecard", figures.scorecard_heatmap(card, COLUMNS)),
+        Text(CAPTION, muted=True),
+        Table("scorecard_table", "", card.drop(columns=["severity"]), index=True),
+    ]
+
+
+SECTION = Section("overview", "Overview", ":material/dashboard:", blocks)
