@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING
 from analysis.errors import InputError
 
 if TYPE_CHECKING:
+    from analysis.inputs.corpus import Corpus
+    from analysis.inputs.source import EmbeddingSource
     from analysis.settings import CompareConfig
+    from analysis.verdict.gate import GateResult
 
 EXIT_OK, EXIT_BREACH, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -183,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def load_corpus_arg(args: argparse.Namespace):
+def load_corpus_arg(args: argparse.Namespace) -> Corpus:
     from analysis.inputs.corpus import load_corpus
 
     corpus = load_corpus(args.corpus, queries=args.queries, qrels=args.qrels, split=args.split)
@@ -194,7 +197,7 @@ def load_corpus_arg(args: argparse.Namespace):
     return corpus
 
 
-def source_from(args: argparse.Namespace, spec: str):
+def source_from(args: argparse.Namespace, spec: str) -> EmbeddingSource:
     from analysis.inputs.specs import resolve_source
 
     return resolve_source(
@@ -205,7 +208,9 @@ def source_from(args: argparse.Namespace, spec: str):
     )
 
 
-def load_inputs(args: argparse.Namespace):
+def load_inputs(
+    args: argparse.Namespace,
+) -> tuple[Corpus, EmbeddingSource, EmbeddingSource]:
     """Corpus and both embedding sources from the shared arguments."""
     corpus = load_corpus_arg(args)
     return corpus, source_from(args, args.baseline), source_from(args, args.candidate)
@@ -256,7 +261,7 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_OK if result.passed else EXIT_BREACH
 
 
-def print_gate(result, source: str) -> None:
+def print_gate(result: GateResult, source: str) -> None:
     for name in result.unknown_domains:
         print(
             f"warning: the policy names domain '{name}', which is not in this comparison",

@@ -6,6 +6,7 @@ Memory stays bounded: scores are computed for a block of queries at a time (abou
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +34,7 @@ class Ranking:
     def k(self) -> int:
         return int(self.indices.shape[1])
 
-    def to_frame(self, query_ids: list[str] | tuple[str, ...], doc_ids) -> pd.DataFrame:
+    def to_frame(self, query_ids: Sequence[str], doc_ids: Sequence[str]) -> pd.DataFrame:
         """Long table: query_id, rank (from 1), doc_id, score; padding rows left out."""
         n_queries, k = self.indices.shape
         valid = self.indices >= 0

@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,7 +109,7 @@ class EmbeddingCache:
     def _folder(self, namespace: CacheNamespace) -> Path:
         return self.root / _LAYOUT / namespace.digest()
 
-    def _shards(self, namespace: CacheNamespace):
+    def _shards(self, namespace: CacheNamespace) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         folder = self._folder(namespace)
         if not folder.is_dir():
             return

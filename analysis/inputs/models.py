@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ class SentenceTransformerSource:
         self._st_config = _read_json(folder / "config_sentence_transformers.json")
         self.max_seq_length = max_seq_length or self._config.get("max_seq_length")
         self._fingerprint: str | None = None
-        self._model = None
+        self._model: Any = None
 
     @property
     def fingerprint(self) -> str:
@@ -108,7 +109,7 @@ class SentenceTransformerSource:
             return np.zeros((0, 0), dtype=np.float32)
         return np.concatenate(parts)
 
-    def _load(self):
+    def _load(self) -> Any:
         if self._model is None:
             from sentence_transformers import SentenceTransformer
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,10 @@ from analysis.errors import InputError
 from analysis.inputs.fingerprint import file_sha256
 from analysis.inputs.readers import read_text
 from analysis.inputs.source import ProgressFn, Role
+
+if TYPE_CHECKING:
+    from analysis.inputs.corpus import Corpus
+    from analysis.inputs.embed import CorpusEmbeddings
 
 QUERY_PREFIX = "query:"
 _EXAMPLES = 5
@@ -186,7 +191,7 @@ def write_vector_table(path: Path, ids: Sequence[str], matrix: np.ndarray) -> No
     pq.write_table(pa.table({"id": list(ids), "embedding": values}), path)
 
 
-def write_vectors(path: Path, corpus, embeddings) -> None:
+def write_vectors(path: Path, corpus: Corpus, embeddings: CorpusEmbeddings) -> None:
     """One model's vectors of a corpus: documents by id, queries as ``query:<id>``."""
     ids = list(corpus.doc_ids) + [QUERY_PREFIX + q for q in corpus.query_ids]
     write_vector_table(path, ids, np.vstack([embeddings.documents, embeddings.queries]))

@@ -115,7 +115,16 @@ def _order(doc: int, ranks_b: dict[int, int], ranks_c: dict[int, int]) -> tuple[
     return (ranks_b.get(doc, 10**9), ranks_c.get(doc, 10**9))
 
 
-def _move(q, doc, ranks_b, ranks_c, baseline, candidate, judged, drift_of) -> dict:
+def _move(
+    q: int,
+    doc: int,
+    ranks_b: dict[int, int],
+    ranks_c: dict[int, int],
+    baseline: Ranking,
+    candidate: Ranking,
+    judged: Mapping[int, int],
+    drift_of: np.ndarray,
+) -> dict[str, Any]:
     in_b, in_c = doc in ranks_b, doc in ranks_c
     return {
         "query": q,
@@ -130,7 +139,12 @@ def _move(q, doc, ranks_b, ranks_c, baseline, candidate, judged, drift_of) -> di
     }
 
 
-def _moves_frame(rows, query_ids, doc_ids, doc_domains) -> pd.DataFrame:
+def _moves_frame(
+    rows: list[dict[str, Any]],
+    query_ids: Sequence[str],
+    doc_ids: Sequence[str],
+    doc_domains: Sequence[str],
+) -> pd.DataFrame:
     columns = [
         "query",
         "doc",
@@ -151,7 +165,7 @@ def _moves_frame(rows, query_ids, doc_ids, doc_domains) -> pd.DataFrame:
     return frame.drop(columns=["query", "doc"])
 
 
-def _queries_frame(overlap, shifts, moves) -> pd.DataFrame:
+def _queries_frame(overlap: OverlapResult, shifts: np.ndarray, moves: pd.DataFrame) -> pd.DataFrame:
     frame = overlap.to_frame()
     frame["changed"] = frame["jaccard"] < 1.0
     frame["rank_shift"] = shifts

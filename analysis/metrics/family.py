@@ -105,7 +105,9 @@ class Family(Generic[R]):
     absent_manifest: Mapping[str, Any] = field(default_factory=dict)
 
 
-def per_document(n_docs: int, positions: np.ndarray, columns: Mapping[str, np.ndarray]):
+def per_document(
+    n_docs: int, positions: np.ndarray, columns: Mapping[str, np.ndarray]
+) -> pd.DataFrame:
     """Columns known for some documents, spread over all ``n_docs`` rows (nan elsewhere)."""
     frame = pd.DataFrame(index=pd.RangeIndex(n_docs))
     for name, values in columns.items():

@@ -198,7 +198,9 @@ def _measures(unit: np.ndarray) -> dict[str, float | None]:
     }
 
 
-def _centroid_similarity(unit: np.ndarray, groups, names) -> np.ndarray:
+def _centroid_similarity(
+    unit: np.ndarray, groups: Mapping[str, np.ndarray], names: Sequence[str]
+) -> np.ndarray:
     centroids = unit_rows(np.vstack([unit[groups[n]].mean(axis=0) for n in names]))
     return centroids @ centroids.T
 

@@ -97,7 +97,7 @@ def aligned_projection(
     )
 
 
-def _umap(vectors: np.ndarray, init: np.ndarray | None, n_neighbors: int, seed: int):
+def _umap(vectors: np.ndarray, init: np.ndarray | None, n_neighbors: int, seed: int) -> np.ndarray:
     import umap  # heavy (numba): imported only when a projection is asked for
 
     reducer = umap.UMAP(

@@ -214,7 +214,7 @@ class QualityResult(FamilyResult):
         }
 
 
-def _add_adjusted_p_values(out: dict[str, dict], tested: list[str], metrics) -> None:
+def _add_adjusted_p_values(out: dict[str, dict], tested: list[str], metrics: Sequence[str]) -> None:
     for entry in out.values():
         entry["p_value_bh"] = {}
     for metric in metrics:

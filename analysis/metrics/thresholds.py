@@ -29,6 +29,8 @@ BINS_PER_UNIT = 1000  # histogram resolution of scores in [-1, 1]
 N_BINS = 2 * BINS_PER_UNIT + 1
 CURVE_STEP = 10  # one curve point every 10 bins: a 0.01 grid
 MAX_COLLECTED_PAIRS = 50_000_000
+Qrels = Mapping[int, Mapping[int, int]]  # query position -> document position -> grade
+Spaces = list[tuple[np.ndarray, np.ndarray]]  # per model: (query vectors, document vectors)
 
 
 @dataclass(frozen=True)
@@ -298,7 +300,7 @@ def threshold_exclusions(
     )
 
 
-def _grades(query, doc, qrels_positions, n_docs: int) -> np.ndarray:
+def _grades(query: np.ndarray, doc: np.ndarray, qrels_positions: Qrels, n_docs: int) -> np.ndarray:
     """Judged grade of each (query, document) pair, 0 when unjudged (vectorised lookup)."""
     judged = [(q * n_docs + d, g) for q, docs in qrels_positions.items() for d, g in docs.items()]
     if not judged:
@@ -309,7 +311,9 @@ def _grades(query, doc, qrels_positions, n_docs: int) -> np.ndarray:
     return np.where(keys[at] == wanted, grades[at], 0)
 
 
-def _score_blocks(spaces, exclude, block_bytes) -> Iterator[tuple[int, int, list[np.ndarray]]]:
+def _score_blocks(
+    spaces: Spaces, exclude: np.ndarray | None, block_bytes: int
+) -> Iterator[tuple[int, int, list[np.ndarray]]]:
     (base_q, base_d), (cand_q, cand_d) = spaces
     block = max(1, block_bytes // (4 * max(len(base_d), 1)))
     for start in range(0, len(base_q), block):
@@ -329,7 +333,13 @@ def _bin(scores: np.ndarray | np.floating) -> np.ndarray:
     return binned
 
 
-def _histograms(spaces, domain_of_query, n_domains, exclude, block_bytes) -> list[np.ndarray]:
+def _histograms(
+    spaces: Spaces,
+    domain_of_query: np.ndarray,
+    n_domains: int,
+    exclude: np.ndarray | None,
+    block_bytes: int,
+) -> list[np.ndarray]:
     """Per model, a (domains x bins) count of (query, document) scores."""
     hist = [np.zeros((n_domains, N_BINS), np.int64) for _ in range(2)]
     for start, stop, sims in _score_blocks(spaces, exclude, block_bytes):
@@ -349,7 +359,12 @@ def _calibration_bin(candidate_counts: np.ndarray, n_admitted: int) -> int:
 
 
 def _collect_pairs(
-    spaces, cutoff, floor_bin, exclude, block_bytes, hist
+    spaces: Spaces,
+    cutoff: float,
+    floor_bin: int,
+    exclude: np.ndarray | None,
+    block_bytes: int,
+    hist: list[np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     expected = int(hist[0].sum(axis=0)[_bin(np.float32(cutoff)) :].sum())
     expected += int(hist[1].sum(axis=0)[min(floor_bin, _bin(np.float32(cutoff))) :].sum())
@@ -385,7 +400,14 @@ def _nth_largest(values: np.ndarray, n: int) -> float | None:
     return float(np.sort(values)[::-1][min(n, len(values)) - 1])
 
 
-def _curve(hist, spaces, domain_names, domain_of_query, qrels_positions, exclude) -> HorizonCurve:
+def _curve(
+    hist: list[np.ndarray],
+    spaces: Spaces,
+    domain_names: np.ndarray,
+    domain_of_query: np.ndarray,
+    qrels_positions: Qrels,
+    exclude: np.ndarray | None,
+) -> HorizonCurve:
     n_queries = np.bincount(domain_of_query, minlength=len(domain_names)).astype(float)
     admitted = []
     for counts in hist:
@@ -403,7 +425,14 @@ def _curve(hist, spaces, domain_names, domain_of_query, qrels_positions, exclude
     )
 
 
-def _recall_curve(queries, docs, domain_of_query, n_domains, qrels_positions, exclude):
+def _recall_curve(
+    queries: np.ndarray,
+    docs: np.ndarray,
+    domain_of_query: np.ndarray,
+    n_domains: int,
+    qrels_positions: Qrels,
+    exclude: np.ndarray | None,
+) -> np.ndarray:
     """Mean over judged queries of the share of relevant documents scoring at least τ."""
     weights = np.zeros((n_domains + 1, N_BINS))
     judged = np.zeros(n_domains + 1)

@@ -20,9 +20,10 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -136,7 +137,13 @@ def _cache_key_of(folder: Path) -> str | None:
         return None
 
 
-def _cache_key(base, corpus, domain, pairs, recipe) -> str:
+def _cache_key(
+    base: SentenceTransformerSource,
+    corpus: Corpus,
+    domain: str,
+    pairs: Sequence[TrainingPair],
+    recipe: Recipe,
+) -> str:
     payload = json.dumps(
         {
             "base": base.fingerprint,
@@ -150,7 +157,16 @@ def _cache_key(base, corpus, domain, pairs, recipe) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
-def _train_into(target, base, corpus, pairs, recipe, key, domain, progress) -> None:
+def _train_into(
+    target: Path,
+    base: SentenceTransformerSource,
+    corpus: Corpus,
+    pairs: Sequence[TrainingPair],
+    recipe: Recipe,
+    key: str,
+    domain: str,
+    progress: Progress,
+) -> None:
     import torch
 
     torch.manual_seed(recipe.seed)
@@ -161,7 +177,14 @@ def _train_into(target, base, corpus, pairs, recipe, key, domain, progress) -> N
     _save_atomically(model, target, recipe, key, domain, base, len(pairs))
 
 
-def _train_model(base, corpus, pairs, recipe, domain, progress):
+def _train_model(
+    base: SentenceTransformerSource,
+    corpus: Corpus,
+    pairs: Sequence[TrainingPair],
+    recipe: Recipe,
+    domain: str,
+    progress: Progress,
+) -> Any:
     """Fine-tune the transformer itself (every layer, or only the top ``train_layers``)."""
     import torch
 
@@ -178,7 +201,7 @@ def _train_model(base, corpus, pairs, recipe, domain, progress):
         anchor_base = torch.tensor(_encode(model, anchor_texts, base.prompt("document")))
         anchor_rng = np.random.default_rng(recipe.seed + 1)
 
-    def loss_of(batch):
+    def loss_of(batch: np.ndarray) -> Any:
         loss = _in_batch_loss(
             model, [queries[i] for i in batch], [docs[i] for i in batch], recipe.scale
         )
@@ -200,7 +223,14 @@ def _train_model(base, corpus, pairs, recipe, domain, progress):
     return model
 
 
-def _train_adapter(base, corpus, pairs, recipe, domain, progress):
+def _train_adapter(
+    base: SentenceTransformerSource,
+    corpus: Corpus,
+    pairs: Sequence[TrainingPair],
+    recipe: Recipe,
+    domain: str,
+    progress: Progress,
+) -> Any:
     """A linear layer (initialised to the identity) on top of the frozen model.
 
     The encoder is run once to embed the pairs; only the layer is trained, so tuning takes
@@ -232,7 +262,7 @@ def _train_adapter(base, corpus, pairs, recipe, domain, progress):
         weight_decay=recipe.weight_decay,
     )
 
-    def loss_of(batch):
+    def loss_of(batch: np.ndarray) -> Any:
         q = F.normalize(queries[batch] @ weight + bias, dim=-1)
         d = F.normalize(docs[batch] @ weight + bias, dim=-1)
         loss = F.cross_entropy(q @ d.T * recipe.scale, torch.arange(len(batch)))
@@ -257,7 +287,14 @@ def _train_adapter(base, corpus, pairs, recipe, domain, progress):
     return SentenceTransformer(modules=[*frozen, dense], device="cpu")
 
 
-def _run_epochs(n_pairs, recipe, optimiser, loss_of, progress, stage) -> None:
+def _run_epochs(
+    n_pairs: int,
+    recipe: Recipe,
+    optimiser: Any,
+    loss_of: Callable[[np.ndarray], Any],
+    progress: Progress,
+    stage: str,
+) -> None:
     """Seeded shuffles, one optimiser step per batch (a batch of one has no negative)."""
     rng = np.random.default_rng(recipe.seed)
     batches = -(-n_pairs // recipe.batch_size)
@@ -274,7 +311,7 @@ def _run_epochs(n_pairs, recipe, optimiser, loss_of, progress, stage) -> None:
                 tick(1)
 
 
-def _in_batch_loss(model, queries, docs, scale):
+def _in_batch_loss(model: Any, queries: list[str], docs: list[str], scale: float) -> Any:
     import torch
     import torch.nn.functional as F
 
@@ -282,7 +319,7 @@ def _in_batch_loss(model, queries, docs, scale):
     return F.cross_entropy(scores, torch.arange(len(queries), device=scores.device))
 
 
-def _embed_with_grad(model, texts):
+def _embed_with_grad(model: Any, texts: list[str]) -> Any:
     import torch.nn.functional as F
 
     features = model.tokenize(texts)
@@ -290,7 +327,7 @@ def _embed_with_grad(model, texts):
     return F.normalize(model(features)["sentence_embedding"], dim=-1)
 
 
-def _encode(model, texts: list[str], prompt: str) -> np.ndarray:
+def _encode(model: Any, texts: list[str], prompt: str) -> np.ndarray:
     return model.encode(texts, prompt=prompt or None, convert_to_numpy=True)
 
 
@@ -310,7 +347,7 @@ def _anchor_texts(corpus: Corpus, domain: str, recipe: Recipe) -> list[str]:
     return [corpus.doc_texts[i] for i in rows]
 
 
-def _geometry_drift(tuned, base):
+def _geometry_drift(tuned: Any, base: Any) -> Any:
     """Mean squared difference of the two cosine matrices (rows of ``tuned`` are unit)."""
     import torch.nn.functional as F
 
@@ -318,7 +355,7 @@ def _geometry_drift(tuned, base):
     return ((tuned @ tuned.T - base @ base.T) ** 2).mean()
 
 
-def _freeze_lower_layers(model, train_layers: int) -> None:
+def _freeze_lower_layers(model: Any, train_layers: int) -> None:
     if train_layers == 0:
         return
     transformer = getattr(model[0], "auto_model", None)
@@ -337,7 +374,15 @@ def _freeze_lower_layers(model, train_layers: int) -> None:
             parameter.requires_grad = True
 
 
-def _save_atomically(model, target: Path, recipe, key, domain, base, n_pairs) -> None:
+def _save_atomically(
+    model: Any,
+    target: Path,
+    recipe: Recipe,
+    key: str,
+    domain: str,
+    base: SentenceTransformerSource,
+    n_pairs: int,
+) -> None:
     temporary = target.with_name(target.name + ".partial")
     if temporary.exists():
         shutil.rmtree(temporary)

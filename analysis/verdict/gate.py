@@ -23,26 +23,85 @@ from analysis.metrics.reach import ReachFigures
 from analysis.metrics.thresholds import ExclusionFigures
 
 DEFAULT_POLICY = Path(__file__).with_name("default_policy.toml")
-_FRACTIONS = (
-    "max_relative_drop_recall",
-    "max_relative_drop_ndcg",
-    "min_overlap",
-    "max_excluded_share_same_cutoff",
-    "alpha",
+FRACTION, COUNT = "a number between 0 and 1", "a whole number >= 0"
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    """One limit a policy may set on a number of each domain's summary.
+
+    ``value_of`` reads that number (None when the comparison does not have it: the
+    guardrail is then not checked for that domain); ``at_least``: the number must reach the
+    limit (else stay at or under it); ``describe(value, limit)`` says what was checked.
+    """
+
+    name: str  # the key in the policy file
+    kind: str  # FRACTION or COUNT
+    value_of: Callable[[DomainSection], Any]
+    at_least: bool
+    describe: Callable[[Any, Any], str]
+
+
+def _overlap(section: DomainSection) -> float | None:
+    figures = section.get(OverlapFigures)
+    return figures.jaccard.mean if figures else None
+
+
+def _excluded_share(section: DomainSection) -> float | None:
+    figures = section.get(ExclusionFigures)
+    return figures.excluded_share_same_cutoff if figures else None
+
+
+def _lost_reach(section: DomainSection) -> int | None:
+    figures = section.get(ReachFigures)
+    return figures.lost if figures else None
+
+
+# Relevance guardrails: the largest allowed relative drop of a metric (see _relevance_check).
+RELEVANCE = {"max_relative_drop_recall": "recall@k", "max_relative_drop_ndcg": "ndcg@10"}
+# Every other guardrail: one row each.
+GUARDRAILS: tuple[Guardrail, ...] = (
+    Guardrail(
+        "min_overlap",
+        FRACTION,
+        _overlap,
+        True,
+        lambda v, lim: f"mean top-k Jaccard {v:.3f} (min {lim:.2f})",
+    ),
+    Guardrail(
+        "max_excluded_share_same_cutoff",
+        FRACTION,
+        _excluded_share,
+        False,
+        lambda v, lim: f"{100 * v:.1f}% excluded at the same cutoff (max {100 * lim:.0f}%)",
+    ),
+    Guardrail(
+        "max_lost_reach_docs",
+        COUNT,
+        _lost_reach,
+        False,
+        lambda v, lim: f"{v} documents lost all reach (max {lim})",
+    ),
 )
+_KINDS = {
+    **{name: FRACTION for name in RELEVANCE},
+    **{g.name: g.kind for g in GUARDRAILS},
+    "alpha": FRACTION,
+    "only_when_significant": "true or false",
+}
 
 
 @dataclass(frozen=True)
 class Guardrails:
-    """One domain's limits; None switches a guardrail off."""
+    """One domain's limits (a guardrail without a limit is off) and how relevance drops count:
+    ``only_when_significant`` counts a drop only when its BH-adjusted p is below ``alpha``."""
 
-    max_relative_drop_recall: float | None = None
-    max_relative_drop_ndcg: float | None = None
+    limits: dict[str, float | int] = field(default_factory=dict)
     only_when_significant: bool = False
     alpha: float = 0.05
-    min_overlap: float | None = None
-    max_excluded_share_same_cutoff: float | None = None
-    max_lost_reach_docs: int | None = None
+
+    def limit(self, name: str) -> float | int | None:
+        return self.limits.get(name)
 
 
 @dataclass(frozen=True)
@@ -111,26 +170,30 @@ def load_policy(path: str | Path | None = None) -> Policy:
 def _guardrails(table: Any, base: Guardrails, where: str) -> Guardrails:
     if not isinstance(table, dict):
         raise InputError(f"{where}: expected a table of guardrails")
-    known = set(Guardrails.__dataclass_fields__)
-    values: dict[str, Any] = {}
+    limits, options = dict(base.limits), {}
     for key, value in table.items():
-        if key not in known:
-            raise InputError(f"{where}: unknown key '{key}' (known: {', '.join(sorted(known))})")
-        values[key] = _checked(key, value, where)
-    return replace(base, **values)
+        if key not in _KINDS:
+            known = ", ".join(sorted(_KINDS))
+            raise InputError(f"{where}: unknown key '{key}' (known: {known})")
+        if key in ("alpha", "only_when_significant"):
+            options[key] = _checked(key, value, where)
+        else:
+            limits[key] = _checked(key, value, where)
+    return replace(base, limits=limits, **options)
 
 
 def _checked(key: str, value: Any, where: str) -> Any:
-    if key == "only_when_significant":
+    kind = _KINDS[key]
+    if kind == "true or false":
         if not isinstance(value, bool):
             raise InputError(f"{where}: '{key}' must be true or false, got {value!r}")
         return value
-    if key == "max_lost_reach_docs":
+    if kind == COUNT:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InputError(f"{where}: '{key}' must be a whole number >= 0, got {value!r}")
+            raise InputError(f"{where}: '{key}' must be {COUNT}, got {value!r}")
         return value
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise InputError(f"{where}: '{key}' must be a number between 0 and 1, got {value!r}")
+        raise InputError(f"{where}: '{key}' must be {FRACTION}, got {value!r}")
     return float(value)
 
 
@@ -143,60 +206,18 @@ def evaluate(summary: Summary, policy: Policy) -> GateResult:
     return GateResult(tuple(checks), unknown)
 
 
-def _overlap(section: DomainSection) -> float | None:
-    figures = section.get(OverlapFigures)
-    return figures.jaccard.mean if figures else None
-
-
-def _excluded_share(section: DomainSection) -> float | None:
-    figures = section.get(ExclusionFigures)
-    return figures.excluded_share_same_cutoff if figures else None
-
-
-def _lost_reach(section: DomainSection) -> int | None:
-    figures = section.get(ReachFigures)
-    return figures.lost if figures else None
-
-
-# (guardrail, the number it limits, value must be at least the limit?, how to say it)
-_THRESHOLD_CHECKS: tuple[
-    tuple[str, Callable[[DomainSection], Any], bool, Callable[[Any, Any], str]], ...
-] = (
-    (
-        "min_overlap",
-        _overlap,
-        True,
-        lambda v, lim: f"mean top-k Jaccard {v:.3f} (min {lim:.2f})",
-    ),
-    (
-        "max_excluded_share_same_cutoff",
-        _excluded_share,
-        False,
-        lambda v, lim: f"{100 * v:.1f}% excluded at the same cutoff (max {100 * lim:.0f}%)",
-    ),
-    (
-        "max_lost_reach_docs",
-        _lost_reach,
-        False,
-        lambda v, lim: f"{v} documents lost all reach (max {lim})",
-    ),
-)
-
-
 def _domain_checks(name: str, section: DomainSection, rails: Guardrails) -> list[Check]:
     checks = []
     quality = section.get(QualityFigures)
-    for guardrail, limit in (
-        ("max_relative_drop_recall", rails.max_relative_drop_recall),
-        ("max_relative_drop_ndcg", rails.max_relative_drop_ndcg),
-    ):
+    for guardrail in RELEVANCE:
+        limit = rails.limit(guardrail)
         if limit is not None and quality:
             checks.append(_relevance_check(name, quality, guardrail, limit, rails))
-    for guardrail, value_of, at_least, describe in _THRESHOLD_CHECKS:
-        limit, value = getattr(rails, guardrail), value_of(section)
+    for rail in GUARDRAILS:
+        limit, value = rails.limit(rail.name), rail.value_of(section)
         if limit is not None and value is not None:
-            passed = value >= limit if at_least else value <= limit
-            checks.append(Check(name, guardrail, value, limit, passed, describe(value, limit)))
+            passed = value >= limit if rail.at_least else value <= limit
+            checks.append(Check(name, rail.name, value, limit, passed, rail.describe(value, limit)))
     return checks
 
 
