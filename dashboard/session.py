@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from analysis.bundle.files import Bundle
+from analysis.bundle.files import Bundle, bundle_files, write_comparison
 from analysis.compare import Comparison, comparison_key
 from analysis.errors import InputError
+from analysis.inputs.cache import default_cache_dir
+from analysis.metrics.changed import CHANGED
+from analysis.metrics.drift import DRIFT
 from analysis.progress import Progress
 from analysis.tuning.demo import demo_candidate_folder, ensure_demo_candidate
+from analysis.verdict.gate import evaluate, load_policy
 from dashboard import cache, state
+from reporting.html import write_report
 from reporting.sections.base import Context
 
 DEMO_CANDIDATE = "demo-candidate"  # the spec the Setup page offers for the bundled candidate
@@ -34,6 +41,39 @@ class Loaded:
     def context(self) -> Context:
         """The page's view: the sidebar's domain filter."""
         return Context(domain=state.selected_domain())
+
+    def gate_context(self) -> Context:
+        """The page's view with the default policy's verdict on this comparison."""
+        policy = load_policy()
+        return Context(
+            domain=state.selected_domain(),
+            gate=evaluate(self.bundle.summary, policy),
+            policy_source=policy.source,
+        )
+
+    def neighbours(self, doc_id: str) -> Neighbours | None:
+        """One analysed document's neighbours under both models, and the queries it left.
+
+        Not in the bundle: read from the comparison held on this server."""
+        drift, changed = self.comparison.result(DRIFT), self.comparison.result(CHANGED)
+        if drift is None or changed is None or doc_id not in drift.doc_ids:
+            return None
+        corpus = self.comparison.corpus
+        row = drift.doc_ids.index(doc_id)
+        return Neighbours(
+            corpus.doc_texts[corpus.doc_index[doc_id]],
+            [corpus.doc_ids[i] for i in drift.neighbours_baseline[row] if i >= 0],
+            [corpus.doc_ids[i] for i in drift.neighbours_candidate[row] if i >= 0],
+            changed.queries_left_by(doc_id),
+        )
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    text: str
+    baseline: list[str]
+    candidate: list[str]
+    queries_left: list[str]
 
 
 class StreamlitProgress(Progress):
@@ -125,3 +165,23 @@ def demo_run() -> state.RunSpec:
 
 def demo_candidate_ready() -> bool:
     return demo_candidate_folder().is_dir()
+
+
+def export(loaded: Loaded, policy: tuple[str, bytes] | None) -> Path:
+    """Write the comparison's bundle and report (with the uploaded policy, if any) into a
+    server folder named by the comparison; return the folder."""
+    folder = default_cache_dir() / "exports" / hashlib.sha256(loaded.key.encode()).hexdigest()[:24]
+    policy_path = None
+    if policy is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        policy_path = folder / "policy.toml"
+        policy_path.write_bytes(policy[1])
+    rules = load_policy(policy_path)
+    bundle = write_comparison(loaded.comparison, folder, corpus_source=loaded.spec.corpus)
+    write_report(
+        bundle,
+        folder / "report.html",
+        gate=evaluate(bundle.summary, rules),
+        policy_source=policy[0] if policy else rules.source,
+    )
+    return folder

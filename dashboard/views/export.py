@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 from pathlib import Path
 
 import streamlit as st
 
-from analysis.bundle.files import bundle_files, write_comparison
 from analysis.errors import InputError
-from analysis.inputs.cache import default_cache_dir
-from analysis.verdict.gate import evaluate, load_policy
 from dashboard import session
-from reporting.html import write_report
 
 st.title("Export")
 loaded = session.require_comparison()
@@ -29,23 +24,10 @@ policy_file = st.file_uploader(
     key="export_policy",
 )
 if st.button("Prepare the report and the bundle", type="primary", key="export_prepare"):
-    folder = default_cache_dir() / "exports" / hashlib.sha256(loaded.key.encode()).hexdigest()[:24]
+    policy = (policy_file.name, policy_file.getvalue()) if policy_file is not None else None
     try:
-        policy_path = None
-        if policy_file is not None:
-            policy_path = folder / "policy.toml"
-            folder.mkdir(parents=True, exist_ok=True)
-            policy_path.write_bytes(policy_file.getvalue())
-        policy = load_policy(policy_path)
         with st.spinner("Writing the bundle and rendering the report…"):
-            bundle = write_comparison(loaded.comparison, folder, corpus_source=loaded.spec.corpus)
-            gate = evaluate(bundle.summary, policy)
-            write_report(
-                bundle,
-                folder / "report.html",
-                gate=gate,
-                policy_source=policy_file.name if policy_file else policy.source,
-            )
+            folder = session.export(loaded, policy)
         st.session_state["export_folder"] = str(folder)
     except InputError as err:
         st.error(str(err))
@@ -62,7 +44,7 @@ if exported and Path(exported, "report.html").is_file():
     )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in bundle_files(folder):
+        for path in session.bundle_files(folder):
             archive.write(path, path.name)
     st.download_button(
         "Data bundle (.zip)",

@@ -6,7 +6,6 @@ from typing import Any
 
 import streamlit as st
 
-from analysis.metrics.grouping import OVERALL
 from dashboard import cache, render, session, state
 from reporting.sections import thresholds as section
 
@@ -35,7 +34,7 @@ cut = (
         cache.recut_for(loaded.key, float(cutoff), loaded.comparison), bundle.summary
     )
 )
-counts = cut.shares[context.domain or OVERALL]
+counts = cut.counts(context.domain)
 
 
 def _metric_with_share(column: Any, label: str, count: int, total: int, **options: Any) -> None:

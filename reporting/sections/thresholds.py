@@ -44,6 +44,10 @@ class Cut:
     curve: pd.DataFrame  # the horizon_curve table
     shares: Mapping[str, ExclusionFigures]  # per document domain, and OVERALL
 
+    def counts(self, domain: str | None) -> ExclusionFigures:
+        """One domain's admitted and excluded pairs (every domain's when None)."""
+        return self.shares[domain or OVERALL]
+
 
 def cut_from_bundle(bundle: Bundle) -> Cut | None:
     settings = bundle.summary.get(CutoffSettings)
