@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from analysis.bundle.files import Bundle, bundle_files, write_comparison
+from analysis.bundle.files import Bundle, write_comparison
 from analysis.compare import Comparison, comparison_key
 from analysis.errors import InputError
 from analysis.inputs.cache import default_cache_dir

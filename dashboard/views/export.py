@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from analysis.bundle.files import bundle_files
 from analysis.errors import InputError
 from dashboard import session
 
@@ -44,7 +45,7 @@ if exported and Path(exported, "report.html").is_file():
     )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in session.bundle_files(folder):
+        for path in bundle_files(folder):
             archive.write(path, path.name)
     st.download_button(
         "Data bundle (.zip)",
