@@ -1,0 +1,171 @@
+"""One presenter per question: the dashboard page and the report section show the same rows,
+in the same order, for the same comparison.
+
+The report is parsed from its HTML (every table carries its block's ``data-key``); each
+page runs under AppTest on the same corpus and models. Page tables are rendered with the
+report's own table formatter, so the two are compared cell by cell as a reader sees them.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis.bundle.files import load_bundle
+from analysis.cli import main
+from analysis.verdict.gate import evaluate, load_policy
+from dashboard.state import RunSpec
+from reporting.html import _table, render
+from tests.dashboard_fixture import build
+from tests.fakes import compare_args
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+Rows = list[list[str]]
+
+
+class _Tables(HTMLParser):
+    """Every ``<table data-key=...>`` of a document, as rows of cell texts (header first)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, Rows] = {}
+        self._key: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._key = dict(attrs).get("data-key")
+            if self._key is not None:
+                self.tables[self._key] = []
+        elif self._key is not None and tag == "tr":
+            self._row = []
+        elif self._row is not None and tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None and self._key is not None:
+            self.tables[self._key].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._key = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def tables_of(document: str) -> dict[str, Rows]:
+    parser = _Tables()
+    parser.feed(document)
+    return parser.tables
+
+
+def as_report_rows(frame: pd.DataFrame, rows: int, *, index: bool) -> Rows:
+    """A page's table as the report would print its first ``rows`` rows."""
+    return tables_of(_table(frame.head(rows), key="page", index=index))["page"]
+
+
+def disagreements(report: dict[str, Rows], page_frames: list[pd.DataFrame]) -> list[str]:
+    """Report tables that no page table shows with the same header, rows and order."""
+    problems = []
+    for key, rows in report.items():
+        header, body = rows[0], rows[1:]
+        shown = [
+            as_report_rows(frame, len(body), index=index)
+            for frame in page_frames
+            for index in (False, True)
+        ]
+        if [header, *body] not in shown:
+            same_header = [s for s in shown if s[0] == header]
+            problems.append(
+                f"{key}: " + ("rows or order differ" if same_header else "not on the page")
+            )
+    return problems
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """The report's tables and a function giving a page's tables, for one comparison."""
+    root = tmp_path_factory.mktemp("presenters")
+    specs = build(root)
+    out = root / "out"
+    assert (
+        main(
+            compare_args(
+                specs["corpus"], specs["baseline"], specs["candidate"], str(out), "--k", "3"
+            )
+        )
+        == 0
+    )
+    bundle = load_bundle(out)
+    policy = load_policy()
+    report = tables_of(
+        render(bundle, gate=evaluate(bundle.summary, policy), policy_source=policy.source)
+    )
+    spec = RunSpec(
+        corpus=specs["corpus"],
+        baseline=specs["baseline"],
+        candidate=specs["candidate"],
+        k=3,
+        projection=False,
+    )
+
+    def page(view: str) -> list[pd.DataFrame]:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.session_state["run"] = spec.__dict__
+        at.session_state["_url_loaded"] = True
+        at.run()
+        at.switch_page(f"views/{view}.py").run()
+        assert not at.exception and not at.error
+        return [element.value for element in at.dataframe]
+
+    return report, page, bundle
+
+
+def _report_part(report: dict[str, Rows], keys: set[str]) -> dict[str, Rows]:
+    missing = keys - set(report)
+    assert not missing, f"the report lacks {missing}"
+    return {key: report[key] for key in keys}
+
+
+@pytest.mark.parametrize(
+    ("view", "keys"),
+    [
+        ("overview", {"scorecard_table", "gate_checks"}),
+        ("overlap", {"least_overlap"}),
+        ("drift", {"most_drifted"}),
+        ("thresholds", {"exclusion_shares", "excluded_pairs"}),
+    ],
+)
+def test_page_and_report_show_the_same_rows_in_the_same_order(
+    both, monkeypatch, tmp_path, view, keys
+):
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path))
+    report, page, _ = both
+    assert disagreements(_report_part(report, keys), page(view)) == []
+
+
+def test_changed_answers_page_and_report_agree_on_queries_and_both_lists(
+    both, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path))
+    report, page, _ = both
+    first = report["changed_queries"][1][0]  # the page opens on the first query listed
+    keys = {"changed_queries", f"baseline_{first}", f"candidate_{first}"}
+    assert disagreements(_report_part(report, keys), page("changed")) == []
+
+
+def test_the_comparison_catches_a_different_order():
+    frame = pd.DataFrame({"query_id": ["a", "b", "c"], "jaccard": [0.1, 0.5, 0.9]})
+    report = {"t": as_report_rows(frame, 3, index=False)}
+    assert disagreements(report, [frame]) == []
+    assert disagreements(report, [frame.iloc[::-1]]) == ["t: rows or order differ"]
+    assert disagreements(report, [frame.drop(columns="jaccard")]) == ["t: not on the page"]
