@@ -29,6 +29,7 @@ from analysis.metrics.quality import NDCG_DEPTH, QUALITY
 from analysis.metrics.reach import REACH
 from analysis.metrics.texts import TEXTS
 from analysis.metrics.thresholds import THRESHOLDS, ThresholdResult, threshold_exclusions
+from analysis.metrics.top_score import TOP_SCORE
 from analysis.progress import Progress
 from analysis.retrieval import Ranking, top_k_cosine
 from analysis.settings import CompareConfig
@@ -45,6 +46,7 @@ FAMILIES: tuple[Family, ...] = (
     THRESHOLDS,
     GEOMETRY,
     PROJECTION,
+    TOP_SCORE,
 )
 
 
