@@ -29,7 +29,6 @@ from analysis.metrics.quality import NDCG_DEPTH, QUALITY
 from analysis.metrics.reach import REACH
 from analysis.metrics.texts import TEXTS
 from analysis.metrics.thresholds import THRESHOLDS, ThresholdResult, threshold_exclusions
-from analysis.metrics.top_score import TOP_SCORE
 from analysis.progress import Progress
 from analysis.retrieval import Ranking, top_k_cosine
 from analysis.settings import CompareConfig
@@ -46,7 +45,6 @@ FAMILIES: tuple[Family, ...] = (
     THRESHOLDS,
     GEOMETRY,
     PROJECTION,
-    TOP_SCORE,
 )
 
 

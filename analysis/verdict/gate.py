@@ -21,7 +21,6 @@ from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import QualityFigures
 from analysis.metrics.reach import ReachFigures
 from analysis.metrics.thresholds import ExclusionFigures
-from analysis.metrics.top_score import TopScoreFigures
 
 DEFAULT_POLICY = Path(__file__).with_name("default_policy.toml")
 FRACTION, COUNT = "a number between 0 and 1", "a whole number >= 0"
@@ -58,13 +57,6 @@ def _lost_reach(section: DomainSection) -> int | None:
     return figures.lost if figures else None
 
 
-def _top_score_drop(section: DomainSection) -> float | None:
-    figures = section.get(TopScoreFigures)
-    if figures is None or figures.baseline is None or figures.candidate is None:
-        return None
-    return figures.baseline - figures.candidate
-
-
 # Relevance guardrails: the largest allowed relative drop of a metric (see _relevance_check).
 RELEVANCE = {"max_relative_drop_recall": "recall@k", "max_relative_drop_ndcg": "ndcg@10"}
 # Every other guardrail: one row each.
@@ -82,13 +74,6 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         _excluded_share,
         False,
         lambda v, lim: f"{100 * v:.1f}% excluded at the same cutoff (max {100 * lim:.0f}%)",
-    ),
-    Guardrail(
-        "max_top_score_drop",
-        FRACTION,
-        _top_score_drop,
-        False,
-        lambda v, lim: f"mean top score fell by {v:.3f} (max {lim:.2f})",
     ),
     Guardrail(
         "max_lost_reach_docs",

@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from reporting.sections import (
-    changed,
-    drift,
-    gate,
-    manifest,
-    overlap,
-    overview,
-    space,
-    thresholds,
-    top_score,
-)
+from reporting.sections import changed, drift, gate, manifest, overlap, overview, space, thresholds
 from reporting.sections.base import Section
 
 SECTIONS: tuple[Section, ...] = (
@@ -23,6 +13,5 @@ SECTIONS: tuple[Section, ...] = (
     thresholds.SECTION,
     space.SECTION,
     changed.SECTION,
-    top_score.SECTION,
     manifest.SECTION,
 )
