@@ -10,10 +10,10 @@ the per-domain table that sample_corpora/README.md quotes.
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
 from pathlib import Path
 
+from analysis.bundle.files import load_summary
 from analysis.cli import main as cli
 from analysis.inputs.corpus import load_corpus
 from analysis.inputs.models import SentenceTransformerSource
@@ -48,8 +48,8 @@ def main() -> None:
             compare_args = ["compare", "--corpus", str(SAMPLE_CORPUS), "--baseline", "default"]
             compare_args += ["--candidate", str(folder / "model"), "--out", str(folder / "out")]
             assert cli(compare_args) == 0
-            summary = json.loads((folder / "out" / "summary.json").read_text())
-            print(f"\n### {name}, seed {seed}: {recipe}\n\n{domain_table(summary)}", flush=True)
+            table = domain_table(load_summary(folder / "out"))
+            print(f"\n### {name}, seed {seed}: {recipe}\n\n{table}", flush=True)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from analysis.bundle.summary import Summary
+from analysis.metrics.drift import DriftFigures
+from analysis.metrics.quality import QualityFigures
+from analysis.metrics.thresholds import ExclusionFigures
 
 HEADER = (
     "| domain | nDCG@10 | recall@10 | p (nDCG, BH) | neighbours kept "
@@ -11,30 +14,28 @@ HEADER = (
 )
 
 
-def domain_table(summary: dict[str, Any]) -> str:
+def domain_table(summary: Summary) -> str:
     rows = [HEADER]
-    for name, section in sorted(summary["domains"].items()):
-        quality = section.get("quality")
+    for name, section in summary.domains.items():
+        quality = section.get(QualityFigures)
+        relevance = "– | – | –"
         if quality:
-            change = {
-                m: 100 * (quality["candidate"][m] / quality["baseline"][m] - 1)
-                for m in ("ndcg@10", "recall@10")
-            }
-            relevance = (
-                f"{change['ndcg@10']:+.1f}% | {change['recall@10']:+.1f}% "
-                f"| {quality['p_value_bh']['ndcg@10']:.3f}"
+            ndcg, recall = (quality.relative_change(m) for m in ("ndcg@10", "recall@10"))
+            p = quality.p_value_bh["ndcg@10"]
+            relevance = f"{_pct(ndcg, '+')} | {_pct(recall, '+')} | {p:.3f}"
+        drift, excluded = section.get(DriftFigures), section.get(ExclusionFigures)
+        kept = "–" if drift is None or drift.mean is None else f"{drift.mean:.2f}"
+        shares = "– | –"
+        if excluded:
+            shares = (
+                f"{_pct(excluded.excluded_share_same_cutoff)} / "
+                f"{_pct(excluded.excluded_share_calibrated)} "
+                f"| {_pct(excluded.relevant_excluded_share_same_cutoff)} / "
+                f"{_pct(excluded.relevant_excluded_share_calibrated)}"
             )
-        else:
-            relevance = "– | – | –"
-        rows.append(
-            f"| {name} | {relevance} | {section['neighbourhood_jaccard']:.2f} "
-            f"| {_pct(section['excluded_share_same_cutoff'])} / "
-            f"{_pct(section['excluded_share_calibrated'])} "
-            f"| {_pct(section['relevant_excluded_share_same_cutoff'])} / "
-            f"{_pct(section['relevant_excluded_share_calibrated'])} |"
-        )
+        rows.append(f"| {name} | {relevance} | {kept} | {shares} |")
     return "\n".join(rows)
 
 
-def _pct(share: float | None) -> str:
-    return "–" if share is None else f"{100 * share:.1f}%"
+def _pct(share: float | None, sign: str = "") -> str:
+    return "–" if share is None else f"{100 * share:{sign}.1f}%"

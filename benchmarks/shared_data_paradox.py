@@ -6,7 +6,7 @@ DATA_DIR is a folder of BEIR folders (e.g. ../shared/data). The tuning collectio
 queries are split by a seeded shuffle: half become training pairs (each query with its
 highest-graded judged document), the other half stay as held-out evaluation queries. A
 copy of the data with only the held-out queries is written under --work, the demo recipe
-(analysis.demo.DEMO_RECIPE) tunes the default model on the training half, and the
+(analysis.tuning.demo.DEMO_RECIPE) tunes the default model on the training half, and the
 comparison runs on all collections, so no evaluation query was trained on.
 """
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.bundle.files import load_summary
 from analysis.cli import main as cli
 from analysis.inputs.corpus import load_corpus
 from analysis.inputs.models import SentenceTransformerSource
@@ -97,8 +98,7 @@ def main() -> None:
         )
         == 0
     )
-    summary = json.loads((comparison / "summary.json").read_text())
-    print(domain_table(summary))
+    print(domain_table(load_summary(comparison)))
 
 
 if __name__ == "__main__":

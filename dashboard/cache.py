@@ -20,15 +20,16 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from analysis.bundle.files import Bundle, make_bundle
+from analysis.bundle.summary import Summary
 from analysis.compare import Comparison, compare, embed_pair, recut
 from analysis.inputs.cache import EmbeddingCache
 from analysis.inputs.corpus import Corpus, load_corpus
 from analysis.inputs.embed import CorpusEmbeddings
 from analysis.inputs.source import EmbeddingSource
 from analysis.inputs.specs import resolve_source
-from analysis.metrics.thresholds import ThresholdResult
 from analysis.progress import Progress
 from analysis.settings import CompareConfig
+from reporting.sections.thresholds import Cut, cut_from_result
 
 T = TypeVar("T")
 LIMITS = {"corpus": 16, "source": 8, "embeddings": 8, "comparison": 8, "recut": 64, "bundle": 8}
@@ -115,8 +116,11 @@ def comparison_for(
     )
 
 
-def recut_for(key: str, cutoff: float, comparison: Comparison) -> ThresholdResult:
-    return store().get("recut", f"{key}|{cutoff:.4f}", lambda: recut(comparison, cutoff))
+def cut_for(key: str, cutoff: float, comparison: Comparison, summary: Summary) -> Cut:
+    """The threshold section's cut at another cutoff (the engine re-cuts once per value)."""
+    return store().get(
+        "recut", f"{key}|{cutoff:.4f}", lambda: cut_from_result(recut(comparison, cutoff), summary)
+    )
 
 
 def bundle_for(key: str, source: str, comparison: Comparison) -> Bundle:

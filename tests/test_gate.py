@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from analysis.cli import main
 from analysis.errors import InputError
+from analysis.metrics.quality import relative_change
 from analysis.verdict.gate import DEFAULT_POLICY, evaluate, load_policy
+from analysis.verdict.scorecard import scorecard
 from tests.dashboard_fixture import build
 from tests.fakes import compare_args
 from tests.summaries import quality_figures, section, summary
@@ -159,3 +162,19 @@ def test_check_on_a_folder_whose_summary_is_not_ours(tmp_path, capsys):
     assert "not a Recall Horizon summary (missing manifest, overall, domains)" in (
         capsys.readouterr().err
     )
+
+
+def test_scorecard_and_gate_share_one_relative_change_when_the_baseline_is_zero(tmp_path):
+    """A baseline of 0 has no relative change: the scorecard shows none, and the gate says so
+    instead of inventing a 0% change."""
+    summary_ = _summary(recall_base=0.0, recall_cand=0.3, p=0.01)
+    card = scorecard(summary_)
+    assert card.loc["legal", "Δ recall@k"] is None or pd.isna(card.loc["legal", "Δ recall@k"])
+    check = next(
+        c
+        for c in evaluate(summary_, load_policy()).checks
+        if c.domain == "legal" and c.guardrail == "max_relative_drop_recall"
+    )
+    assert check.value is None and check.passed
+    assert "no relative drop is defined" in check.detail
+    assert relative_change(0.0, 0.3) is None and relative_change(0.5, 0.4) == pytest.approx(-0.2)

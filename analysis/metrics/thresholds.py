@@ -169,18 +169,25 @@ class ThresholdResult(FamilyResult):
 
     def to_frame(self) -> pd.DataFrame:
         """Pairs admitted by the baseline, by either candidate cutoff, or both."""
+        return self._frame(np.arange(len(self.doc)))
+
+    def excluded_frame(self) -> pd.DataFrame:
+        """The rows of ``to_frame()`` excluded at the same cutoff (built without the rest)."""
+        return self._frame(np.flatnonzero(self.excluded_same))
+
+    def _frame(self, rows: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(
             {
-                "query_id": np.asarray(self.query_ids, dtype=object)[self.query],
-                "doc_id": np.asarray(self.doc_ids, dtype=object)[self.doc],
-                "score_baseline": self.score_baseline,
-                "score_candidate": self.score_candidate,
-                "grade": self.grade,
-                "admitted_baseline": self.admitted_baseline,
-                "admitted_candidate_same_cutoff": self.admitted_candidate_same,
-                "admitted_candidate_calibrated": self.admitted_candidate_calibrated,
-                "excluded_same_cutoff": self.excluded_same,
-                "excluded_calibrated": self.excluded_calibrated,
+                "query_id": np.asarray(self.query_ids, dtype=object)[self.query[rows]],
+                "doc_id": np.asarray(self.doc_ids, dtype=object)[self.doc[rows]],
+                "score_baseline": self.score_baseline[rows],
+                "score_candidate": self.score_candidate[rows],
+                "grade": self.grade[rows],
+                "admitted_baseline": self.admitted_baseline[rows],
+                "admitted_candidate_same_cutoff": self.admitted_candidate_same[rows],
+                "admitted_candidate_calibrated": self.admitted_candidate_calibrated[rows],
+                "excluded_same_cutoff": self.excluded_same[rows],
+                "excluded_calibrated": self.excluded_calibrated[rows],
             }
         )
 

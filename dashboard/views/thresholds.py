@@ -30,9 +30,7 @@ cutoff = st.slider(
 cut = (
     saved
     if abs(cutoff - default) < 1e-9
-    else section.cut_from_result(
-        cache.recut_for(loaded.key, float(cutoff), loaded.comparison), bundle.summary
-    )
+    else cache.cut_for(loaded.key, float(cutoff), loaded.comparison, bundle.summary)
 )
 counts = cut.counts(context.domain)
 

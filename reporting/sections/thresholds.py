@@ -40,7 +40,7 @@ class Cut:
 
     settings: CutoffSettings
     centre: float  # the saved cutoff: the curves' window stays put while the slider moves
-    pairs: pd.DataFrame  # the threshold_pairs table at this cutoff
+    pairs: pd.DataFrame  # threshold_pairs rows at this cutoff (at least the excluded ones)
     curve: pd.DataFrame  # the horizon_curve table
     shares: Mapping[str, ExclusionFigures]  # per document domain, and OVERALL
 
@@ -71,7 +71,7 @@ def cut_from_result(result: ThresholdResult, summary: Summary) -> Cut:
     return Cut(
         result.settings(),
         saved.cutoff if saved else result.cutoff,
-        result.to_frame(),
+        result.excluded_frame(),
         result.curve.to_frame(),
         result.by_domain(summary.domain_names),
     )
