@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from analysis.errors import InputError
 
 if TYPE_CHECKING:
+    from analysis.inputs.cache import EmbeddingCache
     from analysis.inputs.corpus import Corpus
     from analysis.inputs.source import EmbeddingSource
     from analysis.settings import CompareConfig
@@ -216,7 +217,16 @@ def load_inputs(
     return corpus, source_from(args, args.baseline), source_from(args, args.candidate)
 
 
+def check_cache(cache: EmbeddingCache, sources: list[EmbeddingSource]) -> None:
+    """A cache that encoded texts cannot be written to is an error before any encoding."""
+    from analysis.bundle.out import check_writable
+
+    if any(s.cache_namespace("document") is not None for s in sources):
+        check_writable(cache.root, what=f"embedding cache {cache.root} (--cache-dir)")
+
+
 def run_embed(args: argparse.Namespace) -> int:
+    from analysis.bundle.out import check_writable
     from analysis.inputs.cache import EmbeddingCache
     from analysis.inputs.embed import embed_corpus
     from analysis.inputs.vectors import write_vectors
@@ -224,11 +234,17 @@ def run_embed(args: argparse.Namespace) -> int:
 
     if args.out.suffix.lower() != ".parquet":
         raise InputError(f"--out {args.out}: the vectors file must end in .parquet")
+    if args.out.exists():
+        raise InputError(f"--out {args.out}: the file exists; choose a new file name")
+    check_writable(args.out.parent, what=f"--out {args.out}")
     corpus = load_corpus_arg(args)
+    source = source_from(args, args.model)
+    cache = EmbeddingCache(args.cache_dir)
+    check_cache(cache, [source])
     vectors = embed_corpus(
         corpus,
-        source_from(args, args.model),
-        cache=EmbeddingCache(args.cache_dir),
+        source,
+        cache=cache,
         label=args.model,
         progress=TqdmProgress(),
     )
@@ -275,12 +291,18 @@ def print_gate(result: GateResult, source: str) -> None:
         verdict = "PASS" if all(c.passed for c in checks) else "FAIL"
         print(f"\n{verdict}  {domain}")
         for check in checks:
-            print(f"  {'ok  ' if check.passed else 'FAIL'}  {check.detail}")
+            mark = ("ok  " if check.evaluated else "skip") if check.passed else "FAIL"
+            print(f"  {mark}  {check.detail}")
+    print(f"\nverdict: {verdict_line(result)}")
+
+
+def verdict_line(result: GateResult) -> str:
     failed = result.failed_domains()
-    print(
-        "\nverdict: "
-        + ("every guardrail holds" if not failed else f"breached in {', '.join(failed)}")
-    )
+    if failed:
+        return f"breached in {', '.join(failed)}"
+    if not result.evaluated:
+        return "nothing was checked (no guardrail of the policy applies to this comparison)"
+    return "every guardrail holds"
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -288,6 +310,7 @@ def run_report(args: argparse.Namespace) -> int:
     from analysis.verdict.gate import evaluate, load_policy
 
     policy = load_policy(args.policy)
+    check_report_file(args.report)
     folder = summary_source(args)
     from reporting.html import write_report
 
@@ -298,18 +321,32 @@ def run_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def check_report_file(path: Path) -> None:
+    """The report must be an .html file; an existing file is replaced only if it is one."""
+    from analysis.bundle.out import check_writable
+
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise InputError(f"--report {path}: the report is HTML; give a name ending in .html")
+    if path.exists() and not path.is_file():
+        raise InputError(f"--report {path}: is a folder, not a file")
+    check_writable(path.parent, what=f"--report {path}")
+
+
 def run_compare(args: argparse.Namespace) -> int:
     from analysis.bundle.files import write_comparison
+    from analysis.bundle.out import check_out
     from analysis.compare import compare, embed_pair
     from analysis.inputs.cache import EmbeddingCache
     from analysis.progress import TqdmProgress
     from analysis.terminal import domain_table
 
     config = make_config(args)
+    check_out(args.out)  # before any work: a bad --out must not cost an encoding run
     started = time.perf_counter()
     corpus, baseline, candidate = load_inputs(args)
     progress = TqdmProgress()
     cache = EmbeddingCache(args.cache_dir)
+    check_cache(cache, [baseline, candidate])
     base_vectors, cand_vectors = embed_pair(
         corpus, baseline, candidate, cache=cache, progress=progress
     )

@@ -170,11 +170,12 @@ def demo_candidate_ready() -> bool:
 def export(loaded: Loaded, policy: tuple[str, bytes] | None) -> Path:
     """Write the comparison's bundle and report (with the uploaded policy, if any) into a
     server folder named by the comparison; return the folder."""
-    folder = default_cache_dir() / "exports" / hashlib.sha256(loaded.key.encode()).hexdigest()[:24]
+    name = hashlib.sha256(loaded.key.encode()).hexdigest()[:24]
+    folder = default_cache_dir() / "exports" / name
     policy_path = None
-    if policy is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        policy_path = folder / "policy.toml"
+    if policy is not None:  # beside the output folder: that one is replaced whole
+        policy_path = folder.with_name(f"{name}.policy.toml")
+        policy_path.parent.mkdir(parents=True, exist_ok=True)
         policy_path.write_bytes(policy[1])
     rules = load_policy(policy_path)
     bundle = write_comparison(loaded.comparison, folder, corpus_source=loaded.spec.corpus)

@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.bundle.out import SUMMARY_FILE, replacing
 from analysis.bundle.summary import Summary, build_summary, summary_text
 from analysis.bundle.trec import write_trec_qrels, write_trec_run
 from analysis.compare import Comparison
 from analysis.errors import InputError
 from analysis.retrieval import Ranking
-
-SUMMARY_FILE = "summary.json"
 
 
 @dataclass(frozen=True)
@@ -99,9 +98,18 @@ def bundle_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
 
 
 def write_comparison(comparison: Comparison, out: Path, *, corpus_source: str) -> Bundle:
-    """Write the TREC runs, the qrels and the bundle under ``out``; return the bundle."""
+    """Write the TREC runs, the qrels and the bundle as ``out``; return the bundle.
+
+    ``out`` is replaced whole (see ``analysis.bundle.out``): an earlier output's files never
+    survive into this one, and a folder that is not ours is refused.
+    """
+    with replacing(out) as staging:
+        bundle = _write_all(comparison, staging, corpus_source=corpus_source)
+    return Bundle(bundle.summary, bundle.tables, out)
+
+
+def _write_all(comparison: Comparison, out: Path, *, corpus_source: str) -> Bundle:
     corpus = comparison.corpus
-    out.mkdir(parents=True, exist_ok=True)
     k = comparison.config.k
     for label, ranking in (
         ("baseline", comparison.baseline_ranking),
@@ -115,7 +123,7 @@ def write_comparison(comparison: Comparison, out: Path, *, corpus_source: str) -
         write_trec_qrels(out / "qrels.trec", corpus.qrels)
     bundle = make_bundle(comparison, corpus_source=corpus_source)
     write_bundle(bundle, out)
-    return Bundle(bundle.summary, bundle.tables, out)
+    return bundle
 
 
 def write_bundle(bundle: Bundle, out: Path) -> None:

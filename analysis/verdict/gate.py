@@ -3,6 +3,11 @@
 A policy has a ``[defaults]`` table and optional ``[domains.<name>]`` overrides. Every key
 is validated (name, type, range) and a bad one is reported with the file and the table it
 is in. The verdict lists, for every domain, each guardrail with the number that decided it.
+
+The gate fails closed: a guardrail the comparison cannot evaluate for a domain (relevance
+without judged queries, a number the summary lacks) fails that domain, unless the policy
+says ``on_missing = "skip"``; a policy that sets no guardrail is refused, and a gate that
+checked nothing does not pass.
 """
 
 from __future__ import annotations
@@ -83,11 +88,16 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         lambda v, lim: f"{v} documents lost all reach (max {lim})",
     ),
 )
+ON_MISSING = ("fail", "skip")
+_OPTIONS = {
+    "alpha": FRACTION,
+    "only_when_significant": "true or false",
+    "on_missing": "fail or skip",
+}
 _KINDS = {
     **{name: FRACTION for name in RELEVANCE},
     **{g.name: g.kind for g in GUARDRAILS},
-    "alpha": FRACTION,
-    "only_when_significant": "true or false",
+    **_OPTIONS,
 }
 
 
@@ -99,6 +109,7 @@ class Guardrails:
     limits: dict[str, float | int] = field(default_factory=dict)
     only_when_significant: bool = False
     alpha: float = 0.05
+    on_missing: str = "fail"  # a guardrail that cannot be evaluated: "fail" or "skip"
 
     def limit(self, name: str) -> float | int | None:
         return self.limits.get(name)
@@ -122,6 +133,7 @@ class Check:
     limit: float
     passed: bool
     detail: str
+    evaluated: bool = True  # False: the comparison lacks the number (see on_missing)
 
 
 @dataclass(frozen=True)
@@ -131,7 +143,12 @@ class GateResult:
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+        """Every guardrail held, and at least one was evaluated (nothing checked is no pass)."""
+        return self.evaluated > 0 and all(c.passed for c in self.checks)
+
+    @property
+    def evaluated(self) -> int:
+        return sum(c.evaluated for c in self.checks)
 
     def failed_domains(self) -> list[str]:
         return sorted({c.domain for c in self.checks if not c.passed})
@@ -164,6 +181,11 @@ def load_policy(path: str | Path | None = None) -> Policy:
         name: _guardrails(table, defaults, f"{path} [domains.{name}]")
         for name, table in domains.items()
     }
+    if not any(rails.limits for rails in [defaults, *overrides.values()]):
+        raise InputError(
+            f"{path}: the policy sets no guardrail, so it would pass any candidate; set at "
+            f"least one of {', '.join(sorted(set(_KINDS) - set(_OPTIONS)))}"
+        )
     return Policy(str(path), defaults, overrides)
 
 
@@ -175,7 +197,7 @@ def _guardrails(table: Any, base: Guardrails, where: str) -> Guardrails:
         if key not in _KINDS:
             known = ", ".join(sorted(_KINDS))
             raise InputError(f"{where}: unknown key '{key}' (known: {known})")
-        if key in ("alpha", "only_when_significant"):
+        if key in _OPTIONS:
             options[key] = _checked(key, value, where)
         else:
             limits[key] = _checked(key, value, where)
@@ -184,6 +206,10 @@ def _guardrails(table: Any, base: Guardrails, where: str) -> Guardrails:
 
 def _checked(key: str, value: Any, where: str) -> Any:
     kind = _KINDS[key]
+    if kind == "fail or skip":
+        if value not in ON_MISSING:
+            raise InputError(f'{where}: \'{key}\' must be "fail" or "skip", got {value!r}')
+        return value
     if kind == "true or false":
         if not isinstance(value, bool):
             raise InputError(f"{where}: '{key}' must be true or false, got {value!r}")
@@ -211,14 +237,31 @@ def _domain_checks(name: str, section: DomainSection, rails: Guardrails) -> list
     quality = section.get(QualityFigures)
     for guardrail in RELEVANCE:
         limit = rails.limit(guardrail)
-        if limit is not None and quality:
+        if limit is None:
+            continue
+        if quality is None:
+            why = "no judged query in this domain, so relevance cannot be checked"
+            checks.append(_missing(name, guardrail, limit, rails, why))
+        else:
             checks.append(_relevance_check(name, quality, guardrail, limit, rails))
     for rail in GUARDRAILS:
         limit, value = rails.limit(rail.name), rail.value_of(section)
-        if limit is not None and value is not None:
-            passed = value >= limit if rail.at_least else value <= limit
-            checks.append(Check(name, rail.name, value, limit, passed, rail.describe(value, limit)))
+        if limit is None:
+            continue
+        if value is None:
+            why = "the comparison has no such number for this domain"
+            checks.append(_missing(name, rail.name, limit, rails, why))
+            continue
+        passed = value >= limit if rail.at_least else value <= limit
+        checks.append(Check(name, rail.name, value, limit, passed, rail.describe(value, limit)))
     return checks
+
+
+def _missing(name: str, guardrail: str, limit: float, rails: Guardrails, why: str) -> Check:
+    """A guardrail that cannot be evaluated: it fails, unless the policy skips such ones."""
+    skip = rails.on_missing == "skip"
+    action = 'skipped (on_missing = "skip")' if skip else 'failed closed (on_missing = "fail")'
+    return Check(name, guardrail, None, limit, skip, f"{guardrail}: {why}; {action}", False)
 
 
 def _relevance_check(
