@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,9 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     tune.add_argument(
         "--pairs", type=Path, help="training pairs (default: CORPUS/train/pairs.jsonl)"
     )
-    tune.add_argument("--epochs", type=int, default=8)
+    tune.add_argument("--epochs", type=at_least(1), default=8)
     tune.add_argument("--lr", type=float, default=1e-4, help="learning rate (1e-4)")
-    tune.add_argument("--train-batch-size", type=int, default=16)
+    tune.add_argument("--train-batch-size", type=at_least(2), default=16)
     tune.add_argument(
         "--train-layers", type=int, default=0, help="train only the top N layers (0: all)"
     )
@@ -88,9 +89,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="weight of a loss that keeps the tuning domain's document-to-document "
         "similarities as the base model has them (0: off)",
     )
-    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--seed", type=at_least(0), default=0)
     add_encoding_arguments(tune)
     return parser
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``low`` (argparse names the option on error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    return parse
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -154,8 +170,10 @@ def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="embedding cache folder (default: $RECALL_HORIZON_CACHE or ~/.cache/recall-horizon)",
     )
-    parser.add_argument("--batch-size", type=int, default=64, help="encoding batch size")
-    parser.add_argument("--max-seq-length", type=int, help="override the models' max tokens")
+    parser.add_argument("--batch-size", type=at_least(1), default=64, help="encoding batch size")
+    parser.add_argument(
+        "--max-seq-length", type=at_least(1), help="override the models' max tokens"
+    )
     parser.add_argument(
         "--trust-remote-code",
         action="store_true",

@@ -15,6 +15,7 @@ from typing import TypeVar, cast
 
 import numpy as np
 
+from analysis.errors import InputError
 from analysis.inputs.cache import EmbeddingCache
 from analysis.inputs.corpus import Corpus
 from analysis.inputs.embed import CorpusEmbeddings, embed_corpus
@@ -103,6 +104,12 @@ def compare(
     families: tuple[Family, ...] = FAMILIES,
 ) -> Comparison:
     """Retrieve with both models and compute every metric family."""
+    if corpus.n_docs > 2 and config.neighbours >= corpus.n_docs - 1:
+        raise InputError(
+            f"--neighbours {config.neighbours}: the corpus has {corpus.n_docs} documents, so "
+            "every document's neighbourhood would be all the others and drift could never "
+            f"show; use --neighbours {corpus.n_docs - 2} or fewer"
+        )
     progress = progress or Progress()
     depth = max(config.k, NDCG_DEPTH)
     excluded = self_exclusions(corpus) if config.exclude_identical_ids else None

@@ -53,7 +53,17 @@ class Ranking:
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (float32); all-zero rows stay zero, so their cosine is 0."""
     vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    overflowed = np.flatnonzero(np.isinf(norms[:, 0]))
+    if len(overflowed):
+        # The norm of a row of finite values like 1e30 overflows float32; its direction does
+        # not: scale such rows by their largest magnitude first (float64 for the norm).
+        rows = vectors[overflowed].astype(np.float64)
+        rows /= np.abs(rows).max(axis=1, keepdims=True)
+        vectors = vectors.copy()
+        vectors[overflowed] = rows
+        norms[overflowed] = np.linalg.norm(rows, axis=1, keepdims=True)
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 

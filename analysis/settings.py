@@ -53,6 +53,12 @@ class CompareConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InputError(f"{option(name)} must be at least 1, got {value}")
+        if (
+            isinstance(self.random_state, bool)
+            or not isinstance(self.random_state, int)
+            or (self.random_state < 0)
+        ):
+            raise InputError(f"--seed must be a whole number >= 0, got {self.random_state}")
         if not 0 < self.rbo_p < 1:
             raise InputError(
                 f"{option('rbo_p')} must be between 0 and 1 (exclusive), got {self.rbo_p}"

@@ -108,5 +108,7 @@ def compare_args(corpus, baseline: str, candidate: str, out, *extra: str) -> lis
         candidate,
         "--out",
         str(out),
+        "--neighbours",  # these corpora are tiny: drift needs fewer neighbours than documents
+        "1",
         *extra,
     ]

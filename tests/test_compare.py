@@ -117,7 +117,7 @@ def test_k_at_least_the_number_of_documents(data):
         corpus.query_domains[:2],
     )
     side = embeddings("m", docs[:4], queries[:2])
-    result = compare(small, side, side, CompareConfig(k=50, permutation_resamples=99))
+    result = compare(small, side, side, CompareConfig(k=50, neighbours=1, permutation_resamples=99))
     assert result.baseline_ranking.k == 4
     assert result.result(OVERLAP).jaccard.tolist() == [1.0, 1.0]
     assert result.result(QUALITY) is None  # no judgments: relevance is off, not zero
@@ -137,7 +137,7 @@ def test_zero_vectors_and_an_empty_query_domain():
     docs = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]], np.float32)  # b is all zeros
     queries = np.array([[1.0, 0.0], [0.0, 0.0]], np.float32)  # q2 is all zeros
     side = embeddings("m", docs, queries)
-    result = compare(corpus, side, side, CompareConfig(k=2, permutation_resamples=99))
+    result = compare(corpus, side, side, CompareConfig(k=2, neighbours=1, permutation_resamples=99))
     summary = build_summary(result, corpus_source="z")
     assert summary["domains"]["queries-only"]["n_docs"] == 0
     assert "geometry" not in summary["domains"]["queries-only"]  # no documents to measure

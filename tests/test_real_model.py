@@ -54,7 +54,7 @@ def test_default_model_retrieves_the_obvious_answer_offline(tiny, tmp_path, monk
     base, cand = embed_pair(tiny, source, source, cache=cache)
     assert base.dimension == 384 and base.encoded == 7
     assert cand.encoded == 0  # same model, same texts: all from the cache
-    result = compare(tiny, base, cand, CompareConfig(k=2))
+    result = compare(tiny, base, cand, CompareConfig(k=2, neighbours=1))
     top = [tiny.doc_ids[i] for i in result.baseline_ranking.indices[:, 0]]
     assert top == ["pw", "inv", "pump"]
 

@@ -120,7 +120,8 @@ def load_corpus(
         )
     if (root / "corpus.jsonl").is_file():
         return _assemble(root.name, read_beir_folder(root, split=split, prefix=None))
-    subfolders = sorted(p for p in root.iterdir() if (p / "corpus.jsonl").is_file())
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    subfolders = [p for p in folders if (p / "corpus.jsonl").is_file()]
     if not subfolders:
         raise InputError(
             f"{root}: not a corpus: expected corpus.jsonl (a BEIR folder), sub-folders that "
@@ -129,6 +130,12 @@ def load_corpus(
     merged = RawCorpus.merge(
         [read_beir_folder(sub, split=split, prefix=sub.name) for sub in subfolders]
     )
+    merged.notices[:0] = [
+        f"{folder}: no corpus.jsonl, so this folder is left out (no domain "
+        f"'{folder.name}', and none of its queries or judgments)"
+        for folder in folders
+        if folder not in subfolders
+    ]
     return _assemble(root.name, merged)
 
 

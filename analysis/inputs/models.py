@@ -56,6 +56,12 @@ class SentenceTransformerSource:
         self._config = _read_json(folder / "sentence_bert_config.json")
         self._st_config = _read_json(folder / "config_sentence_transformers.json")
         self.max_seq_length = max_seq_length or self._config.get("max_seq_length")
+        limit = _read_json(folder / "config.json").get("max_position_embeddings")
+        if max_seq_length and isinstance(limit, int) and max_seq_length > limit:
+            raise InputError(
+                f"--max-seq-length {max_seq_length}: model '{spec}' reads at most {limit} "
+                "tokens (max_position_embeddings in its config.json)"
+            )
         self._fingerprint: str | None = None
         self._model: Any = None
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.errors import InputError, ProblemList
-from analysis.inputs.readers import Record, column_names, read_records, read_text
+from analysis.inputs.readers import Record, column_names, lines, read_records, read_text
 
 EXAMPLES_SHOWN = 5
 
@@ -87,7 +87,16 @@ def read_beir_folder(folder: Path, *, split: str, prefix: str | None) -> RawCorp
     )
     # The folder's name is the domain of a plain BEIR collection. When documents name their
     # own domains, a query without one takes the majority domain of its judged documents.
-    labelled = any(d.domain for d in docs)
+    if not docs:
+        raise InputError(f"{folder / 'corpus.jsonl'}: no documents (the file has no records)")
+    labelled = [d for d in docs if d.domain]
+    if labelled and len(labelled) < len(docs):
+        missing = [d.id for d in docs if not d.domain]
+        raise InputError(
+            f"{folder / 'corpus.jsonl'}: {len(missing)} document(s) have no 'domain' field while "
+            f"the others name theirs (e.g. {', '.join(missing[:EXAMPLES_SHOWN])}); give every "
+            "document a domain, or none (then the folder's name is the domain)"
+        )
     raw.docs = [RawItem(d.id, d.text, d.domain or folder.name) for d in docs]
     queries_file = folder / "queries.jsonl"
     if queries_file.is_file():
@@ -117,6 +126,8 @@ def read_flat_tables(docs: Path, queries: Path | None, qrels: Path | None) -> Ra
     raw.docs = _read_items(
         docs, "id", None, None, titled=True, notices=raw.notices, need_domain=True
     )
+    if not raw.docs:
+        raise InputError(f"{docs}: no documents (the table has no rows)")
     if queries is not None:
         raw.queries = _read_items(queries, "id", None, None, titled=False, notices=raw.notices)
     if qrels is not None:
@@ -197,17 +208,38 @@ def _parse_item(
             "which TREC run files cannot hold"
         )
         return None
-    title = _as_text(fields.get("title")) if titled else ""
-    text = join_title_and_text(title, _as_text(fields["text"]))
-    domain = _as_text(fields.get("domain")).strip() or None
+    values = {name: fields.get(name) for name in ("title", "text", "domain")}
+    wrong = [
+        f"'{name}' is {_kind_of(value)}"
+        for name, value in values.items()
+        if value is not None and not isinstance(value, str)
+    ]
+    if wrong:
+        problems.add(f"{record.where}: {', '.join(wrong)}; expected text (a string)")
+        return None
+    title = _as_text(values["title"]) if titled else ""
+    text = join_title_and_text(title, _as_text(values["text"]))
+    domain = _as_text(values["domain"]).strip() or None
+    if titled and "domain" in fields and domain is None:  # a document's domain left blank
+        problems.add(
+            f"{record.where}: {kind} '{item_id}' has an empty domain; name one, or leave the "
+            "field out where the folder's name should be the domain"
+        )
+        return None
     return RawItem(item_id, text, domain)
+
+
+def _kind_of(value: object) -> str:
+    return {"int": "a number", "float": "a number", "list": "a list", "dict": "an object"}.get(
+        type(value).__name__, type(value).__name__
+    )
 
 
 def _read_trec_style_qrels(path: Path, prefix: str | None) -> list[RawQrel]:
     """BEIR ``query-id corpus-id score`` (with header) or TREC ``qid 0 docid grade`` lines."""
     problems = ProblemList(str(path))
     qrels: list[RawQrel] = []
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    for number, line in enumerate(lines(read_text(path)), start=1):
         cells = line.split()
         if not cells or (number == 1 and not _is_integer(cells[-1])):
             continue  # blank line or the header
@@ -226,6 +258,11 @@ def _read_trec_style_qrels(path: Path, prefix: str | None) -> list[RawQrel]:
             qrels.append(qrel)
     _check_duplicate_qrels(qrels, problems)
     problems.raise_if_any()
+    if not qrels:
+        raise InputError(
+            f"{path}: no judgments found (only a header line, or nothing); expected "
+            "'query-id corpus-id score' lines (BEIR) or 'qid 0 docid grade' lines (TREC)"
+        )
     return qrels
 
 

@@ -62,16 +62,29 @@ def read_records(path: Path) -> Iterator[Record]:
         )
 
 
+def lines(text: str) -> list[str]:
+    """A file's lines, split at ``\n`` only (``\r\n`` too). ``str.splitlines`` also breaks
+    at U+0085, U+2028, U+2029 and other separators that are legal inside JSON strings and
+    TSV cells, as in web-crawled text."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
 def _read_jsonl(path: Path) -> Iterator[Record]:
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    for number, line in enumerate(lines(read_text(path)), start=1):
         if not line.strip():
             continue
         where = f"{path.name}, line {number}"
         try:
             value = json.loads(line)
         except json.JSONDecodeError as err:
+            hint = ""
+            if number == 1 and line.lstrip().startswith("["):
+                hint = (
+                    "; this looks like one JSON array, but the file must hold one JSON object "
+                    "per line (JSON Lines), e.g. converted with: jq -c '.[]' in.json > out.jsonl"
+                )
             raise InputError(
-                f"{path}, line {number}: not valid JSON ({err.msg} at column {err.colno})"
+                f"{path}, line {number}: not valid JSON ({err.msg} at column {err.colno}){hint}"
             ) from None
         if not isinstance(value, dict):
             raise InputError(f"{path}, line {number}: expected a JSON object, got {_kind(value)}")
@@ -106,7 +119,7 @@ def column_names(path: Path) -> list[str] | None:
     """Header columns of a CSV/TSV/Parquet file (None for JSONL, whose fields vary by line)."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
-        first = read_text(path).splitlines()[:1]
+        first = [line for line in lines(read_text(path))[:1] if line]
         if not first:
             return []
         return next(csv.reader(first, delimiter="\t" if suffix == ".tsv" else ","))

@@ -20,7 +20,7 @@ import numpy as np
 
 from analysis.errors import InputError
 from analysis.inputs.fingerprint import file_sha256
-from analysis.inputs.readers import read_text
+from analysis.inputs.readers import lines, read_text
 from analysis.inputs.source import ProgressFn, Role
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def _read_npy(path: Path, ids_path: Path) -> tuple[list[str], np.ndarray]:
         raise InputError(f"{path}: cannot read .npy file ({err})") from None
     if not ids_path.is_file():
         raise InputError(f"{path}: the ids file {ids_path.name} (one id per row) is missing")
-    ids = [line.strip() for line in read_text(ids_path).splitlines()]
+    ids = [line.strip() for line in lines(read_text(ids_path))]
     if ids and ids[-1] == "":
         ids.pop()
     if matrix.ndim != 2:
@@ -138,6 +138,11 @@ def _read_parquet(path: Path) -> tuple[list[str], np.ndarray]:
     column = table.column("embedding").combine_chunks()
     if not pa.types.is_list(column.type) and not pa.types.is_fixed_size_list(column.type):
         raise InputError(f"{path}: column 'embedding' must hold a list of numbers per row")
+    inner = column.type.value_type
+    if not (pa.types.is_integer(inner) or pa.types.is_floating(inner)):
+        raise InputError(
+            f"{path}: column 'embedding' must hold lists of numbers, but its values are {inner}"
+        )
     ids = [str(v) for v in table.column("id").to_pylist()]
     lengths = pc.list_value_length(column).to_numpy(zero_copy_only=False).astype(float)
     if np.isnan(lengths).any():
@@ -177,7 +182,16 @@ def _check_matrix(path: Path, matrix: np.ndarray, ids: list[str]) -> np.ndarray:
             f"{path}, row {bad + 1} (id '{ids[bad]}'): vector holds NaN or infinite values "
             f"({int((~finite).sum())} row(s) affected)"
         )
-    return np.asarray(matrix, dtype=np.float32)
+    with np.errstate(over="ignore"):
+        single = np.asarray(matrix, dtype=np.float32)
+    overflow = ~np.isfinite(single).all(axis=1)
+    if overflow.any():
+        bad = int(np.flatnonzero(overflow)[0])
+        raise InputError(
+            f"{path}, row {bad + 1} (id '{ids[bad]}'): values beyond float32's range "
+            f"(±3.4e38), where vectors are compared ({int(overflow.sum())} row(s) affected)"
+        )
+    return single
 
 
 def write_vector_table(path: Path, ids: Sequence[str], matrix: np.ndarray) -> None:

@@ -82,7 +82,7 @@ def ndcg(ranked: Sequence[int], judged: Mapping[int, int], *, depth: int = NDCG_
     >>> round(ndcg([1, 2], {1: 1, 2: 3}), 4)  # DCG = 1/1 + 7/log2(3); ideal = 7 + 1/log2(3)
     0.7098
     """
-    gains = [2 ** judged.get(d, 0) - 1 for d in ranked[:depth]]
+    gains = [2 ** max(judged.get(d, 0), 0) - 1 for d in ranked[:depth]]  # no negative gain
     ideal = sorted((2**g - 1 for g in judged.values() if g > 0), reverse=True)[:depth]
     idcg = _dcg(ideal)
     return _dcg(gains) / idcg if idcg > 0 else float("nan")
