@@ -370,13 +370,21 @@ def run_compare(args: argparse.Namespace) -> int:
     )
     for path in cache.discarded:
         print(f"warning: damaged cache entry {path} was discarded and recomputed", file=sys.stderr)
+    for label, side in (("baseline", base_vectors), ("candidate", cand_vectors)):
+        for warning in side.warnings(label):
+            print(f"warning: {warning}", file=sys.stderr)
     comparison = compare(corpus, base_vectors, cand_vectors, config, progress=progress)
     bundle = write_comparison(comparison, args.out, corpus_source=str(args.corpus))
     print(domain_table(bundle.summary))
     elapsed = time.perf_counter() - started
-    encoded = base_vectors.encoded + cand_vectors.encoded
-    cached = base_vectors.cached + cand_vectors.cached
-    print(f"\n{encoded:,} texts encoded, {cached:,} from cache; wrote {args.out} in {elapsed:.1f}s")
+    sides = (base_vectors, cand_vectors)
+    counts = [
+        (sum(s.encoded for s in sides), "texts encoded"),
+        (sum(s.cached for s in sides), "from the embedding cache"),
+        (sum(s.read for s in sides), "read from vectors files"),
+    ]
+    said = ", ".join(f"{n:,} {what}" for n, what in counts if n) or "nothing to embed"
+    print(f"\n{said}; wrote {args.out} in {elapsed:.1f}s")
     return EXIT_OK
 
 

@@ -31,9 +31,15 @@ VIEWS = Path(__file__).resolve().parent / "views"
 
 def _page(key: str, title: str, icon: str, page: Callable[[], None] | None = None) -> StreamlitPage:
     target: str | Callable[[], None] = page if page is not None else f"views/{key}.py"
-    return st.Page(target, title=title, icon=icon, url_path=key, default=key == "overview")
+    return st.Page(target, title=title, icon=icon, url_path=key)
 
 
+def _home() -> None:
+    """The root URL opens the Overview, which keeps its own /overview address (bookmarks)."""
+    st.switch_page(PAGES["overview"], query_params=dict(st.query_params))
+
+
+HOME = st.Page(_home, title="Recall Horizon", url_path="home", default=True, visibility="hidden")
 PAGES = {"setup": _page("setup", "Setup", ":material/tune:")}
 for section in SECTIONS:
     if section.on_page:
@@ -43,11 +49,11 @@ for section in SECTIONS:
         )
 PAGES["export"] = _page("export", "Export", ":material/download:")
 
-for problem in state.load_url_once():
-    st.warning(problem)
+# A link's problems are shown on the first real page (the root only redirects).
+st.session_state.setdefault("_url_problems", []).extend(state.load_url_once())
 if "--demo" in sys.argv[1:] and state.get_run() is None:
     state.set_run(demo_run())
-page = st.navigation(list(PAGES.values()))
+page = st.navigation([HOME, *PAGES.values()])
 requested = st.query_params.get("page")
 if (
     requested in PAGES
@@ -57,6 +63,9 @@ if (
     st.session_state["_page_followed"] = True
     st.switch_page(PAGES[requested], query_params=dict(st.query_params))
 st.session_state["_page_followed"] = True
+if page.url_path != HOME.url_path:
+    for problem in st.session_state.pop("_url_problems", []):
+        st.warning(problem)
 sidebar.render()
 current = next((name for name, p in PAGES.items() if p.url_path == page.url_path), "overview")
 state.write_url(current)

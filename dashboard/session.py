@@ -42,6 +42,12 @@ class Loaded:
         """The page's view: the sidebar's domain filter."""
         return Context(domain=state.selected_domain())
 
+    def warnings(self) -> list[str]:
+        """What looks broken in the vectors (e.g. an all-zero export)."""
+        return self.comparison.baseline.warnings("baseline") + self.comparison.candidate.warnings(
+            "candidate"
+        )
+
     def gate_context(self) -> Context:
         """The page's view with the default policy's verdict on this comparison."""
         policy = load_policy()
@@ -140,6 +146,8 @@ def require_comparison() -> Loaded:
     except InputError as err:
         st.error(f"This comparison cannot be loaded:\n\n{err}")
         st.stop()
+    for warning in loaded.warnings():
+        st.warning(warning)
     _validate_selection(loaded)
     return loaded
 

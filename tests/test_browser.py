@@ -120,6 +120,13 @@ def test_demo_comparison_and_every_page_in_chromium(server):
         page.get_by_role("heading", name="Overview").first.wait_for()
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
         assert "legal" in page.content() and "clinical" in page.content()
+        for address in ("/overview", "/", "/thresholds"):  # bookmarks open their page
+            fresh = browser.new_page(viewport={"width": 1500, "height": 1100})
+            fresh.goto(f"{server}{address}", wait_until="networkidle")
+            fresh.get_by_role("heading").first.wait_for(timeout=60_000)
+            assert "Page not found" not in fresh.content(), address
+            _assert_no_error(fresh)
+            fresh.close()
         browser.close()
 
 

@@ -141,3 +141,38 @@ def test_trust_remote_code_is_passed_through_and_off_by_default(monkeypatch):
     assert seen["trust_remote_code"] is False and seen["local_files_only"] is True
     resolve_source("default", trust_remote_code=True).embed(["a"], ["x"], role="document")
     assert seen["trust_remote_code"] is True
+
+
+def test_a_hub_that_never_answers_fails_in_bounded_time(monkeypatch):
+    """A server that accepts connections and never answers (a stalled proxy) must not hang."""
+    import socket
+    import threading
+    import time
+
+    from huggingface_hub import constants
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{server.getsockname()[1]}")
+    monkeypatch.setenv("RECALL_HORIZON_HUB_TIMEOUT", "1")
+    started = time.monotonic()
+    try:
+        with pytest.raises(InputError, match=r"did not answer within 1 s.*HF_HUB_OFFLINE=1"):
+            resolve_source("org/never-answers")
+    finally:
+        server.close()
+        for connection in held:
+            connection.close()
+    assert time.monotonic() - started < 30

@@ -100,7 +100,14 @@ def both(tmp_path_factory):
     assert (
         main(
             compare_args(
-                specs["corpus"], specs["baseline"], specs["candidate"], str(out), "--k", "3"
+                specs["corpus"],
+                specs["baseline"],
+                specs["candidate"],
+                str(out),
+                "--k",
+                "3",
+                "--neighbours",
+                "10",  # as the dashboard computes it
             )
         )
         == 0

@@ -20,6 +20,7 @@ from analysis.bundle.summary import Summary, build_summary, summary_text
 from analysis.bundle.trec import write_trec_qrels, write_trec_run
 from analysis.compare import Comparison
 from analysis.errors import InputError
+from analysis.metrics.thresholds import CutoffSettings
 from analysis.retrieval import Ranking
 
 
@@ -160,10 +161,27 @@ def load_summary(folder: Path) -> Summary:
 
 
 def load_bundle(folder: Path) -> Bundle:
-    """A bundle from a folder: no model and no corpus needed."""
+    """A bundle from a folder: no model and no corpus needed; a missing table is an error."""
     summary = load_summary(folder)
+    files = [f"{name}.parquet" for name in expected_tables(summary)]
+    missing = [name for name in files if not (folder / name).is_file()]
+    if missing:
+        raise InputError(
+            f"{folder}: the data bundle is incomplete: {', '.join(missing)} missing "
+            "(its summary.json says the comparison wrote them)"
+        )
     try:
         tables = {p.stem: pd.read_parquet(p) for p in bundle_files(folder)[1:]}
     except (OSError, ValueError) as err:
         raise InputError(f"{folder}: cannot read the data bundle ({err})") from None
     return Bundle(summary, tables, folder)
+
+
+def expected_tables(summary: Summary) -> list[str]:
+    """The tables a comparison with this summary writes."""
+    names = ["queries", "documents", "changes", "geometry"]
+    if summary.get(CutoffSettings) is not None:
+        names += ["threshold_pairs", "horizon_curve"]
+    if summary.manifest.config.get("projection"):
+        names.append("projection")
+    return names

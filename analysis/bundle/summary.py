@@ -149,6 +149,23 @@ def summary_text(summary: Mapping[str, Any]) -> str:
 # Reading ---------------------------------------------------------------------------------
 
 
+def _not_numbers(value: Any, where: str) -> str | None:
+    """The first place in a domain section that is not a number (sections hold only numbers,
+    nulls and booleans, nested in objects), or None."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _not_numbers(item, f"{where}.{key}")
+            if problem:
+                return problem
+        return None
+    if value is None or isinstance(value, bool | int | float):
+        return None
+    kind = "a list" if isinstance(value, list) else f"{type(value).__name__} {value!r}"
+    if where.count(".") <= 1 and not isinstance(value, dict):
+        return f"{where} is {kind}, expected an object of numbers"
+    return f"{where} is {kind}, expected a number"
+
+
 @dataclass(frozen=True)
 class ModelEntry:
     spec: str
@@ -182,6 +199,12 @@ class Manifest:
     @classmethod
     def from_json(cls, manifest: Mapping[str, Any]) -> Manifest:
         corpus, models = manifest["corpus"], manifest["models"]
+        k = manifest["k"]
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise TypeError(f"'k' = {k!r}")
+        for side in ("baseline", "candidate"):
+            if not isinstance(models[side].get("spec"), str):
+                raise TypeError(f"'models.{side}.spec'")
         return cls(
             created_at=manifest.get("created_at", ""),
             corpus=CorpusEntry(
@@ -240,8 +263,18 @@ class Summary:
         summary = cls(raw)
         try:
             summary.manifest  # noqa: B018 - validates the manifest's shape once
-        except (KeyError, TypeError) as err:
-            raise InputError(f"{source}: its manifest lacks {err}") from None
+        except (KeyError, TypeError, AttributeError) as err:
+            raise InputError(
+                f"{source}: its manifest is not a Recall Horizon manifest (bad or missing {err})"
+            ) from None
+        sections = {
+            "overall": raw["overall"],
+            **{f"domains.{name}": value for name, value in raw["domains"].items()},
+        }
+        for where, section in sections.items():
+            problem = _not_numbers(section, where)
+            if problem:
+                raise InputError(f"{source}: {problem}")
         return summary
 
     @property

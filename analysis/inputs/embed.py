@@ -24,7 +24,25 @@ class CorpusEmbeddings:
     documents: np.ndarray  # (n_docs, dim) float32
     queries: np.ndarray  # (n_queries, dim) float32
     encoded: int  # texts this run had to encode
-    cached: int  # texts served from the cache
+    cached: int  # texts served from the cache (0 for precomputed vectors: they are read)
+
+    @property
+    def read(self) -> int:
+        """Vectors read from a precomputed-vectors file (nothing encoded, nothing cached)."""
+        return len(self.documents) + len(self.queries) - self.encoded - self.cached
+
+    def warnings(self, label: str) -> list[str]:
+        """What looks broken: all-zero vectors (cosine 0 with everything, so a document no
+        query can retrieve), which a faulty export produces and a regression does not."""
+        out = []
+        for role, vectors in (("document", self.documents), ("query", self.queries)):
+            zero = int((~vectors.any(axis=1)).sum()) if len(vectors) else 0
+            if zero:
+                out.append(
+                    f"{label} ({self.spec}): {zero:,} of {len(vectors):,} {role} vectors are all "
+                    "zero; they match nothing, which reads as a regression. Is the export broken?"
+                )
+        return out
 
     @property
     def dimension(self) -> int:
@@ -56,8 +74,9 @@ def embed_corpus(
         )
     encoded = docs_encoded + queries_encoded
     total = corpus.n_docs + corpus.n_queries
+    computed = source.cache_namespace("document") is not None
     return CorpusEmbeddings(
-        source.spec, source.fingerprint, docs, queries, encoded, total - encoded
+        source.spec, source.fingerprint, docs, queries, encoded, total - encoded if computed else 0
     )
 
 

@@ -10,6 +10,7 @@ A model spec is one of:
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from analysis.errors import InputError
@@ -18,6 +19,8 @@ from analysis.inputs.source import EmbeddingSource
 from analysis.inputs.vectors import PrecomputedVectors
 
 VECTORS_PREFIX = "vectors:"
+HUB_TIMEOUT_VAR = "RECALL_HORIZON_HUB_TIMEOUT"
+DEFAULT_HUB_TIMEOUT = 30.0
 
 
 def resolve_source(
@@ -60,18 +63,49 @@ def _model_folder(spec: str) -> Path:
     return _download_from_hub(spec)
 
 
-def _download_from_hub(repo_id: str) -> Path:
-    """The local snapshot of a hub model (from the HF cache when offline)."""
-    from huggingface_hub import snapshot_download
+def hub_timeout() -> float:
+    """Seconds to wait for the Hugging Face Hub (``$RECALL_HORIZON_HUB_TIMEOUT``, default 30)."""
+    raw = os.environ.get(HUB_TIMEOUT_VAR, "")
+    try:
+        value = float(raw) if raw else DEFAULT_HUB_TIMEOUT
+    except ValueError:
+        raise InputError(f"${HUB_TIMEOUT_VAR}={raw!r}: expected a number of seconds") from None
+    if value <= 0:
+        raise InputError(f"${HUB_TIMEOUT_VAR}={raw!r}: expected a number of seconds above 0")
+    return value
 
+
+def _download_from_hub(repo_id: str) -> Path:
+    """The local snapshot of a hub model (from the HF cache when offline).
+
+    Every request is bounded in time: the hub client waits forever for a server that
+    accepts a connection and never answers (its metadata call has no timeout), so the
+    revision is resolved here with one, and the download then skips that call.
+    """
+    from huggingface_hub import HfApi, constants, snapshot_download
+
+    timeout = hub_timeout()
     candidates = [repo_id] if "/" in repo_id else [f"sentence-transformers/{repo_id}", repo_id]
     last_error: Exception | None = None
     for candidate in candidates:
         try:
-            return Path(snapshot_download(candidate, ignore_patterns=["onnx/*", "openvino/*"]))
+            revision = None
+            if not constants.HF_HUB_OFFLINE:
+                revision = HfApi().model_info(candidate, timeout=timeout).sha
+            folder = snapshot_download(
+                candidate,
+                revision=revision,
+                etag_timeout=timeout,
+                ignore_patterns=["onnx/*", "openvino/*"],
+            )
+            return Path(folder)
         except Exception as err:  # network, auth and not-found errors all end here
             last_error = err
+    hint = "Offline, pass a model folder instead, or set HF_HUB_OFFLINE=1 to use the HF cache."
+    said = f"{type(last_error).__name__} {last_error}".lower()
+    if "timeout" in said or "timed out" in said:
+        hint = f"The hub did not answer within {timeout:g} s (${HUB_TIMEOUT_VAR}). " + hint
     raise InputError(
         f"model '{repo_id}': not a local folder, and the Hugging Face Hub could not provide it "
-        f"({type(last_error).__name__}: {last_error}). Offline, pass a model folder instead."
+        f"({type(last_error).__name__}: {last_error}). {hint}"
     )
