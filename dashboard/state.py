@@ -36,6 +36,7 @@ class RunSpec:
     k: int = 10
     cutoff: float | None = None
     projection: bool = True
+    neighbours: int = 10
 
     def validated(self) -> RunSpec:
         """Itself, once its settings pass the engine's own checks (an InputError if not)."""
@@ -45,7 +46,9 @@ class RunSpec:
         return self
 
     def config(self) -> CompareConfig:
-        return CompareConfig(k=self.k, cutoff=self.cutoff, projection=self.projection)
+        return CompareConfig(
+            k=self.k, cutoff=self.cutoff, projection=self.projection, neighbours=self.neighbours
+        )
 
     def to_params(self) -> dict[str, str]:
         params = {k: str(v) for k, v in asdict(self).items() if v not in ("", None)}
@@ -59,6 +62,7 @@ class RunSpec:
             return None
         try:
             k = int(params.get("k", "10"))
+            neighbours = int(params.get("neighbours", "10"))
             cutoff = float(params["cutoff"]) if params.get("cutoff") else None
         except ValueError as err:
             raise ValueError(f"bad number in the link: {err}") from None
@@ -73,6 +77,7 @@ class RunSpec:
             k=k,
             cutoff=cutoff,
             projection=params.get("projection", "1") != "0",
+            neighbours=neighbours,
         )
         return spec.validated()
 

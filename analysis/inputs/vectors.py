@@ -41,6 +41,10 @@ class PrecomputedVectors:
             raise InputError(f"{self.path}: vectors file not found")
         if self.path.suffix.lower() not in (".parquet", ".npy"):
             raise InputError(f"{self.path}: vectors must be a .parquet file or a .npy file")
+        if self.path.suffix.lower() == ".npy" and not self.ids_path.is_file():
+            raise InputError(
+                f"{self.path}: the ids file {self.ids_path.name} (one id per row) is missing"
+            )
         self._ids: dict[str, int] | None = None
         self._matrix: np.ndarray | None = None
         self._fingerprint: str | None = None

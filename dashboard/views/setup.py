@@ -105,6 +105,14 @@ with right:
     candidate = model_input("Candidate", session.DEMO_CANDIDATE)
 a, b, c = st.columns(3)
 k = a.number_input("k (documents retrieved per query)", 1, 1000, 10, key="setup_k")
+neighbours = a.number_input(
+    "Neighbours per document, for drift (--neighbours)",
+    1,
+    1000,
+    10,
+    key="setup_neighbours",
+    help="Must be smaller than the number of documents minus one.",
+)
 own_cutoff = b.checkbox(
     "Set the similarity cutoff myself",
     key="setup_own_cutoff",
@@ -129,6 +137,7 @@ if (
         baseline=baseline,
         candidate=candidate,
         k=int(k),
+        neighbours=int(neighbours),
         cutoff=float(cutoff) if own_cutoff else None,
         projection=projection,
     )
