@@ -35,6 +35,7 @@ class Case:
     code: int
     says: tuple[str, ...]  # fragments the message must contain
     outputs: tuple[str, ...] = field(default=("out",))  # paths the command may write
+    verify: Callable[[Path], None] | None = None  # checks of what a successful run wrote
 
 
 def corpus(root: Path, *, qrels: bool = True) -> Path:
@@ -153,3 +154,9 @@ def run_case(case: Case, root: Path, capsys: pytest.CaptureFixture[str]) -> None
     for fragment in case.says:
         assert fragment in said, f"{fragment!r} not in: {said}"
     assert _snapshot(root, case.outputs) == before, "a file outside --out changed"
+    if case.verify is not None:
+        case.verify(root)
+
+
+def summary_of(root: Path) -> dict[str, Any]:
+    return json.loads((root / "out" / "summary.json").read_text())

@@ -6,10 +6,20 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from tests.badinput import Case, compare, corpus, corpus_line, replace, run_case
+from tests.badinput import (
+    Case,
+    compare,
+    corpus,
+    corpus_line,
+    replace,
+    run_case,
+    vector_ids,
+    vectors,
+)
 
 
 def _line(domain: str, line: str) -> object:
@@ -82,6 +92,22 @@ def _separator_in_text(root: Path) -> list[str]:
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text(json.dumps(docs[0], ensure_ascii=False) + "\n" + "".join(lines[1:]))
     return compare(root)
+
+
+def _negative_grade(root: Path) -> list[str]:
+    """legal/q0 judges l1 at -1 and l2 at 1, and its vector is l1's: l1 ranks first."""
+    ids = vector_ids()
+    matrix = np.random.default_rng(3).normal(size=(len(ids), 8))
+    matrix[ids.index("query:legal/q0")] = matrix[ids.index("legal/l1")]
+    spec = vectors(root, "base", matrix=matrix)
+    args = _qrels(root, "q\td\ts\nq0\tl1\t-1\nq0\tl2\t1\nq1\tl2\t1\n")
+    return replace(replace(args, "--baseline", spec), "--candidate", spec)
+
+
+def _no_negative_relevance(root: Path) -> None:
+    """A grade below 0 gives no negative gain (trec_eval): every nDCG stays within [0, 1]."""
+    queries = pd.read_parquet(root / "out" / "queries.parquet")
+    assert queries["ndcg@10_baseline"].dropna().between(0.0, 1.0).all()
 
 
 CASES = [
@@ -164,6 +190,7 @@ CASES = [
         2,
         ("no judgments found",),
     ),
+    Case("a negative grade", _negative_grade, 0, (), verify=_no_negative_relevance),
     Case(
         "qrels that are not qrels", lambda r: _qrels(r, "hello world\n"), 2, ("no judgments found",)
     ),

@@ -77,6 +77,8 @@ def test_compare_writes_trec_runs_summary_and_table(two_domain_corpus, tmp_path,
     assert manifest["k"] == 2 and "numpy" in manifest["versions"]
     table = capsys.readouterr().out
     assert "clinical" in table and "legal" in table and "(all)" in table
+    # precomputed vectors are read, neither encoded nor served from the cache
+    assert "14 read from vectors files" in table and "encoded" not in table
     assert (out / "qrels.trec").read_text().splitlines() == [
         "clinical/q1 0 clinical/c1 1",
         "legal/q1 0 legal/l1 2",

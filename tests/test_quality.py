@@ -106,3 +106,9 @@ def test_by_domain_reports_p_values_and_deltas():
     assert summary["x"].delta["recall@1"] == pytest.approx(-1.0)
     assert "y" not in summary  # no judged query: no relevance section, not zeros
     assert summary["x"].p_value["ndcg@10"] == pytest.approx(0.5, abs=0.1)  # 2 pairs only
+
+
+def test_negative_grades_give_no_negative_gain():
+    """trec_eval ignores gains <= 0: a document graded -1 counts as unjudged, never below 0."""
+    assert ndcg([1, 2], {1: -1, 2: 1}) == pytest.approx(ndcg([1, 2], {2: 1}))
+    assert ndcg([1], {1: -2, 2: 1}) == 0.0

@@ -117,3 +117,9 @@ def test_selection_with_heavy_ties_equals_a_full_stable_sort(n_docs):
     sims = unit_rows(queries) @ unit_rows(docs).T
     expected = np.argsort(-sims, axis=1, kind="stable")[:, : ranking.k]
     assert np.array_equal(ranking.indices, expected)
+
+
+def test_huge_but_finite_vectors_keep_their_direction():
+    """A row of 1e30s overflows a float32 norm; its direction must survive, not read as zero."""
+    rows = np.array([[3e30, 4e30], [3.0, 4.0], [0.0, 0.0]], dtype=np.float32)
+    np.testing.assert_allclose(unit_rows(rows), [[0.6, 0.8], [0.6, 0.8], [0.0, 0.0]], rtol=1e-6)
