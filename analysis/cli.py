@@ -137,6 +137,11 @@ def add_comparison_arguments(parser: argparse.ArgumentParser, *, required: bool)
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for every sample (0)")
     parser.add_argument(
+        "--context-budget",
+        type=int,
+        help="characters of context the LLM receives, for answer coverage (default: no limit)",
+    )
+    parser.add_argument(
         "--keep-identical-ids",
         action="store_true",
         help="allow a query to retrieve the document with its own id (BEIR excludes it)",
@@ -151,6 +156,9 @@ def add_corpus_arguments(parser: argparse.ArgumentParser, *, required: bool = Tr
     )
     parser.add_argument("--queries", help="queries table (flat-table corpora only)")
     parser.add_argument("--qrels", help="judgments table (flat-table corpora only)")
+    parser.add_argument(
+        "--answers", help="reference answers table (query_id, answer; several rows per query)"
+    )
     parser.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
     parser.add_argument(
         "--strict", action="store_true", help="treat corpus notices (e.g. unknown ids) as errors"
@@ -208,7 +216,13 @@ def main(argv: list[str] | None = None) -> int:
 def load_corpus_arg(args: argparse.Namespace) -> Corpus:
     from analysis.inputs.corpus import load_corpus
 
-    corpus = load_corpus(args.corpus, queries=args.queries, qrels=args.qrels, split=args.split)
+    corpus = load_corpus(
+        args.corpus,
+        queries=args.queries,
+        qrels=args.qrels,
+        answers=args.answers,
+        split=args.split,
+    )
     if args.strict and corpus.notices:
         raise InputError("--strict: the corpus has problems:\n" + "\n".join(corpus.notices))
     for notice in corpus.notices:
@@ -400,6 +414,7 @@ def make_config(args: argparse.Namespace) -> CompareConfig:
         projection=args.projection,
         random_state=args.seed,
         exclude_identical_ids=not args.keep_identical_ids,
+        context_budget=args.context_budget,
     )
 
 

@@ -20,6 +20,7 @@ from analysis.inputs.cache import EmbeddingCache
 from analysis.inputs.corpus import Corpus
 from analysis.inputs.embed import CorpusEmbeddings, embed_corpus
 from analysis.inputs.source import EmbeddingSource
+from analysis.metrics.answers import ANSWERS
 from analysis.metrics.changed import CHANGED
 from analysis.metrics.drift import DRIFT
 from analysis.metrics.family import Family, FamilyResult, Inputs
@@ -42,6 +43,7 @@ FAMILIES: tuple[Family, ...] = (
     DRIFT,
     CHANGED,
     QUALITY,
+    ANSWERS,
     TEXTS,
     THRESHOLDS,
     GEOMETRY,

@@ -40,6 +40,7 @@ class CompareConfig:
     bootstrap_resamples: int = 1000
     permutation_resamples: int = 10_000
     random_state: int = 0
+    context_budget: int | None = None  # characters of context the LLM receives (None: all)
 
     def __post_init__(self) -> None:
         for name in (
@@ -59,6 +60,15 @@ class CompareConfig:
             or (self.random_state < 0)
         ):
             raise InputError(f"--seed must be a whole number >= 0, got {self.random_state}")
+        if self.context_budget is not None and (
+            isinstance(self.context_budget, bool)
+            or not isinstance(self.context_budget, int)
+            or self.context_budget < 1
+        ):
+            raise InputError(
+                f"{option('context_budget')} must be a number of characters >= 1, "
+                f"got {self.context_budget}"
+            )
         if not 0 < self.rbo_p < 1:
             raise InputError(
                 f"{option('rbo_p')} must be between 0 and 1 (exclusive), got {self.rbo_p}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from analysis.bundle.summary import DomainSection, Summary
+from analysis.metrics.answers import AnswerFigures
 from analysis.metrics.drift import DriftFigures
 from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import QualityFigures
@@ -54,6 +55,12 @@ def domain_table(summary: Summary) -> str:
     rows = [_row(section) for section in summary.domains.values()]
     rows.append(_row(summary.overall))
     text = format_table(headers, rows)
+    answered = [s for s in [*summary.domains.values(), summary.overall] if s.get(AnswerFigures)]
+    if answered:
+        text += "\n\n" + format_table(
+            ["domain", "answered", "coverage b→c", "Δ", "p (BH)", "lost", "gained"],
+            [_answer_row(s) for s in answered],
+        )
     settings = summary.get(CutoffSettings)
     if settings is not None:
         text += (
@@ -81,6 +88,21 @@ def _row(section: DomainSection) -> list[object]:
         _pct(excluded.excluded_share_calibrated if excluded else None),
         f"{reach.unreachable_baseline}→{reach.unreachable_candidate}" if reach else "-",
         delta,
+    ]
+
+
+def _answer_row(section: DomainSection) -> list[object]:
+    figures = section.get(AnswerFigures)
+    assert figures is not None
+    coverage = figures.answer_coverage
+    return [
+        section.name,
+        figures.n_answered_queries,
+        f"{_pct(coverage.get('baseline'))}→{_pct(coverage.get('candidate'))}",
+        "-" if figures.delta is None else f"{100 * figures.delta:+.1f} pts",
+        _fmt(figures.p_value_bh),
+        figures.lost_coverage_queries,
+        figures.gained_coverage_queries,
     ]
 
 

@@ -254,3 +254,22 @@ def centroid_heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:
     )
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, title, height=360)
+
+
+def coverage_curves(curve: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Answer coverage per domain and model as k grows (solid: baseline, dashed: candidate)."""
+    fig = go.Figure()
+    for (domain, model), part in curve.groupby(["domain", "model"], sort=True):
+        fig.add_trace(
+            go.Scatter(
+                x=part["k"],
+                y=part["coverage"],
+                mode="lines",
+                name=f"{domain} · {model}",
+                line=dict(color=colors.get(domain, "#444444"), dash=MODEL_DASH[model], width=2),
+                legendgroup=domain,
+            )
+        )
+    fig.update_xaxes(title="k (documents in the context)")
+    fig.update_yaxes(title="answer coverage", range=[-0.02, 1.02])
+    return _layout(fig, "Answer coverage as the context grows (solid: baseline, dashed: candidate)")

@@ -28,6 +28,7 @@ PAGES = [
     ("Threshold exclusions", "thresholds", '[data-testid="stMetric"]'),
     ("Embedding space", "space", ".js-plotly-plot"),
     ("Changed answers", "changed", '[data-testid="stDataFrame"]'),
+    ("Answers", "answers", '[data-testid="stMarkdown"]'),
     ("Export", "export", '[data-testid="stButton"]'),
 ]
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
 from analysis.errors import InputError
 from analysis.inputs.parsing import (
+    EXAMPLES_SHOWN,
     RawCorpus,
+    read_answers_table,
     read_beir_folder,
     read_flat_tables,
 )
@@ -43,6 +45,8 @@ class Corpus:
     query_domains: tuple[str, ...] = ()
     qrels: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
     notices: tuple[str, ...] = ()
+    # query id -> its reference answers (only queries that have at least one)
+    answers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (len(self.doc_ids) == len(self.doc_texts) == len(self.doc_domains)):
@@ -85,6 +89,8 @@ class Corpus:
         for query_id in sorted(self.qrels):
             for doc_id, grade in sorted(self.qrels[query_id].items()):
                 _feed(digest, "qrel", query_id, doc_id, str(grade))
+        for query_id in sorted(self.answers):  # nothing fed without answers: old fingerprints hold
+            _feed(digest, "answers", query_id, *self.answers[query_id])
         return digest.hexdigest()
 
     def n_judgments(self) -> int:
@@ -104,9 +110,25 @@ def load_corpus(
     *,
     queries: str | Path | None = None,
     qrels: str | Path | None = None,
+    answers: str | Path | None = None,
     split: str = "test",
 ) -> Corpus:
-    """Load the corpus at ``path``; raise ``InputError`` naming the file and line on bad input."""
+    """Load the corpus at ``path``; raise ``InputError`` naming the file and line on bad input.
+
+    ``answers``: a table of reference answers (``query_id``, ``answer``) for any corpus, on
+    top of (or instead of) the queries' own ``answers`` field.
+    """
+    corpus = _load(path, queries=queries, qrels=qrels, split=split)
+    return _with_answers(corpus, read_answers_table(Path(answers)) if answers else [])
+
+
+def _load(
+    path: str | Path,
+    *,
+    queries: str | Path | None,
+    qrels: str | Path | None,
+    split: str,
+) -> Corpus:
     root = Path(path)
     if not root.exists():
         raise InputError(f"{root}: no such file or folder")
@@ -152,6 +174,17 @@ def _assemble(name: str, raw: RawCorpus) -> Corpus:
     query_domains = tuple(
         q.domain or _majority_domain(qrels.get(q.id, {}), doc_domain) for q in raw.queries
     )
+    answers, empty = {}, []
+    for query in raw.queries:
+        if query.answers:
+            answers[query.id] = query.answers
+        elif query.answers is not None:
+            empty.append(query.id)
+    if empty:
+        notices.append(
+            f"{len(empty)} query(ies) have an 'answers' field with no answer; they count as "
+            f"unanswered (e.g. {', '.join(empty[:EXAMPLES_SHOWN])})"
+        )
     return Corpus(
         name=name,
         doc_ids=tuple(d.id for d in raw.docs),
@@ -161,6 +194,38 @@ def _assemble(name: str, raw: RawCorpus) -> Corpus:
         query_texts=tuple(q.text for q in raw.queries),
         query_domains=query_domains,
         qrels=qrels,
+        notices=tuple(notices),
+        answers=answers,
+    )
+
+
+def _with_answers(corpus: Corpus, rows: list[tuple[str, str, str]]) -> Corpus:
+    """The corpus with the ``--answers`` table's answers added (unknown ids: a notice)."""
+    if not rows:
+        return corpus
+    answers = {q: list(a) for q, a in corpus.answers.items()}
+    unknown, empty = [], []
+    for query_id, answer, where in rows:
+        if query_id not in corpus.query_index:
+            unknown.append(f"{where}: '{query_id}'")
+        elif not answer:
+            empty.append(where)
+        elif answer not in answers.setdefault(query_id, []):
+            answers[query_id].append(answer)
+    notices = list(corpus.notices)
+    if unknown:
+        notices.append(
+            f"{len(unknown)} answer(s) name a query id that is not in the corpus and are left "
+            f"out (e.g. {', '.join(unknown[:EXAMPLES_SHOWN])})"
+        )
+    if empty:
+        notices.append(
+            f"{len(empty)} answer(s) are empty and left out "
+            f"(e.g. {', '.join(empty[:EXAMPLES_SHOWN])})"
+        )
+    return replace(
+        corpus,
+        answers={q: tuple(a) for q, a in answers.items() if a},
         notices=tuple(notices),
     )
 

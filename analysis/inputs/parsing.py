@@ -23,6 +23,7 @@ class RawItem:
     id: str
     text: str
     domain: str | None
+    answers: tuple[str, ...] | None = None  # a query's reference answers (None: not given)
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def _read_items(
             continue
         first_seen[item.id] = record.where
         full_id = f"{prefix}/{item.id}" if prefix else item.id
-        items.append(RawItem(full_id, item.text, item.domain or default_domain))
+        items.append(RawItem(full_id, item.text, item.domain or default_domain, item.answers))
     problems.raise_if_any()
     if empty:
         notices.append(
@@ -226,13 +227,48 @@ def _parse_item(
             "field out where the folder's name should be the domain"
         )
         return None
-    return RawItem(item_id, text, domain)
+    answers = None if titled else _answers(fields.get("answers"), record.where, problems)
+    return RawItem(item_id, text, domain, answers)
+
+
+def _answers(value: object, where: str, problems: ProblemList) -> tuple[str, ...] | None:
+    """A query's ``answers``: a string or a list of strings (DPR style); None when absent."""
+    if value is None:
+        return None
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        problems.add(
+            f"{where}: 'answers' is {_kind_of(value)}; expected a string or a list of strings"
+        )
+        return None
+    return tuple(v.strip() for v in values if v.strip())
+
+
+def read_answers_table(path: Path) -> list[tuple[str, str, str]]:
+    """``--answers``: (query_id, answer, where) rows; several rows per query allowed."""
+    _check_header(path, ["query_id", "answer"])
+    problems = ProblemList(str(path))
+    rows = []
+    for record in read_records(path):
+        query_id, answer = _clean_id(record.fields.get("query_id")), record.fields.get("answer")
+        if not query_id:
+            problems.add(f"{record.where}: missing 'query_id'")
+        elif not isinstance(answer, str):
+            problems.add(f"{record.where}: 'answer' is {_kind_of(answer)}; expected a string")
+        else:
+            rows.append((query_id, answer.strip(), record.where))
+    problems.raise_if_any()
+    return rows
 
 
 def _kind_of(value: object) -> str:
-    return {"int": "a number", "float": "a number", "list": "a list", "dict": "an object"}.get(
-        type(value).__name__, type(value).__name__
-    )
+    return {
+        "int": "a number",
+        "float": "a number",
+        "list": "a list",
+        "dict": "an object",
+        "NoneType": "missing",
+    }.get(type(value).__name__, type(value).__name__)
 
 
 def _read_trec_style_qrels(path: Path, prefix: str | None) -> list[RawQrel]:

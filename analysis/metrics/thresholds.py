@@ -241,7 +241,8 @@ def default_cutoff(ranking: Ranking, k: int) -> float:
     column = column[np.isfinite(column)]
     if len(column) == 0:
         raise InputError("no query retrieved any document, so there is no default cutoff")
-    return float(np.median(column))
+    # float32 rounding can put a perfect match a hair above 1: a cutoff is a cosine
+    return float(np.clip(np.median(column), -1.0, 1.0))
 
 
 def threshold_exclusions(

@@ -22,6 +22,7 @@ import pandas as pd
 
 from analysis.bundle.summary import DomainSection, Summary
 from analysis.errors import InputError
+from analysis.metrics.answers import AnswerFigures
 from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import QualityFigures
 from analysis.metrics.reach import ReachFigures
@@ -45,6 +46,8 @@ class Guardrail:
     value_of: Callable[[DomainSection], Any]
     at_least: bool
     describe: Callable[[Any, Any], str]
+    # the p-value of the change, for only_when_significant (None: not a tested change)
+    p_value_of: Callable[[DomainSection], float | None] | None = None
 
 
 def _overlap(section: DomainSection) -> float | None:
@@ -55,6 +58,17 @@ def _overlap(section: DomainSection) -> float | None:
 def _excluded_share(section: DomainSection) -> float | None:
     figures = section.get(ExclusionFigures)
     return figures.excluded_share_same_cutoff if figures else None
+
+
+def _coverage_drop(section: DomainSection) -> float | None:
+    figures = section.get(AnswerFigures)
+    change = figures.relative_change() if figures else None
+    return None if change is None else max(0.0, -change)
+
+
+def _coverage_p(section: DomainSection) -> float | None:
+    figures = section.get(AnswerFigures)
+    return figures.p_value_bh if figures else None
 
 
 def _lost_reach(section: DomainSection) -> int | None:
@@ -79,6 +93,14 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         _excluded_share,
         False,
         lambda v, lim: f"{100 * v:.1f}% excluded at the same cutoff (max {100 * lim:.0f}%)",
+    ),
+    Guardrail(
+        "max_relative_drop_answer_coverage",
+        FRACTION,
+        _coverage_drop,
+        False,
+        lambda v, lim: f"answer coverage fell {100 * v:.1f}% (max drop {100 * lim:.0f}%)",
+        _coverage_p,
     ),
     Guardrail(
         "max_lost_reach_docs",
@@ -253,7 +275,12 @@ def _domain_checks(name: str, section: DomainSection, rails: Guardrails) -> list
             checks.append(_missing(name, rail.name, limit, rails, why))
             continue
         passed = value >= limit if rail.at_least else value <= limit
-        checks.append(Check(name, rail.name, value, limit, passed, rail.describe(value, limit)))
+        detail = rail.describe(value, limit)
+        if not passed and rails.only_when_significant and rail.p_value_of is not None:
+            p = rail.p_value_of(section)
+            if p is None or p >= rails.alpha:
+                passed, detail = True, f"{detail}, p = {_number(p)} — not significant, so allowed"
+        checks.append(Check(name, rail.name, value, limit, passed, detail))
     return checks
 
 

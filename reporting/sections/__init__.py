@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from reporting.sections import changed, drift, gate, manifest, overlap, overview, space, thresholds
+from reporting.sections import (
+    answers,
+    changed,
+    drift,
+    gate,
+    manifest,
+    overlap,
+    overview,
+    space,
+    thresholds,
+)
 from reporting.sections.base import Section
 
 SECTIONS: tuple[Section, ...] = (
@@ -13,5 +23,6 @@ SECTIONS: tuple[Section, ...] = (
     thresholds.SECTION,
     space.SECTION,
     changed.SECTION,
+    answers.SECTION,
     manifest.SECTION,
 )
