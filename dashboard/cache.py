@@ -79,10 +79,14 @@ def file_signature(*paths: str) -> str:
     return "|".join(parts)
 
 
-def corpus_for(path: str, queries: str, qrels: str) -> Corpus:
-    key = json.dumps([path, queries, qrels, file_signature(path, queries, qrels)])
+def corpus_for(path: str, queries: str, qrels: str, answers: str = "") -> Corpus:
+    key = json.dumps([path, queries, qrels, answers, file_signature(path, queries, qrels, answers)])
     return store().get(
-        "corpus", key, lambda: load_corpus(path, queries=queries or None, qrels=qrels or None)
+        "corpus",
+        key,
+        lambda: load_corpus(
+            path, queries=queries or None, qrels=qrels or None, answers=answers or None
+        ),
     )
 
 

@@ -118,7 +118,7 @@ def load(spec: state.RunSpec, *, progress: Progress | None = None) -> Loaded:
     """The comparison for ``spec`` (computed once, then served from the caches)."""
     progress = progress or Progress()
     config = spec.config()
-    corpus = cache.corpus_for(spec.corpus, spec.queries, spec.qrels)
+    corpus = cache.corpus_for(spec.corpus, spec.queries, spec.qrels, spec.answers)
     baseline, candidate = (
         cache.source_for(resolve_spec_model(model_spec, progress))
         for model_spec in (spec.baseline, spec.candidate)

@@ -20,7 +20,7 @@ def render() -> None:
             f"**Candidate** `{spec.candidate}`  \n**k** {spec.k}"
         )
         try:
-            corpus = cache.corpus_for(spec.corpus, spec.queries, spec.qrels)
+            corpus = cache.corpus_for(spec.corpus, spec.queries, spec.qrels, spec.answers)
         except InputError:
             return  # the page itself shows the error
         options = [state.ALL_DOMAINS, *corpus.domains]

@@ -33,10 +33,12 @@ class RunSpec:
     candidate: str
     queries: str = ""
     qrels: str = ""
+    answers: str = ""
     k: int = 10
     cutoff: float | None = None
     projection: bool = True
     neighbours: int = 10
+    context_budget: int | None = None
 
     def validated(self) -> RunSpec:
         """Itself, once its settings pass the engine's own checks (an InputError if not)."""
@@ -47,7 +49,11 @@ class RunSpec:
 
     def config(self) -> CompareConfig:
         return CompareConfig(
-            k=self.k, cutoff=self.cutoff, projection=self.projection, neighbours=self.neighbours
+            k=self.k,
+            cutoff=self.cutoff,
+            projection=self.projection,
+            neighbours=self.neighbours,
+            context_budget=self.context_budget,
         )
 
     def to_params(self) -> dict[str, str]:
@@ -63,6 +69,7 @@ class RunSpec:
         try:
             k = int(params.get("k", "10"))
             neighbours = int(params.get("neighbours", "10"))
+            budget = int(params["context_budget"]) if params.get("context_budget") else None
             cutoff = float(params["cutoff"]) if params.get("cutoff") else None
         except ValueError as err:
             raise ValueError(f"bad number in the link: {err}") from None
@@ -74,10 +81,12 @@ class RunSpec:
             candidate=params.get("candidate", ""),
             queries=params.get("queries", ""),
             qrels=params.get("qrels", ""),
+            answers=params.get("answers", ""),
             k=k,
             cutoff=cutoff,
             projection=params.get("projection", "1") != "0",
             neighbours=neighbours,
+            context_budget=budget,
         )
         return spec.validated()
 

@@ -21,6 +21,7 @@ class UploadedCorpus:
     corpus: str
     queries: str = ""
     qrels: str = ""
+    answers: str = ""
 
 
 def save_uploads(files: list[tuple[str, bytes]]) -> Path:

@@ -87,3 +87,41 @@ def test_default_gate_fails_the_degraded_domains_and_passes_the_baseline_against
         )
         == 0
     )
+
+
+def test_demo_answer_coverage_agrees_with_a_plain_recomputation(demo):
+    """Every demo query has answers; the tool's coverage at k equals a few lines of plain
+    Python over the written TREC runs and the corpus files (not the tool's functions)."""
+    import string
+
+    import pandas as pd
+
+    out = demo[0] / "out"
+    texts = {}
+    for line in (SAMPLE_CORPUS / "corpus.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        texts[record["_id"]] = (record["title"] + " " + record["text"]).strip()
+    answers = {}
+    for line in (SAMPLE_CORPUS / "queries.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        answers[record["_id"]] = record["answers"]
+    assert len(answers) == 110 and all(answers.values())
+
+    def words(text):
+        kept = "".join(c for c in text.lower() if c not in string.punctuation + "‘’“”–—…")
+        return [w for w in kept.split() if w not in ("a", "an", "the")]
+
+    for model in ("baseline", "candidate"):
+        ranked = {}
+        for line in (out / "runs" / f"{model}.trec").read_text().splitlines():
+            query_id, _, doc_id, rank, *_ = line.split()
+            ranked.setdefault(query_id, []).append((int(rank), doc_id))
+        expected = {}
+        for query_id, docs in ranked.items():
+            context = words(" ".join(texts[d] for _, d in sorted(docs)))
+            spans = [words(a) for a in answers[query_id]]
+            expected[query_id] = any(
+                context[i : i + len(s)] == s for s in spans for i in range(len(context))
+            )
+        covered = pd.read_parquet(out / "queries.parquet").set_index("query_id")
+        assert covered[f"covered_{model}"].astype(bool).to_dict() == expected

@@ -44,8 +44,13 @@ def corpus_inputs() -> uploads.UploadedCorpus | None:
         )
         queries = st.text_input("Queries table (flat tables only, optional)", key="setup_queries")
         qrels = st.text_input("Judgments table (flat tables only, optional)", key="setup_qrels")
+        answers = st.text_input(
+            "Reference answers table (query_id, answer; optional)", key="setup_answers"
+        )
         return (
-            uploads.UploadedCorpus(path.strip(), queries.strip(), qrels.strip()) if path else None
+            uploads.UploadedCorpus(path.strip(), queries.strip(), qrels.strip(), answers.strip())
+            if path
+            else None
         )
     return uploaded_corpus()
 
@@ -120,6 +125,15 @@ own_cutoff = b.checkbox(
 )
 cutoff = b.number_input("Cutoff", -1.0, 1.0, 0.3, 0.01, key="setup_cutoff", disabled=not own_cutoff)
 projection = c.checkbox("Compute the 2-D projection (slower)", True, key="setup_projection")
+budget = c.number_input(
+    "Context budget, characters (0: no limit)",
+    0,
+    10_000_000,
+    0,
+    100,
+    key="setup_context_budget",
+    help="What the LLM receives: the top-k documents in rank order, cut here (--context-budget).",
+)
 if not session.demo_candidate_ready() and session.DEMO_CANDIDATE in (baseline, candidate):
     st.info(
         "The demo candidate is built on first use by tuning MiniLM on the sample corpus' "
@@ -134,10 +148,12 @@ if (
         corpus=corpus.corpus,
         queries=corpus.queries,
         qrels=corpus.qrels,
+        answers=corpus.answers,
         baseline=baseline,
         candidate=candidate,
         k=int(k),
         neighbours=int(neighbours),
+        context_budget=int(budget) or None,
         cutoff=float(cutoff) if own_cutoff else None,
         projection=projection,
     )

@@ -3,15 +3,18 @@
     python sample_corpora/enterprise/build.py
 
 source/<domain>.md holds the documents: "# topic" headings, then "## <letter>: <title>" and
-the text. source/queries.txt holds evaluation ("test") and training ("train") queries.
+the text. source/queries.txt holds evaluation ("test") and training ("train") queries;
+source/answers.txt the evaluation queries' reference answers.
 Writes corpus.jsonl, queries.jsonl, qrels/test.tsv and train/pairs.jsonl, and refuses to
-write anything if a document is outside 40-200 words or a judgment names no document.
+write anything if a document is outside 40-200 words, a judgment names no document, or a
+reference answer is missing or does not occur in a document of its query's highest grade.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import string
 import sys
 from pathlib import Path
 
@@ -86,6 +89,7 @@ def main() -> None:
     if len(ids) != len(set(ids)):
         sys.exit("duplicate document ids")
     queries, qrels, pairs = read_queries(set(ids))
+    attach_answers(queries, qrels, {d["_id"]: d for d in docs})
     _write_jsonl(HERE / "corpus.jsonl", docs)
     _write_jsonl(HERE / "queries.jsonl", queries)
     (HERE / "qrels").mkdir(exist_ok=True)
@@ -96,6 +100,33 @@ def main() -> None:
     _write_jsonl(HERE / "train" / "pairs.jsonl", pairs)
     print(f"{len(docs)} documents, {len(queries)} evaluation queries, {len(qrels)} judgments, "
           f"{len(pairs)} training pairs")
+
+
+def attach_answers(queries: list[dict], qrels: list[tuple], docs: dict[str, dict]) -> None:
+    """Give every evaluation query its answers from source/answers.txt, each checked to occur
+    (SQuAD-normalised, whole tokens) in a document of the query's highest grade."""
+    answers = {}
+    for number, line in enumerate((HERE / "source" / "answers.txt").read_text().splitlines(), 1):
+        if line.strip() and not line.startswith("#"):
+            query_id, _, spans = line.partition("|")
+            answers[query_id.strip()] = [s.strip() for s in spans.split(";") if s.strip()]
+    for query in queries:
+        spans = answers.get(query["_id"])
+        if not spans:
+            sys.exit(f"answers.txt: no answer for {query['_id']}")
+        judged = [(d, g) for q, d, g in qrels if q == query["_id"]]
+        best = max(g for _, g in judged)
+        texts = [_normal(docs[d]["title"] + " " + docs[d]["text"]) for d, g in judged if g == best]
+        for span in spans:
+            if not any(f" {_normal(span)} " in f" {text} " for text in texts):
+                sys.exit(f"answers.txt: '{span}' ({query['_id']}) is in none of its best documents")
+        query["answers"] = spans
+
+
+def _normal(text: str) -> str:
+    """SQuAD's normalisation (kept here so the sample builds with the standard library)."""
+    text = "".join(c for c in text.lower() if c not in string.punctuation + "‘’“”–—…«»")
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
 
 
 def _write_jsonl(path: Path, records: list[dict]) -> None:
