@@ -110,8 +110,8 @@ def test_demo_comparison_and_every_page_in_chromium(server):
         _assert_no_error(page)
         page.screenshot(path=str(SHOTS / "setup.png"), full_page=True)
         for title, slug, selector in PAGES:
-            page.get_by_role("link", name=title).first.click()
-            page.get_by_role("heading", name=title).first.wait_for(timeout=120_000)
+            page.get_by_role("link", name=title, exact=True).first.click()
+            page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=120_000)
             page.locator(selector).first.wait_for(timeout=120_000)
             page.wait_for_timeout(1500)  # let plotly finish drawing before the screenshot
             _assert_no_error(page)
