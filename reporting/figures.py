@@ -271,5 +271,6 @@ def coverage_curves(curve: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
             )
         )
     fig.update_xaxes(title="k (documents in the context)")
-    fig.update_yaxes(title="answer coverage", range=[-0.02, 1.02])
+    low = float(curve["coverage"].min()) if len(curve) else 0.0
+    fig.update_yaxes(title="answer coverage", range=[max(0.0, low - 0.05), 1.02])
     return _layout(fig, "Answer coverage as the context grows (solid: baseline, dashed: candidate)")

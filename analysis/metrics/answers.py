@@ -23,7 +23,11 @@ import pandas as pd
 from analysis.context import context_parts
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import domain_groups, mean_or_none
-from analysis.metrics.quality import benjamini_hochberg, paired_randomisation_test
+from analysis.metrics.quality import (
+    benjamini_hochberg,
+    paired_randomisation_test,
+    relative_change,
+)
 from analysis.retrieval import Ranking, top_k_cosine
 
 CURVE_DEPTH = 50  # coverage curves over k = 1 .. 50
@@ -79,10 +83,8 @@ class AnswerFigures:
     gained_coverage_queries: int
 
     def relative_change(self) -> float | None:
-        base, cand = self.answer_coverage.get("baseline"), self.answer_coverage.get("candidate")
-        if base is None or cand is None or base == 0:
-            return None
-        return cand / base - 1
+        coverage = self.answer_coverage
+        return relative_change(coverage.get("baseline"), coverage.get("candidate"))
 
     def to_json(self) -> dict[str, Any]:
         return {"answers": {f.name: getattr(self, f.name) for f in fields(self)}}
@@ -188,7 +190,7 @@ def answer_coverage(
             at_k = hit is not None and hit[0] <= k
             covered[model][q] = 1.0 if at_k else 0.0
             carriers[model][q] = doc_ids[hit[1]] if at_k and hit is not None else None
-    curve = _curve(first_hit, answers, query_domains, rankings[0].k, k, budget)
+    curve = _curve(first_hit, answers, query_domains, rankings[0].k)
     return AnswerResult(
         tuple(query_ids),
         tuple(query_domains),
@@ -223,8 +225,6 @@ def _curve(
     answers: Mapping[int, Sequence[str]],
     query_domains: Sequence[str],
     depth: int,
-    k: int,
-    budget: int | None,
 ) -> pd.DataFrame:
     answered = np.array(sorted(answers), dtype=np.int64)
     labels = [query_domains[q] for q in answered]
