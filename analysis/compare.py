@@ -20,7 +20,7 @@ from analysis.inputs.cache import EmbeddingCache
 from analysis.inputs.corpus import Corpus
 from analysis.inputs.embed import CorpusEmbeddings, embed_corpus
 from analysis.inputs.source import EmbeddingSource
-from analysis.metrics.answers import ANSWERS
+from analysis.metrics.answers import ANSWERS, CURVE_DEPTH
 from analysis.metrics.changed import CHANGED
 from analysis.metrics.drift import DRIFT
 from analysis.metrics.family import Family, FamilyResult, Inputs
@@ -63,7 +63,7 @@ class Comparison:
     config: CompareConfig
     baseline: CorpusEmbeddings
     candidate: CorpusEmbeddings
-    baseline_ranking: Ranking  # depth max(k, 10), so nDCG@10 works for any k
+    baseline_ranking: Ranking  # depth max(k, 10; 50 with answers): nDCG@10, answer curves
     candidate_ranking: Ranking
     results: Mapping[str, FamilyResult | None]
     families: tuple[Family, ...] = FAMILIES
@@ -113,7 +113,8 @@ def compare(
             f"show; use --neighbours {corpus.n_docs - 2} or fewer"
         )
     progress = progress or Progress()
-    depth = max(config.k, NDCG_DEPTH)
+    # one retrieval deep enough for every family: nDCG@10 at any k, answer curves to k = 50
+    depth = max(config.k, NDCG_DEPTH, CURVE_DEPTH if corpus.answers else 0)
     excluded = self_exclusions(corpus) if config.exclude_identical_ids else None
     rankings = [
         top_k_cosine(

@@ -28,7 +28,7 @@ from analysis.metrics.quality import (
     paired_randomisation_test,
     relative_change,
 )
-from analysis.retrieval import Ranking, top_k_cosine
+from analysis.retrieval import Ranking
 
 CURVE_DEPTH = 50  # coverage curves over k = 1 .. 50
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -249,14 +249,12 @@ def _compute(inputs: Inputs) -> AnswerResult | None:
     answers = {corpus.query_index[q]: a for q, a in corpus.answers.items()}
     if not answers:
         return None
-    depth = min(max(CURVE_DEPTH, config.k), corpus.n_docs)
     with inputs.progress.stage("answer coverage"):
-        rankings = tuple(
-            top_k_cosine(side.queries, side.documents, depth, exclude=inputs.excluded)
-            for side in (inputs.baseline, inputs.candidate)
-        )
         return answer_coverage(
-            (rankings[0], rankings[1]),
+            (
+                _to_depth(inputs.baseline_ranking, corpus.n_docs),
+                _to_depth(inputs.candidate_ranking, corpus.n_docs),
+            ),
             k=config.k,
             budget=config.context_budget,
             answers=answers,
@@ -267,6 +265,12 @@ def _compute(inputs: Inputs) -> AnswerResult | None:
             n_resamples=config.permutation_resamples,
             random_state=config.random_state,
         )
+
+
+def _to_depth(ranking: Ranking, n_docs: int) -> Ranking:
+    """compare's ranking (deep enough for the curves) without padding beyond the corpus."""
+    depth = min(ranking.k, n_docs)
+    return Ranking(ranking.indices[:, :depth], ranking.scores[:, :depth])
 
 
 ANSWERS = Family("answers", _compute)
