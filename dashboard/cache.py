@@ -32,7 +32,15 @@ from analysis.settings import CompareConfig
 from reporting.sections.thresholds import Cut, cut_from_result
 
 T = TypeVar("T")
-LIMITS = {"corpus": 16, "source": 8, "embeddings": 8, "comparison": 8, "recut": 64, "bundle": 8}
+LIMITS = {
+    "corpus": 16,
+    "source": 8,
+    "embeddings": 8,
+    "comparison": 8,
+    "recut": 64,
+    "bundle": 8,
+    "warnings": 8,
+}
 
 
 class Store:
@@ -124,6 +132,17 @@ def cut_for(key: str, cutoff: float, comparison: Comparison, summary: Summary) -
     """The threshold section's cut at another cutoff (the engine re-cuts once per value)."""
     return store().get(
         "recut", f"{key}|{cutoff:.4f}", lambda: cut_from_result(recut(comparison, cutoff), summary)
+    )
+
+
+def warnings_for(key: str, comparison: Comparison) -> list[str]:
+    """The vectors' warnings (a scan of every vector): once per comparison, not per rerun."""
+    return store().get(
+        "warnings",
+        key,
+        lambda: (
+            comparison.baseline.warnings("baseline") + comparison.candidate.warnings("candidate")
+        ),
     )
 
 

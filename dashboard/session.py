@@ -43,10 +43,8 @@ class Loaded:
         return Context(domain=state.selected_domain())
 
     def warnings(self) -> list[str]:
-        """What looks broken in the vectors (e.g. an all-zero export)."""
-        return self.comparison.baseline.warnings("baseline") + self.comparison.candidate.warnings(
-            "candidate"
-        )
+        """What looks broken in the vectors (e.g. an all-zero export); computed once."""
+        return cache.warnings_for(self.key, self.comparison)
 
     def gate_context(self) -> Context:
         """The page's view with the default policy's verdict on this comparison."""

@@ -22,7 +22,7 @@ import pytest
 
 from analysis.cli import main
 from analysis.inputs.vectors import write_vector_table
-from tests.fakes import CLINICAL_DOCS, LEGAL_DOCS, write_beir, write_jsonl
+from tests.fakes import CLINICAL_DOCS, LEGAL_DOCS, write_beir
 
 Setup = Callable[[Path], list[str]]
 DOMAINS = {"legal": LEGAL_DOCS, "clinical": CLINICAL_DOCS}
@@ -124,9 +124,6 @@ def corpus_line(root: Path, domain: str, line: str) -> None:
     path = corpus(root) / domain / "corpus.jsonl"
     with path.open("a", encoding="utf-8") as handle:
         handle.write(line + "\n")
-
-
-__all__ = ["write_jsonl"]
 
 
 def _snapshot(root: Path, outputs: tuple[str, ...]) -> dict[str, str]:

@@ -23,9 +23,9 @@ from analysis.inputs.cache import EmbeddingCache
 from analysis.inputs.corpus import load_corpus
 from analysis.inputs.embed import CorpusEmbeddings
 from analysis.inputs.specs import resolve_source
-from analysis.metrics.answers import contains_answer, normalize_answer
+from analysis.metrics.answers import ANSWERS, contains_answer, normalize_answer
 from analysis.settings import CompareConfig
-from tests.fakes import CLINICAL_DOCS, LEGAL_DOCS, write_beir, write_jsonl
+from tests.fakes import CLINICAL_DOCS, LEGAL_DOCS, write_beir
 
 SQUAD = Path(__file__).resolve().parents[2] / "shared" / "qa" / "squad_dev5"
 
@@ -112,6 +112,20 @@ def test_coverage_at_k_by_hand(tmp_path: Path) -> None:
     assert legal["answer_coverage"] == {"baseline": 1.0, "candidate": 0.0}
     assert legal["lost_coverage_queries"] == 2 and legal["delta"] == -1.0
     assert "answers" not in summary["domains"]["clinical"]  # no answered query there
+
+
+def test_coverage_curve_by_hand(tmp_path: Path) -> None:
+    """Ties (all other documents score 0.01) break by corpus order c1, c2, l1, l2, l3: the
+    candidate sends legal/q0 to c1, c2, then l1 ('liability') at rank 3, and legal/q1 to c2,
+    c1, l1, then l2 ('court') at rank 4."""
+    corpus = load_corpus(_corpus_with_answers(tmp_path))
+    docs, base_q, cand_q = _fixture_vectors()
+    config = CompareConfig(k=1, neighbours=2, permutation_resamples=99)
+    base, cand = _side("b", docs, base_q + 0.01), _side("c", docs, cand_q + 0.01)
+    comparison = compare(corpus, base, cand, config)
+    curve = comparison.result(ANSWERS).curve.set_index(["domain", "model", "k"])["coverage"]
+    assert [curve["legal", "candidate", k] for k in (1, 2, 3, 4, 5)] == [0.0, 0.0, 0.5, 1.0, 1.0]
+    assert [curve["legal", "baseline", k] for k in (1, 5)] == [1.0, 1.0]
 
 
 def test_identical_models_have_identical_coverage(tmp_path: Path) -> None:
@@ -245,7 +259,3 @@ def test_squad_coverage_agrees_with_an_independent_computation(tmp_path: Path) -
     normans = summary["domains"]["normans"]["answers"]
     assert normans["lost_coverage_queries"] > 0  # the perturbation cost coverage there
     json.dumps(summary)  # and the summary stays JSON
-
-
-def test_fakes_still_write_jsonl(tmp_path: Path) -> None:
-    assert write_jsonl(tmp_path / "x.jsonl", [{"a": 1}]).read_text() == '{"a": 1}\n'

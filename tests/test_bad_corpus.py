@@ -73,6 +73,26 @@ def _no_corpus(root: Path) -> list[str]:
     return replace(compare(root), "--corpus", str(root / "empty"))
 
 
+def _answers_of(value: object) -> object:
+    """legal/q0 gets ``answers`` = value in queries.jsonl."""
+
+    def setup(root: Path) -> list[str]:
+        path = corpus(root) / "legal" / "queries.jsonl"
+        records = [json.loads(line) for line in path.read_text().splitlines()]
+        records[0]["answers"] = value
+        path.write_text("".join(json.dumps(r) + "\n" for r in records))
+        return compare(root)
+
+    return setup
+
+
+def _answers_table(root: Path, content: str | None, *extra: str) -> list[str]:
+    path = root / "answers.csv"
+    if content is not None:
+        path.write_text(content)
+    return [*compare(root), "--answers", str(path), *extra]
+
+
 def _queries_for_beir(root: Path) -> list[str]:
     return [*compare(root), "--queries", str(root / "q.csv")]
 
@@ -234,6 +254,28 @@ CASES = [
         ("unsupported file type",),
     ),
     Case("--queries with a BEIR folder", _queries_for_beir, 2, ("are for flat tables",)),
+    Case("answers is a number", _answers_of(42), 2, ("'answers' is a number",)),
+    Case("answers holds a number", _answers_of(["x", 1]), 2, ("'answers' is a list",)),
+    Case("answers is an empty list", _answers_of([]), 0, ("'answers' field with no answer",)),
+    Case("answers table missing", lambda r: _answers_table(r, None), 2, ("file not found",)),
+    Case(
+        "answers table without answer column",
+        lambda r: _answers_table(r, "query_id,text\nlegal/q0,x\n"),
+        2,
+        ("missing required column(s) 'answer'",),
+    ),
+    Case(
+        "answer for an unknown query",
+        lambda r: _answers_table(r, "query_id,answer\nghost,x\nlegal/q0,court\n"),
+        0,
+        ("answer(s) name a query id that is not in the corpus",),
+    ),
+    Case(
+        "answer for an unknown query, --strict",
+        lambda r: _answers_table(r, "query_id,answer\nghost,x\n", "--strict"),
+        2,
+        ("--strict",),
+    ),
     Case(
         "corpus path missing",
         lambda r: replace(compare(r), "--corpus", str(r / "nowhere")),

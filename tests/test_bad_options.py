@@ -35,6 +35,8 @@ CASES = [
     _option("--neighbours", "0", "--neighbours must be at least 1"),
     _option("--neighbours", "10", "--neighbours 10", "the corpus has 5 documents"),
     _option("--seed", "-1", "--seed must be a whole number >= 0"),
+    _option("--context-budget", "0", "--context-budget must be a number of characters >= 1"),
+    _option("--context-budget", "lots", "argument --context-budget", "invalid int value"),
     _option("--batch-size", "0", "argument --batch-size", "must be at least 1"),
     _option("--max-seq-length", "-5", "argument --max-seq-length", "must be at least 1"),
     Case(

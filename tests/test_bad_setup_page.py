@@ -45,6 +45,8 @@ def test_setup_page_shows_the_engines_message(case: Case, tmp_path: Path, monkey
     at.switch_page("views/setup.py").run()
     at.radio(key="setup_corpus_mode").set_value("A path on this server").run()
     at.text_input(key="setup_corpus_path").set_value(_value(args, "--corpus")).run()
+    if "--answers" in args:
+        at.text_input(key="setup_answers").set_value(_value(args, "--answers")).run()
     for label, option in (("Baseline", "--baseline"), ("Candidate", "--candidate")):
         spec = _value(args, option)
         kind = (
@@ -66,3 +68,28 @@ def test_setup_page_shows_the_engines_message(case: Case, tmp_path: Path, monkey
         assert fragment in shown, f"{fragment!r} not in: {shown}"
     assert "previous results" in shown
     assert at.session_state["run"] == EARLIER  # the earlier comparison is still the one on show
+
+
+def test_all_zero_vectors_are_warned_on_every_page(tmp_path: Path, monkeypatch) -> None:
+    import numpy as np
+
+    from tests.badinput import compare, vector_ids, vectors
+
+    zero = vectors(tmp_path, "cand", matrix=np.zeros((len(vector_ids()), 8)))
+    args = compare(tmp_path, candidate=zero)
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["_url_loaded"] = True
+    at.session_state["run"] = RunSpec(
+        corpus=_value(args, "--corpus"),
+        baseline=_value(args, "--baseline"),
+        candidate=_value(args, "--candidate"),
+        k=3,
+        neighbours=2,
+        projection=False,
+    ).__dict__
+    at.run()
+    for view in ("overview", "drift"):
+        at.switch_page(f"views/{view}.py").run()
+        assert not at.exception
+        assert any("are all zero" in w.value for w in at.warning), view
