@@ -63,3 +63,14 @@ def build(root: Path) -> dict[str, str]:
         specs[name] = f"vectors:{root / f'{name}.parquet'}"
     specs["corpus"] = str(corpus_dir)
     return specs
+
+
+def compared(root: Path, out: Path, *extra: str) -> dict[str, str]:
+    """``build`` the fixture under ``root`` and write its comparison (k = 3) to ``out``."""
+    from analysis.cli import main
+    from tests.fakes import compare_args
+
+    specs = build(root)
+    args = compare_args(specs["corpus"], specs["baseline"], specs["candidate"], str(out))
+    assert main([*args, "--k", "3", *extra]) == 0
+    return specs

@@ -16,12 +16,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.bundle.files import load_bundle
-from analysis.cli import main
 from analysis.verdict.gate import evaluate, load_policy
 from dashboard.state import RunSpec
 from reporting.html import _table, render
-from tests.dashboard_fixture import build
-from tests.fakes import compare_args
+from tests.dashboard_fixture import compared
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 Rows = list[list[str]]
@@ -95,23 +93,8 @@ def disagreements(report: dict[str, Rows], page_frames: list[pd.DataFrame]) -> l
 def both(tmp_path_factory):
     """The report's tables and a function giving a page's tables, for one comparison."""
     root = tmp_path_factory.mktemp("presenters")
-    specs = build(root)
     out = root / "out"
-    assert (
-        main(
-            compare_args(
-                specs["corpus"],
-                specs["baseline"],
-                specs["candidate"],
-                str(out),
-                "--k",
-                "3",
-                "--neighbours",
-                "10",  # as the dashboard computes it
-            )
-        )
-        == 0
-    )
+    specs = compared(root, out, "--neighbours", "10")  # neighbours as the dashboard computes
     bundle = load_bundle(out)
     policy = load_policy()
     report = tables_of(

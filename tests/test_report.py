@@ -11,7 +11,7 @@ import pytest
 
 from analysis.bundle.files import bundle_sha256
 from analysis.cli import main
-from tests.dashboard_fixture import build
+from tests.dashboard_fixture import build, compared
 from tests.fakes import compare_args
 
 CHROMIUM = "/usr/bin/chromium"
@@ -21,22 +21,8 @@ SECTIONS = ["overview", "gate", "overlap", "drift", "thresholds", "space", "chan
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
-    specs = build(root)
     out = root / "bundle"
-    assert (
-        main(
-            compare_args(
-                specs["corpus"],
-                specs["baseline"],
-                specs["candidate"],
-                str(out),
-                "--k",
-                "3",
-                "--projection",
-            )
-        )
-        == 0
-    )
+    compared(root, out, "--projection")
     assert main(["report", "--from", str(out), "--report", str(root / "report.html")]) == 0
     return root / "report.html", out
 
