@@ -151,3 +151,13 @@ def test_export_page_writes_the_same_report_and_bundle_as_the_cli(app):
     labels = [b.label for b in at.get("download_button")]
     assert any(label.startswith("report.html") for label in labels)
     assert "Data bundle (.zip)" in labels
+
+
+def test_threshold_page_opens_on_the_saved_cut_without_a_recut(app, monkeypatch):
+    from dashboard import cache
+
+    calls = []
+    monkeypatch.setattr(cache, "cut_for", lambda *a: calls.append(a))
+    at = _open(app, "thresholds")
+    assert calls == []  # the comparison's own cut, as the report shows it
+    assert any("median over queries" in m.value for m in at.markdown)

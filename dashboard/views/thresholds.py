@@ -29,7 +29,7 @@ cutoff = st.slider(
 )
 cut = (
     saved
-    if abs(cutoff - default) < 1e-9
+    if abs(cutoff - round(default, 2)) < 1e-9  # the slider at its start: the saved cut
     else cache.cut_for(loaded.key, float(cutoff), loaded.comparison, bundle.summary)
 )
 counts = cut.counts(context.domain)
