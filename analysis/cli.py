@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.errors import InputError
+from analysis.settings import CONTEXT_BY
 
 if TYPE_CHECKING:
     from analysis.inputs.cache import EmbeddingCache
@@ -139,7 +140,19 @@ def add_comparison_arguments(parser: argparse.ArgumentParser, *, required: bool)
     parser.add_argument(
         "--context-budget",
         type=int,
-        help="characters of context the LLM receives, for answer coverage (default: no limit)",
+        help="how much context the LLM receives, in tokens of --context-tokenizer "
+        "(default: no limit)",
+    )
+    parser.add_argument(
+        "--context-by",
+        choices=CONTEXT_BY,
+        default="top-k",
+        help="the context holds the top-k documents, or those at or above --cutoff (top-k)",
+    )
+    parser.add_argument(
+        "--context-tokenizer",
+        help="whose tokens count --context-budget: a model folder or hub id, or 'characters' "
+        "(default: the baseline model's tokenizer; characters for precomputed vectors)",
     )
     parser.add_argument(
         "--keep-identical-ids",
@@ -404,9 +417,11 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def make_config(args: argparse.Namespace) -> CompareConfig:
     """CompareConfig from the arguments (it validates them and names the bad option)."""
+    from analysis.context import measure_for
+    from analysis.inputs.tokenizers import context_tokenizer
     from analysis.settings import CompareConfig
 
-    return CompareConfig(
+    config = CompareConfig(
         k=args.k,
         cutoff=args.cutoff,
         neighbours=args.neighbours,
@@ -415,7 +430,13 @@ def make_config(args: argparse.Namespace) -> CompareConfig:
         random_state=args.seed,
         exclude_identical_ids=not args.keep_identical_ids,
         context_budget=args.context_budget,
+        context_by=args.context_by,
+        context_tokenizer=context_tokenizer(
+            args.context_tokenizer, baseline=args.baseline, budget=args.context_budget
+        ),
     )
+    measure_for(config.context_tokenizer)  # a tokenizer that cannot load fails before any work
+    return config
 
 
 def run_finetune(args: argparse.Namespace) -> int:

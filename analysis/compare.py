@@ -63,7 +63,7 @@ class Comparison:
     config: CompareConfig
     baseline: CorpusEmbeddings
     candidate: CorpusEmbeddings
-    baseline_ranking: Ranking  # depth max(k, 10; 50 with answers): nDCG@10, answer curves
+    baseline_ranking: Ranking  # depth max(k, 10; 50 with answers or judgments): coverage
     candidate_ranking: Ranking
     results: Mapping[str, FamilyResult | None]
     families: tuple[Family, ...] = FAMILIES
@@ -113,8 +113,9 @@ def compare(
             f"show; use --neighbours {corpus.n_docs - 2} or fewer"
         )
     progress = progress or Progress()
-    # one retrieval deep enough for every family: nDCG@10 at any k, answer curves to k = 50
-    depth = max(config.k, NDCG_DEPTH, CURVE_DEPTH if corpus.answers else 0)
+    # one retrieval deep enough for every family: nDCG@10 at any k, coverage curves to k = 50
+    coverage = corpus.answers or any(corpus.qrels.values())
+    depth = max(config.k, NDCG_DEPTH, CURVE_DEPTH if coverage else 0)
     excluded = self_exclusions(corpus) if config.exclude_identical_ids else None
     rankings = [
         top_k_cosine(

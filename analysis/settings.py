@@ -13,6 +13,7 @@ from analysis.errors import InputError
 
 DEFAULT_DRIFT_MAX_DOCS = 20_000
 DEFAULT_PROJECTION_MAX_POINTS = 5_000
+CONTEXT_BY = ("top-k", "cutoff")  # what a pipeline passes its LLM
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,9 @@ class CompareConfig:
     bootstrap_resamples: int = 1000
     permutation_resamples: int = 10_000
     random_state: int = 0
-    context_budget: int | None = None  # characters of context the LLM receives (None: all)
+    context_budget: int | None = None  # units of context the LLM receives (None: all)
+    context_by: str = "top-k"  # the top-k documents, or those at or above the cutoff
+    context_tokenizer: str | None = None  # model spec whose tokenizer counts the budget
 
     def __post_init__(self) -> None:
         for name in (
@@ -66,8 +69,13 @@ class CompareConfig:
             or self.context_budget < 1
         ):
             raise InputError(
-                f"{option('context_budget')} must be a number of characters >= 1, "
-                f"got {self.context_budget}"
+                f"{option('context_budget')} must be a whole number >= 1 (tokens, or "
+                f"characters), got {self.context_budget}"
+            )
+        if self.context_by not in CONTEXT_BY:
+            raise InputError(
+                f"{option('context_by')} must be one of {', '.join(CONTEXT_BY)}, "
+                f"got {self.context_by!r}"
             )
         if not 0 < self.rbo_p < 1:
             raise InputError(

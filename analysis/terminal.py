@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from analysis.bundle.summary import DomainSection, Summary
-from analysis.metrics.answers import AnswerFigures
+from analysis.context import describe_context
+from analysis.metrics.answers import AnswerFigures, CoverageFigures, JudgedCoverageFigures
 from analysis.metrics.drift import DriftFigures
 from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import QualityFigures
@@ -55,12 +56,7 @@ def domain_table(summary: Summary) -> str:
     rows = [_row(section) for section in summary.domains.values()]
     rows.append(_row(summary.overall))
     text = format_table(headers, rows)
-    answered = [s for s in [*summary.domains.values(), summary.overall] if s.get(AnswerFigures)]
-    if answered:
-        text += "\n\n" + format_table(
-            ["domain", "answered", "coverage b→c", "Δ", "p (BH)", "lost", "gained"],
-            [_answer_row(s) for s in answered],
-        )
+    text += _coverage_table(summary)
     settings = summary.get(CutoffSettings)
     if settings is not None:
         text += (
@@ -91,13 +87,32 @@ def _row(section: DomainSection) -> list[object]:
     ]
 
 
-def _answer_row(section: DomainSection) -> list[object]:
-    figures = section.get(AnswerFigures)
+def _coverage_table(summary: Summary) -> str:
+    """Answer coverage, or judged-relevant coverage where the corpus has no answers."""
+    sections = [*summary.domains.values(), summary.overall]
+    for kind, title, counted in (
+        (AnswerFigures, "answer coverage", "answered"),
+        (
+            JudgedCoverageFigures,
+            "judged-relevant coverage (no reference answers: the share of judged queries "
+            "whose context holds a top-grade document; not answer coverage)",
+            "judged",
+        ),
+    ):
+        rows = [_coverage_row(s, s.get(kind)) for s in sections if s.get(kind)]
+        if rows:
+            headers = ["domain", counted, "coverage b→c", "Δ", "p (BH)", "lost", "gained"]
+            context = describe_context(summary.manifest.config.get("context", {}))
+            return f"\n\n{title}; context: {context}\n" + format_table(headers, rows)
+    return ""
+
+
+def _coverage_row(section: DomainSection, figures: CoverageFigures | None) -> list[object]:
     assert figures is not None
-    coverage = figures.answer_coverage
+    coverage = figures.coverage
     return [
         section.name,
-        figures.n_answered_queries,
+        figures.n_queries,
         f"{_pct(coverage.get('baseline'))}→{_pct(coverage.get('candidate'))}",
         "-" if figures.delta is None else f"{100 * figures.delta:+.1f} pts",
         _fmt(figures.p_value_bh),

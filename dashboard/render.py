@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from reporting.sections.base import Block, Bullets, Chart, Heading, Table, Text
+from reporting.html import PASSAGE_STYLE, passage_html
+from reporting.sections.base import Block, Bullets, Chart, Heading, Passage, Stack, Table, Text
 
 TABLE_HEIGHT = 360
 
@@ -34,6 +35,11 @@ def show_block(block: Block) -> None:
             )
         else:
             st.dataframe(block.frame, width="stretch", hide_index=not block.index)
+    elif isinstance(block, Passage):
+        # st.html: the text is escaped HTML, never read as markdown
+        st.html(f"<style>{PASSAGE_STYLE}</style>{passage_html(block)}")
+    elif isinstance(block, Stack):
+        show(block.blocks)
     else:
         left, right = st.columns(2)
         with left:

@@ -13,12 +13,15 @@ from typing import Any
 
 import streamlit as st
 
+from analysis.context import measure_for
 from analysis.errors import InputError
+from analysis.inputs.tokenizers import CHARACTERS, context_tokenizer
 from analysis.settings import CompareConfig
 
 RUN = "run"  # the RunSpec of the comparison on show
 DOMAIN = "domain"  # the domain selected in the sidebar ("" = all)
 QUERY = "query"  # the selected query id ("" = none)
+DOCUMENT = "drift_doc"  # the document the drift page inspects
 CUTOFF = "cutoff"  # the threshold page's slider
 URL_LOADED = "_url_loaded"
 ALL_DOMAINS = "All domains"
@@ -39,12 +42,18 @@ class RunSpec:
     projection: bool = True
     neighbours: int = 10
     context_budget: int | None = None
+    context_by: str = "top-k"  # "top-k" or "cutoff"
+    context_unit: str = "tokens"  # "tokens" (the baseline's tokenizer) or "characters"
 
     def validated(self) -> RunSpec:
         """Itself, once its settings pass the engine's own checks (an InputError if not)."""
         if not self.corpus or not self.baseline or not self.candidate:
             raise InputError("a run needs a corpus, a baseline and a candidate")
-        self.config()
+        if self.context_unit not in ("tokens", CHARACTERS):
+            raise InputError(
+                f"context unit must be tokens or {CHARACTERS}, got {self.context_unit!r}"
+            )
+        measure_for(self.config().context_tokenizer)  # the tokenizer loads, before any work
         return self
 
     def config(self) -> CompareConfig:
@@ -54,6 +63,12 @@ class RunSpec:
             projection=self.projection,
             neighbours=self.neighbours,
             context_budget=self.context_budget,
+            context_by=self.context_by,
+            context_tokenizer=context_tokenizer(
+                CHARACTERS if self.context_unit == CHARACTERS else None,
+                baseline=self.baseline,
+                budget=self.context_budget,
+            ),
         )
 
     def to_params(self) -> dict[str, str]:
@@ -87,6 +102,8 @@ class RunSpec:
             projection=params.get("projection", "1") != "0",
             neighbours=neighbours,
             context_budget=budget,
+            context_by=params.get("context_by", "top-k"),
+            context_unit=params.get("context_unit", "tokens"),
         )
         return spec.validated()
 
@@ -114,6 +131,14 @@ def selected_query() -> str | None:
 
 def select_query(query_id: str | None) -> None:
     st.session_state[QUERY] = query_id or ""
+
+
+def selected_document() -> str | None:
+    return st.session_state.get(DOCUMENT) or None
+
+
+def select_document(doc_id: str) -> None:
+    st.session_state[DOCUMENT] = doc_id
 
 
 def load_url_once(valid_domains: tuple[str, ...] | None = None) -> list[str]:

@@ -256,13 +256,21 @@ def centroid_heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:
     return _layout(fig, title, height=360)
 
 
-def coverage_curves(curve: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
-    """Answer coverage per domain and model as k grows (solid: baseline, dashed: candidate)."""
+def coverage_curves(
+    curve: pd.DataFrame,
+    colors: dict[str, str],
+    *,
+    over: str,
+    label: str,
+    marker: float | None = None,
+) -> go.Figure:
+    """Coverage per domain and model along ``over`` ("k" or "cutoff"; solid: baseline,
+    dashed: candidate); ``marker``: the comparison's own setting, as a vertical line."""
     fig = go.Figure()
     for (domain, model), part in curve.groupby(["domain", "model"], sort=True):
         fig.add_trace(
             go.Scatter(
-                x=part["k"],
+                x=part[over],
                 y=part["coverage"],
                 mode="lines",
                 name=f"{domain} · {model}",
@@ -270,7 +278,16 @@ def coverage_curves(curve: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
                 legendgroup=domain,
             )
         )
-    fig.update_xaxes(title="k (documents in the context)")
+    if marker is not None:
+        fig.add_vline(x=marker, line=dict(color="#888888", dash="dot", width=1))
+    if over == "k":
+        fig.update_xaxes(title="k (documents in the context)")
+        title = f"{label.capitalize()} as the context grows"
+    else:
+        fig.update_xaxes(title="cutoff (documents scoring at least this are passed)")
+        title = f"{label.capitalize()} as the cutoff rises"
     low = float(curve["coverage"].min()) if len(curve) else 0.0
-    fig.update_yaxes(title="answer coverage", range=[max(0.0, low - 0.05), 1.02])
-    return _layout(fig, "Answer coverage as the context grows (solid: baseline, dashed: candidate)")
+    fig.update_yaxes(title=label, range=[max(0.0, low - 0.05), 1.02])
+    key = "solid: baseline · dashed: candidate · dotted: this comparison's setting"
+    _layout(fig, f"{title}<br><sup>{key}</sup>")
+    return fig.update_layout(legend=dict(orientation="v", x=1.02, y=1), margin=dict(r=180))

@@ -19,7 +19,17 @@ from plotly.offline import get_plotlyjs
 from analysis.bundle.files import Bundle
 from analysis.verdict.gate import GateResult
 from reporting.sections import SECTIONS
-from reporting.sections.base import Block, Bullets, Chart, Context, Heading, Table, Text
+from reporting.sections.base import (
+    Block,
+    Bullets,
+    Chart,
+    Context,
+    Heading,
+    Passage,
+    Stack,
+    Table,
+    Text,
+)
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0;color:#222}
@@ -30,6 +40,11 @@ td,th{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f6f6f6}.pass{color:#1a7f37;font-weight:600}.fail{color:#b2182b;font-weight:600}
 .muted{color:#666;font-size:13px}.pair{display:flex;gap:24px}.pair>div{flex:1;min-width:0}
 nav a{margin-right:12px}
+"""
+PASSAGE_STYLE = """
+.passage{border-left:3px solid #ddd;padding:2px 10px;margin:8px 0;font-size:13px}
+.passage.marked{border-left-color:#1a7f37}.passage p{white-space:pre-wrap;margin:4px 0}
+.passage .muted{color:#666}mark{background:#ffe08a}
 """
 
 
@@ -59,7 +74,7 @@ def render(bundle: Bundle, *, gate: GateResult, policy_source: str) -> str:
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<title>Recall Horizon report</title>"
-        f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head><body><main>"
+        f"<style>{STYLE}{PASSAGE_STYLE}</style><script>{get_plotlyjs()}</script></head><body><main>"
         f"<h1>Recall Horizon report</h1><p class='muted'>Baseline <code>"
         f"{_e(manifest.baseline.spec)}</code> vs candidate <code>"
         f"{_e(manifest.candidate.spec)}</code> on <code>"
@@ -81,9 +96,29 @@ def render_block(block: Block) -> str:
         title = f"<h3>{_e(block.title)}</h3>" if block.title else ""
         rows = block.frame if block.report_rows is None else block.frame.head(block.report_rows)
         return title + _table(rows, key=block.key, index=block.index)
+    if isinstance(block, Passage):
+        return passage_html(block)
+    if isinstance(block, Stack):
+        return "".join(render_block(b) for b in block.blocks)
     return (
         f"<div class='pair'><div>{render_block(block.left)}</div>"
         f"<div>{render_block(block.right)}</div></div>"
+    )
+
+
+def passage_html(passage: Passage) -> str:
+    """A passage with its span in <mark>, every piece of text escaped (the dashboard shows
+    passages through this too)."""
+    text = passage.text
+    if passage.span is not None:
+        start, end = passage.span
+        body = f"{_e(text[:start])}<mark>{_e(text[start:end])}</mark>{_e(text[end:])}"
+    else:
+        body = _e(text)
+    marked = " marked" if passage.marked else ""
+    return (
+        f"<div class='passage{marked}'><div class='muted'>{_e(passage.caption)}</div>"
+        f"<p>{body}</p></div>"
     )
 
 

@@ -23,7 +23,8 @@ from analysis.inputs.cache import EmbeddingCache
 from analysis.inputs.corpus import load_corpus
 from analysis.inputs.embed import CorpusEmbeddings
 from analysis.inputs.specs import resolve_source
-from analysis.metrics.answers import ANSWERS, contains_answer, normalize_answer
+from analysis.metrics.answer_text import contains_answer, normalize_answer
+from analysis.metrics.answers import ANSWERS
 from analysis.settings import CompareConfig
 from tests.fakes import CLINICAL_DOCS, LEGAL_DOCS, write_beir
 
@@ -259,3 +260,141 @@ def test_squad_coverage_agrees_with_an_independent_computation(tmp_path: Path) -
     normans = summary["domains"]["normans"]["answers"]
     assert normans["lost_coverage_queries"] > 0  # the perturbation cost coverage there
     json.dumps(summary)  # and the summary stays JSON
+
+
+# Coverage at a cutoff, by hand -------------------------------------------------------
+
+
+def _fixture_comparison(root: Path, **settings):
+    corpus = load_corpus(_corpus_with_answers(root))
+    docs, base_q, cand_q = _fixture_vectors()
+    base, cand = _side("b", docs, base_q + 0.01), _side("c", docs, cand_q + 0.01)
+    config = CompareConfig(neighbours=2, permutation_resamples=99, **settings)
+    return compare(corpus, base, cand, config)
+
+
+def test_coverage_at_a_cutoff_by_hand(tmp_path: Path) -> None:
+    """Each query's own axis scores 1.01 / |q| = 0.9998 and every other document
+    0.01 / |q| = 0.0099. The baseline's carriers score 0.9998; the candidate's carriers
+    (ranks 3 and 4) score 0.0099: a cutoff of 0.5 shuts them out, one of 0.005 lets every
+    document in."""
+    high = _fixture_comparison(tmp_path / "a", k=1, cutoff=0.5, context_by="cutoff")
+    summary = build_summary(high, corpus_source="x")
+    legal = summary["domains"]["legal"]["answers"]
+    assert legal["answer_coverage"] == {"baseline": 1.0, "candidate": 0.0}
+    assert summary["manifest"]["config"]["context"]["by"] == "cutoff"
+    low = _fixture_comparison(tmp_path / "b", k=1, cutoff=0.005, context_by="cutoff")
+    legal = build_summary(low, corpus_source="x")["domains"]["legal"]["answers"]
+    assert legal["answer_coverage"] == {"baseline": 1.0, "candidate": 1.0}  # k plays no part
+
+
+def test_coverage_curve_over_the_cutoff_by_hand(tmp_path: Path) -> None:
+    result = _fixture_comparison(tmp_path, k=1).result(ANSWERS)
+    curve = result.cutoff_curve.set_index(["domain", "model", "cutoff"])["coverage"]
+    assert curve["legal", "candidate", 0.0] == 1.0  # both carriers score 0.0099
+    assert curve["legal", "candidate", 0.01] == 0.0
+    assert curve["legal", "baseline", 0.99] == 1.0  # both carriers score 0.9998
+    assert curve["legal", "baseline", 1.0] == 0.0
+
+
+def test_a_budget_that_cuts_the_answer_off_loses_coverage(tmp_path: Path) -> None:
+    """The baseline's carriers are l1 (its title first: 'Liability ...') for legal/q0 and
+    l2 ('court contract') for legal/q1: 9 characters keep 'Liability' and 'court', 4 keep
+    only 'Liab' and 'cour'."""
+    kept = build_summary(
+        _fixture_comparison(tmp_path / "a", k=1, context_budget=9), corpus_source="x"
+    )
+    cut = build_summary(
+        _fixture_comparison(tmp_path / "b", k=1, context_budget=4), corpus_source="x"
+    )
+    assert kept["domains"]["legal"]["answers"]["answer_coverage"]["baseline"] == 1.0
+    assert cut["domains"]["legal"]["answers"]["answer_coverage"]["baseline"] == 0.0
+    assert cut["manifest"]["config"]["context"]["budget_unit"] == "characters"
+
+
+def test_both_contexts_of_a_lost_query_are_kept_with_the_answer_located(tmp_path: Path) -> None:
+    result = _fixture_comparison(tmp_path, k=2).result(ANSWERS)
+    contexts = result.contexts
+    assert set(contexts["query_id"]) == {"legal/q0", "legal/q1"}  # the two that lost coverage
+    base = contexts[(contexts["query_id"] == "legal/q1") & (contexts["model"] == "baseline")]
+    assert list(base["doc_id"]) == ["legal/l2", "clinical/c1"]  # top-2, in rank order
+    carrier = base.iloc[0]
+    assert carrier["carries"] and carrier["text"][carrier["span_start"] : carrier["span_end"]] == (
+        "court"
+    )
+    cand = contexts[(contexts["query_id"] == "legal/q1") & (contexts["model"] == "candidate")]
+    assert not cand["carries"].any() and cand["span_start"].isna().all()
+    frame = result.to_frame().set_index("query_id")
+    # the baseline's carrier of legal/q1 is l2, which the candidate ranks 4th
+    assert frame.loc["legal/q1", "answer_doc_baseline_rank_candidate"] == 4
+    assert frame.loc["legal/q1", "reference_answers"] == "court"
+
+
+# Judged-relevant coverage where there are no answers ---------------------------------
+
+
+def _judged_corpus(root: Path) -> Path:
+    queries = [{"_id": "q0", "text": "x"}, {"_id": "q1", "text": "y"}]
+    judged = [("q0", "l1", 2), ("q0", "l2", 1), ("q1", "l3", 0)]  # q1: nothing relevant
+    write_beir(root / "legal", LEGAL_DOCS, queries, judged)
+    return root
+
+
+def _judged_sides() -> tuple[CorpusEmbeddings, CorpusEmbeddings]:
+    """Documents l1, l2, l3 on the axes; the baseline sends q0 to l1 (grade 2, the top),
+    the candidate to l2 (grade 1); q1 goes to l3 under both."""
+    docs = np.eye(3) + 0.01
+    base_q = np.array([[1, 0, 0], [0, 0, 1]], float) + 0.01
+    cand_q = np.array([[0, 1, 0], [0, 0, 1]], float) + 0.01
+    return _side("b", docs, base_q), _side("c", docs, cand_q)
+
+
+def test_judged_relevant_coverage_by_hand_and_never_called_answer_coverage(
+    tmp_path: Path,
+) -> None:
+    corpus = load_corpus(_judged_corpus(tmp_path))
+    base, cand = _judged_sides()
+    comparison = compare(corpus, base, cand, CompareConfig(k=1, neighbours=1))
+    summary = build_summary(comparison, corpus_source="x")
+    judged = summary["domains"]["legal"]["judged_coverage"]
+    assert judged["n_judged_queries"] == 1  # q1 has no positive grade
+    assert judged["judged_relevant_coverage"] == {"baseline": 1.0, "candidate": 0.0}
+    assert judged["lost_coverage_queries"] == 1
+    assert "answers" not in summary["domains"]["legal"] and "answers" not in summary["overall"]
+    frame = comparison.result(ANSWERS).to_frame()
+    assert "covered_baseline" not in frame and frame["judged_covered_baseline"].iloc[0] == 1.0
+    assert frame["top_grade_docs"].iloc[0] == "legal/l1"
+
+
+def test_judged_coverage_is_labelled_and_gated_as_such(tmp_path: Path, capsys) -> None:
+    from analysis.inputs.vectors import write_vector_table
+
+    corpus = _judged_corpus(tmp_path / "corpus")
+    loaded = load_corpus(corpus)
+    ids = list(loaded.doc_ids) + [f"query:{q}" for q in loaded.query_ids]
+    specs = []
+    for name, side in zip(("base", "cand"), _judged_sides(), strict=True):
+        write_vector_table(
+            tmp_path / f"{name}.parquet", ids, np.vstack([side.documents, side.queries])
+        )
+        specs.append(f"vectors:{tmp_path / f'{name}.parquet'}")
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[defaults]\nmax_relative_drop_judged_coverage = 0.1\n")
+    args = [
+        "check", "--corpus", str(corpus), "--baseline", specs[0], "--candidate", specs[1],
+        "--out", str(tmp_path / "out"), "--k", "1", "--neighbours", "1", "--policy", str(policy),
+    ]  # fmt: skip
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "judged-relevant coverage fell 100.0%" in out
+    assert "judged-relevant coverage (no reference answers" in out and "not answer coverage" in out
+    from analysis.bundle.files import load_bundle
+    from reporting.sections import answers as section
+    from reporting.sections.base import Context, Table, Text
+
+    blocks = section.blocks(load_bundle(tmp_path / "out"), Context())
+    texts = " ".join(b.text for b in blocks if isinstance(b, Text))
+    assert "is not answer coverage" in texts
+    titles = [b.title for b in blocks if isinstance(b, Table)]
+    assert titles[0] == "Judged-relevant coverage per domain"
+    assert not any("Answer coverage" in t for t in titles)

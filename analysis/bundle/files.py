@@ -20,7 +20,7 @@ from analysis.bundle.summary import Summary, build_summary, summary_text
 from analysis.bundle.trec import write_trec_qrels, write_trec_run
 from analysis.compare import Comparison
 from analysis.errors import InputError
-from analysis.metrics.answers import AnswerFigures
+from analysis.metrics.answers import KINDS
 from analysis.metrics.thresholds import CutoffSettings
 from analysis.retrieval import Ranking
 
@@ -185,6 +185,7 @@ def expected_tables(summary: Summary) -> list[str]:
         names += ["threshold_pairs", "horizon_curve"]
     if summary.manifest.config.get("projection"):
         names.append("projection")
-    if summary.overall.get(AnswerFigures) is not None:
-        names.append("answer_curve")
+    for kind in KINDS:
+        if summary.overall.get(kind.figures) is not None:
+            names += kind.tables()
     return names

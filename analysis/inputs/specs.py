@@ -39,7 +39,7 @@ def resolve_source(
         )
     if spec.startswith(VECTORS_PREFIX):
         return PrecomputedVectors(spec, Path(spec[len(VECTORS_PREFIX) :]))
-    folder = _model_folder(spec)
+    folder = model_folder(spec)
     return SentenceTransformerSource(
         spec,
         folder,
@@ -50,7 +50,8 @@ def resolve_source(
     )
 
 
-def _model_folder(spec: str) -> Path:
+def model_folder(spec: str) -> Path:
+    """The local folder of a model spec (downloaded from the hub, bounded in time, if needed)."""
     if spec == "default":
         return default_model_folder()
     local = Path(spec).expanduser()

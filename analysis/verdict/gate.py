@@ -22,7 +22,7 @@ import pandas as pd
 
 from analysis.bundle.summary import DomainSection, Summary
 from analysis.errors import InputError
-from analysis.metrics.answers import AnswerFigures
+from analysis.metrics.answers import AnswerFigures, CoverageFigures, JudgedCoverageFigures
 from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import QualityFigures
 from analysis.metrics.reach import ReachFigures
@@ -60,15 +60,21 @@ def _excluded_share(section: DomainSection) -> float | None:
     return figures.excluded_share_same_cutoff if figures else None
 
 
-def _coverage_drop(section: DomainSection) -> float | None:
-    figures = section.get(AnswerFigures)
-    change = figures.relative_change() if figures else None
-    return None if change is None else max(0.0, -change)
+def _coverage_drop(kind: type[CoverageFigures]) -> Callable[[DomainSection], float | None]:
+    def drop(section: DomainSection) -> float | None:
+        figures = section.get(kind)
+        change = figures.relative_change() if figures else None
+        return None if change is None else max(0.0, -change)
+
+    return drop
 
 
-def _coverage_p(section: DomainSection) -> float | None:
-    figures = section.get(AnswerFigures)
-    return figures.p_value_bh if figures else None
+def _coverage_p(kind: type[CoverageFigures]) -> Callable[[DomainSection], float | None]:
+    def p_value(section: DomainSection) -> float | None:
+        figures = section.get(kind)
+        return figures.p_value_bh if figures else None
+
+    return p_value
 
 
 def _lost_reach(section: DomainSection) -> int | None:
@@ -97,10 +103,18 @@ GUARDRAILS: tuple[Guardrail, ...] = (
     Guardrail(
         "max_relative_drop_answer_coverage",
         FRACTION,
-        _coverage_drop,
+        _coverage_drop(AnswerFigures),
         False,
         lambda v, lim: f"answer coverage fell {100 * v:.1f}% (max drop {100 * lim:.0f}%)",
-        _coverage_p,
+        _coverage_p(AnswerFigures),
+    ),
+    Guardrail(
+        "max_relative_drop_judged_coverage",
+        FRACTION,
+        _coverage_drop(JudgedCoverageFigures),
+        False,
+        lambda v, lim: f"judged-relevant coverage fell {100 * v:.1f}% (max drop {100 * lim:.0f}%)",
+        _coverage_p(JudgedCoverageFigures),
     ),
     Guardrail(
         "max_lost_reach_docs",

@@ -13,7 +13,11 @@ loaded = session.require_comparison()
 bundle, context = loaded.bundle, loaded.context()
 render.show(section.blocks(bundle, context))
 ranked = section.most_drifted(bundle, context.domain).head(section.PAGE_ROWS)
-choice = st.selectbox("Inspect a document", ranked.get("doc_id", []), key="drift_doc")
+options = list(ranked.get("doc_id", []))
+opened = state.selected_document()  # a document another page sent here
+if opened and opened not in options:
+    options.insert(0, opened)
+choice = st.selectbox("Inspect a document", options, key=state.DOCUMENT)
 found = loaded.neighbours(choice) if choice else None
 if found is not None:
     st.markdown(f"**{choice}** — {found.text[:400]}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.errors import InputError
+from analysis.inputs.tokenizers import CHARACTERS
+from analysis.settings import CONTEXT_BY
 from analysis.tuning.demo import DEMO_DOMAIN, SAMPLE_CORPUS
 from dashboard import session, state, uploads
 
@@ -125,14 +127,28 @@ own_cutoff = b.checkbox(
 )
 cutoff = b.number_input("Cutoff", -1.0, 1.0, 0.3, 0.01, key="setup_cutoff", disabled=not own_cutoff)
 projection = c.checkbox("Compute the 2-D projection (slower)", True, key="setup_projection")
+context_by = c.selectbox(
+    "Context the LLM receives",
+    CONTEXT_BY,
+    format_func=lambda by: "the top-k documents" if by == "top-k" else "the documents ≥ cutoff",
+    key="setup_context_by",
+    help="In rank order, then cut at the budget (--context-by).",
+)
 budget = c.number_input(
-    "Context budget, characters (0: no limit)",
+    "Context budget (0: no limit)",
     0,
     10_000_000,
     0,
     100,
     key="setup_context_budget",
-    help="What the LLM receives: the top-k documents in rank order, cut here (--context-budget).",
+    help="Where the context is cut (--context-budget).",
+)
+unit = c.selectbox(
+    "Budget counted in",
+    ("tokens", CHARACTERS),
+    format_func=lambda u: "tokens of the baseline's tokenizer" if u == "tokens" else u,
+    key="setup_context_unit",
+    help="Precomputed vectors have no tokenizer: their budget is in characters.",
 )
 if not session.demo_candidate_ready() and session.DEMO_CANDIDATE in (baseline, candidate):
     st.info(
@@ -154,6 +170,8 @@ if (
         k=int(k),
         neighbours=int(neighbours),
         context_budget=int(budget) or None,
+        context_by=str(context_by),
+        context_unit=str(unit),
         cutoff=float(cutoff) if own_cutoff else None,
         projection=projection,
     )

@@ -63,7 +63,25 @@ class Pair:
     right: Block
 
 
-Block = Text | Heading | Bullets | Chart | Table | Pair
+@dataclass(frozen=True)
+class Passage:
+    """A piece of text as the LLM reads it, under a caption; ``span`` (start, end) is the
+    part to highlight (an answer), ``marked`` says the passage carries what was needed."""
+
+    caption: str
+    text: str
+    span: tuple[int, int] | None = None
+    marked: bool = False
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Blocks one under the other (one side of a :class:`Pair`)."""
+
+    blocks: tuple[Block, ...]
+
+
+Block = Text | Heading | Bullets | Chart | Table | Pair | Passage | Stack
 
 
 @dataclass(frozen=True)

@@ -28,15 +28,22 @@ def read_documents() -> list[dict]:
     docs = []
     for domain in DOMAINS:
         topic = None
-        for block in re.split(r"^(?=#{1,2} )", (HERE / "source" / f"{domain}.md").read_text(),
-                              flags=re.M):
+        for block in re.split(
+            r"^(?=#{1,2} )", (HERE / "source" / f"{domain}.md").read_text(), flags=re.M
+        ):
             if block.startswith("# "):
                 topic = block[2:].strip()
             elif block.startswith("## "):
                 head, _, text = block[3:].partition("\n")
                 letter, _, title = head.partition(":")
-                docs.append({"_id": f"{domain}-{topic}-{letter.strip()}", "title": title.strip(),
-                             "text": " ".join(text.split()), "domain": domain})
+                docs.append(
+                    {
+                        "_id": f"{domain}-{topic}-{letter.strip()}",
+                        "title": title.strip(),
+                        "text": " ".join(text.split()),
+                        "domain": domain,
+                    }
+                )
     return docs
 
 
@@ -98,15 +105,17 @@ def main() -> None:
     )
     (HERE / "train").mkdir(exist_ok=True)
     _write_jsonl(HERE / "train" / "pairs.jsonl", pairs)
-    print(f"{len(docs)} documents, {len(queries)} evaluation queries, {len(qrels)} judgments, "
-          f"{len(pairs)} training pairs")
+    print(
+        f"{len(docs)} documents, {len(queries)} evaluation queries, {len(qrels)} judgments, "
+        f"{len(pairs)} training pairs"
+    )
 
 
 def attach_answers(queries: list[dict], qrels: list[tuple], docs: dict[str, dict]) -> None:
     """Give every evaluation query its answers from source/answers.txt, each checked to occur
     (SQuAD-normalised, whole tokens) in a document of the query's highest grade."""
     answers = {}
-    for number, line in enumerate((HERE / "source" / "answers.txt").read_text().splitlines(), 1):
+    for line in (HERE / "source" / "answers.txt").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             query_id, _, spans = line.partition("|")
             answers[query_id.strip()] = [s.strip() for s in spans.split(";") if s.strip()]

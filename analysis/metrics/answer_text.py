@@ -1,0 +1,103 @@
+"""Whether a text holds a reference answer, and where: SQuAD's normalisation, with offsets.
+
+A text holds an answer when the normalised answer occurs in the normalised text as whole
+tokens (``"cat"`` is not found in ``"concatenate"``), as DPR's top-k retrieval accuracy
+counts it. Normalisation is SQuAD's: lower-case, punctuation and the articles a/an/the
+removed, whitespace collapsed; punctuation is taken from all of Unicode.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from collections.abc import Sequence
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def _is_punctuation(ch: str) -> bool:
+    return ch in string.punctuation or unicodedata.category(ch).startswith("P")
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD's answer normalisation.
+
+    >>> normalize_answer("The  Eiffel-Tower, Paris!")
+    'eiffeltower paris'
+    >>> normalize_answer("«Les Misérables»")
+    'les misérables'
+    """
+    kept = "".join(ch for ch in text.lower() if not _is_punctuation(ch))
+    return " ".join(_ARTICLES.sub(" ", kept).split())
+
+
+def contains_answer(context: str, answers: Sequence[str]) -> bool:
+    """Whether any normalised answer occurs in the normalised context as whole tokens.
+
+    >>> contains_answer("It was built in 1889 by Eiffel.", ["1889"])
+    True
+    >>> contains_answer("concatenate", ["cat"])
+    False
+    """
+    haystack = f" {normalize_answer(context)} "
+    return any(
+        f" {needle} " in haystack for needle in (normalize_answer(a) for a in answers) if needle
+    )
+
+
+def answer_span(text: str, answers: Sequence[str]) -> tuple[int, int] | None:
+    """(start, end) in ``text`` of the earliest answer occurrence ``contains_answer`` finds.
+
+    The span runs from the first to the last original character of the matched normalised
+    tokens, so it shows the answer as the document writes it.
+
+    >>> text = "Built in 1889 by the Eiffel-Tower company."
+    >>> start, end = answer_span(text, ["eiffeltower"])
+    >>> text[start:end]
+    'Eiffel-Tower'
+    >>> answer_span("concatenate", ["cat"]) is None
+    True
+    """
+    normalised, origin = _normalised_with_origin(text)
+    haystack = f" {normalised} "
+    best: tuple[int, int] | None = None
+    for needle in (normalize_answer(a) for a in answers):
+        if not needle:
+            continue
+        at = haystack.find(f" {needle} ")
+        if at >= 0 and (best is None or at < best[0]):
+            best = (at, at + len(needle))  # in ``normalised`` (the pad shifts by one)
+    if best is None:
+        return None
+    return origin[best[0]], origin[best[1] - 1] + 1
+
+
+def _normalised_with_origin(text: str) -> tuple[str, list[int]]:
+    """``normalize_answer(text)`` and, per character of it, the index it came from in text."""
+    # lower the whole text (final sigma depends on its neighbours), and walk it knowing each
+    # character lowers to as many characters alone as in context (İ lowers to two)
+    lowered, pairs, at = text.lower(), [], 0
+    for i, ch in enumerate(text):
+        width = len(ch.lower())
+        pairs += [(low, i) for low in lowered[at : at + width]]
+        at += width
+    pairs = [(ch, i) for ch, i in pairs if not _is_punctuation(ch)]
+    kept = "".join(ch for ch, _ in pairs)
+    spaced: list[tuple[str, int]] = []
+    last = 0
+    for match in _ARTICLES.finditer(kept):
+        spaced += pairs[last : match.start()]
+        spaced.append((" ", pairs[match.start()][1]))
+        last = match.end()
+    spaced += pairs[last:]
+    out: list[tuple[str, int]] = []
+    for ch, i in spaced:
+        if ch.isspace():
+            if out and out[-1][0] != " ":
+                out.append((" ", i))
+        else:
+            out.append((ch, i))
+    if out and out[-1][0] == " ":
+        out.pop()
+    return "".join(ch for ch, _ in out), [i for _, i in out]

@@ -1,0 +1,53 @@
+"""Answers: the section's coverage, curves and lost queries; pick one to read both contexts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import render, session, state
+from reporting.sections import answers as section
+
+LOST_TABLE = "lost_coverage"
+
+st.title("Answers")
+loaded = session.require_comparison()
+bundle, context = loaded.bundle, loaded.context()
+overview = section.overview_blocks(bundle, context)
+render.show([b for b in overview if render.find([b], LOST_TABLE) is None])
+kind = section.coverage_kind(bundle)
+if kind is None:
+    st.stop()
+lost = section.lost_queries(bundle, kind, context.domain)
+st.markdown(f"**Queries that lost {kind.label} ({len(lost):,})** — pick one to read both contexts")
+if lost.empty:
+    st.info("No query lost coverage here: every query covered under the baseline still is.")
+    st.stop()
+event = st.dataframe(
+    lost,
+    width="stretch",
+    hide_index=True,
+    height=min(render.TABLE_HEIGHT, 38 + 35 * len(lost)),
+    on_select="rerun",
+    selection_mode="single-row",
+    key="answers_lost_table",
+)
+rows = event.selection.rows if event is not None else []
+chosen = lost.iloc[rows[0]] if rows else lost.iloc[0]
+query_id = str(chosen["query_id"])
+st.subheader(query_id)
+render.show(section.query_lines(lost, query_id, kind))
+carrier = chosen.get(f"{kind.carrier_column}_baseline")
+open_changed, open_drift = st.columns(2)
+if open_changed.button("Open this query in Changed answers", key="answers_open_changed"):
+    state.select_query(query_id)
+    st.switch_page("views/changed.py", query_params=dict(st.query_params))
+if isinstance(carrier, str) and open_drift.button(
+    f"Open {carrier} (the baseline's carrier) in Neighbourhood drift", key="answers_open_drift"
+):
+    state.select_document(carrier)
+    st.switch_page("views/drift.py", query_params=dict(st.query_params))
+shown = section.contexts(bundle, kind, query_id)
+if shown is None:
+    st.info("This bundle does not hold the two contexts of this query.")
+else:
+    render.show_block(shown)
