@@ -398,3 +398,36 @@ def test_judged_coverage_is_labelled_and_gated_as_such(tmp_path: Path, capsys) -
     titles = [b.title for b in blocks if isinstance(b, Table)]
     assert titles[0] == "Judged-relevant coverage per domain"
     assert not any("Answer coverage" in t for t in titles)
+
+
+def test_the_report_prints_both_contexts_with_the_answer_marked_and_text_escaped(
+    tmp_path: Path,
+) -> None:
+    from analysis.bundle.files import load_bundle, write_comparison
+    from analysis.verdict.gate import evaluate, load_policy
+    from reporting.html import render
+
+    comparison = _fixture_comparison(tmp_path / "corpus", k=2)
+    write_comparison(comparison, tmp_path / "out", corpus_source="x")
+    bundle = load_bundle(tmp_path / "out")  # read back, as a reviewer without models would
+    policy = load_policy()
+    document = render(bundle, gate=evaluate(bundle.summary, policy), policy_source=policy.source)
+    section = document[document.index('<section id="answers">') :]
+    section = section[: section.index("</section>")]
+    assert "Lost: legal/q0" in section and "Lost: legal/q1" in section
+    assert "Baseline context: holds an answer" in section
+    assert "Candidate context: does not hold an answer" in section
+    assert "<mark>court</mark>" in section and "<mark>liability</mark>" in section.lower()
+    assert "#1 · legal/l2 · score" in section
+
+
+def test_a_passage_escapes_the_document_and_marks_only_the_span() -> None:
+    from reporting.html import passage_html
+    from reporting.sections.base import Passage
+
+    text = "<script>x</script> the court & the clause"
+    start = text.index("court")
+    shown = passage_html(Passage("#1 · <d1>", text, (start, start + 5), marked=True))
+    assert "<script>" not in shown and "&lt;script&gt;" in shown and "&lt;d1&gt;" in shown
+    assert shown.count("<mark>") == 1 and "<mark>court</mark> &amp; the clause" in shown
+    assert "passage marked" in shown

@@ -144,6 +144,26 @@ def test_run_spec_round_trips_through_url_parameters():
         RunSpec.from_params({"corpus": "/c", "baseline": "a", "candidate": "b", "k": "0"})
 
 
+def test_the_context_settings_travel_in_the_link_and_choose_the_budget_unit():
+    spec = RunSpec(
+        corpus="/c",
+        baseline="default",
+        candidate="default",
+        context_budget=300,
+        context_by="cutoff",
+        context_unit="characters",
+    )
+    assert RunSpec.from_params(spec.to_params()) == spec
+    assert spec.config().context_tokenizer is None  # characters
+    tokens = RunSpec(corpus="/c", baseline="default", candidate="default", context_budget=300)
+    assert tokens.config().context_tokenizer == "default"  # the baseline's tokenizer
+    vectors = RunSpec(corpus="/c", baseline="vectors:/v.parquet", candidate="default")
+    assert vectors.config().context_tokenizer is None
+    params = {"corpus": "/c", "baseline": "a", "candidate": "b", "context_by": "bm25"}
+    with pytest.raises(ValueError, match="--context-by must be one of top-k, cutoff"):
+        RunSpec.from_params(params)
+
+
 def test_export_page_writes_the_same_report_and_bundle_as_the_cli(app):
     at = _open(app, "export")
     at.button(key="export_prepare").click().run()

@@ -159,3 +159,45 @@ def test_the_comparison_catches_a_different_order():
     assert disagreements(report, [frame]) == []
     assert disagreements(report, [frame.iloc[::-1]]) == ["t: rows or order differ"]
     assert disagreements(report, [frame.drop(columns="jaccard")]) == ["t: not on the page"]
+
+
+def test_answers_page_and_report_agree_on_coverage_lost_queries_and_contexts(monkeypatch, tmp_path):
+    """The fixture has judgments and no answers: both show judged-relevant coverage; at k = 1
+    the perturbed clinical domain loses some. Page and report list the same lost queries,
+    and the page shows the first one's two contexts, passage by passage."""
+    from reporting.sections import answers as section
+    from reporting.sections.base import Pair, Passage, Stack
+
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    specs = compared(tmp_path, out, "--neighbours", "10", "--k", "1")
+    bundle = load_bundle(out)
+    policy = load_policy()
+    report = tables_of(
+        render(bundle, gate=evaluate(bundle.summary, policy), policy_source=policy.source)
+    )
+    at = AppTest.from_file(APP, default_timeout=120)
+    spec = RunSpec(specs["corpus"], specs["baseline"], specs["candidate"], k=1, projection=False)
+    at.session_state["run"] = spec.__dict__
+    at.session_state["_url_loaded"] = True
+    at.run()
+    at.switch_page("views/answers.py").run()
+    assert not at.exception and not at.error
+    keys = {"judged_coverage", "lost_coverage"}
+    page_frames = [element.value for element in at.dataframe]
+    assert disagreements(_report_part(report, keys), page_frames) == []
+    lost = report["lost_coverage"][1:]
+    assert lost, "the fixture's perturbed clinical domain must lose coverage at k = 1"
+    kind = section.coverage_kind(bundle)
+    assert kind is not None and kind.name == "judged"
+    shown = section.contexts(bundle, kind, lost[0][0])
+    assert isinstance(shown, Pair) and isinstance(shown.left, Stack)
+    assert isinstance(shown.right, Stack)
+    left = [b for b in shown.left.blocks if isinstance(b, Passage)]
+    right = [b for b in shown.right.blocks if isinstance(b, Passage)]
+    assert any(p.marked for p in left) and not any(p.marked for p in right)
+    html = " ".join(str(element.proto.body) for element in at.get("html"))
+    for passage in left + right:
+        assert passage.caption in html
+    at.button(key="answers_open_changed").click().run()
+    assert at.session_state["query"] == lost[0][0]

@@ -20,7 +20,7 @@ if kind is None:
 lost = section.lost_queries(bundle, kind, context.domain)
 st.markdown(f"**Queries that lost {kind.label} ({len(lost):,})** — pick one to read both contexts")
 if lost.empty:
-    st.info("No query lost coverage here: every query covered under the baseline still is.")
+    st.info(section.NOTHING_LOST)
     st.stop()
 event = st.dataframe(
     lost,

@@ -36,6 +36,7 @@ NO_COVERAGE = (
     "coverage is measured. Give queries an 'answers' field (a string or a list), an 'answers' "
     "column, or an --answers table (query_id, answer)."
 )
+NOTHING_LOST = "No query lost coverage here: every query covered under the baseline still is."
 EXPLAINED = {
     "answer": (
         "A query is covered when one of its reference answers appears in the context the LLM "
