@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from analysis.inputs.cache import EmbeddingCache
     from analysis.inputs.corpus import Corpus
     from analysis.inputs.source import EmbeddingSource
+    from analysis.llm.calls import LLMCalls
+    from analysis.llm.chat import ChatModel
     from analysis.settings import CompareConfig
     from analysis.verdict.gate import GateResult
 
@@ -154,10 +157,50 @@ def add_comparison_arguments(parser: argparse.ArgumentParser, *, required: bool)
         help="whose tokens count --context-budget: a model folder or hub id, or 'characters' "
         "(default: the baseline model's tokenizer; characters for precomputed vectors)",
     )
+    add_llm_arguments(parser)
     parser.add_argument(
         "--keep-identical-ids",
         action="store_true",
         help="allow a query to retrieve the document with its own id (BEIR excludes it)",
+    )
+
+
+def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
+    llm = parser.add_argument_group(
+        "LLM in the loop (answers from both contexts, judgments of the changed documents)"
+    )
+    llm.add_argument(
+        "--llm",
+        help="'default': the embedded SmolLM2-135M (offline, far too small to trust; for "
+        "machinery and demos). Your own model: --llm-base-url and --llm-model instead",
+    )
+    llm.add_argument("--llm-base-url", help="an OpenAI-compatible endpoint, e.g. http://host/v1")
+    llm.add_argument("--llm-model", help="the model's name at --llm-base-url")
+    llm.add_argument(
+        "--llm-api-key-env",
+        help="the environment variable holding the API key (the key is never written anywhere)",
+    )
+    llm.add_argument(
+        "--llm-queries",
+        type=at_least(1),
+        help="a seeded sample of this many queries, split evenly over domains (default: all)",
+    )
+    llm.add_argument(
+        "--max-llm-calls",
+        type=at_least(0),
+        help="stop after this many LLM calls (cached answers are free; default: no limit)",
+    )
+    llm.add_argument(
+        "--llm-concurrency", type=at_least(1), default=4, help="calls in flight at once (4)"
+    )
+    llm.add_argument(
+        "--llm-timeout", type=float, default=60.0, help="seconds per call before retrying (60)"
+    )
+    llm.add_argument(
+        "--llm-agreement-pairs",
+        type=at_least(0),
+        default=40,
+        help="judged pairs the LLM judge is checked on (40)",
     )
 
 
@@ -400,7 +443,9 @@ def run_compare(args: argparse.Namespace) -> int:
     for label, side in (("baseline", base_vectors), ("candidate", cand_vectors)):
         for warning in side.warnings(label):
             print(f"warning: {warning}", file=sys.stderr)
-    comparison = compare(corpus, base_vectors, cand_vectors, config, progress=progress)
+    comparison = compare(
+        corpus, base_vectors, cand_vectors, config, progress=progress, llm=llm_calls(args, cache)
+    )
     bundle = write_comparison(comparison, args.out, corpus_source=str(args.corpus))
     print(domain_table(bundle.summary))
     elapsed = time.perf_counter() - started
@@ -413,6 +458,40 @@ def run_compare(args: argparse.Namespace) -> int:
     said = ", ".join(f"{n:,} {what}" for n, what in counts if n) or "nothing to embed"
     print(f"\n{said}; wrote {args.out} in {elapsed:.1f}s")
     return EXIT_OK
+
+
+def chat_model_of(args: argparse.Namespace) -> ChatModel | None:
+    from analysis.llm.resolve import chat_model
+
+    if args.llm_timeout <= 0:
+        raise InputError(
+            f"--llm-timeout must be a number of seconds above 0, got {args.llm_timeout}"
+        )
+    return chat_model(
+        args.llm,
+        base_url=args.llm_base_url,
+        model=args.llm_model,
+        api_key_env=args.llm_api_key_env,
+        timeout=args.llm_timeout,
+    )
+
+
+def llm_calls(args: argparse.Namespace, cache: EmbeddingCache) -> LLMCalls | None:
+    """The run's LLM calls, cached beside the embeddings; the plan is printed to stderr."""
+    from analysis.llm.calls import LLMCalls
+    from analysis.progress import TqdmProgress
+
+    model = chat_model_of(args)
+    if model is None:
+        return None
+    return LLMCalls(
+        model,
+        cache.root,
+        concurrency=args.llm_concurrency,
+        max_calls=args.max_llm_calls,
+        progress=TqdmProgress(),
+        report=lambda line: print(line, file=sys.stderr),
+    )
 
 
 def make_config(args: argparse.Namespace) -> CompareConfig:
@@ -434,7 +513,12 @@ def make_config(args: argparse.Namespace) -> CompareConfig:
         context_tokenizer=context_tokenizer(
             args.context_tokenizer, baseline=args.baseline, budget=args.context_budget
         ),
+        llm_queries=args.llm_queries,
+        llm_agreement_pairs=args.llm_agreement_pairs,
     )
+    model = chat_model_of(args)  # a bad LLM option fails before any work
+    if model is not None:
+        config = replace(config, llm=model.identity)
     measure_for(config.context_tokenizer)  # a tokenizer that cannot load fails before any work
     return config
 

@@ -20,11 +20,13 @@ from analysis.inputs.cache import EmbeddingCache
 from analysis.inputs.corpus import Corpus
 from analysis.inputs.embed import CorpusEmbeddings, embed_corpus
 from analysis.inputs.source import EmbeddingSource
+from analysis.llm.calls import LLMCalls
 from analysis.metrics.answers import ANSWERS, CURVE_DEPTH
 from analysis.metrics.changed import CHANGED
 from analysis.metrics.drift import DRIFT
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.geometry import GEOMETRY
+from analysis.metrics.llm import LLM
 from analysis.metrics.overlap import OVERLAP
 from analysis.metrics.projection import PROJECTION
 from analysis.metrics.quality import NDCG_DEPTH, QUALITY
@@ -44,6 +46,7 @@ FAMILIES: tuple[Family, ...] = (
     CHANGED,
     QUALITY,
     ANSWERS,
+    LLM,
     TEXTS,
     THRESHOLDS,
     GEOMETRY,
@@ -104,8 +107,12 @@ def compare(
     *,
     progress: Progress | None = None,
     families: tuple[Family, ...] = FAMILIES,
+    llm: LLMCalls | None = None,
 ) -> Comparison:
-    """Retrieve with both models and compute every metric family."""
+    """Retrieve with both models and compute every metric family (the LLM measures only
+    when ``llm`` is given; ``config.llm`` must then name it)."""
+    if (llm is None) != (config.llm is None):
+        raise ValueError("config.llm names the chat model passed as llm; give both or neither")
     if corpus.n_docs > 2 and config.neighbours >= corpus.n_docs - 1:
         raise InputError(
             f"--neighbours {config.neighbours}: the corpus has {corpus.n_docs} documents, so "
@@ -140,6 +147,7 @@ def compare(
         excluded,
         progress,
         results,
+        llm,
     )
     for family in families:
         results[family.name] = family.compute(inputs)

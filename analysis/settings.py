@@ -44,6 +44,9 @@ class CompareConfig:
     context_budget: int | None = None  # units of context the LLM receives (None: all)
     context_by: str = "top-k"  # the top-k documents, or those at or above the cutoff
     context_tokenizer: str | None = None  # model spec whose tokenizer counts the budget
+    llm: str | None = None  # the chat model's identity (front ends set it); None: no LLM
+    llm_queries: int | None = None  # a seeded sample, split evenly over domains (None: all)
+    llm_agreement_pairs: int = 40  # judged pairs the LLM judge is checked on
 
     def __post_init__(self) -> None:
         for name in (
@@ -71,6 +74,16 @@ class CompareConfig:
             raise InputError(
                 f"{option('context_budget')} must be a whole number >= 1 (tokens, or "
                 f"characters), got {self.context_budget}"
+            )
+        if self.llm_queries is not None and (
+            isinstance(self.llm_queries, bool)
+            or not isinstance(self.llm_queries, int)
+            or self.llm_queries < 1
+        ):
+            raise InputError(f"--llm-queries must be at least 1, got {self.llm_queries}")
+        if isinstance(self.llm_agreement_pairs, bool) or self.llm_agreement_pairs < 0:
+            raise InputError(
+                f"--llm-agreement-pairs must be a whole number >= 0, got {self.llm_agreement_pairs}"
             )
         if self.context_by not in CONTEXT_BY:
             raise InputError(

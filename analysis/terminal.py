@@ -9,6 +9,7 @@ from analysis.bundle.summary import DomainSection, Summary
 from analysis.context import describe_context
 from analysis.metrics.answers import AnswerFigures, CoverageFigures, JudgedCoverageFigures
 from analysis.metrics.drift import DriftFigures
+from analysis.metrics.llm import JudgeAgreement, LLMFigures
 from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import QualityFigures
 from analysis.metrics.reach import ReachFigures
@@ -57,6 +58,7 @@ def domain_table(summary: Summary) -> str:
     rows.append(_row(summary.overall))
     text = format_table(headers, rows)
     text += _coverage_table(summary)
+    text += _llm_table(summary)
     settings = summary.get(CutoffSettings)
     if settings is not None:
         text += (
@@ -105,6 +107,56 @@ def _coverage_table(summary: Summary) -> str:
             context = describe_context(summary.manifest.config.get("context", {}))
             return f"\n\n{title}; context: {context}\n" + format_table(headers, rows)
     return ""
+
+
+def _llm_table(summary: Summary) -> str:
+    """What the team's LLM said, per domain, under the judge's agreement and its warning."""
+    judge = summary.get(JudgeAgreement)
+    sections = [s for s in [*summary.domains.values(), summary.overall] if s.get(LLMFigures)]
+    if judge is None or not sections:
+        return ""
+    setting = summary.manifest.config.get("llm", {})
+    agreement = (
+        f"κ = {judge.kappa:.2f}, accuracy {_pct(judge.accuracy)} on {judge.n_pairs} pairs"
+        if judge.kappa is not None
+        else "not checked (no judgments)"
+    )
+    lines = [
+        f"\n\nLLM {judge.model} on {setting.get('queries', '?')} of "
+        f"{setting.get('of_queries', '?')} queries; judge agreement with the judgments: {agreement}"
+    ]
+    warning = judge.warning()
+    if warning:
+        lines.append(f"warning: {warning}")
+    headers = ["domain", "queries", "F1 b→c", "ΔF1 (p)", "EM b→c", "W/T/L (p)", "dropped rel",
+               "added rel", "net/query (p)"]  # fmt: skip
+    rows = [_llm_row(s) for s in sections]
+    return "\n".join(lines) + "\n" + format_table(headers, rows)
+
+
+def _llm_row(section: DomainSection) -> list[object]:
+    f = section.get(LLMFigures)
+    assert f is not None
+    wtl = (
+        f"{f.wins}/{f.ties}/{f.losses} ({_fmt(f.preference_p_value_bh)})"
+        if (f.wins + f.ties + f.losses)
+        else "-"
+    )
+    return [
+        section.name,
+        f.n_queries,
+        f"{_fmt(f.f1.get('baseline'))}→{_fmt(f.f1.get('candidate'))}" if f.with_reference else "-",
+        f"{f.f1_delta:+.3f} ({_fmt(f.f1_p_value_bh)})" if f.f1_delta is not None else "-",
+        f"{_pct(f.exact_match.get('baseline'))}→{_pct(f.exact_match.get('candidate'))}"
+        if f.with_reference
+        else "-",
+        wtl,
+        f"{f.dropped_relevant}/{f.dropped_judged}",
+        f"{f.added_relevant}/{f.added_judged}",
+        f"{f.net_relevant_per_query:+.2f} ({_fmt(f.net_p_value_bh)})"
+        if f.net_relevant_per_query is not None
+        else "-",
+    ]
 
 
 def _coverage_row(section: DomainSection, figures: CoverageFigures | None) -> list[object]:

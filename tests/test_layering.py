@@ -18,6 +18,7 @@ UI_MODULES = {"streamlit", "plotly", "dashboard", "reporting"}
 LAYERS = (
     ("analysis", "analysis.errors", "analysis.progress", "analysis.settings"),
     ("analysis.inputs",),
+    ("analysis.llm",),
     ("analysis.retrieval", "analysis.context"),
     ("analysis.metrics",),
     ("analysis.compare",),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -101,3 +102,35 @@ def _normalised_with_origin(text: str) -> tuple[str, list[int]]:
     if out and out[-1][0] == " ":
         out.pop()
     return "".join(ch for ch, _ in out), [i for _, i in out]
+
+
+def exact_match(prediction: str, references: Sequence[str]) -> float:
+    """SQuAD's exact match: 1.0 when the normalised prediction equals a normalised reference.
+
+    >>> exact_match("The year 1889.", ["1889", "year 1889"])
+    1.0
+    """
+    said = normalize_answer(prediction)
+    return float(any(said == normalize_answer(r) for r in references))
+
+
+def token_f1(prediction: str, references: Sequence[str]) -> float:
+    """SQuAD's token F1, the best over the references: the harmonic mean of the shares of
+    the prediction's and the reference's normalised tokens they have in common.
+
+    >>> token_f1("completed in 1889", ["1889"])
+    0.5
+    >>> token_f1("", ["1889"])
+    0.0
+    """
+    said = normalize_answer(prediction).split()
+    best = 0.0
+    for reference in references:
+        wanted = normalize_answer(reference).split()
+        common = sum((Counter(said) & Counter(wanted)).values())
+        if not said or not wanted:
+            best = max(best, float(said == wanted))
+        elif common:
+            precision, recall = common / len(said), common / len(wanted)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best

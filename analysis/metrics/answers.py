@@ -499,20 +499,8 @@ def _compute(inputs: Inputs) -> AnswerResult | None:
     answers = {corpus.query_index[q]: a for q, a in corpus.answers.items()}
     if not answers and not inputs.qrels:
         return None
-    rankings = (
-        _to_depth(inputs.baseline_ranking, corpus.n_docs),
-        _to_depth(inputs.candidate_ranking, corpus.n_docs),
-    )
-    cutoff = config.cutoff
-    if cutoff is None:
-        cutoff = default_cutoff(inputs.baseline_ranking, config.k)
-    setting = ContextSetting(
-        config.context_by,
-        config.k,
-        cutoff,
-        config.context_budget,
-        measure_for(config.context_tokenizer),
-    )
+    rankings = ranked_to_depth(inputs)
+    setting = context_setting(inputs)
     common: dict[str, Any] = {
         "setting": setting,
         "doc_ids": corpus.doc_ids,
@@ -527,6 +515,23 @@ def _compute(inputs: Inputs) -> AnswerResult | None:
             return answer_coverage(rankings, answers=answers, **common)
     with inputs.progress.stage("judged-relevant coverage (no reference answers)"):
         return judged_coverage(rankings, qrels=inputs.qrels, **common)
+
+
+def context_setting(inputs: Inputs) -> ContextSetting:
+    """The comparison's context: its k or cutoff (the baseline's default when unset), its
+    budget and the measure that counts it."""
+    config = inputs.config
+    cutoff = config.cutoff
+    if cutoff is None:
+        cutoff = default_cutoff(inputs.baseline_ranking, config.k)
+    measure = measure_for(config.context_tokenizer)
+    return ContextSetting(config.context_by, config.k, cutoff, config.context_budget, measure)
+
+
+def ranked_to_depth(inputs: Inputs) -> tuple[Ranking, Ranking]:
+    """Both of compare's rankings, without padding beyond the corpus."""
+    n_docs = inputs.corpus.n_docs
+    return _to_depth(inputs.baseline_ranking, n_docs), _to_depth(inputs.candidate_ranking, n_docs)
 
 
 def _to_depth(ranking: Ranking, n_docs: int) -> Ranking:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from analysis.inputs.corpus import Corpus
 from analysis.inputs.embed import CorpusEmbeddings
+from analysis.llm.calls import LLMCalls
 from analysis.progress import Progress
 from analysis.retrieval import Ranking
 from analysis.settings import CompareConfig
@@ -87,6 +88,7 @@ class Inputs:
     excluded: np.ndarray | None  # per query, the document it may not retrieve (-1: none)
     progress: Progress
     earlier: Mapping[str, object] = field(default_factory=dict)
+    llm: LLMCalls | None = None  # the team's chat model, when the comparison has one
 
     def result(self, family: Family[R]) -> R:
         """An earlier family's result; a family listed after the one it needs is a bug."""

@@ -1,0 +1,259 @@
+"""The LLM in the loop, against an OpenAI-compatible server started in this process on the
+loopback address: the protocol (retries, timeouts, 429s, malformed replies), the budget,
+the cache, the key that never appears, and the three uses worked out by hand.
+
+The fixture corpus (tests/dashboard_fixture.py) has graded judgments and no reference
+answers; the candidate scrambles the clinical documents.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.errors import InputError
+from analysis.llm.calls import LLMCalls, Request
+from analysis.llm.chat import LLMError
+from analysis.llm.endpoint import OpenAICompatible
+from tests.dashboard_fixture import build
+from tests.fakes import compare_args
+from tests.llm_server import chat_server, system_text, user_text
+
+KEY = "sk-test-7f3a9c-never-print-me"
+HELLO = [{"role": "user", "content": "hello"}]
+
+
+def first_words(messages) -> str:
+    """Answers: the context's first two words; judgments: yes when the document shares the
+    query's first word; comparisons: the letter of the alphabetically larger answer (a
+    consistent preference, whatever the order)."""
+    system, user = system_text(messages), user_text(messages)
+    if system.startswith("You answer"):
+        context = user.split("Context:\n", 1)[1].split("\n\nQuestion:", 1)[0]
+        return " ".join(context.split()[:2]) or "unanswerable"
+    if system.startswith("You judge"):
+        query = user.split("Query: ", 1)[1].split("\n", 1)[0]
+        document = user.split("Document: ", 1)[1]
+        return "yes" if query.split()[0] in document.split() else "no"
+    first = user.split("Answer A: ", 1)[1].split("\n\nAnswer B: ", 1)[0]
+    second = user.split("Answer B: ", 1)[1].split("\n\nBetter answer:", 1)[0]
+    return "A" if first > second else "B" if second > first else "T"
+
+
+def _run(tmp_path: Path, url: str, out: str, *extra: str) -> int:
+    specs = build(tmp_path) if not (tmp_path / "corpus").exists() else _specs(tmp_path)
+    args = compare_args(specs["corpus"], specs["baseline"], specs["candidate"], tmp_path / out)
+    llm = ["--llm-base-url", url, "--llm-model", "test-model", "--llm-api-key-env", "RH_KEY"]
+    return main([*args, "--k", "3", "--neighbours", "10", *llm, *extra])
+
+
+def _specs(root: Path) -> dict[str, str]:
+    return {
+        "corpus": str(root / "corpus"),
+        "baseline": f"vectors:{root / 'baseline.parquet'}",
+        "candidate": f"vectors:{root / 'candidate.parquet'}",
+    }
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("RH_KEY", KEY)
+    return tmp_path
+
+
+# The protocol ------------------------------------------------------------------------
+
+
+def _endpoint(url: str, **options) -> OpenAICompatible:
+    return OpenAICompatible(url, "test-model", api_key_env="RH_KEY", **options)
+
+
+def test_429s_and_5xx_are_retried_with_backoff(env):
+    with chat_server(lambda m: "fine", [429, 503, 429]) as server:
+        assert _endpoint(server.url).complete(HELLO, max_tokens=4) == "fine"
+        assert server.chat_calls == 4  # three refusals, then the answer
+        body = server.requests[-1]["body"]
+        assert body["temperature"] == 0 and body["seed"] == 0 and body["max_tokens"] == 4
+        assert server.requests[-1]["headers"]["authorization"] == f"Bearer {KEY}"
+
+
+def test_a_stalled_endpoint_fails_in_bounded_time(env):
+    with chat_server(lambda m: "fine", ["slow", "slow"]) as server:
+        started = time.perf_counter()
+        with pytest.raises(LLMError, match=r"no answer within 0.3 s \(after 1 retries\)"):
+            _endpoint(server.url, timeout=0.3, max_retries=1).complete(HELLO, max_tokens=4)
+        assert time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize(
+    ("action", "says"), [("garbage", "unusable response"), ("empty", "has no message")]
+)
+def test_malformed_replies_are_errors_not_crashes(env, action, says):
+    with chat_server(lambda m: "fine", [action]) as server, pytest.raises(LLMError, match=says):
+        _endpoint(server.url, max_retries=0).complete(HELLO, max_tokens=4)
+
+
+def test_the_key_is_scrubbed_from_an_error_that_echoes_it(env):
+    with chat_server(lambda m: "fine", [401]) as server, pytest.raises(LLMError) as caught:
+        _endpoint(server.url, max_retries=0).complete(HELLO, max_tokens=4)
+    assert KEY not in str(caught.value) and "***" in str(caught.value)
+    assert "401" in str(caught.value)
+
+
+def test_a_missing_key_variable_is_named(monkeypatch):
+    monkeypatch.delenv("RH_NOT_SET", raising=False)
+    with pytest.raises(InputError, match="--llm-api-key-env RH_NOT_SET: .* not set"):
+        OpenAICompatible("http://127.0.0.1:9/v1", "m", api_key_env="RH_NOT_SET")
+
+
+# The cache and the budget ------------------------------------------------------------
+
+
+def test_a_full_run_then_a_rerun_that_makes_no_call(env, capsys):
+    with chat_server(first_words) as server:
+        assert _run(env, server.url, "out") == 0
+        made = server.chat_calls
+        assert made > 0
+        first = capsys.readouterr()
+        assert "LLM plan (test-model at http://127.0.0.1" in first.err
+        assert _run(env, server.url, "again") == 0
+        assert server.chat_calls == made  # every answer came from the cache
+    assert (
+        json.loads((env / "again" / "summary.json").read_text())["manifest"]["config"]["llm"][
+            "calls_made"
+        ]
+        == 0
+    )
+    said = first.out + first.err + capsys.readouterr().out
+    written = [p.read_bytes() for p in env.rglob("*") if p.is_file()]
+    assert KEY not in said and not any(KEY.encode() in data for data in written)
+
+
+def test_the_budget_stops_the_run_and_a_rerun_pays_only_for_the_rest(env, capsys):
+    with chat_server(first_words) as server:
+        assert _run(env, server.url, "out", "--max-llm-calls", "3") == 2
+        assert server.chat_calls == 3
+        err = capsys.readouterr().err
+        assert "--max-llm-calls 3:" in err and "the 3 made in this run are cached" in err
+        assert not (env / "out").exists()  # no half-measured bundle
+        assert _run(env, server.url, "out") == 0
+        total = server.chat_calls
+    with chat_server(first_words) as fresh:  # the same run from scratch costs all of them
+        (env / "cache" / "llm").rename(env / "llm-old")
+        assert _run(env, fresh.url, "out2") == 0
+        assert fresh.chat_calls == total
+
+
+def test_an_interrupted_run_keeps_every_completed_call(env, capsys):
+    with chat_server(first_words, [None, None, None, "fatal"]) as server:
+        assert _run(env, server.url, "out") == 2
+        assert "the endpoint answered 500" in capsys.readouterr().err
+        cached = len(list((env / "cache" / "llm").rglob("*.json")))
+        assert cached >= 3  # the three answered before the failure, and any in flight
+        before = server.chat_calls
+        assert _run(env, server.url, "out") == 0
+        resumed = server.chat_calls - before
+    with chat_server(first_words) as fresh:
+        (env / "cache" / "llm").rename(env / "llm-old")
+        assert _run(env, fresh.url, "out2") == 0
+    assert resumed == fresh.chat_calls - cached
+
+
+def test_identical_requests_are_asked_once(tmp_path):
+    calls = []
+
+    class Counting:
+        spec, identity, embedded = "counting", "counting", False
+
+        def complete(self, messages, *, max_tokens):
+            calls.append(messages)
+            return messages[0]["content"].upper()
+
+    llm = LLMCalls(Counting(), tmp_path)
+    request = Request(tuple(HELLO), 4)
+    other = Request(({"role": "user", "content": "bye"},), 4)
+    assert llm.ask([request, other, request], stage="t") == ["HELLO", "BYE", "HELLO"]
+    assert len(calls) == 2 and llm.made == 2
+    assert llm.ask([other], stage="t") == ["BYE"] and len(calls) == 2  # from the disk cache
+
+
+# The three uses, by hand -------------------------------------------------------------
+
+
+def test_pairwise_verdicts_follow_a_consistent_judge_and_ties_otherwise(env):
+    with chat_server(first_words) as server:
+        assert _run(env, server.url, "out") == 0
+    queries = pd.read_parquet(env / "out" / "queries.parquet")
+    summary = json.loads((env / "out" / "summary.json").read_text())
+    for domain, rows in queries.groupby("domain"):
+        # the judge prefers the alphabetically larger answer in either order: a decision
+        expected = [
+            0 if b == c else (1 if c > b else -1)
+            for b, c in zip(rows["llm_answer_baseline"], rows["llm_answer_candidate"], strict=True)
+        ]
+        assert rows["llm_preference"].tolist() == expected, domain
+        figures = summary["domains"][domain]["llm"]
+        assert figures["wins"] == expected.count(1) and figures["losses"] == expected.count(-1)
+        assert figures["with_reference"] == 0 and figures["f1"] == {
+            "baseline": None,
+            "candidate": None,
+        }
+
+
+def test_a_judge_with_position_bias_yields_only_ties(env):
+    def always_a(messages):
+        return "A" if system_text(messages).startswith("You compare") else first_words(messages)
+
+    with chat_server(always_a) as server:
+        assert _run(env, server.url, "out") == 0
+    overall = json.loads((env / "out" / "summary.json").read_text())["overall"]["llm"]
+    assert overall["wins"] == 0 and overall["losses"] == 0 and overall["ties"] == 9
+
+
+def test_changed_documents_and_the_judges_agreement_by_hand(env):
+    with chat_server(first_words) as server:
+        assert _run(env, server.url, "out") == 0
+    out = env / "out"
+    judged = pd.read_parquet(out / "llm_judgments.parquet")
+    changes = pd.read_parquet(out / "changes.parquet")
+    moved = changes[changes["change"].isin(["left", "entered"])]
+    assert sorted(zip(judged["query_id"], judged["doc_id"], strict=True)) == sorted(
+        zip(moved["query_id"], moved["doc_id"], strict=True)
+    )  # exactly the documents that entered or left, nothing else
+    corpus_queries = {
+        f"{d.name}/{json.loads(line)['_id']}": json.loads(line)["text"]
+        for d in (env / "corpus").iterdir()
+        for line in (d / "queries.jsonl").read_text().splitlines()
+    }
+    documents = {
+        f"{d.name}/{json.loads(line)['_id']}": json.loads(line)["text"]
+        for d in (env / "corpus").iterdir()
+        for line in (d / "corpus.jsonl").read_text().splitlines()
+    }
+    for row in judged.itertuples():  # the fake judge's rule, applied here independently
+        word = corpus_queries[row.query_id].split()[0]
+        assert bool(row.relevant) == (word in re.findall(r"\S+", documents[row.doc_id]))
+    summary = json.loads((out / "summary.json").read_text())
+    clinical = summary["domains"]["clinical"]["llm"]
+    rows = judged[judged["query_id"].str.startswith("clinical/")]
+    assert clinical["dropped_judged"] == int((rows["change"] == "left").sum())
+    assert clinical["dropped_relevant"] == int(
+        (rows["relevant"] & (rows["change"] == "left")).sum()
+    )
+    judge = summary["llm_judge"]
+    pairs = pd.read_parquet(out / "llm_agreement.parquet")
+    truth, said = (pairs["grade"] > 0).tolist(), pairs["judged_relevant"].tolist()
+    assert judge["n_pairs"] == len(pairs) and judge["embedded"] is False
+    assert judge["accuracy"] == pytest.approx(
+        sum(t == s for t, s in zip(truth, said, strict=True)) / len(pairs)
+    )
+    from sklearn.metrics import cohen_kappa_score
+
+    assert judge["kappa"] == pytest.approx(cohen_kappa_score(truth, said))
