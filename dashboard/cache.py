@@ -27,6 +27,7 @@ from analysis.inputs.corpus import Corpus, load_corpus
 from analysis.inputs.embed import CorpusEmbeddings
 from analysis.inputs.source import EmbeddingSource
 from analysis.inputs.specs import resolve_source
+from analysis.llm.calls import LLMCalls
 from analysis.progress import Progress
 from analysis.settings import CompareConfig
 from reporting.sections.thresholds import Cut, cut_from_result
@@ -122,9 +123,14 @@ def comparison_for(
     candidate: CorpusEmbeddings,
     config: CompareConfig,
     progress: Progress,
+    llm: LLMCalls | None = None,
 ) -> Comparison:
+    """The comparison under ``key`` (which holds the LLM's identity, so ``llm`` need not be
+    part of it)."""
     return store().get(
-        "comparison", key, lambda: compare(corpus, baseline, candidate, config, progress=progress)
+        "comparison",
+        key,
+        lambda: compare(corpus, baseline, candidate, config, progress=progress, llm=llm),
     )
 
 

@@ -13,6 +13,7 @@ from analysis.bundle.files import Bundle, write_comparison
 from analysis.compare import Comparison, comparison_key
 from analysis.errors import InputError
 from analysis.inputs.cache import default_cache_dir
+from analysis.llm.calls import LLMCalls
 from analysis.metrics.changed import CHANGED
 from analysis.metrics.drift import DRIFT
 from analysis.progress import Progress
@@ -123,8 +124,18 @@ def load(spec: state.RunSpec, *, progress: Progress | None = None) -> Loaded:
     )
     sides = cache.embeddings_for(corpus, baseline, candidate, progress)
     key = comparison_key(corpus, *sides, config)
-    comparison = cache.comparison_for(key, corpus, *sides, config, progress)
+    comparison = cache.comparison_for(
+        key, corpus, *sides, config, progress, _llm_calls(spec, progress)
+    )
     return Loaded(spec, comparison, key)
+
+
+def _llm_calls(spec: state.RunSpec, progress: Progress) -> LLMCalls | None:
+    """The run's LLM, its calls cached beside the embeddings (the same cache as the CLI)."""
+    model = spec.chat_model()
+    if model is None:
+        return None
+    return LLMCalls(model, default_cache_dir(), progress=progress)
 
 
 def require_comparison() -> Loaded:

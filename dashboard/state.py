@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import streamlit as st
@@ -16,6 +17,8 @@ import streamlit as st
 from analysis.context import measure_for
 from analysis.errors import InputError
 from analysis.inputs.tokenizers import CHARACTERS, context_tokenizer
+from analysis.llm.chat import ChatModel
+from analysis.llm.resolve import EMBEDDED, chat_model
 from analysis.settings import CompareConfig
 
 RUN = "run"  # the RunSpec of the comparison on show
@@ -44,6 +47,11 @@ class RunSpec:
     context_budget: int | None = None
     context_by: str = "top-k"  # "top-k" or "cutoff"
     context_unit: str = "tokens"  # "tokens" (the baseline's tokenizer) or "characters"
+    llm: str = ""  # "": none; "default": the embedded model; "endpoint": llm_base_url
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key_env: str = ""  # the variable's name, never the key
+    llm_queries: int | None = None
 
     def validated(self) -> RunSpec:
         """Itself, once its settings pass the engine's own checks (an InputError if not)."""
@@ -56,7 +64,13 @@ class RunSpec:
         measure_for(self.config().context_tokenizer)  # the tokenizer loads, before any work
         return self
 
+    def chat_model(self) -> ChatModel | None:
+        if self.llm not in ("", EMBEDDED, "endpoint"):
+            raise InputError(f"LLM must be none, {EMBEDDED} or endpoint, got {self.llm!r}")
+        return _chat_model(self.llm, self.llm_base_url, self.llm_model, self.llm_api_key_env)
+
     def config(self) -> CompareConfig:
+        model = self.chat_model()
         return CompareConfig(
             k=self.k,
             cutoff=self.cutoff,
@@ -69,6 +83,8 @@ class RunSpec:
                 baseline=self.baseline,
                 budget=self.context_budget,
             ),
+            llm=model.identity if model is not None else None,
+            llm_queries=self.llm_queries,
         )
 
     def to_params(self) -> dict[str, str]:
@@ -85,6 +101,7 @@ class RunSpec:
             k = int(params.get("k", "10"))
             neighbours = int(params.get("neighbours", "10"))
             budget = int(params["context_budget"]) if params.get("context_budget") else None
+            llm_queries = int(params["llm_queries"]) if params.get("llm_queries") else None
             cutoff = float(params["cutoff"]) if params.get("cutoff") else None
         except ValueError as err:
             raise ValueError(f"bad number in the link: {err}") from None
@@ -104,11 +121,24 @@ class RunSpec:
             context_budget=budget,
             context_by=params.get("context_by", "top-k"),
             context_unit=params.get("context_unit", "tokens"),
+            llm=params.get("llm", ""),
+            llm_base_url=params.get("llm_base_url", ""),
+            llm_model=params.get("llm_model", ""),
+            llm_api_key_env=params.get("llm_api_key_env", ""),
+            llm_queries=llm_queries,
         )
         return spec.validated()
 
     def with_cutoff(self, cutoff: float | None) -> RunSpec:
         return replace(self, cutoff=cutoff)
+
+
+@lru_cache(maxsize=8)
+def _chat_model(llm: str, base_url: str, model: str, key_env: str) -> ChatModel | None:
+    """One chat model per setting (the embedded one hashes its file once)."""
+    if llm == "endpoint":
+        return chat_model(None, base_url=base_url, model=model, api_key_env=key_env or None)
+    return chat_model(llm or None)
 
 
 def get_run() -> RunSpec | None:

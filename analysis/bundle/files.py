@@ -21,6 +21,7 @@ from analysis.bundle.trec import write_trec_qrels, write_trec_run
 from analysis.compare import Comparison
 from analysis.errors import InputError
 from analysis.metrics.answers import KINDS
+from analysis.metrics.llm import JudgeAgreement
 from analysis.metrics.thresholds import CutoffSettings
 from analysis.retrieval import Ranking
 
@@ -188,4 +189,6 @@ def expected_tables(summary: Summary) -> list[str]:
     for kind in KINDS:
         if summary.overall.get(kind.figures) is not None:
             names += kind.tables()
+    if summary.get(JudgeAgreement) is not None:
+        names += ["llm_judgments", "llm_agreement", "llm_contexts"]
     return names

@@ -154,6 +154,7 @@ class LLMResult(FamilyResult):
     queries: pd.DataFrame  # one row per corpus query (nan / None where not sampled)
     judgments: pd.DataFrame  # query_id, doc_id, change, relevant
     agreement_pairs: pd.DataFrame  # query_id, doc_id, grade, judged_relevant
+    contexts: pd.DataFrame  # query_id, model, context: what the LLM was given
     agreement: JudgeAgreement
     manifest: dict[str, Any]
     n_resamples: int = 10_000
@@ -166,7 +167,11 @@ class LLMResult(FamilyResult):
         return self.queries.drop(columns=["query_id", "domain"])
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"llm_judgments": self.judgments, "llm_agreement": self.agreement_pairs}
+        return {
+            "llm_judgments": self.judgments,
+            "llm_agreement": self.agreement_pairs,
+            "llm_contexts": self.contexts,
+        }
 
     def summary_entries(self) -> dict[str, Any]:
         return self.agreement.to_json()
@@ -272,19 +277,20 @@ def _compute(inputs: Inputs) -> LLMResult | None:
     setting = context_setting(inputs)
     rankings = ranked_to_depth(inputs)
     texts = corpus.doc_texts
-    answer_requests = [
-        answer_request(
-            corpus.query_texts[q],
-            context_text(
-                setting.documents(ranking, q),
-                texts,
-                k=len(texts),
-                budget=setting.budget,
-                measure=setting.measure,
-            ),
-        )
+    contexts = [
+        (corpus.query_ids[q], model, context_text(
+            setting.documents(ranking, q),
+            texts,
+            k=len(texts),
+            budget=setting.budget,
+            measure=setting.measure,
+        ))
         for q in sampled
-        for ranking in rankings
+        for model, ranking in zip(MODELS, rankings, strict=True)
+    ]  # fmt: skip
+    answer_requests = [
+        answer_request(corpus.query_texts[corpus.query_index[query_id]], context)
+        for query_id, _, context in contexts
     ]
     changes = _changes(inputs.result(CHANGED), {corpus.query_ids[q] for q in sampled})
     change_requests = [_relevance(corpus, r.query_id, r.doc_id) for r in changes.itertuples()]
@@ -305,6 +311,7 @@ def _compute(inputs: Inputs) -> LLMResult | None:
         _query_frame(corpus, answers, verdicts, changes),
         changes,
         pairs,
+        pd.DataFrame(contexts, columns=["query_id", "model", "context"]),
         _agreement(pairs, spec, llm.model.embedded, negatives),
         {
             "model": spec,

@@ -23,8 +23,9 @@ import pandas as pd
 from analysis.bundle.summary import DomainSection, Summary
 from analysis.errors import InputError
 from analysis.metrics.answers import AnswerFigures, CoverageFigures, JudgedCoverageFigures
+from analysis.metrics.llm import LLMFigures
 from analysis.metrics.overlap import OverlapFigures
-from analysis.metrics.quality import QualityFigures
+from analysis.metrics.quality import QualityFigures, relative_change
 from analysis.metrics.reach import ReachFigures
 from analysis.metrics.thresholds import ExclusionFigures
 
@@ -77,6 +78,34 @@ def _coverage_p(kind: type[CoverageFigures]) -> Callable[[DomainSection], float 
     return p_value
 
 
+def _llm_f1_drop(section: DomainSection) -> float | None:
+    figures = section.get(LLMFigures)
+    if figures is None or not figures.with_reference:
+        return None
+    change = relative_change(figures.f1.get("baseline"), figures.f1.get("candidate"))
+    return None if change is None else max(0.0, -change)
+
+
+def _llm_f1_p(section: DomainSection) -> float | None:
+    figures = section.get(LLMFigures)
+    return figures.f1_p_value_bh if figures else None
+
+
+def _llm_net_losses(section: DomainSection) -> float | None:
+    """(losses − wins) / compared queries: the share of queries whose answer got worse,
+    net of those that got better (0 when it won at least as often as it lost)."""
+    figures = section.get(LLMFigures)
+    compared = figures.wins + figures.ties + figures.losses if figures else 0
+    if figures is None or not compared:
+        return None
+    return max(0.0, (figures.losses - figures.wins) / compared)
+
+
+def _llm_preference_p(section: DomainSection) -> float | None:
+    figures = section.get(LLMFigures)
+    return figures.preference_p_value_bh if figures else None
+
+
 def _lost_reach(section: DomainSection) -> int | None:
     figures = section.get(ReachFigures)
     return figures.lost if figures else None
@@ -115,6 +144,25 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         False,
         lambda v, lim: f"judged-relevant coverage fell {100 * v:.1f}% (max drop {100 * lim:.0f}%)",
         _coverage_p(JudgedCoverageFigures),
+    ),
+    Guardrail(
+        "max_relative_drop_llm_f1",
+        FRACTION,
+        _llm_f1_drop,
+        False,
+        lambda v, lim: f"the LLM's answer F1 fell {100 * v:.1f}% (max drop {100 * lim:.0f}%)",
+        _llm_f1_p,
+    ),
+    Guardrail(
+        "max_llm_net_loss_share",
+        FRACTION,
+        _llm_net_losses,
+        False,
+        lambda v, lim: (
+            f"the LLM judged the candidate's answer worse, net, on {100 * v:.1f}% of queries "
+            f"(max {100 * lim:.0f}%)"
+        ),
+        _llm_preference_p,
     ),
     Guardrail(
         "max_lost_reach_docs",

@@ -46,6 +46,9 @@ if isinstance(carrier, str) and open_drift.button(
 ):
     state.select_document(carrier)
     st.switch_page("views/drift.py", query_params=dict(st.query_params))
+said = section.llm_answers(bundle, query_id)
+if said is not None:
+    render.show_block(said)
 shown = section.contexts(bundle, kind, query_id)
 if shown is None:
     st.info("This bundle does not hold the two contexts of this query.")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from analysis.errors import InputError
 from analysis.inputs.tokenizers import CHARACTERS
+from analysis.llm.resolve import EMBEDDED
 from analysis.settings import CONTEXT_BY
 from analysis.tuning.demo import DEMO_DOMAIN, SAMPLE_CORPUS
 from dashboard import session, state, uploads
@@ -150,6 +151,36 @@ unit = c.selectbox(
     key="setup_context_unit",
     help="Precomputed vectors have no tokenizer: their budget is in characters.",
 )
+with st.expander("LLM in the loop (optional): answers from both contexts"):
+    llm = st.radio(
+        "LLM",
+        ("", EMBEDDED, "endpoint"),
+        format_func=lambda v: {
+            "": "None",
+            EMBEDDED: "Embedded SmolLM2-135M (offline; far too small to trust — for trying it)",
+            "endpoint": "My model: an OpenAI-compatible endpoint",
+        }[v],
+        key="setup_llm",
+    )
+    endpoint = llm == "endpoint"
+    e1, e2, e3 = st.columns(3)
+    llm_base_url = e1.text_input(
+        "Endpoint (base URL)", key="setup_llm_base_url", disabled=not endpoint
+    )
+    llm_model = e2.text_input("Model name there", key="setup_llm_model", disabled=not endpoint)
+    llm_key_env = e3.text_input(
+        "Environment variable holding the API key",
+        key="setup_llm_key_env",
+        disabled=not endpoint,
+        help="Its name only: the key itself never enters the page, a link or an output.",
+    )
+    llm_queries = st.number_input(
+        "Queries the LLM sees (0: all; a seeded sample split evenly over domains)",
+        0,
+        1_000_000,
+        20 if llm == EMBEDDED else 0,
+        key="setup_llm_queries",
+    )
 if not session.demo_candidate_ready() and session.DEMO_CANDIDATE in (baseline, candidate):
     st.info(
         "The demo candidate is built on first use by tuning MiniLM on the sample corpus' "
@@ -172,6 +203,11 @@ if (
         context_budget=int(budget) or None,
         context_by=str(context_by),
         context_unit=str(unit),
+        llm=str(llm),
+        llm_base_url=llm_base_url.strip() if endpoint else "",
+        llm_model=llm_model.strip() if endpoint else "",
+        llm_api_key_env=llm_key_env.strip() if endpoint else "",
+        llm_queries=int(llm_queries) or None,
         cutoff=float(cutoff) if own_cutoff else None,
         projection=projection,
     )

@@ -7,6 +7,7 @@ from reporting.sections import (
     changed,
     drift,
     gate,
+    llm,
     manifest,
     overlap,
     overview,
@@ -24,5 +25,6 @@ SECTIONS: tuple[Section, ...] = (
     space.SECTION,
     changed.SECTION,
     answers.SECTION,
+    llm.SECTION,
     manifest.SECTION,
 )

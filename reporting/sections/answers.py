@@ -131,6 +131,21 @@ def contexts(bundle: Bundle, kind: CoverageKind, query_id: str) -> Block | None:
     return Pair(sides[0], sides[1])
 
 
+def llm_answers(bundle: Bundle, query_id: str) -> Block | None:
+    """What the team's LLM answered from each context, when it saw this query."""
+    queries = bundle.queries
+    if queries is None or "llm_sampled" not in queries:
+        return None
+    row = queries[queries["query_id"] == query_id]
+    if row.empty or not bool(row.iloc[0]["llm_sampled"]):
+        return None
+    said = [str(row.iloc[0][f"llm_answer_{model}"]) for model in ("baseline", "candidate")]
+    return Pair(
+        Text(f"The LLM, from the baseline's context: “{said[0]}”"),
+        Text(f"The LLM, from the candidate's context: “{said[1]}”"),
+    )
+
+
 def _passage(part: dict[str, Any], kind: CoverageKind) -> Passage:
     start, end = part["span_start"], part["span_end"]
     span = None if pd.isna(start) or pd.isna(end) else (int(start), int(end))
@@ -182,7 +197,9 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
     for query_id in lost["query_id"].head(REPORT_CONTEXTS) if not lost.empty else []:
         shown = contexts(bundle, kind, query_id)
         if shown is not None:
-            out += [Heading(f"Lost: {query_id}"), *query_lines(lost, query_id, kind), shown]
+            said = llm_answers(bundle, query_id)
+            out += [Heading(f"Lost: {query_id}"), *query_lines(lost, query_id, kind)]
+            out += [said, shown] if said is not None else [shown]
     return out
 
 
