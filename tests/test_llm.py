@@ -301,6 +301,10 @@ def test_the_embedded_model_answers_offline_end_to_end(env, capsys):
     assert figures["with_reference"] == 2 and figures["f1_delta"] == 0.0  # same contexts
     queries = pd.read_parquet(env / "out" / "queries.parquet")
     assert (queries["llm_answer_baseline"] == queries["llm_answer_candidate"]).all()
+    assert main(["report", "--from", str(env / "out"), "--report", str(env / "r.html")]) == 0
+    report = (env / "r.html").read_text()
+    section = report[report.index('<section id="llm">') :]
+    assert "far too small to be a trustworthy judge" in section[: section.index("</section>")]
     again_args = compare_args(env / "corpus", "default", "default", env / "again", "--k", "1")
     assert main([*again_args, *llm]) == 0
     again = json.loads((env / "again" / "summary.json").read_text())

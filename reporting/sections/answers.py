@@ -13,6 +13,7 @@ import pandas as pd
 from analysis.bundle.files import Bundle
 from analysis.context import describe_context
 from analysis.metrics.answers import ANSWER, KINDS, CoverageKind
+from analysis.metrics.llm import JudgeAgreement
 from reporting import figures
 from reporting.sections.base import (
     Block,
@@ -140,8 +141,11 @@ def llm_answers(bundle: Bundle, query_id: str) -> Block | None:
     if row.empty or not bool(row.iloc[0]["llm_sampled"]):
         return None
     said = [str(row.iloc[0][f"llm_answer_{model}"]) for model in ("baseline", "candidate")]
+    judge = bundle.summary.get(JudgeAgreement)
+    warning = judge.warning() if judge is not None else None
+    caution = (Text(f"⚠ {warning}", muted=True),) if warning else ()
     return Pair(
-        Text(f"The LLM, from the baseline's context: “{said[0]}”"),
+        Stack((Text(f"The LLM, from the baseline's context: “{said[0]}”"), *caution)),
         Text(f"The LLM, from the candidate's context: “{said[1]}”"),
     )
 

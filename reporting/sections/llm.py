@@ -71,7 +71,9 @@ def domain_table(bundle: Bundle, domain: str | None) -> pd.DataFrame:
                 "unreadable verdicts": f.unreadable_verdicts,
             }
         )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    # None (not measured here) reads as a blank, as nan does, not as the word "None"
+    return frame.astype({c: float for c in frame.columns if frame[c].isna().all()})
 
 
 def answers_table(bundle: Bundle, domain: str | None) -> pd.DataFrame:
