@@ -16,6 +16,7 @@ from analysis.progress import Progress
 
 DEFAULT_BLOCK_BYTES = 64 * 1024 * 1024
 _CHUNK = 64  # columns per chunk when bounding the top-k (see _select_top)
+_LOOSE = 8  # candidates per row (in widths) above which _select_top tightens its bound
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,8 @@ def _select_top(sims: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
 
     Exact and fast for small widths: the width-th largest of per-chunk maxima is a lower
     bound on each row's width-th best score (those maxima are ``width`` distinct entries),
-    so only the few entries at or above it need sorting, ties included.
+    so only the few entries at or above it need sorting, ties included. When that bound is
+    loose, the exact width-th best score (a partition) replaces it.
     """
     n_rows, n_cols = sims.shape
     chunk = min(_CHUNK, n_cols // width)
@@ -137,7 +139,13 @@ def _select_top(sims: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     n_chunks = n_cols // chunk
     maxima = sims[:, : n_chunks * chunk].reshape(n_rows, n_chunks, chunk).max(axis=2)
     bound = np.partition(maxima, n_chunks - width, axis=1)[:, n_chunks - width]
-    rows, cols = np.nonzero(sims >= bound[:, None])
+    above = sims >= bound[:, None]
+    if above.sum() > _LOOSE * width * n_rows:
+        # Chunks of like documents (a corpus ordered by domain) share high maxima, so the
+        # bound can admit thousands per row; the exact width-th value costs one partition.
+        bound = np.partition(sims, n_cols - width, axis=1)[:, n_cols - width]
+        above = sims >= bound[:, None]
+    rows, cols = np.nonzero(above)
     values = sims[rows, cols]
     order = np.lexsort((cols, -values, rows))
     rows, cols, values = rows[order], cols[order], values[order]

@@ -101,7 +101,18 @@ def main() -> None:
         f"max {max(moves):.2f}s over {len(moves)} moves"
     )
     switches = {}
-    for view in ("overview", "overlap", "drift", "changed", "thresholds", "space", "export"):
+    views = (
+        "overview",
+        "overlap",
+        "drift",
+        "changed",
+        "answers",
+        "llm",
+        "thresholds",
+        "space",
+        "export",
+    )
+    for view in views:
         switches[view] = timed(lambda view=view: at.switch_page(f"views/{view}.py").run())
         assert not at.exception, (view, at.exception)
     print("page switch: " + ", ".join(f"{k} {v:.2f}s" for k, v in switches.items()))

@@ -123,3 +123,28 @@ def test_huge_but_finite_vectors_keep_their_direction():
     """A row of 1e30s overflows a float32 norm; its direction must survive, not read as zero."""
     rows = np.array([[3e30, 4e30], [3.0, 4.0], [0.0, 0.0]], dtype=np.float32)
     np.testing.assert_allclose(unit_rows(rows), [[0.6, 0.8], [0.6, 0.8], [0.0, 0.0]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_documents_ordered_by_cluster_take_the_tight_bound_and_stay_exact(ties, monkeypatch):
+    """Documents stored cluster by cluster make the chunk-maxima bound loose at depth 50, so
+    the exact partition bound is used; the result must equal a full stable sort, ties too."""
+    rng = np.random.default_rng(7)
+    centres = rng.normal(size=(4, 16))
+    docs = np.repeat(centres, 500, axis=0) + 0.3 * rng.normal(size=(2000, 16))
+    if ties:
+        docs = np.round(docs)  # many documents share a direction
+    queries = docs[rng.choice(2000, 30, replace=False)] + 0.1 * rng.normal(size=(30, 16))
+    tightened = []
+    original = np.partition
+
+    def spy(array, *args, **kwargs):
+        tightened.append(array.shape)
+        return original(array, *args, **kwargs)
+
+    monkeypatch.setattr(np, "partition", spy)
+    ranking = top_k_cosine(queries, docs, 50)
+    assert any(shape[1] == 2000 for shape in tightened)  # the exact bound was taken
+    sims = unit_rows(queries) @ unit_rows(docs).T
+    expected = np.argsort(-sims.astype(np.float32), axis=1, kind="stable")[:, :50]
+    assert np.array_equal(ranking.indices, expected)
