@@ -95,27 +95,16 @@ def context_parts(
     k: int,
     budget: int | None,
     measure: ContextMeasure = CHARACTERS,
-) -> list[tuple[int, str]]:
-    """(document position, the part of its text that is in the context), in rank order.
+) -> Iterator[tuple[int, str]]:
+    """(document position, the part of its text that is in the context), in rank order,
+    one at a time (a reader looking for one part stops early).
 
     ``ranked`` holds document positions best first (-1: padding); at most ``k`` of them are
     read, and ``budget`` units of ``measure`` in all, separators included.
 
-    >>> context_parts([2, 0, 1], ["aaaa", "bbbb", "cccc"], k=2, budget=7)
+    >>> list(context_parts([2, 0, 1], ["aaaa", "bbbb", "cccc"], k=2, budget=7))
     [(2, 'cccc'), (0, 'a')]
     """
-    return list(iter_context_parts(ranked, texts, k=k, budget=budget, measure=measure))
-
-
-def iter_context_parts(
-    ranked: Sequence[int],
-    texts: Sequence[str],
-    *,
-    k: int,
-    budget: int | None,
-    measure: ContextMeasure = CHARACTERS,
-) -> Iterator[tuple[int, str]]:
-    """:func:`context_parts` one at a time (a reader looking for one part stops early)."""
     left = budget
     separator = measure.size(SEPARATOR) if budget is not None else 0
     first = True

@@ -63,7 +63,10 @@ def test_a_document_cut_mid_way_contributes_only_what_fits() -> None:
     texts = ["alpha beta", "gamma delta", "epsilon"]
     # 10 characters of doc 0, the 2-character separator, then 5 of doc 1
     assert context_text([0, 1, 2], texts, k=3, budget=17) == "alpha beta\n\ngamma"
-    assert context_parts([0, 1, 2], texts, k=3, budget=17) == [(0, "alpha beta"), (1, "gamma")]
+    assert list(context_parts([0, 1, 2], texts, k=3, budget=17)) == [
+        (0, "alpha beta"),
+        (1, "gamma"),
+    ]
     assert not contains_answer(context_text([0, 1, 2], texts, k=3, budget=17), ["delta"])
     assert contains_answer(context_text([0, 1, 2], texts, k=3, budget=None), ["delta"])
     assert context_text([0, 1, 2], texts, k=1, budget=None) == "alpha beta"

@@ -62,6 +62,28 @@ CASES = [
         2,
         ("no-such-model: model folder not found",),
     ),
+    _option("--llm", "gpt-4o", "--llm gpt-4o: only 'default'", "--llm-base-url and --llm-model"),
+    _option("--llm-model", "m", "--llm-model and --llm-api-key-env need --llm-base-url"),
+    _option(
+        "--llm-base-url", "http://127.0.0.1:9/v1", "--llm-model is required with --llm-base-url"
+    ),
+    Case(
+        "--llm-api-key-env names an unset variable",
+        lambda root: [
+            *compare(root),
+            "--llm-base-url",
+            "http://127.0.0.1:9/v1",
+            "--llm-model",
+            "m",
+            "--llm-api-key-env",
+            "RH_SURELY_UNSET_VARIABLE",
+        ],
+        2,
+        ("--llm-api-key-env RH_SURELY_UNSET_VARIABLE: that environment variable is not set",),
+    ),
+    _option("--llm-timeout", "0", "--llm-timeout must be a number of seconds above 0"),
+    _option("--llm-queries", "0", "argument --llm-queries", "must be at least 1"),
+    _option("--max-llm-calls", "-1", "argument --max-llm-calls", "must be at least 0"),
     _option("--batch-size", "0", "argument --batch-size", "must be at least 1"),
     _option("--max-seq-length", "-5", "argument --max-seq-length", "must be at least 1"),
     Case(

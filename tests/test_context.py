@@ -35,13 +35,13 @@ def test_a_token_budget_cuts_a_document_after_its_last_whole_token() -> None:
     assert words.size(texts[0]) == 4  # alpha beta , gamma
     assert words.size("\n\n") == 0  # the separator costs no token here
     # 4 tokens of doc 0, then 1 of doc 1: 'delta' fits, 'epsilon' does not
-    assert context_parts([0, 1], texts, k=2, budget=5, measure=words) == [
+    assert list(context_parts([0, 1], texts, k=2, budget=5, measure=words)) == [
         (0, "alpha beta, gamma"),
         (1, "delta"),
     ]
     # 3 tokens: doc 0 cut after the comma, and nothing of doc 1
-    assert context_parts([0, 1], texts, k=2, budget=3, measure=words) == [(0, "alpha beta,")]
-    assert context_parts([0, 1], texts, k=2, budget=None, measure=words) == [
+    assert list(context_parts([0, 1], texts, k=2, budget=3, measure=words)) == [(0, "alpha beta,")]
+    assert list(context_parts([0, 1], texts, k=2, budget=None, measure=words)) == [
         (0, "alpha beta, gamma"),
         (1, "delta epsilon."),
     ]
@@ -49,9 +49,9 @@ def test_a_token_budget_cuts_a_document_after_its_last_whole_token() -> None:
 
 def test_the_same_budget_in_characters_cuts_elsewhere() -> None:
     texts = ["alpha beta, gamma", "delta epsilon."]
-    assert context_parts([0, 1], texts, k=2, budget=5, measure=CHARACTERS) == [(0, "alpha")]
+    assert list(context_parts([0, 1], texts, k=2, budget=5, measure=CHARACTERS)) == [(0, "alpha")]
     # 17 characters of doc 0, 2 of separator, 3 of doc 1
-    assert context_parts([0, 1], texts, k=2, budget=22)[1] == (1, "del")
+    assert list(context_parts([0, 1], texts, k=2, budget=22))[1] == (1, "del")
 
 
 def test_the_default_models_tokenizer_counts_wordpieces() -> None:

@@ -344,3 +344,59 @@ def test_the_dashboard_runs_the_llm_and_its_page_shows_both_answers(env):
     assert any("llm_answer_candidate" in columns for columns in frames)
     assert "Baseline's answer:" in text and "Candidate's answer:" in text
     assert KEY not in text
+
+
+def _f1(said: str, reference: str) -> float:
+    """SQuAD token F1, written apart from the tool (these texts have no punctuation or
+    articles, so lower-casing and splitting is the whole normalisation)."""
+    a, b = said.lower().split(), reference.lower().split()
+    common = sum(min(a.count(t), b.count(t)) for t in set(a))
+    if not common:
+        return 0.0
+    precision, recall = common / len(a), common / len(b)
+    return 2 * precision * recall / (precision + recall)
+
+
+def test_answer_f1_against_reference_answers_and_its_gate_by_hand(env, tmp_path):
+    """Reference answer: each query's second word. The fake LLM answers with the first two
+    words of its context, so F1 is 0, 2/3 (one of 2 words, of a 1-word answer) or 1."""
+    from analysis.bundle.files import load_summary
+    from analysis.verdict.gate import evaluate, load_policy
+
+    build(env)
+    rows = ["query_id,answer"]
+    for domain in (env / "corpus").iterdir():
+        for line in (domain / "queries.jsonl").read_text().splitlines():
+            record = json.loads(line)
+            rows.append(f"{domain.name}/{record['_id']},{record['text'].split()[1]}")
+    (tmp_path / "answers.csv").write_text("\n".join(rows) + "\n")
+    with chat_server(first_words) as server:
+        assert _run(env, server.url, "out", "--answers", str(tmp_path / "answers.csv")) == 0
+    queries = pd.read_parquet(env / "out" / "queries.parquet")
+    summary = json.loads((env / "out" / "summary.json").read_text())
+    for row in queries.itertuples():
+        for model in ("baseline", "candidate"):
+            said = getattr(row, f"llm_answer_{model}")
+            assert getattr(row, f"llm_f1_{model}") == pytest.approx(
+                _f1(said, row.reference_answers)
+            )
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[defaults]\nmax_relative_drop_llm_f1 = 0.0\n")
+    result = evaluate(load_summary(env / "out"), load_policy(policy))
+    for domain, part in queries.groupby("domain"):
+        base, cand = part["llm_f1_baseline"].mean(), part["llm_f1_candidate"].mean()
+        figures = summary["domains"][domain]["llm"]
+        assert figures["f1"]["baseline"] == pytest.approx(base, abs=1e-6)
+        assert figures["with_reference"] == len(part) and figures["wins"] == 0  # no verdicts
+        drop = max(0.0, 1 - cand / base) if base else None
+        check = next(c for c in result.checks if c.domain == domain)
+        if drop is None:
+            assert not check.evaluated
+        else:
+            assert check.value == pytest.approx(drop, abs=1e-5) and check.passed == (drop <= 0)
+
+
+def test_credentials_in_the_endpoint_url_never_reach_the_spec_or_the_cache_identity():
+    model = OpenAICompatible("http://user:pw-secret@127.0.0.1:9/v1", "m")
+    assert "pw-secret" not in model.spec and "pw-secret" not in model.identity
+    assert model.spec == "m at http://127.0.0.1:9/v1"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from analysis.errors import InputError
 from analysis.llm.chat import LLMError, Message
@@ -46,11 +47,11 @@ class OpenAICompatible:
 
     @property
     def spec(self) -> str:
-        return f"{self.model} at {self.base_url}"
+        return f"{self.model} at {_without_credentials(self.base_url)}"
 
     @property
     def identity(self) -> str:
-        return f"openai-compatible|{self.base_url}|{self.model}"
+        return f"openai-compatible|{_without_credentials(self.base_url)}|{self.model}"
 
     def complete(self, messages: Sequence[Message], *, max_tokens: int) -> str:
         import openai
@@ -92,7 +93,24 @@ class OpenAICompatible:
         return self._client
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        for secret in (self._key, urlsplit(self.base_url).password):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
+def _without_credentials(url: str) -> str:
+    """The URL as outputs may show it: a user:password@ part is dropped.
+
+    >>> _without_credentials("https://user:secret@llm.example.com/v1")
+    'https://llm.example.com/v1'
+    """
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _read_key(variable: str | None) -> str:

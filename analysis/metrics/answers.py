@@ -23,10 +23,10 @@ import pandas as pd
 from analysis.context import (
     ContextMeasure,
     context_parts,
-    iter_context_parts,
     measure_for,
     selected,
 )
+from analysis.inputs.corpus import Corpus
 from analysis.metrics.answer_text import answer_span, contains_answer
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import domain_groups, mean_or_none
@@ -237,13 +237,10 @@ Carries = Callable[[int, int, str], bool]
 
 def answer_coverage(
     rankings: tuple[Ranking, Ranking],
+    corpus: Corpus,
     *,
     setting: ContextSetting,
     answers: Mapping[int, Sequence[str]],
-    doc_ids: Sequence[str],
-    doc_texts: Sequence[str],
-    query_ids: Sequence[str],
-    query_domains: Sequence[str],
     n_resamples: int = 10_000,
     random_state: int = 0,
 ) -> AnswerResult:
@@ -251,15 +248,12 @@ def answer_coverage(
     return _coverage(
         ANSWER,
         rankings,
+        corpus,
         setting=setting,
         measured=sorted(answers),
         needs={q: NEEDS_SEPARATOR.join(a) for q, a in answers.items()},
         carries=lambda q, _, part: contains_answer(part, answers[q]),
         spans=lambda q, part: answer_span(part, answers[q]),
-        doc_ids=doc_ids,
-        doc_texts=doc_texts,
-        query_ids=query_ids,
-        query_domains=query_domains,
         n_resamples=n_resamples,
         random_state=random_state,
     )
@@ -267,13 +261,10 @@ def answer_coverage(
 
 def judged_coverage(
     rankings: tuple[Ranking, Ranking],
+    corpus: Corpus,
     *,
     setting: ContextSetting,
     qrels: Mapping[int, Mapping[int, int]],
-    doc_ids: Sequence[str],
-    doc_texts: Sequence[str],
-    query_ids: Sequence[str],
-    query_domains: Sequence[str],
     n_resamples: int = 10_000,
     random_state: int = 0,
 ) -> AnswerResult:
@@ -287,17 +278,15 @@ def judged_coverage(
     return _coverage(
         JUDGED,
         rankings,
+        corpus,
         setting=setting,
         measured=sorted(best),
         needs={
-            q: NEEDS_SEPARATOR.join(sorted(doc_ids[d] for d in docs)) for q, docs in best.items()
+            q: NEEDS_SEPARATOR.join(sorted(corpus.doc_ids[d] for d in docs))
+            for q, docs in best.items()
         },
         carries=lambda q, d, _: d in best[q],
         spans=lambda q, part: None,
-        doc_ids=doc_ids,
-        doc_texts=doc_texts,
-        query_ids=query_ids,
-        query_domains=query_domains,
         n_resamples=n_resamples,
         random_state=random_state,
     )
@@ -306,19 +295,18 @@ def judged_coverage(
 def _coverage(
     kind: CoverageKind,
     rankings: tuple[Ranking, Ranking],
+    corpus: Corpus,
     *,
     setting: ContextSetting,
     measured: Sequence[int],
     needs: Mapping[int, str],
     carries: Carries,
     spans: Callable[[int, str], tuple[int, int] | None],
-    doc_ids: Sequence[str],
-    doc_texts: Sequence[str],
-    query_ids: Sequence[str],
-    query_domains: Sequence[str],
     n_resamples: int,
     random_state: int,
 ) -> AnswerResult:
+    doc_ids, doc_texts = corpus.doc_ids, corpus.doc_texts
+    query_ids, query_domains = corpus.query_ids, corpus.query_domains
     n = len(query_ids)
     # per model: rank (from 1) and score of the first carrier in the budgeted ranking
     first_rank = [np.full(n, np.inf), np.full(n, np.inf)]
@@ -372,7 +360,7 @@ def _first_carrier(
     cutoff, the query is covered.
     """
     ranked = [int(d) for d in ranking.indices[query] if d >= 0]
-    parts = iter_context_parts(
+    parts = context_parts(
         ranked, texts, k=len(ranked), budget=setting.budget, measure=setting.measure
     )
     for rank, (position, part) in enumerate(parts, start=1):
@@ -503,18 +491,14 @@ def _compute(inputs: Inputs) -> AnswerResult | None:
     setting = context_setting(inputs)
     common: dict[str, Any] = {
         "setting": setting,
-        "doc_ids": corpus.doc_ids,
-        "doc_texts": corpus.doc_texts,
-        "query_ids": corpus.query_ids,
-        "query_domains": corpus.query_domains,
         "n_resamples": config.permutation_resamples,
         "random_state": config.random_state,
     }
     if answers:
         with inputs.progress.stage("answer coverage"):
-            return answer_coverage(rankings, answers=answers, **common)
+            return answer_coverage(rankings, corpus, answers=answers, **common)
     with inputs.progress.stage("judged-relevant coverage (no reference answers)"):
-        return judged_coverage(rankings, qrels=inputs.qrels, **common)
+        return judged_coverage(rankings, corpus, qrels=inputs.qrels, **common)
 
 
 def context_setting(inputs: Inputs) -> ContextSetting:

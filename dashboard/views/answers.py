@@ -6,22 +6,19 @@ import streamlit as st
 
 from dashboard import render, session, state
 from reporting.sections import answers as section
-
-LOST_TABLE = "lost_coverage"
+from reporting.sections.base import Table
 
 st.title("Answers")
 loaded = session.require_comparison()
 bundle, context = loaded.bundle, loaded.context()
 overview = section.overview_blocks(bundle, context)
-render.show([b for b in overview if render.find([b], LOST_TABLE) is None])
+lost_block = render.find(overview, section.LOST_KEY)
+render.show([b for b in overview if b is not lost_block])
 kind = section.coverage_kind(bundle)
-if kind is None:
-    st.stop()
-lost = section.lost_queries(bundle, kind, context.domain)
-st.markdown(f"**Queries that lost {kind.label} ({len(lost):,})** — pick one to read both contexts")
-if lost.empty:
-    st.info(section.NOTHING_LOST)
-    st.stop()
+if kind is None or not isinstance(lost_block, Table):
+    st.stop()  # nothing measured, or nothing lost (the overview said which)
+lost = lost_block.frame
+st.markdown(f"**{lost_block.title}** — pick one to read both contexts")
 event = st.dataframe(
     lost,
     width="stretch",

@@ -7,16 +7,18 @@ import streamlit as st
 
 from dashboard import render, session
 from reporting.sections import llm as section
-from reporting.sections.base import Pair, Passage, Text
+from reporting.sections.base import Pair, Passage, Table, Text
 
 st.title("LLM answers")
 loaded = session.require_comparison()
 bundle, context = loaded.bundle, loaded.context()
-render.show(section.blocks(bundle, context))
-answers = section.answers_table(bundle, context.domain)
+shown = section.blocks(bundle, context)
+render.show(shown)
+answers_block = render.find(shown, "llm_answers")
 contexts = bundle.table("llm_contexts")
-if answers.empty or contexts is None:
+if not isinstance(answers_block, Table) or answers_block.frame.empty or contexts is None:
     st.stop()
+answers = answers_block.frame
 query_id = st.selectbox(
     "Read one query's answers and contexts", answers["query_id"], key="llm_query"
 )

@@ -31,6 +31,7 @@ from reporting.sections.base import (
 )
 
 REPORT_ROWS = 20
+LOST_KEY = "lost_coverage"
 REPORT_CONTEXTS = 3  # lost queries whose two contexts the report prints in full
 NO_COVERAGE = (
     "This comparison has neither reference answers nor judgments, so no pipeline-level "
@@ -195,10 +196,10 @@ def overview_blocks(bundle: Bundle, context: Context) -> list[Block]:
 def blocks(bundle: Bundle, context: Context) -> list[Block]:
     out = overview_blocks(bundle, context)
     kind = coverage_kind(bundle)
-    if kind is None:
+    lost = next((b.frame for b in out if isinstance(b, Table) and b.key == LOST_KEY), None)
+    if kind is None or lost is None:
         return out
-    lost = lost_queries(bundle, kind, context.domain)
-    for query_id in lost["query_id"].head(REPORT_CONTEXTS) if not lost.empty else []:
+    for query_id in lost["query_id"].head(REPORT_CONTEXTS):
         shown = contexts(bundle, kind, query_id)
         if shown is not None:
             said = llm_answers(bundle, query_id)
