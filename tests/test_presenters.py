@@ -201,3 +201,8 @@ def test_answers_page_and_report_agree_on_coverage_lost_queries_and_contexts(mon
         assert passage.caption in html
     at.button(key="answers_open_changed").click().run()
     assert at.session_state["query"] == lost[0][0]
+    at.switch_page("views/answers.py").run()
+    carrier = bundle.queries.set_index("query_id").loc[lost[0][0], "judged_doc_baseline"]
+    at.button(key="answers_open_drift").click().run()
+    assert not at.exception and at.session_state["drift_doc"] == carrier
+    assert at.selectbox(key="drift_doc").value == carrier  # the drift page inspects it

@@ -72,8 +72,11 @@ def domain_table(bundle: Bundle, domain: str | None) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows)
-    # None (not measured here) reads as a blank, as nan does, not as the word "None"
-    return frame.astype({c: float for c in frame.columns if frame[c].isna().all()})
+    # what this comparison did not measure (F1 without reference answers, verdicts with
+    # them) is left out rather than shown as empty columns or 0 / 0 / 0
+    if frame.empty or frame["preference p (BH)"].isna().all():
+        frame = frame.drop(columns=["candidate wins / ties / losses"], errors="ignore")
+    return frame.dropna(axis=1, how="all")
 
 
 def answers_table(bundle: Bundle, domain: str | None) -> pd.DataFrame:
