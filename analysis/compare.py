@@ -8,6 +8,7 @@ line here.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -74,6 +75,14 @@ class Comparison:
     def result(self, family: Family[R]) -> R | None:
         return cast(R | None, self.results.get(family.name))
 
+    @property
+    def fingerprint(self) -> str:
+        """The comparison's name wherever it travels (links, saved bundles): the same
+        corpus, models and settings give the same fingerprint on any machine."""
+        return comparison_fingerprint(
+            comparison_key(self.corpus, self.baseline, self.candidate, self.config)
+        )
+
 
 def comparison_key(
     corpus: Corpus, baseline: CorpusEmbeddings, candidate: CorpusEmbeddings, config: CompareConfig
@@ -82,6 +91,11 @@ def comparison_key(
     setting (front ends cache results under it)."""
     settings = json.dumps(asdict(config), sort_keys=True)
     return "|".join([corpus.fingerprint, baseline.fingerprint, candidate.fingerprint, settings])
+
+
+def comparison_fingerprint(key: str) -> str:
+    """16 hex digits of the sha256 of a comparison key."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 def embed_pair(

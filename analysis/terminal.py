@@ -14,6 +14,7 @@ from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import QualityFigures
 from analysis.metrics.reach import ReachFigures
 from analysis.metrics.thresholds import CutoffSettings, ExclusionFigures
+from analysis.numbers import p_text
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -74,7 +75,7 @@ def _row(section: DomainSection) -> list[object]:
     quality = section.get(QualityFigures)
     delta = "-"
     if quality:
-        delta = f"{quality.delta['ndcg@10']:+.3f} ({_fmt(quality.p_value_bh['ndcg@10'])})"
+        delta = f"{quality.delta['ndcg@10']:+.3f} ({_p(quality.p_value_bh['ndcg@10'])})"
     return [
         section.name,
         section.n_docs,
@@ -138,7 +139,7 @@ def _llm_row(section: DomainSection) -> list[object]:
     f = section.get(LLMFigures)
     assert f is not None
     wtl = (
-        f"{f.wins}/{f.ties}/{f.losses} ({_fmt(f.preference_p_value_bh)})"
+        f"{f.wins}/{f.ties}/{f.losses} ({_p(f.preference_p_value_bh)})"
         if (f.wins + f.ties + f.losses)
         else "-"
     )
@@ -146,14 +147,14 @@ def _llm_row(section: DomainSection) -> list[object]:
         section.name,
         f.n_queries,
         f"{_fmt(f.f1.get('baseline'))}→{_fmt(f.f1.get('candidate'))}" if f.with_reference else "-",
-        f"{f.f1_delta:+.3f} ({_fmt(f.f1_p_value_bh)})" if f.f1_delta is not None else "-",
+        f"{f.f1_delta:+.3f} ({_p(f.f1_p_value_bh)})" if f.f1_delta is not None else "-",
         f"{_pct(f.exact_match.get('baseline'))}→{_pct(f.exact_match.get('candidate'))}"
         if f.with_reference
         else "-",
         wtl,
         f"{f.dropped_relevant}/{f.dropped_judged}",
         f"{f.added_relevant}/{f.added_judged}",
-        f"{f.net_relevant_per_query:+.2f} ({_fmt(f.net_p_value_bh)})"
+        f"{f.net_relevant_per_query:+.2f} ({_p(f.net_p_value_bh)})"
         if f.net_relevant_per_query is not None
         else "-",
     ]
@@ -167,7 +168,7 @@ def _coverage_row(section: DomainSection, figures: CoverageFigures | None) -> li
         figures.n_queries,
         f"{_pct(coverage.get('baseline'))}→{_pct(coverage.get('candidate'))}",
         "-" if figures.delta is None else f"{100 * figures.delta:+.1f} pts",
-        _fmt(figures.p_value_bh),
+        _p(figures.p_value_bh),
         figures.lost_coverage_queries,
         figures.gained_coverage_queries,
     ]
@@ -179,3 +180,7 @@ def _pct(value: float | None) -> str:
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def _p(value: float | None) -> str:
+    return "-" if value is None else p_text(value)

@@ -1,6 +1,6 @@
 """Recall Horizon dashboard: page config, the shared sidebar and the router. Nothing else.
 
-Run with:  streamlit run dashboard/app.py
+Run with:  streamlit run dashboard/app.py [-- --open FOLDER | -- --demo]
 
 The pages are Setup, one per question in ``reporting.sections.SECTIONS`` (a view file in
 ``views/`` when the question has interaction of its own, else the generic page that shows
@@ -19,9 +19,12 @@ from streamlit.navigation.page import StreamlitPage
 # Streamlit runs this file as a script; make the repository importable as a package root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dashboard import sidebar, state  # noqa: E402
+from dashboard import (  # noqa: E402
+    sidebar,
+    startup,  # noqa: E402
+    state,
+)
 from dashboard.generic import section_page  # noqa: E402
-from dashboard.session import demo_run  # noqa: E402
 from reporting.sections import SECTIONS  # noqa: E402
 
 st.set_page_config(page_title="Recall Horizon", page_icon=":material/radar:", layout="wide")
@@ -51,8 +54,8 @@ PAGES["export"] = _page("export", "Export", ":material/download:")
 
 # A link's problems are shown on the first real page (the root only redirects).
 st.session_state.setdefault("_url_problems", []).extend(state.load_url_once())
-if "--demo" in sys.argv[1:] and state.get_run() is None:
-    state.set_run(demo_run())
+if state.get_run() is None and state.get_saved() is None:
+    st.session_state["_url_problems"].extend(startup.open_from_arguments(sys.argv[1:]))
 page = st.navigation([HOME, *PAGES.values()])
 requested = st.query_params.get("page")
 if (

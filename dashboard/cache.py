@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from analysis.bundle.files import Bundle, make_bundle
+from analysis.bundle.files import Bundle, load_bundle, make_bundle
 from analysis.bundle.summary import Summary
 from analysis.compare import Comparison, compare, embed_pair, recut
 from analysis.inputs.cache import EmbeddingCache
@@ -40,6 +40,7 @@ LIMITS = {
     "comparison": 8,
     "recut": 64,
     "bundle": 8,
+    "saved": 8,
     "warnings": 8,
 }
 
@@ -156,4 +157,11 @@ def bundle_for(key: str, source: str, comparison: Comparison) -> Bundle:
     """The comparison's bundle: exactly what ``compare --out`` would write."""
     return store().get(
         "bundle", f"{key}|{source}", lambda: make_bundle(comparison, corpus_source=source)
+    )
+
+
+def saved_bundle(folder: Path) -> Bundle:
+    """A saved comparison read from its folder: once per server until its files change."""
+    return store().get(
+        "saved", f"{folder}|{file_signature(str(folder))}", lambda: load_bundle(folder)
     )

@@ -1,25 +1,25 @@
-"""Turn the session's RunSpec into a cached Comparison, with progress and clear errors."""
+"""The comparison on show: computed from the session's RunSpec (cached, with progress) or
+opened from a saved folder; either way its bundle is what every page presents."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from analysis.bundle.files import Bundle, write_comparison
+from analysis.bundle.files import Bundle, write_bundle, write_comparison
+from analysis.bundle.out import replacing
 from analysis.compare import Comparison, comparison_key
 from analysis.errors import InputError
 from analysis.inputs.cache import default_cache_dir
 from analysis.llm.calls import LLMCalls
-from analysis.metrics.changed import CHANGED
-from analysis.metrics.drift import DRIFT
 from analysis.progress import Progress
 from analysis.tuning.demo import demo_candidate_folder, ensure_demo_candidate
-from analysis.verdict.gate import evaluate, load_policy
-from dashboard import cache, state
+from analysis.verdict.gate import evaluate, load_policy, parse_policy
+from dashboard import cache, saved, state
+from dashboard.policy import chosen as chosen_policy
 from reporting.html import write_report
 from reporting.sections.base import Context
 
@@ -28,16 +28,17 @@ DEMO_CANDIDATE = "demo-candidate"  # the spec the Setup page offers for the bund
 
 @dataclass(frozen=True)
 class Loaded:
-    """A comparison on show and the keys that identify it in the caches."""
+    """A comparison on show: its bundle (what every page presents), the key that names it
+    in the caches and, when it was computed on this server, the comparison itself."""
 
-    spec: state.RunSpec
-    comparison: Comparison
+    bundle: Bundle
     key: str
+    comparison: Comparison | None = None  # None: opened from a saved folder (no vectors)
+    spec: state.RunSpec | None = None  # how it was computed, when it was computed here
 
     @property
-    def bundle(self) -> Bundle:
-        """The bundle every page presents (the contract the report and the gate read too)."""
-        return cache.bundle_for(self.key, self.spec.corpus, self.comparison)
+    def fingerprint(self) -> str:
+        return self.bundle.summary.fingerprint
 
     def context(self) -> Context:
         """The page's view: the sidebar's domain filter."""
@@ -45,40 +46,18 @@ class Loaded:
 
     def warnings(self) -> list[str]:
         """What looks broken in the vectors (e.g. an all-zero export); computed once."""
+        if self.comparison is None:
+            return []
         return cache.warnings_for(self.key, self.comparison)
 
     def gate_context(self) -> Context:
-        """The page's view with the default policy's verdict on this comparison."""
-        policy = load_policy()
+        """The page's view with the chosen policy's verdict on this comparison."""
+        policy = chosen_policy()
         return Context(
             domain=state.selected_domain(),
             gate=evaluate(self.bundle.summary, policy),
             policy_source=policy.source,
         )
-
-    def neighbours(self, doc_id: str) -> Neighbours | None:
-        """One analysed document's neighbours under both models, and the queries it left.
-
-        Not in the bundle: read from the comparison held on this server."""
-        drift, changed = self.comparison.result(DRIFT), self.comparison.result(CHANGED)
-        if drift is None or changed is None or doc_id not in drift.doc_ids:
-            return None
-        corpus = self.comparison.corpus
-        row = drift.doc_ids.index(doc_id)
-        return Neighbours(
-            corpus.doc_texts[corpus.doc_index[doc_id]],
-            [corpus.doc_ids[i] for i in drift.neighbours_baseline[row] if i >= 0],
-            [corpus.doc_ids[i] for i in drift.neighbours_candidate[row] if i >= 0],
-            changed.queries_left_by(doc_id),
-        )
-
-
-@dataclass(frozen=True)
-class Neighbours:
-    text: str
-    baseline: list[str]
-    candidate: list[str]
-    queries_left: list[str]
 
 
 class StreamlitProgress(Progress):
@@ -127,7 +106,26 @@ def load(spec: state.RunSpec, *, progress: Progress | None = None) -> Loaded:
     comparison = cache.comparison_for(
         key, corpus, *sides, config, progress, _llm_calls(spec, progress)
     )
-    return Loaded(spec, comparison, key)
+    bundle = cache.bundle_for(key, spec.corpus, comparison)
+    saved.remember_run(bundle.summary.fingerprint, spec.to_params())
+    return Loaded(bundle, key, comparison, spec)
+
+
+def load_saved(fingerprint: str) -> Loaded:
+    """A saved comparison this server has opened (no model, no corpus, no vectors)."""
+    entry = saved.lookup(fingerprint)
+    if entry is None or entry.folder is None:
+        raise InputError(
+            f"comparison {fingerprint} is not saved on this server any more; open its folder "
+            "or zip again on the Setup page"
+        )
+    bundle = cache.saved_bundle(entry.folder)
+    if bundle.summary.fingerprint != fingerprint:
+        raise InputError(
+            f"{entry.folder} now holds comparison {bundle.summary.fingerprint}, not "
+            f"{fingerprint}; open it again on the Setup page"
+        )
+    return Loaded(bundle, f"saved|{entry.folder}|{fingerprint}")
 
 
 def _llm_calls(spec: state.RunSpec, progress: Progress) -> LLMCalls | None:
@@ -140,21 +138,27 @@ def _llm_calls(spec: state.RunSpec, progress: Progress) -> LLMCalls | None:
 
 def require_comparison() -> Loaded:
     """The comparison on show, or an empty state that says what to do (and stop)."""
-    spec = state.get_run()
-    if spec is None:
+    fingerprint, spec = state.get_saved(), state.get_run()
+    if fingerprint is None and spec is None:
         st.info(
-            "No comparison yet. Choose a corpus and two models on the **Setup** page, "
-            "then press **Run comparison**."
+            "No comparison yet. On the **Setup** page, open a saved comparison (a `compare` "
+            "output folder or the Export page's zip), or choose a corpus and two models and "
+            "press **Run comparison**."
         )
         st.page_link("views/setup.py", label="Go to Setup", icon=":material/tune:")
         st.stop()
     try:
-        with st.status("Preparing the comparison…", expanded=False) as box:
-            loaded = load(spec, progress=StreamlitProgress(box))
-            box.update(label="Comparison ready", state="complete")
+        if fingerprint is not None:
+            loaded = load_saved(fingerprint)
+        else:
+            assert spec is not None
+            with st.status("Preparing the comparison…", expanded=False) as box:
+                loaded = load(spec, progress=StreamlitProgress(box))
+                box.update(label="Comparison ready", state="complete")
     except InputError as err:
         st.error(f"This comparison cannot be loaded:\n\n{err}")
         st.stop()
+    state.set_shown(loaded.fingerprint)
     for warning in loaded.warnings():
         st.warning(warning)
     _validate_selection(loaded)
@@ -162,15 +166,55 @@ def require_comparison() -> Loaded:
 
 
 def _validate_selection(loaded: Loaded) -> None:
-    corpus = loaded.comparison.corpus
+    bundle = loaded.bundle
     domain = state.selected_domain()
-    if domain is not None and domain not in corpus.domains:
+    if domain is not None and domain not in bundle.summary.domain_names:
         st.warning(f"Domain '{domain}' from the link is not in this corpus; showing all domains.")
         st.session_state[state.DOMAIN] = state.ALL_DOMAINS
     query = state.selected_query()
-    if query is not None and query not in corpus.query_index:
-        st.warning(f"Query '{query}' from the link is not in this corpus.")
+    queries = bundle.queries
+    if query is not None and (queries is None or query not in set(queries["query_id"])):
+        st.warning(f"Query '{query}' from the link is not in this comparison.")
         state.select_query(None)
+
+
+def recompute_spec(loaded: Loaded) -> tuple[state.RunSpec | None, str]:
+    """For a saved comparison: the run that recomputes it from its corpus and models when
+    both are on this server, and a sentence saying so (or what is missing)."""
+    if loaded.spec is not None:
+        return loaded.spec, "This comparison was computed on this server."
+    manifest = loaded.bundle.summary.manifest
+    missing = []
+    if not manifest.corpus.source or not Path(manifest.corpus.source).exists():
+        missing.append(f"the corpus `{manifest.corpus.source or '(not recorded)'}`")
+    for side in (manifest.baseline, manifest.candidate):
+        path = side.spec.removeprefix("vectors:")
+        if side.spec != "default" and not Path(path).exists():
+            missing.append(f"the model `{side.spec}`")
+    if missing:
+        return None, (
+            f"Recomputing needs {' and '.join(missing)}, which this server does not have."
+        )
+    config = manifest.config
+    spec = state.RunSpec(
+        corpus=manifest.corpus.source,
+        baseline=manifest.baseline.spec,
+        candidate=manifest.candidate.spec,
+        k=manifest.k,
+        neighbours=int(config.get("neighbours", 10)),
+        projection=True,
+    )
+    return spec, "Its corpus and both models are on this server."
+
+
+def offer_recompute(loaded: Loaded, need: str) -> None:
+    """Say what this saved comparison cannot show without its vectors, and offer to
+    recompute it when its corpus and models are here."""
+    spec, why = recompute_spec(loaded)
+    st.info(f"{need} This comparison was opened from a saved folder, which holds no vectors. {why}")
+    if spec is not None and st.button("Recompute from the corpus and models", key="recompute"):
+        state.set_run(spec)
+        st.rerun()
 
 
 def demo_run() -> state.RunSpec:
@@ -185,21 +229,24 @@ def demo_candidate_ready() -> bool:
 
 
 def export(loaded: Loaded, policy: tuple[str, bytes] | None) -> Path:
-    """Write the comparison's bundle and report (with the uploaded policy, if any) into a
-    server folder named by the comparison; return the folder."""
-    name = hashlib.sha256(loaded.key.encode()).hexdigest()[:24]
-    folder = default_cache_dir() / "exports" / name
-    policy_path = None
-    if policy is not None:  # beside the output folder: that one is replaced whole
-        policy_path = folder.with_name(f"{name}.policy.toml")
-        policy_path.parent.mkdir(parents=True, exist_ok=True)
-        policy_path.write_bytes(policy[1])
-    rules = load_policy(policy_path)
-    bundle = write_comparison(loaded.comparison, folder, corpus_source=loaded.spec.corpus)
+    """Write the comparison's bundle and report (judged by the uploaded policy, if any) into
+    a server folder named by the comparison's fingerprint; return the folder."""
+    folder = default_cache_dir() / "exports" / loaded.fingerprint
+    rules = (
+        parse_policy(policy[1].decode("utf-8", errors="replace"), policy[0])
+        if policy is not None
+        else load_policy()
+    )
+    if loaded.comparison is not None and loaded.spec is not None:
+        bundle = write_comparison(loaded.comparison, folder, corpus_source=loaded.spec.corpus)
+    else:
+        with replacing(folder) as staging:
+            write_bundle(loaded.bundle, staging)
+        bundle = loaded.bundle
     write_report(
         bundle,
         folder / "report.html",
         gate=evaluate(bundle.summary, rules),
-        policy_source=policy[0] if policy else rules.source,
+        policy_source=rules.source,
     )
     return folder

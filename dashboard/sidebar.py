@@ -5,25 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.errors import InputError
-from dashboard import cache, state
+from dashboard import cache, saved, state
 
 
 def render() -> None:
     with st.sidebar:
         st.markdown("### Recall Horizon")
-        spec = state.get_run()
-        if spec is None:
-            st.caption("No comparison yet: start on the Setup page.")
+        domains = _describe()
+        if domains is None:
             return
-        st.caption(
-            f"**Corpus** `{spec.corpus}`  \n**Baseline** `{spec.baseline}`  \n"
-            f"**Candidate** `{spec.candidate}`  \n**k** {spec.k}"
-        )
-        try:
-            corpus = cache.corpus_for(spec.corpus, spec.queries, spec.qrels, spec.answers)
-        except InputError:
-            return  # the page itself shows the error
-        options = [state.ALL_DOMAINS, *corpus.domains]
+        options = [state.ALL_DOMAINS, *domains]
         if st.session_state.get(state.DOMAIN) not in options:
             st.session_state[state.DOMAIN] = state.ALL_DOMAINS
         st.selectbox(
@@ -32,3 +23,36 @@ def render() -> None:
             key=state.DOMAIN,
             help="Filters the tables and highlights one domain on every page.",
         )
+
+
+def _describe() -> list[str] | None:
+    """Say what is on show; return its domains (None when nothing is, or it cannot load:
+    the page itself shows why)."""
+    fingerprint, spec = state.get_saved(), state.get_run()
+    if fingerprint is not None:
+        entry = saved.lookup(fingerprint)
+        if entry is None or entry.folder is None:
+            return None
+        try:
+            summary = cache.saved_bundle(entry.folder).summary
+        except InputError:
+            return None
+        manifest = summary.manifest
+        st.caption(
+            f"**Saved comparison** `{fingerprint}`  \n**Corpus** {manifest.corpus.name}  \n"
+            f"**Baseline** `{manifest.baseline.spec}`  \n"
+            f"**Candidate** `{manifest.candidate.spec}`  \n**k** {manifest.k}  \n"
+            f"Saved {manifest.created_at or '(time not recorded)'}"
+        )
+        return summary.domain_names
+    if spec is None:
+        st.caption("No comparison yet: start on the Setup page.")
+        return None
+    st.caption(
+        f"**Corpus** `{spec.corpus}`  \n**Baseline** `{spec.baseline}`  \n"
+        f"**Candidate** `{spec.candidate}`  \n**k** {spec.k}"
+    )
+    try:
+        return list(cache.corpus_for(spec.corpus, spec.queries, spec.qrels, spec.answers).domains)
+    except InputError:
+        return None

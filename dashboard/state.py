@@ -20,8 +20,12 @@ from analysis.inputs.tokenizers import CHARACTERS, context_tokenizer
 from analysis.llm.chat import ChatModel
 from analysis.llm.resolve import EMBEDDED, chat_model
 from analysis.settings import CompareConfig
+from dashboard import saved
 
-RUN = "run"  # the RunSpec of the comparison on show
+RUN = "run"  # the RunSpec of the comparison on show, when it is computed here
+SAVED = "saved"  # the fingerprint of the saved comparison on show, when one was opened
+SHOWN = "shown"  # the fingerprint of the comparison on show (what a link names)
+PAGE = "_page"  # the page being drawn (its key in the router)
 DOMAIN = "domain"  # the domain selected in the sidebar ("" = all)
 QUERY = "query"  # the selected query id ("" = none)
 DOCUMENT = "drift_doc"  # the document the drift page inspects
@@ -148,6 +152,27 @@ def get_run() -> RunSpec | None:
 
 def set_run(spec: RunSpec) -> None:
     st.session_state[RUN] = asdict(spec)
+    st.session_state.pop(SAVED, None)
+    st.session_state.pop(SHOWN, None)  # known once it is computed
+
+
+def get_saved() -> str | None:
+    value = st.session_state.get(SAVED)
+    return value if isinstance(value, str) and value else None
+
+
+def set_saved(fingerprint: str) -> None:
+    """Show a saved comparison (opened on this server) from now on."""
+    st.session_state[SAVED] = fingerprint
+    st.session_state[SHOWN] = fingerprint
+    st.session_state.pop(RUN, None)
+
+
+def set_shown(fingerprint: str) -> None:
+    """Record what is on show; the link changes with it."""
+    if st.session_state.get(SHOWN) != fingerprint:
+        st.session_state[SHOWN] = fingerprint
+        write_url(st.session_state.get(PAGE, "overview"))
 
 
 def selected_domain() -> str | None:
@@ -171,19 +196,27 @@ def select_document(doc_id: str) -> None:
     st.session_state[DOCUMENT] = doc_id
 
 
-def load_url_once(valid_domains: tuple[str, ...] | None = None) -> list[str]:
-    """Copy the link's parameters into session state once per session; return problems."""
+def load_url_once() -> list[str]:
+    """Copy the link's parameters into session state once per session; return problems.
+
+    A link names its comparison by fingerprint (``comparison=``), which this server's index
+    of saved comparisons resolves; links written before fingerprints carried the run's
+    settings instead, and still open.
+    """
     if st.session_state.get(URL_LOADED):
         return []
     st.session_state[URL_LOADED] = True
     params = {key: st.query_params[key] for key in st.query_params}
     problems = []
-    try:
-        spec = RunSpec.from_params(params)
-        if spec is not None:
-            set_run(spec)
-    except ValueError as err:
-        problems.append(f"The link's comparison settings were ignored: {err}")
+    if params.get("comparison"):
+        problems += _follow(params["comparison"])
+    else:
+        try:
+            spec = RunSpec.from_params(params)
+            if spec is not None:
+                set_run(spec)
+        except ValueError as err:
+            problems.append(f"The link's comparison settings were ignored: {err}")
     if params.get("domain"):
         st.session_state[DOMAIN] = params["domain"]
     if params.get("query"):
@@ -191,12 +224,34 @@ def load_url_once(valid_domains: tuple[str, ...] | None = None) -> list[str]:
     return problems
 
 
+def _follow(fingerprint: str) -> list[str]:
+    """Open the comparison a link names, if this server has it."""
+    entry = saved.lookup(fingerprint)
+    if entry is None:
+        return [
+            f"The link names comparison {fingerprint[:40]!r}, which this server does not have. "
+            "Open its saved folder or the Export zip on the Setup page (or start the "
+            "dashboard with `-- --open FOLDER`), then follow the link again."
+        ]
+    if entry.folder is not None:
+        set_saved(fingerprint)
+        return []
+    try:
+        spec = RunSpec.from_params(entry.run or {})
+    except ValueError as err:
+        return [f"Comparison {fingerprint} cannot be recomputed here: {err}"]
+    if spec is not None:
+        set_run(spec)
+    return []
+
+
 def write_url(page: str) -> None:
-    """Mirror the current view into the URL so that a link reproduces it."""
+    """Mirror the current view into the URL so that a link reproduces it: the page, the
+    comparison's fingerprint (never a server path), the domain and the query."""
     params: dict[str, Any] = {"page": page}
-    run = get_run()
-    if run is not None:
-        params.update(run.to_params())
+    shown = st.session_state.get(SHOWN)
+    if shown and (get_run() is not None or get_saved() is not None):
+        params["comparison"] = shown
     if selected_domain():
         params["domain"] = selected_domain()
     if selected_query():

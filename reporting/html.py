@@ -18,6 +18,7 @@ from plotly.offline import get_plotlyjs
 
 from analysis.bundle.files import Bundle
 from analysis.verdict.gate import GateResult
+from reporting.people import PeopleTable, cell_text, for_people
 from reporting.sections import SECTIONS
 from reporting.sections.base import (
     Block,
@@ -136,7 +137,14 @@ def _e(text: Any) -> str:
 
 
 def _table(frame: pd.DataFrame, *, key: str, index: bool) -> str:
-    table = frame.to_html(
-        index=index, escape=True, float_format=lambda v: f"{v:.3f}", na_rep="–", border=0
-    )
+    return people_html(for_people(frame), key=key, index=index)
+
+
+def people_html(people: PeopleTable, *, key: str, index: bool) -> str:
+    """A table already labelled for people, each cell printed by its column's kind."""
+    shown = people.frame.copy()
+    for column in shown.columns:
+        kind = people.kinds.get(column)
+        shown[column] = [cell_text(value, kind) for value in shown[column]]
+    table = shown.to_html(index=index, escape=True, na_rep="–", border=0)
     return table.replace("<table ", f'<table data-key="{_e(key)}" ', 1)

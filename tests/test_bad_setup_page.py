@@ -61,7 +61,7 @@ def test_setup_page_shows_the_engines_message(case: Case, tmp_path: Path, monkey
             at.text_input(key=f"setup_{label}_value").set_value(spec).run()
     at.number_input(key="setup_k").set_value(3)
     at.number_input(key="setup_neighbours").set_value(2).run()
-    at.button[0].click().run()
+    at.button(key="setup_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
     shown = " ".join(e.value for e in at.error)
     for fragment in case.says:

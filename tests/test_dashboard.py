@@ -57,7 +57,7 @@ def test_setup_page_renders_with_no_run():
     at.run()
     at.switch_page("views/setup.py").run()
     assert not at.exception
-    assert at.button[0].label == "Run comparison"
+    assert at.button(key="setup_run").label == "Run comparison"
 
 
 def test_pages_without_a_run_say_what_to_do():
@@ -68,11 +68,24 @@ def test_pages_without_a_run_say_what_to_do():
     assert "No comparison yet" in at.info[0].value
 
 
-def test_overview_scorecard_has_one_row_per_domain(app):
+def test_overview_leads_with_the_verdict_then_headlines_then_the_scorecard(app):
     at = _open(app, "overview")
-    table = at.dataframe[0].value
-    assert sorted(table.index) == ["clinical", "finance", "legal"]
-    assert len(at.markdown) > 0
+    headings = [h.value for h in at.subheader]
+    assert headings[0].startswith("Rollout verdict: ")
+    assert headings[1:3] == ["What changed, worst first", "Scorecard"]
+    verdict = at.dataframe[0].value
+    assert list(verdict.columns) == [
+        "Domain",
+        "Verdict",
+        "Deciding guardrail",
+        "The number that decided it",
+    ]
+    assert set(verdict["Verdict"]) <= {"pass", "FAIL"}
+    assert sorted(verdict["Domain"]) == ["clinical", "finance", "legal"]
+    card = at.dataframe[1].value
+    assert card.index.name == "Domain" and sorted(card.index) == ["clinical", "finance", "legal"]
+    bullets = [m.value for m in at.markdown if m.value.startswith("- ")]
+    assert len(bullets) == 1 and 1 <= bullets[0].count("\n- ") + 1 <= 5
 
 
 def test_moving_the_cutoff_changes_the_exclusion_count(app):

@@ -18,7 +18,8 @@ from streamlit.testing.v1 import AppTest
 from analysis.bundle.files import load_bundle
 from analysis.verdict.gate import evaluate, load_policy
 from dashboard.state import RunSpec
-from reporting.html import _table, render
+from reporting.html import people_html, render
+from reporting.people import KIND_OF_LABEL, PeopleTable, for_people
 from tests.dashboard_fixture import compared
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -67,8 +68,11 @@ def tables_of(document: str) -> dict[str, Rows]:
 
 
 def as_report_rows(frame: pd.DataFrame, rows: int, *, index: bool) -> Rows:
-    """A page's table as the report would print its first ``rows`` rows."""
-    return tables_of(_table(frame.head(rows), key="page", index=index))["page"]
+    """A page's table (already labelled for people) as the report would print its first
+    ``rows`` rows."""
+    kinds = {label: KIND_OF_LABEL[label] for label in frame.columns if label in KIND_OF_LABEL}
+    people = PeopleTable(frame.head(rows), kinds)
+    return tables_of(people_html(people, key="page", index=index))["page"]
 
 
 def disagreements(report: dict[str, Rows], page_frames: list[pd.DataFrame]) -> list[str]:
@@ -154,11 +158,13 @@ def test_changed_answers_page_and_report_agree_on_queries_and_both_lists(
 
 
 def test_the_comparison_catches_a_different_order():
-    frame = pd.DataFrame({"query_id": ["a", "b", "c"], "jaccard": [0.1, 0.5, 0.9]})
+    frame = for_people(
+        pd.DataFrame({"query_id": ["a", "b", "c"], "jaccard": [0.1, 0.5, 0.9]})
+    ).frame
     report = {"t": as_report_rows(frame, 3, index=False)}
     assert disagreements(report, [frame]) == []
     assert disagreements(report, [frame.iloc[::-1]]) == ["t: rows or order differ"]
-    assert disagreements(report, [frame.drop(columns="jaccard")]) == ["t: not on the page"]
+    assert disagreements(report, [frame.drop(columns="Top-k overlap")]) == ["t: not on the page"]
 
 
 def test_answers_page_and_report_agree_on_coverage_lost_queries_and_contexts(monkeypatch, tmp_path):

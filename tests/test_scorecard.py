@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis.numbers import p_clause, p_text
 from analysis.verdict.scorecard import COLUMNS, headlines, scorecard
 from dashboard.uploads import arrange_beir, flat_tables, save_uploads
 from reporting.figures import scorecard_heatmap
@@ -55,15 +56,36 @@ def test_heatmap_cells_show_shares_as_percentages():
 
 
 def test_headlines_say_what_changed_in_plain_words():
-    text = " ".join(headlines(SUMMARY))
+    text = " ".join(headlines(SUMMARY, limit=100))
     assert "largest nDCG@10 gain is in legal: +16% (p = 0.010, significant)" in text
-    assert "It cut clinical recall@10 by 31% (p = 0.20, not significant)" in text
+    assert "It cut clinical recall@10 by 31% (p = 0.200, not significant)" in text
     assert "14% of the clinical documents that passed the cutoff (0.42) no longer do" in text
     assert "clinical documents kept only 40% of their nearest neighbours" in text
     assert "25% of the judged-relevant clinical pairs that passed the cutoff no longer do" in text
     assert "judged-relevant finance" not in text
     assert "12 clinical documents that some query retrieved are now retrieved by none" in text
     assert "finance" not in text
+
+
+def test_at_most_five_headlines_the_gain_first_then_the_worst_losses():
+    shown = headlines(SUMMARY)
+    assert len(shown) == 5
+    assert shown[0].startswith("The candidate's largest nDCG@10 gain is in legal")
+    # severities: 12 of 100 documents unreached (1.0), recall -31% (0.62), 40% of neighbours
+    # kept (0.60), 25% of relevant pairs excluded (0.375); the 14% exclusion (0.14) is left out
+    assert [s.split(" ")[0:2] for s in shown[1:]] == [
+        ["12", "clinical"],
+        ["It", "cut"],
+        ["clinical", "documents"],
+        ["25%", "of"],
+    ]
+    assert not any(s.startswith("14% of the clinical documents") for s in shown)
+
+
+def test_p_values_below_a_thousandth_read_as_such():
+    assert p_text(0.0) == "< 0.001"
+    assert p_clause(0.0004) == "p < 0.001"
+    assert p_clause(0.05) == "p = 0.050"
 
 
 def test_a_quiet_comparison_says_nothing_moved():

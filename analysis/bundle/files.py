@@ -71,8 +71,10 @@ class Bundle:
 
 def make_bundle(comparison: Comparison, *, corpus_source: str) -> Bundle:
     """The bundle of a comparison, in memory (exactly what ``write_comparison`` writes)."""
-    summary = Summary(build_summary(comparison, corpus_source=corpus_source))
-    return Bundle(summary, bundle_tables(comparison))
+    raw = build_summary(comparison, corpus_source=corpus_source)
+    tables = bundle_tables(comparison)
+    raw["manifest"]["tables"] = sorted(tables)  # what a reader can check the folder against
+    return Bundle(Summary(raw), tables)
 
 
 def bundle_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
@@ -180,7 +182,10 @@ def load_bundle(folder: Path) -> Bundle:
 
 
 def expected_tables(summary: Summary) -> list[str]:
-    """The tables a comparison with this summary writes."""
+    """The tables a comparison with this summary writes (as its manifest lists them; worked
+    out from its sections for summaries written before the manifest listed them)."""
+    if summary.manifest.tables is not None:
+        return list(summary.manifest.tables)
     names = ["queries", "documents", "changes", "geometry"]
     if summary.get(CutoffSettings) is not None:
         names += ["threshold_pairs", "horizon_curve"]

@@ -8,6 +8,7 @@ give byte-identical files apart from ``manifest.created_at``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import platform
@@ -93,6 +94,7 @@ def _manifest(
     corpus, config = comparison.corpus, comparison.config
     return {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "fingerprint": comparison.fingerprint,
         "corpus": {
             "source": corpus_source,
             "name": corpus.name,
@@ -195,6 +197,8 @@ class Manifest:
     k: int
     config: dict[str, Any]
     versions: dict[str, str]
+    fingerprint: str = ""  # the comparison's (absent from summaries written before it)
+    tables: tuple[str, ...] | None = None  # the tables written with it (None: not recorded)
 
     @classmethod
     def from_json(cls, manifest: Mapping[str, Any]) -> Manifest:
@@ -221,6 +225,8 @@ class Manifest:
             k=manifest["k"],
             config=dict(manifest.get("config", {})),
             versions=dict(manifest.get("versions", {})),
+            fingerprint=str(manifest.get("fingerprint", "")),
+            tables=tuple(manifest["tables"]) if "tables" in manifest else None,
         )
 
 
@@ -280,6 +286,15 @@ class Summary:
     @property
     def manifest(self) -> Manifest:
         return Manifest.from_json(self.raw["manifest"])
+
+    @property
+    def fingerprint(self) -> str:
+        """The comparison's fingerprint; for a summary written before fingerprints existed,
+        16 hex digits of the sha256 of its own text (stable for that file)."""
+        recorded = self.manifest.fingerprint
+        if recorded:
+            return recorded
+        return hashlib.sha256(summary_text(self.raw).encode("utf-8")).hexdigest()[:16]
 
     @property
     def domain_names(self) -> list[str]:

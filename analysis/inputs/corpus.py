@@ -47,12 +47,17 @@ class Corpus:
     notices: tuple[str, ...] = ()
     # query id -> its reference answers (only queries that have at least one)
     answers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # each document's title where the corpus gives titles (empty otherwise); a title is
+    # already the start of its document's text, so it enters no fingerprint of its own
+    doc_titles: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not (len(self.doc_ids) == len(self.doc_texts) == len(self.doc_domains)):
             raise ValueError("doc_ids, doc_texts and doc_domains must have the same length")
         if not (len(self.query_ids) == len(self.query_texts) == len(self.query_domains)):
             raise ValueError("query_ids, query_texts and query_domains must have the same length")
+        if self.doc_titles and len(self.doc_titles) != len(self.doc_ids):
+            raise ValueError("doc_titles must be empty or as long as doc_ids")
 
     @property
     def n_docs(self) -> int:
@@ -196,6 +201,7 @@ def _assemble(name: str, raw: RawCorpus) -> Corpus:
         qrels=qrels,
         notices=tuple(notices),
         answers=answers,
+        doc_titles=tuple(d.title for d in raw.docs) if any(d.title for d in raw.docs) else (),
     )
 
 

@@ -24,6 +24,7 @@ class RawItem:
     text: str
     domain: str | None
     answers: tuple[str, ...] | None = None  # a query's reference answers (None: not given)
+    title: str = ""  # a document's title, also the start of ``text`` (BEIR's convention)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def read_beir_folder(folder: Path, *, split: str, prefix: str | None) -> RawCorp
             f"the others name theirs (e.g. {', '.join(missing[:EXAMPLES_SHOWN])}); give every "
             "document a domain, or none (then the folder's name is the domain)"
         )
-    raw.docs = [RawItem(d.id, d.text, d.domain or folder.name) for d in docs]
+    raw.docs = [RawItem(d.id, d.text, d.domain or folder.name, title=d.title) for d in docs]
     queries_file = folder / "queries.jsonl"
     if queries_file.is_file():
         raw.queries = _read_items(
@@ -175,7 +176,9 @@ def _read_items(
             continue
         first_seen[item.id] = record.where
         full_id = f"{prefix}/{item.id}" if prefix else item.id
-        items.append(RawItem(full_id, item.text, item.domain or default_domain, item.answers))
+        items.append(
+            RawItem(full_id, item.text, item.domain or default_domain, item.answers, item.title)
+        )
     problems.raise_if_any()
     if empty:
         notices.append(
@@ -228,7 +231,7 @@ def _parse_item(
         )
         return None
     answers = None if titled else _answers(fields.get("answers"), record.where, problems)
-    return RawItem(item_id, text, domain, answers)
+    return RawItem(item_id, text, domain, answers, title.strip())
 
 
 def _answers(value: object, where: str, problems: ProblemList) -> tuple[str, ...] | None:

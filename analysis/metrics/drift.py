@@ -46,6 +46,9 @@ class DriftFigures:
         return cls(**{f.name: drift[f.name] for f in fields(cls)})
 
 
+DRIFT_NEIGHBOURS = "drift_neighbours"
+
+
 @dataclass(frozen=True)
 class DriftResult(FamilyResult):
     """Neighbour sets of the analysed documents under both models.
@@ -69,6 +72,7 @@ class DriftResult(FamilyResult):
     purity_candidate: np.ndarray
     sampled: bool
     random_state: int
+    all_doc_ids: tuple[str, ...] = ()  # every corpus id by position, to name the neighbours
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -92,6 +96,26 @@ class DriftResult(FamilyResult):
                 "purity_candidate": self.purity_candidate,
             },
         )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``drift_neighbours``: each analysed document's neighbours, rank by rank, under
+        both models (what the drift page lists for one document)."""
+        m, k = self.neighbours_baseline.shape
+        names = np.asarray(self.all_doc_ids, dtype=object)
+
+        def named(positions: np.ndarray) -> list[str | None]:
+            return [str(names[p]) if p >= 0 else None for p in positions.ravel()]
+
+        return {
+            DRIFT_NEIGHBOURS: pd.DataFrame(
+                {
+                    "doc_id": np.repeat(np.asarray(self.doc_ids, dtype=object), k),
+                    "rank": np.tile(np.arange(1, k + 1), m),
+                    "neighbour_baseline": named(self.neighbours_baseline),
+                    "neighbour_candidate": named(self.neighbours_candidate),
+                }
+            )
+        }
 
     def by_domain(self, names: Sequence[str]) -> dict[str, DriftFigures]:
         """Per domain: mean, quartiles and share of fully replaced neighbourhoods, purity."""
@@ -164,6 +188,7 @@ def neighbourhood_drift(
         purity_candidate=_purity(neighbours[1], labels, positions),
         sampled=sampled,
         random_state=random_state,
+        all_doc_ids=tuple(str(i) for i in ids),
     )
 
 

@@ -28,6 +28,7 @@ from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import QualityFigures, relative_change
 from analysis.metrics.reach import ReachFigures
 from analysis.metrics.thresholds import ExclusionFigures
+from analysis.numbers import p_clause
 
 DEFAULT_POLICY = Path(__file__).with_name("default_policy.toml")
 FRACTION, COUNT = "a number between 0 and 1", "a whole number >= 0"
@@ -218,6 +219,17 @@ class Check:
     passed: bool
     detail: str
     evaluated: bool = True  # False: the comparison lacks the number (see on_missing)
+    headroom: float | None = None  # distance to the limit: > 0 inside it, < 0 breached
+
+
+@dataclass(frozen=True)
+class DomainVerdict:
+    """One domain's outcome and the check that decided it: the worst breach when it failed,
+    else the guardrail it came closest to breaching."""
+
+    domain: str
+    passed: bool
+    deciding: Check | None  # None: no guardrail applies to this domain
 
 
 @dataclass(frozen=True)
@@ -234,6 +246,17 @@ class GateResult:
     def evaluated(self) -> int:
         return sum(c.evaluated for c in self.checks)
 
+    def by_domain(self) -> list[DomainVerdict]:
+        """Every checked domain's verdict, failed domains first, then by name."""
+        verdicts = []
+        for name in sorted({c.domain for c in self.checks}):
+            mine = [c for c in self.checks if c.domain == name]
+            failed = [c for c in mine if not c.passed]
+            pool = failed or [c for c in mine if c.evaluated] or mine
+            deciding = min(pool, key=_closeness)
+            verdicts.append(DomainVerdict(name, not failed, deciding))
+        return sorted(verdicts, key=lambda v: (v.passed, v.domain))
+
     def failed_domains(self) -> list[str]:
         return sorted({c.domain for c in self.checks if not c.passed})
 
@@ -241,36 +264,54 @@ class GateResult:
         return pd.DataFrame([c.__dict__ for c in self.checks])
 
 
+def _closeness(check: Check) -> float:
+    """Unevaluated checks first (they decide by failing closed), then the least headroom;
+    an evaluated check with no distance (nothing to lose) last. Headroom is taken relative
+    to the limit, so fractions and document counts compare."""
+    if not check.evaluated:
+        return float("-inf")
+    if check.headroom is None:
+        return float("inf")
+    return check.headroom / max(abs(check.limit), 0.01)
+
+
 def load_policy(path: str | Path | None = None) -> Policy:
     """Read and validate a policy file (the shipped default when ``path`` is None)."""
     path = Path(path) if path is not None else DEFAULT_POLICY
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: policy file not found") from None
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(f"{path}: cannot read policy ({err})") from None
+    return parse_policy(text, str(path))
+
+
+def parse_policy(text: str, source: str) -> Policy:
+    """Validate a policy's TOML text; ``source`` names it in errors and in the verdict."""
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise InputError(f"{path}: not valid TOML ({err})") from None
+        raise InputError(f"{source}: not valid TOML ({err})") from None
     unknown = set(data) - {"defaults", "domains"}
     if unknown:
         raise InputError(
-            f"{path}: unknown table(s) {sorted(unknown)}; use [defaults] and [domains.<name>]"
+            f"{source}: unknown table(s) {sorted(unknown)}; use [defaults] and [domains.<name>]"
         )
-    defaults = _guardrails(data.get("defaults", {}), Guardrails(), f"{path} [defaults]")
+    defaults = _guardrails(data.get("defaults", {}), Guardrails(), f"{source} [defaults]")
     domains = data.get("domains", {})
     if not isinstance(domains, dict):
-        raise InputError(f"{path}: 'domains' must be tables like [domains.legal]")
+        raise InputError(f"{source}: 'domains' must be tables like [domains.legal]")
     overrides = {
-        name: _guardrails(table, defaults, f"{path} [domains.{name}]")
+        name: _guardrails(table, defaults, f"{source} [domains.{name}]")
         for name, table in domains.items()
     }
     if not any(rails.limits for rails in [defaults, *overrides.values()]):
         raise InputError(
-            f"{path}: the policy sets no guardrail, so it would pass any candidate; set at "
+            f"{source}: the policy sets no guardrail, so it would pass any candidate; set at "
             f"least one of {', '.join(sorted(set(_KINDS) - set(_OPTIONS)))}"
         )
-    return Policy(str(path), defaults, overrides)
+    return Policy(source, defaults, overrides)
 
 
 def _guardrails(table: Any, base: Guardrails, where: str) -> Guardrails:
@@ -341,8 +382,9 @@ def _domain_checks(name: str, section: DomainSection, rails: Guardrails) -> list
         if not passed and rails.only_when_significant and rail.p_value_of is not None:
             p = rail.p_value_of(section)
             if p is None or p >= rails.alpha:
-                passed, detail = True, f"{detail}, p = {_number(p)} — not significant, so allowed"
-        checks.append(Check(name, rail.name, value, limit, passed, detail))
+                passed, detail = True, f"{detail}, {p_clause(p)} — not significant, so allowed"
+        headroom = value - limit if rail.at_least else limit - value
+        checks.append(Check(name, rail.name, value, limit, passed, detail, headroom=headroom))
     return checks
 
 
@@ -366,11 +408,11 @@ def _relevance_check(
         return Check(name, guardrail, None, -limit, True, note)
     breached = -change > limit
     note = f"{metric} {base:.3f} → {cand:.3f} ({100 * change:+.1f}%, max drop {100 * limit:.0f}%"
-    note += f", p = {p:.3f})" if p is not None else ")"
+    note += f", {p_clause(p)})" if p is not None else ")"
     if breached and rails.only_when_significant and (p is None or p >= rails.alpha):
         breached = False
         note += " — not significant, so allowed"
-    return Check(name, guardrail, change, -limit, not breached, note)
+    return Check(name, guardrail, change, -limit, not breached, note, headroom=change + limit)
 
 
 def _number(value: float | None) -> str:

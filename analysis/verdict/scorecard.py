@@ -17,6 +17,7 @@ from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import QualityFigures
 from analysis.metrics.reach import ReachFigures
 from analysis.metrics.thresholds import CutoffSettings, ExclusionFigures
+from analysis.numbers import p_clause
 
 SIGNIFICANCE = 0.05
 NOTABLE_DROP = 0.10  # a relative loss worth a headline even when not significant
@@ -97,81 +98,117 @@ def _loss(relative: float | None) -> float | None:
     return None if relative is None else min(1.0, max(0.0, -relative) / 0.5)
 
 
-def headlines(summary: Summary) -> list[str]:
-    """Plain sentences a product manager can read, most important first."""
+MAX_HEADLINES = 5
+
+
+def headlines(summary: Summary, *, limit: int = MAX_HEADLINES) -> list[str]:
+    """Plain sentences a product manager can read: the ``limit`` most severe, worst first.
+
+    Severity is the scorecard's, in [0, 1]; a significant relevance drop ranks above every
+    unsignificant finding. The candidate's best gain, when it has one, leads: it is the other
+    side of the trade-off every loss is weighed against.
+    """
     card = scorecard(summary)
     if card.empty:
         return ["The corpus has no domains to compare."]
-    sentences = _relevance_sentences(card, f"recall@{summary.manifest.k}")
-    sentences += _exclusion_sentences(card, summary)
-    sentences += _drift_and_reach_sentences(card)
-    return sentences or [
+    found = _relevance_sentences(card, f"recall@{summary.manifest.k}")
+    found += _exclusion_sentences(card, summary)
+    found += _drift_and_reach_sentences(card, summary)
+    ranked = sorted(found, key=lambda item: -item[0])  # stable: ties keep their order
+    gain = [item for item in found if item[0] == GAIN]
+    ranked = gain + [item for item in ranked if item[0] != GAIN]
+    return [sentence for _, sentence in ranked[:limit]] or [
         "No domain shows a notable change: overlap, drift, exclusions and relevance all held."
     ]
 
 
-def _relevance_sentences(card: pd.DataFrame, recall_label: str) -> list[str]:
+Found = list[tuple[float, str]]  # (severity, sentence)
+GAIN = -1.0  # the severity that marks the gain sentence
+
+
+def _relevance_sentences(card: pd.DataFrame, recall_label: str) -> Found:
     gains = card["Δ nDCG@10"].dropna()
-    sentences = []
+    found: Found = []
     if not gains.empty and gains.max() > 0:
         best = gains.idxmax()
-        sentences.append(
-            f"The candidate's largest nDCG@10 gain is in {best}: +{100 * gains.max():.0f}%"
-            f"{_p_text(card.loc[best, 'p Δ nDCG@10'])}."
+        found.append(
+            (
+                GAIN,
+                f"The candidate's largest nDCG@10 gain is in {best}: +{100 * gains.max():.0f}%"
+                f"{_p_text(card.loc[best, 'p Δ nDCG@10'])}.",
+            )
         )
     for column, label in (("Δ recall@k", recall_label), ("Δ nDCG@10", "nDCG@10")):
         for name, value in card[column].dropna().sort_values().items():
             p = card.loc[name, f"p {column}"]
-            if value <= -NOTABLE_DROP or (value < 0 and p is not None and p < SIGNIFICANCE):
-                sentences.append(f"It cut {name} {label} by {100 * -value:.0f}%{_p_text(p)}.")
-    return sentences
+            significant = p is not None and p < SIGNIFICANCE
+            if value <= -NOTABLE_DROP or (value < 0 and significant):
+                severity = (_loss(value) or 0.0) + (1.0 if significant else 0.0)
+                found.append(
+                    (severity, f"It cut {name} {label} by {100 * -value:.0f}%{_p_text(p)}.")
+                )
+    return found
 
 
-def _exclusion_sentences(card: pd.DataFrame, summary: Summary) -> list[str]:
+def _exclusion_sentences(card: pd.DataFrame, summary: Summary) -> Found:
     settings = summary.get(CutoffSettings)
     cutoff = settings.cutoff if settings else None
-    sentences = []
+    found: Found = []
     for name, share in card["excluded @ same cutoff"].dropna().sort_values(ascending=False).items():
         if share >= NOTABLE_DROP:
             calibrated = card.loc[name, "excluded @ calibrated"]
-            sentences.append(
-                f"{100 * share:.0f}% of the {name} documents that passed the cutoff "
-                f"{'' if cutoff is None else f'({cutoff:.2f}) '}no longer do with the candidate"
-                + (
-                    ""
-                    if calibrated is None
-                    else f"; {100 * calibrated:.0f}% even after recalibrating the cutoff"
+            found.append(
+                (
+                    share,
+                    f"{100 * share:.0f}% of the {name} documents that passed the cutoff "
+                    f"{'' if cutoff is None else f'({cutoff:.2f}) '}no longer do with the "
+                    "candidate"
+                    + (
+                        ""
+                        if calibrated is None
+                        else f"; {100 * calibrated:.0f}% even after recalibrating the cutoff"
+                    )
+                    + ".",
                 )
-                + "."
             )
     for name, share in card["relevant excluded"].dropna().sort_values(ascending=False).items():
         if share >= NOTABLE_DROP:
-            sentences.append(
-                f"{100 * share:.0f}% of the judged-relevant {name} pairs that passed the cutoff "
-                "no longer do: useful documents the LLM will not see."
+            found.append(
+                (
+                    min(1.0, 1.5 * share),  # useful documents lost weigh more than any
+                    f"{100 * share:.0f}% of the judged-relevant {name} pairs that passed the "
+                    "cutoff no longer do: useful documents the LLM will not see.",
+                )
             )
-    return sentences
+    return found
 
 
-def _drift_and_reach_sentences(card: pd.DataFrame) -> list[str]:
-    sentences = []
+def _drift_and_reach_sentences(card: pd.DataFrame, summary: Summary) -> Found:
+    found: Found = []
     kept = card["neighbourhood kept"].dropna()
     if not kept.empty and kept.min() < 0.7:
         worst = kept.idxmin()
-        sentences.append(
-            f"{worst} documents kept only {100 * kept.min():.0f}% of their nearest neighbours."
+        found.append(
+            (
+                1.0 - kept.min(),
+                f"{worst} documents kept only {100 * kept.min():.0f}% of their nearest neighbours.",
+            )
         )
     for name, lost in card["lost reach"].dropna().items():
         if lost >= 5:
-            sentences.append(
-                f"{int(lost)} {name} documents that some query retrieved are now retrieved by none."
+            n_docs = max(summary.domains[name].n_docs, 1)
+            found.append(
+                (
+                    min(1.0, 10 * lost / n_docs),
+                    f"{int(lost)} {name} documents that some query retrieved are now retrieved "
+                    "by none.",
+                )
             )
-    return sentences
+    return found
 
 
 def _p_text(p: float | None) -> str:
     if p is None:
         return ""
-    return (
-        f" (p = {p:.3f}, significant)" if p < SIGNIFICANCE else f" (p = {p:.2f}, not significant)"
-    )
+    significance = "significant" if p < SIGNIFICANCE else "not significant"
+    return f" ({p_clause(p)}, {significance})"

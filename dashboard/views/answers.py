@@ -13,20 +13,17 @@ loaded = session.require_comparison()
 bundle, context = loaded.bundle, loaded.context()
 overview = section.overview_blocks(bundle, context)
 lost_block = render.find(overview, section.LOST_KEY)
-render.show([b for b in overview if b is not lost_block])
+render.show([b for b in overview if b is not lost_block], bundle)
 kind = section.coverage_kind(bundle)
 if kind is None or not isinstance(lost_block, Table):
     st.stop()  # nothing measured, or nothing lost (the overview said which)
 lost = lost_block.frame
 st.markdown(f"**{lost_block.title}** — pick one to read both contexts")
-event = st.dataframe(
+event = render.dataframe(
     lost,
-    width="stretch",
-    hide_index=True,
-    height=min(render.TABLE_HEIGHT, 38 + 35 * len(lost)),
-    on_select="rerun",
-    selection_mode="single-row",
     key="answers_lost_table",
+    selectable=True,
+    height=min(render.TABLE_HEIGHT, 38 + 35 * len(lost)),
 )
 rows = event.selection.rows if event is not None else []
 chosen = lost.iloc[rows[0]] if rows else lost.iloc[0]

@@ -7,37 +7,46 @@ import streamlit as st
 
 from dashboard import render, session, state
 from reporting.sections import drift as section
+from reporting.sections.base import Table
+from reporting.sections.documents import full_text, with_texts
 
 st.title("Neighbourhood drift")
 loaded = session.require_comparison()
 bundle, context = loaded.bundle, loaded.context()
-render.show(section.blocks(bundle, context))
+render.show(section.blocks(bundle, context), bundle)
 ranked = section.most_drifted(bundle, context.domain).head(section.PAGE_ROWS)
 options = list(ranked.get("doc_id", []))
 opened = state.selected_document()  # a document another page sent here
 if opened and opened not in options:
     options.insert(0, opened)
+st.subheader("One document's neighbours")
 choice = st.selectbox("Inspect a document", options, key=state.DOCUMENT)
-found = loaded.neighbours(choice) if choice else None
-if found is not None:
-    st.markdown(f"**{choice}** — {found.text[:400]}")
+found = section.neighbours_of(bundle, choice) if choice else None
+if choice and found is None:
+    st.info(
+        f"{choice} has no saved neighbours: it was outside the drift sample, or this bundle "
+        "was written before neighbours were saved."
+    )
+if choice and found is not None:
+    text = full_text(bundle, choice)
+    st.markdown(f"**{choice}**")
+    if text is not None:
+        st.text(text[0])
     left, right = st.columns(2)
-    left.markdown("**Neighbours under the baseline**")
-    left.dataframe(
-        pd.DataFrame(
+    with left:
+        kept = pd.DataFrame(
             {"doc_id": found.baseline, "kept": [d in found.candidate for d in found.baseline]}
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    right.markdown("**Neighbours under the candidate**")
-    right.dataframe(
-        pd.DataFrame(
+        )
+        render.show_block(
+            Table("neighbours_baseline", "Neighbours under the baseline", with_texts(kept, bundle))
+        )
+    with right:
+        new = pd.DataFrame(
             {"doc_id": found.candidate, "new": [d not in found.baseline for d in found.candidate]}
-        ),
-        hide_index=True,
-        width="stretch",
-    )
+        )
+        render.show_block(
+            Table("neighbours_candidate", "Neighbours under the candidate", with_texts(new, bundle))
+        )
     st.markdown(f"**Queries whose top-k this document left:** {len(found.queries_left)}")
     if found.queries_left:
         pick = st.selectbox("Open one in Changed answers", found.queries_left, key="drift_query")

@@ -33,7 +33,11 @@ if st.button("Prepare the report and the bundle", type="primary", key="export_pr
     except InputError as err:
         st.error(str(err))
 exported = st.session_state.get("export_folder")
-if exported and Path(exported, "report.html").is_file():
+if (
+    exported
+    and Path(exported).name == loaded.fingerprint
+    and Path(exported, "report.html").is_file()
+):
     folder = Path(exported)
     report = (folder / "report.html").read_bytes()
     st.download_button(

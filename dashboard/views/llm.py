@@ -13,7 +13,7 @@ st.title("LLM answers")
 loaded = session.require_comparison()
 bundle, context = loaded.bundle, loaded.context()
 shown = section.blocks(bundle, context)
-render.show(shown)
+render.show(shown, bundle)
 answers_block = render.find(shown, "llm_answers")
 contexts = bundle.table("llm_contexts")
 if not isinstance(answers_block, Table) or answers_block.frame.empty or contexts is None:

@@ -21,4 +21,4 @@ if scatter is not None:
     if points:
         state.select_query(points[0]["customdata"])
         st.switch_page("views/changed.py", query_params=dict(st.query_params))
-render.show(blocks[1:])
+render.show(blocks[1:], bundle)

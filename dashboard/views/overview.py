@@ -1,14 +1,17 @@
-"""Overview: did the candidate get worse anywhere? The headlines, scorecard and gate verdict."""
+"""Overview: would the rollout gate pass, and where did the candidate get worse? The verdict
+per domain first, then the worst changes in plain words, then the scorecard and every check."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import render, session
+from dashboard import policy, render, session
 from reporting.sections import gate, overview
 
 st.title("Overview")
 loaded = session.require_comparison()
-render.show(overview.blocks(loaded.bundle, loaded.context()))
-st.subheader("Rollout gate (default policy)")
-render.show(gate.blocks(loaded.bundle, loaded.gate_context()))
+policy.chooser()
+context = loaded.gate_context()
+render.show(overview.blocks(loaded.bundle, context))
+with st.expander("Every guardrail check"):
+    render.show(gate.blocks(loaded.bundle, context))

@@ -1,4 +1,5 @@
-"""Setup: which corpus, which two models, k and the cutoff; then run with progress."""
+"""Setup: open a saved comparison, or choose a corpus, two models, k and the cutoff and run
+with progress."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from analysis.inputs.tokenizers import CHARACTERS
 from analysis.llm.resolve import EMBEDDED
 from analysis.settings import CONTEXT_BY
 from analysis.tuning.demo import DEMO_DOMAIN, SAMPLE_CORPUS
-from dashboard import session, state, uploads
+from dashboard import opening, session, state, uploads
 
 st.title("Setup")
+opening.panel()
+st.divider()
+st.subheader("Or compute a comparison")
 st.write(
     "Choose a corpus whose documents carry a domain, a **baseline** model (what runs "
     "today) and a **candidate** (the fine-tuned model you are thinking of rolling out)."
@@ -188,7 +192,12 @@ if not session.demo_candidate_ready() and session.DEMO_CANDIDATE in (baseline, c
     )
 
 if (
-    st.button("Run comparison", type="primary", disabled=not (corpus and baseline and candidate))
+    st.button(
+        "Run comparison",
+        type="primary",
+        disabled=not (corpus and baseline and candidate),
+        key="setup_run",
+    )
     and corpus is not None
 ):
     spec = state.RunSpec(

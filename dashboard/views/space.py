@@ -20,3 +20,5 @@ if bundle.projection is not None:
         format_func=space.COLOUR_BY.get,
     )
 render.show(space.blocks(bundle, loaded.context(), colour_by))
+if bundle.projection is None and loaded.comparison is None:
+    session.offer_recompute(loaded, "The projection was not saved with this comparison.")

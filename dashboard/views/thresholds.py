@@ -4,10 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
+from analysis.metrics.grouping import OVERALL
 from dashboard import cache, render, session, state
 from reporting.sections import thresholds as section
+
+
+def _curve_at(curve: pd.DataFrame, cutoff: float, domain: str | None) -> None:
+    """What the saved horizon curve says at this cutoff: documents admitted per query and
+    recall, per model (the curve's 0.01 grid covers every cutoff)."""
+    rows = curve[
+        (curve["domain"] == (domain or OVERALL)) & ((curve["cutoff"] - cutoff).abs() < 0.005)
+    ]
+    by_model = {row.model: row for row in rows.itertuples()}
+    if len(by_model) < 2:
+        return
+    cols = st.columns(4)
+    for column, model in zip(cols[:2], ("baseline", "candidate"), strict=True):
+        column.metric(
+            f"Documents per query at {cutoff:.2f}, {model}", f"{by_model[model].mean_admitted:.1f}"
+        )
+    for column, model in zip(cols[2:], ("baseline", "candidate"), strict=True):
+        recall = by_model[model].recall
+        column.metric(
+            f"Recall at {cutoff:.2f}, {model}", "–" if pd.isna(recall) else f"{100 * recall:.1f}%"
+        )
+
 
 st.title("Threshold exclusions")
 loaded = session.require_comparison()
@@ -27,11 +51,19 @@ cutoff = st.slider(
     key=state.CUTOFF,
     help=f"Default {default:.3f}: {saved.settings.cutoff_source}.",
 )
-cut = (
-    saved
-    if abs(cutoff - round(default, 2)) < 1e-9  # the slider at its start: the saved cut
-    else cache.cut_for(loaded.key, float(cutoff), loaded.comparison, bundle.summary)
-)
+at_saved = abs(cutoff - round(default, 2)) < 1e-9  # the slider at its start: the saved cut
+if at_saved:
+    cut = saved
+elif loaded.comparison is not None:
+    cut = cache.cut_for(loaded.key, float(cutoff), loaded.comparison, bundle.summary)
+else:  # a saved comparison: the curves hold every cutoff, the pairs only the saved one
+    cut = saved
+    _curve_at(saved.curve, float(cutoff), context.domain)
+    session.offer_recompute(
+        loaded,
+        f"The pairs and shares below are at the saved cutoff {default:.2f}; re-cutting them at "
+        f"{cutoff:.2f} needs the vectors.",
+    )
 counts = cut.counts(context.domain)
 
 
@@ -62,4 +94,4 @@ _metric_with_share(
     help="The useful documents lost at the same cutoff. Unjudged pairs excluded in the "
     "tuning domain are often pruned on purpose; judged-relevant ones never are.",
 )
-render.show(section.cut_blocks(cut, bundle, context))
+render.show(section.cut_blocks(cut, bundle, context), bundle)

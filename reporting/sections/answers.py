@@ -29,6 +29,7 @@ from reporting.sections.base import (
     in_domain,
     present,
 )
+from reporting.sections.documents import with_texts
 
 REPORT_ROWS = 20
 LOST_KEY = "lost_coverage"
@@ -187,6 +188,9 @@ def overview_blocks(bundle: Bundle, context: Context) -> list[Block]:
             charts.append(Chart(name, fig))
     out += charts
     lost = lost_queries(bundle, kind, context.domain)
+    carrier = f"{kind.carrier_column}_baseline"
+    if carrier in lost:
+        lost = with_texts(lost, bundle, id_column=carrier)
     out.append(
         Table("lost_coverage", f"Queries that lost {label} ({len(lost):,})", lost, REPORT_ROWS)
     )

@@ -6,6 +6,7 @@ import pandas as pd
 
 from analysis.bundle.files import Bundle
 from reporting.sections.base import Block, Context, Pair, Section, Table, Text, in_domain, present
+from reporting.sections.documents import with_texts
 
 ORDERS = {
     "relevance lost": ("relevance_lost", False),
@@ -101,8 +102,8 @@ def side_by_side(bundle: Bundle, query_id: str) -> Pair:
     k = bundle.summary.manifest.k
     baseline, candidate = ranked_lists(bundle, query_id)
     return Pair(
-        Table(f"baseline_{query_id}", f"Baseline top-{k}", baseline),
-        Table(f"candidate_{query_id}", f"Candidate top-{k}", candidate),
+        Table(f"baseline_{query_id}", f"Baseline top-{k}", with_texts(baseline, bundle)),
+        Table(f"candidate_{query_id}", f"Candidate top-{k}", with_texts(candidate, bundle)),
     )
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from analysis.bundle.files import Bundle
+from analysis.metrics.drift import DRIFT_NEIGHBOURS
 from reporting import figures
 from reporting.sections.base import Block, Chart, Context, Section, Table, Text, in_domain, present
+from reporting.sections.documents import with_texts
 
 LABELS = {
     "neighbourhood_jaccard": "neighbours kept (Jaccard)",
@@ -33,6 +37,38 @@ def most_drifted(bundle: Bundle, domain: str | None) -> pd.DataFrame:
         return pd.DataFrame()
     analysed = in_domain(documents.dropna(subset=["neighbourhood_jaccard"]), domain)
     return present(analysed.sort_values("neighbourhood_jaccard", kind="stable"), COLUMNS)
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """One analysed document's nearest documents under each model, and the queries whose
+    top-k it left."""
+
+    baseline: list[str]
+    candidate: list[str]
+    queries_left: list[str]
+
+
+def neighbours_of(bundle: Bundle, doc_id: str) -> Neighbours | None:
+    """Read from the bundle (``drift_neighbours`` and ``changes``); None when the document
+    was not analysed or the bundle predates the neighbours table."""
+    table = bundle.table(DRIFT_NEIGHBOURS)
+    if table is None:
+        return None
+    rows = table[table["doc_id"] == doc_id].sort_values("rank")
+    if rows.empty:
+        return None
+    changes = bundle.changes
+    left = (
+        changes[(changes["doc_id"] == doc_id) & (changes["change"] == "left")]["query_id"]
+        if changes is not None
+        else pd.Series(dtype=str)
+    )
+    return Neighbours(
+        [str(d) for d in rows["neighbour_baseline"].dropna()],
+        [str(d) for d in rows["neighbour_candidate"].dropna()],
+        [str(q) for q in left],
+    )
 
 
 def blocks(bundle: Bundle, context: Context) -> list[Block]:
@@ -65,6 +101,7 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
         )
     where = f" in {context.domain}" if context.domain else ""
     ranked = most_drifted(bundle, context.domain).head(PAGE_ROWS)
+    ranked = with_texts(ranked, bundle)
     out.append(Table("most_drifted", f"Most drifted documents{where}", ranked, REPORT_ROWS))
     return out
 

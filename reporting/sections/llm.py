@@ -8,6 +8,7 @@ import pandas as pd
 from analysis.bundle.files import Bundle
 from analysis.metrics.llm import JudgeAgreement, LLMFigures
 from reporting.sections.base import Block, Context, Section, Table, Text, in_domain, present
+from reporting.sections.documents import with_texts
 
 REPORT_ROWS = 20
 NO_LLM = (
@@ -119,7 +120,7 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
             Table(
                 "llm_judgments",
                 "Documents that entered or left a top-k, as the LLM judged them",
-                judged.reset_index(drop=True),
+                with_texts(judged.reset_index(drop=True), bundle),
                 REPORT_ROWS,
             )
         )

@@ -5,7 +5,17 @@ from __future__ import annotations
 from analysis.bundle.files import Bundle
 from analysis.verdict.scorecard import COLUMNS, headlines, scorecard
 from reporting import figures
-from reporting.sections.base import Block, Bullets, Chart, Context, Section, Table, Text
+from reporting.sections import gate
+from reporting.sections.base import (
+    Block,
+    Bullets,
+    Chart,
+    Context,
+    Heading,
+    Section,
+    Table,
+    Text,
+)
 
 CAPTION = (
     "Each cell is one number for one domain, coloured by how bad it is for the candidate. "
@@ -22,6 +32,8 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
     summary = bundle.summary
     overall = summary.overall
     out: list[Block] = [
+        *(gate.verdict_blocks(context) if context.gate is not None else []),
+        Heading("What changed, worst first"),
         Text(
             f"{overall.n_docs:,} documents and {overall.n_queries:,} queries in "
             f"{len(summary.domain_names)} domains; top-{summary.manifest.k} retrieval.",
@@ -34,6 +46,7 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
         return [*out, Text("The corpus has no domains to score.")]
     return [
         *out,
+        Heading("Scorecard"),
         Chart("scorecard", figures.scorecard_heatmap(card, COLUMNS)),
         Text(CAPTION, muted=True),
         Table("scorecard_table", "", card.drop(columns=["severity"]), index=True),

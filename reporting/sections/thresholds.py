@@ -18,6 +18,7 @@ from analysis.metrics.grouping import OVERALL
 from analysis.metrics.thresholds import CutoffSettings, ExclusionFigures, ThresholdResult
 from reporting import figures
 from reporting.sections.base import Block, Chart, Context, Section, Table, Text
+from reporting.sections.documents import with_texts
 
 CURVE_HALF_WIDTH = 0.45  # the curves show cutoffs within this distance of the saved cutoff
 REPORT_ROWS = 20
@@ -149,7 +150,7 @@ def cut_blocks(cut: Cut, bundle: Bundle, context: Context) -> list[Block]:
         Table(
             "excluded_pairs",
             "Excluded at the same cutoff, judged-relevant first",
-            pairs.head(PAGE_ROWS),
+            with_texts(pairs.head(PAGE_ROWS), bundle),
             REPORT_ROWS,
         ),
         Text(

@@ -1,0 +1,49 @@
+"""The Setup page's first panel: open a saved comparison (a folder on this server, or the
+Export page's zip uploaded), with no model and no corpus needed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+from analysis.bundle.files import Bundle
+from analysis.errors import InputError
+from dashboard import cache, saved, state, uploads
+
+
+def panel() -> None:
+    st.subheader("Open a saved comparison")
+    st.caption(
+        "A `python -m analysis compare --out` or `check` folder, or the Export page's zip: "
+        "every page works from it without the models or the corpus."
+    )
+    from_folder, from_zip = st.tabs(["A folder on this server", "Upload the Export zip"])
+    with from_folder:
+        path = st.text_input("Folder", key="open_folder", placeholder="artifacts/demo")
+        if st.button("Open", key="open_folder_button", disabled=not path.strip()):
+            _opened(lambda: saved.open_folder(Path(path.strip()), read=cache.saved_bundle))
+    with from_zip:
+        upload = st.file_uploader(
+            f"Bundle zip (up to {uploads.MAX_UPLOAD_MB} MB)", type=["zip"], key="open_zip"
+        )
+        if upload is not None and st.button("Open", key="open_zip_button"):
+            _opened(lambda: saved.open_zip(upload.getvalue(), upload.name, read=cache.saved_bundle))
+
+
+def _opened(open_it: Callable[[], Bundle]) -> None:
+    try:
+        bundle = open_it()
+    except InputError as err:
+        st.error(f"{err}\n\nThe comparison on show, if any, is unchanged.")
+        return
+    state.set_saved(bundle.summary.fingerprint)
+    state.select_query(None)
+    manifest = bundle.summary.manifest
+    st.success(
+        f"Opened comparison `{bundle.summary.fingerprint}`: {manifest.baseline.spec} vs "
+        f"{manifest.candidate.spec} on {manifest.corpus.name} "
+        f"({manifest.corpus.n_docs:,} documents, {manifest.corpus.n_queries:,} queries)."
+    )
+    st.page_link("views/overview.py", label="Open the Overview", icon=":material/dashboard:")

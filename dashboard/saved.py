@@ -1,0 +1,86 @@
+"""Saved comparisons this server knows, by fingerprint: what a travelling link resolves.
+
+A link names a comparison by its fingerprint, never by a server path. Each server keeps a
+small index under its cache folder (``saved/<fingerprint>.json``) saying where that
+comparison lives here: a saved folder (opened from a path, from ``--open``, or unpacked from
+an uploaded zip) or the settings that recompute it. A link from elsewhere opens the same
+view wherever the index has its fingerprint, and says plainly what to do where it has not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis.bundle.archive import unpack_bundle
+from analysis.bundle.files import Bundle, load_bundle
+from analysis.errors import InputError
+from analysis.inputs.cache import default_cache_dir
+
+FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Where a fingerprint's comparison lives on this server: a folder, or run settings."""
+
+    folder: Path | None = None
+    run: dict[str, Any] | None = None
+
+
+def index_dir() -> Path:
+    return default_cache_dir() / "saved"
+
+
+def open_folder(folder: Path, *, read: Callable[[Path], Bundle] = load_bundle) -> Bundle:
+    """Read a saved comparison with ``read`` (an InputError names what is wrong) and
+    remember where it lives."""
+    folder = folder.expanduser().resolve()
+    if not folder.is_dir():
+        raise InputError(f"{folder}: no such folder on this server")
+    bundle = read(folder)
+    _remember(bundle.summary.fingerprint, {"folder": str(folder)})
+    return bundle
+
+
+def open_zip(data: bytes, name: str, *, read: Callable[[Path], Bundle] = load_bundle) -> Bundle:
+    """Unpack an uploaded bundle zip into the cache (by content) and open it there."""
+    digest = hashlib.sha256(data).hexdigest()[:24]
+    folder = unpack_bundle(data, default_cache_dir() / "opened" / digest, name=name)
+    return open_folder(folder, read=read)
+
+
+def remember_run(fingerprint: str, run: dict[str, Any]) -> None:
+    """A comparison computed here: a link to it recomputes it from the same settings."""
+    path = index_dir() / f"{fingerprint}.json"
+    if not path.is_file():  # a saved folder, once known, stays the faster way to open it
+        _remember(fingerprint, {"run": run})
+
+
+def lookup(fingerprint: str) -> Entry | None:
+    """Where this server has the comparison, or None (also for a malformed fingerprint)."""
+    if not FINGERPRINT.match(fingerprint):
+        return None
+    path = index_dir() / f"{fingerprint}.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(raw.get("folder"), str) and Path(raw["folder"], "summary.json").is_file():
+        return Entry(folder=Path(raw["folder"]))
+    if isinstance(raw.get("run"), dict):
+        return Entry(run={str(k): str(v) for k, v in raw["run"].items()})
+    return None
+
+
+def _remember(fingerprint: str, entry: dict[str, Any]) -> None:
+    index_dir().mkdir(parents=True, exist_ok=True)
+    path = index_dir() / f"{fingerprint}.json"
+    staging = path.with_suffix(".tmp")
+    staging.write_text(json.dumps(entry), encoding="utf-8")
+    staging.replace(path)
