@@ -26,8 +26,13 @@ from analysis.inputs.vectors import write_vector_table
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
-def write_inputs(work: Path, n_docs: int, n_queries: int, dim: int = 384) -> dict[str, str]:
+def write_inputs(
+    work: Path, n_docs: int, n_queries: int, dim: int = 384, *, words: int = 0
+) -> dict[str, str]:
+    """The corpus and both vector files; ``words``: seeded filler words per document (so a
+    bundle's text columns weigh what real passages would)."""
     rng = np.random.default_rng(0)
+    filler = _filler(n_docs, words)
     domains = [f"domain{i}" for i in range(5)]
     centres = rng.normal(size=(5, dim))
     ids, vectors_base, vectors_cand = [], [], []
@@ -39,7 +44,8 @@ def write_inputs(work: Path, n_docs: int, n_queries: int, dim: int = 384) -> dic
         queries = docs[rng.choice(n, m, replace=False)] + 0.5 * rng.normal(size=(m, dim))
         (folder / "corpus.jsonl").write_text(
             "".join(
-                json.dumps({"_id": f"d{i}", "text": f"document {i} of {name}"}) + "\n"
+                json.dumps({"_id": f"d{i}", "text": f"document {i} of {name}{filler[d * n + i]}"})
+                + "\n"
                 for i in range(n)
             )
         )
@@ -59,6 +65,14 @@ def write_inputs(work: Path, n_docs: int, n_queries: int, dim: int = 384) -> dic
         write_vector_table(work / f"{label}.parquet", ids, np.vstack(parts))
         specs[label] = f"vectors:{work / f'{label}.parquet'}"
     return specs
+
+
+def _filler(n_docs: int, words: int) -> list[str]:
+    if not words:
+        return [""] * n_docs
+    rng = np.random.default_rng(1)  # its own stream: the vectors stay as they were
+    vocabulary = np.array([f"w{i:04d}" for i in range(5000)])
+    return [" " + " ".join(rng.choice(vocabulary, words)) for _ in range(n_docs)]
 
 
 def timed(action) -> float:

@@ -71,5 +71,6 @@ if page.url_path != HOME.url_path:
         st.warning(problem)
 sidebar.render()
 current = next((name for name, p in PAGES.items() if p.url_path == page.url_path), "overview")
+st.session_state[state.PAGE] = current
 state.write_url(current)
 page.run()

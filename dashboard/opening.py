@@ -40,6 +40,7 @@ def _opened(open_it: Callable[[], Bundle]) -> None:
         return
     state.set_saved(bundle.summary.fingerprint)
     state.select_query(None)
+    state.write_url("setup")  # the link names the opened comparison from now on
     manifest = bundle.summary.manifest
     st.success(
         f"Opened comparison `{bundle.summary.fingerprint}`: {manifest.baseline.spec} vs "

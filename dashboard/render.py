@@ -20,6 +20,7 @@ from reporting.sections.base import Block, Bullets, Chart, Heading, Passage, Sta
 from reporting.sections.documents import full_text
 
 TABLE_HEIGHT = 360
+SEARCH_FROM_ROWS = 15  # a top-10 list needs no search box; a page's long list does
 SEARCHABLE = ("query_id", "doc_id", "answer_doc_baseline")  # id columns worth a search box
 FORMATS = {
     SHARE: "%.1f%%",
@@ -65,7 +66,7 @@ def show_table(block: Table, bundle: Bundle | None) -> None:
     if block.title:
         st.markdown(f"**{block.title}**")
     frame = block.frame
-    if len(frame) > 5 and any(c in frame for c in SEARCHABLE):
+    if len(frame) > SEARCH_FROM_ROWS and any(c in frame for c in SEARCHABLE):
         frame = searched(
             frame,
             st.text_input(

@@ -1,9 +1,12 @@
 """End to end in a real headless browser: the dashboard on the bundled sample corpus.
 
-Starts Streamlit on a loopback port, runs the demo comparison (real models: the bundled
-MiniLM and the demo candidate, tuned on first use) from the Setup page, visits every
-page, checks for real content and no error, and saves a screenshot of each page under
-artifacts/screenshots/. Needs Debian's chromium (scripts/test installs it); set
+Two servers on loopback ports. The first runs the demo comparison (real models: the bundled
+MiniLM and the demo candidate, tuned on first use) from the Setup page and visits every
+page. The second opens the demo's saved output (``analysis demo --out``) with an empty
+cache and the hub offline, so no model can be reached: it visits every page, follows a
+shared link into Changed answers, and opens the Export page's zip uploaded through the
+Setup page. Each checks for real content and no error, and saves a screenshot of every
+page under artifacts/screenshots/. Needs Debian's chromium (scripts/test installs it); set
 RH_REQUIRE_BROWSER=1 to fail instead of skip when it is missing.
 """
 
@@ -14,6 +17,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +38,16 @@ PAGES = [
     ("Export", "export", '[data-testid="stButton"]'),
 ]
 
+BROWSER_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
 pytestmark = pytest.mark.real_model
 
 
@@ -43,38 +58,24 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def model_cache(tmp_path_factory) -> str:
+    """The cache the computing server and the demo command share (models, embeddings)."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("RH_REQUIRE_BROWSER"):
             pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
         pytest.skip(f"{CHROMIUM} is not installed")
+    return os.environ.get("RECALL_HORIZON_CACHE") or str(tmp_path_factory.mktemp("cache"))
+
+
+@contextmanager
+def _streamlit(cache: str, log: Path, *args: str) -> Iterator[str]:
     port = _free_port()
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "RECALL_HORIZON_CACHE": os.environ.get("RECALL_HORIZON_CACHE")
-        or str(tmp_path_factory.mktemp("cache")),
-    }
-    log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboard/app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RECALL_HORIZON_CACHE": cache}
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py"]
+    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
+    command += ["--server.headless", "true", *(["--", *args] if args else [])]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -82,9 +83,35 @@ def server(tmp_path_factory):
             break
         except OSError:
             time.sleep(0.5)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=20)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(model_cache, tmp_path_factory):
+    with _streamlit(model_cache, tmp_path_factory.mktemp("log") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def saved_demo(model_cache, tmp_path_factory):
+    """The demo's saved output, and a server opened on it that cannot reach any model."""
+    folder = tmp_path_factory.mktemp("demo") / "demo"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RECALL_HORIZON_CACHE": model_cache}
+    subprocess.run(
+        [sys.executable, "-m", "analysis", "demo", "--out", str(folder)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=1200,
+    )
+    empty = str(tmp_path_factory.mktemp("empty-cache"))
+    log = tmp_path_factory.mktemp("log") / "saved.log"
+    with _streamlit(empty, log, "--open", str(folder)) as url:
+        yield url, folder
 
 
 def test_demo_comparison_and_every_page_in_chromium(server):
@@ -92,18 +119,7 @@ def test_demo_comparison_and_every_page_in_chromium(server):
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-            ],
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_FLAGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
         page.goto(f"{server}/setup", wait_until="networkidle")
         page.get_by_role("button", name="Run comparison").click()
@@ -129,6 +145,62 @@ def test_demo_comparison_and_every_page_in_chromium(server):
             assert "Page not found" not in fresh.content(), address
             _assert_no_error(fresh)
             fresh.close()
+        browser.close()
+
+
+def test_the_saved_demo_opens_with_no_model_reachable(saved_demo, tmp_path):
+    """Every page from the saved output; a shared link; the Export zip uploaded."""
+    from playwright.sync_api import sync_playwright
+
+    from analysis.bundle.files import load_bundle
+
+    url, folder = saved_demo
+    bundle = load_bundle(folder)
+    fingerprint = bundle.summary.fingerprint
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_FLAGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.goto(url, wait_until="networkidle")
+        page.get_by_role("heading", name="Rollout verdict", exact=False).first.wait_for(
+            timeout=60_000
+        )
+        assert f"comparison={fingerprint}" in page.url
+        for title, slug, selector in PAGES:
+            page.get_by_role("link", name=title, exact=True).first.click()
+            page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=60_000)
+            page.locator(selector).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)
+            _assert_no_error(page)
+            page.screenshot(path=str(SHOTS / f"saved-{slug}.png"), full_page=True)
+        # the Export page's zip, downloaded, then uploaded into a fresh session
+        page.get_by_role("button", name="Prepare the report and the bundle").click()
+        with page.expect_download(timeout=120_000) as download:
+            page.get_by_role("button", name="Data bundle (.zip)").click()
+        archive = tmp_path / "bundle.zip"
+        download.value.save_as(archive)
+        # a shared link, in a new session: the Changed answers page with its query selected
+        query = str(bundle.queries["query_id"].iloc[7])
+        shared = browser.new_page(viewport={"width": 1500, "height": 1100})
+        shared.goto(f"{url}/changed?comparison={fingerprint}&query={query}")
+        shared.get_by_role("heading", name=query, exact=True).wait_for(timeout=60_000)
+        shared.locator('[data-testid="stDataFrame"]').nth(2).wait_for(timeout=60_000)
+        shared.wait_for_timeout(1500)
+        assert f"comparison={fingerprint}" in shared.url
+        _assert_no_error(shared)
+        shared.screenshot(path=str(SHOTS / "saved-shared-link.png"), full_page=True)
+        uploader = browser.new_page(viewport={"width": 1500, "height": 1100})
+        uploader.goto(f"{url}/setup", wait_until="networkidle")
+        uploader.get_by_role("tab", name="Upload the Export zip").click()
+        uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').last.set_input_files(
+            str(archive)
+        )
+        uploader.locator("button", has_text="Open").filter(visible=True).first.click()
+        uploader.locator('[data-testid="stAlertContentSuccess"]', has_text=fingerprint).wait_for(
+            timeout=60_000
+        )
+        _assert_no_error(uploader)
+        uploader.screenshot(path=str(SHOTS / "saved-upload.png"), full_page=True)
         browser.close()
 
 

@@ -184,3 +184,22 @@ def test_scorecard_and_gate_share_one_relative_change_when_the_baseline_is_zero(
     assert check.value is None and check.passed
     assert "no relative drop is defined" in check.detail
     assert relative_change(0.0, 0.3) is None and relative_change(0.5, 0.4) == pytest.approx(-0.2)
+
+
+def test_each_domain_is_decided_by_its_worst_breach_or_its_closest_call(tmp_path):
+    policy = _policy(
+        tmp_path,
+        "[defaults]\nmax_relative_drop_recall = 0.1\nmin_overlap = 0.5\nmax_lost_reach_docs = 10\n",
+    )
+    # legal breaches recall (-25% on a 10% limit: -1.5 relative to it) and overlap (0.45 on
+    # a 0.5 minimum: -0.1): the worse breach decides. With overlap 0.9, clinical passes and
+    # its closest call is lost reach (8 of at most 10: 0.2 left; overlap has 0.8 left).
+    result = evaluate(_summary(overlap=0.45, lost=8), policy)
+    verdicts = {v.domain: v for v in result.by_domain()}
+    assert [v.domain for v in result.by_domain()] == ["clinical", "legal"]  # failed first
+    legal = verdicts["legal"]
+    assert not legal.passed and legal.deciding.guardrail == "max_relative_drop_recall"
+    steady = evaluate(_summary(overlap=0.9, lost=8), policy).by_domain()
+    clinical = next(v for v in steady if v.domain == "clinical")
+    assert clinical.passed and clinical.deciding.guardrail == "max_lost_reach_docs"
+    assert "8 documents lost all reach (max 10)" in clinical.deciding.detail

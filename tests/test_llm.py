@@ -341,7 +341,7 @@ def test_the_dashboard_runs_the_llm_and_its_page_shows_both_answers(env):
     text = " ".join(m.value for m in at.markdown)
     assert "LLM: test-model at http://127.0.0.1" in text
     frames = {tuple(f.value.columns) for f in at.dataframe}
-    assert any("llm_answer_candidate" in columns for columns in frames)
+    assert any("LLM's answer, candidate context" in columns for columns in frames)
     assert "Baseline's answer:" in text and "Candidate's answer:" in text
     assert KEY not in text
 

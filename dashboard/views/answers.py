@@ -18,6 +18,8 @@ kind = section.coverage_kind(bundle)
 if kind is None or not isinstance(lost_block, Table):
     st.stop()  # nothing measured, or nothing lost (the overview said which)
 lost = lost_block.frame
+if lost.empty:
+    st.stop()  # the table above says no query lost it
 st.markdown(f"**{lost_block.title}** — pick one to read both contexts")
 event = render.dataframe(
     lost,

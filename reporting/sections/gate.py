@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from analysis.bundle.files import Bundle
-from analysis.verdict.gate import GateResult
+from analysis.verdict.gate import DEFAULT_POLICY, GateResult
 from reporting.sections.base import Block, Context, Heading, Section, Table, Text
+
+
+def policy_name(source: str) -> str:
+    """The shipped policy by name, not by its path on this server; any other by its file."""
+    if source and Path(source) == DEFAULT_POLICY:
+        return "the shipped default (analysis/verdict/default_policy.toml)"
+    return source
 
 
 def verdict_blocks(context: Context) -> list[Block]:
@@ -15,7 +24,7 @@ def verdict_blocks(context: Context) -> list[Block]:
     gate = context.gate
     if gate is None:
         return [Text("The gate was not evaluated for this view.")]
-    policy = Text(f"Policy: {context.policy_source}", muted=True)
+    policy = Text(f"Policy: {policy_name(context.policy_source)}", muted=True)
     if not gate.checks:
         return [
             Heading("Rollout verdict: nothing checked"),
@@ -57,7 +66,7 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
         return [Text("No guardrail applied (the policy checks nothing these results hold).")]
     frame["result"] = frame["passed"].map({True: "ok", False: "FAIL"})
     return [
-        Text(f"Policy: {context.policy_source}", muted=True),
+        Text(f"Policy: {policy_name(context.policy_source)}", muted=True),
         Table("gate_checks", "", frame[["domain", "guardrail", "result", "detail"]]),
     ]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from analysis.bundle.files import Bundle
 from analysis.verdict.scorecard import COLUMNS, headlines, scorecard
 from reporting import figures
-from reporting.sections import gate
 from reporting.sections.base import (
     Block,
     Bullets,
@@ -16,6 +15,7 @@ from reporting.sections.base import (
     Table,
     Text,
 )
+from reporting.sections.gate import verdict_blocks
 
 CAPTION = (
     "Each cell is one number for one domain, coloured by how bad it is for the candidate. "
@@ -32,7 +32,7 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
     summary = bundle.summary
     overall = summary.overall
     out: list[Block] = [
-        *(gate.verdict_blocks(context) if context.gate is not None else []),
+        *(verdict_blocks(context) if context.gate is not None else []),
         Heading("What changed, worst first"),
         Text(
             f"{overall.n_docs:,} documents and {overall.n_queries:,} queries in "
