@@ -19,11 +19,11 @@ def panel() -> None:
         "A `python -m analysis compare --out` or `check` folder, or the Export page's zip: "
         "every page works from it without the models or the corpus."
     )
-    from_folder, from_zip = st.tabs(["A folder on this server", "Upload the Export zip"])
+    from_folder, from_zip = st.tabs(["A folder or zip on this server", "Upload the Export zip"])
     with from_folder:
-        path = st.text_input("Folder", key="open_folder", placeholder="artifacts/demo")
+        path = st.text_input("Folder (or .zip)", key="open_folder", placeholder="artifacts/demo")
         if st.button("Open", key="open_folder_button", disabled=not path.strip()):
-            _opened(lambda: saved.open_folder(Path(path.strip()), read=cache.saved_bundle))
+            _opened(lambda: saved.open_path(Path(path.strip()), read=cache.saved_bundle))
     with from_zip:
         upload = st.file_uploader(
             f"Bundle zip (up to {uploads.MAX_UPLOAD_MB} MB)", type=["zip"], key="open_zip"

@@ -48,6 +48,18 @@ def open_folder(folder: Path, *, read: Callable[[Path], Bundle] = load_bundle) -
     return bundle
 
 
+def open_path(path: Path, *, read: Callable[[Path], Bundle] = load_bundle) -> Bundle:
+    """A saved folder, or a bundle zip lying on this server."""
+    path = path.expanduser()
+    if path.is_file() and path.suffix.lower() == ".zip":
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise InputError(f"{path}: cannot read ({err})") from None
+        return open_zip(data, str(path), read=read)
+    return open_folder(path, read=read)
+
+
 def open_zip(data: bytes, name: str, *, read: Callable[[Path], Bundle] = load_bundle) -> Bundle:
     """Unpack an uploaded bundle zip into the cache (by content) and open it there."""
     digest = hashlib.sha256(data).hexdigest()[:24]

@@ -113,6 +113,11 @@ COLUMNS: dict[str, Column] = {
     "ΔF1": Column("ΔF1", SCORE),
     "F1 baseline": Column("F1, baseline", SCORE),
     "F1 candidate": Column("F1, candidate", SCORE),
+    "queries": Column("Queries sampled", COUNT),
+    "dropped: judged relevant": Column("Relevant documents dropped", COUNT),
+    "added: judged relevant": Column("Relevant documents added", COUNT),
+    "net relevant per query": Column("Net relevant per query", SCORE),
+    "unreadable verdicts": Column("Unreadable verdicts", COUNT),
     # the gate
     "guardrail": Column("Guardrail", TEXT),
     "result": Column("Result", TEXT),

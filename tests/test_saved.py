@@ -24,7 +24,17 @@ from tests.dashboard_fixture import compared
 from tests.fakes import LEGAL_DOCS, write_beir
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-PAGES = ["overview", "overlap", "drift", "thresholds", "space", "changed", "answers", "export"]
+PAGES = [
+    "overview",
+    "overlap",
+    "drift",
+    "thresholds",
+    "space",
+    "changed",
+    "answers",
+    "llm",
+    "export",
+]
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +72,17 @@ def _visit(at: AppTest, page: str) -> AppTest:
     return at
 
 
+def _open_on_setup(folder: Path) -> AppTest:
+    """The Setup page's "Open" pressed on ``folder``."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["_url_loaded"] = True
+    at.run()
+    at.switch_page("views/setup.py").run()
+    at.text_input(key="open_folder").set_value(str(folder)).run()
+    at.button(key="open_folder_button").click().run()
+    return at
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_works_from_a_saved_folder_alone(saved_folder, cache, page, monkeypatch):
     at = _opened_with(saved_folder, monkeypatch)
@@ -71,12 +92,7 @@ def test_every_page_works_from_a_saved_folder_alone(saved_folder, cache, page, m
 
 
 def test_the_setup_page_opens_a_folder_and_names_its_fingerprint(saved_folder, cache):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["_url_loaded"] = True
-    at.run()
-    _visit(at, "setup")
-    at.text_input(key="open_folder").set_value(str(saved_folder)).run()
-    at.button(key="open_folder_button").click().run()
+    at = _open_on_setup(saved_folder)
     fingerprint = load_bundle(saved_folder).summary.fingerprint
     assert any(fingerprint in s.value for s in at.success)
     assert at.session_state["saved"] == fingerprint
@@ -84,13 +100,27 @@ def test_the_setup_page_opens_a_folder_and_names_its_fingerprint(saved_folder, c
     assert not any("corpus" in key for key in at.query_params)  # no server path travels
 
 
+def test_a_saved_comparison_whose_inputs_are_here_offers_to_recompute(tmp_path, cache):
+    out = tmp_path / "out"
+    compared(tmp_path, out, "--neighbours", "5")  # no projection saved
+    at = _open_on_setup(out)
+    at.switch_page("views/space.py").run()
+    assert "projection was not saved" in " ".join(i.value for i in at.info)
+    at.button(key="recompute").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["run"]["corpus"] == str(tmp_path / "corpus")
+    assert "saved" not in at.session_state
+    assert any(c.key == "space_color" for c in at.radio)  # computed here: the projection
+
+
+def test_a_zip_on_the_server_opens_like_a_folder(saved_folder, tmp_path, cache):
+    archive = Path(shutil.make_archive(str(tmp_path / "bundle"), "zip", saved_folder))
+    at = _open_on_setup(archive)
+    assert at.session_state["saved"] == load_bundle(saved_folder).summary.fingerprint
+
+
 def test_a_folder_that_is_not_a_comparison_is_refused_with_its_reason(tmp_path, cache):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["_url_loaded"] = True
-    at.run()
-    _visit(at, "setup")
-    at.text_input(key="open_folder").set_value(str(tmp_path)).run()
-    at.button(key="open_folder_button").click().run()
+    at = _open_on_setup(tmp_path)
     assert not at.exception
     assert "no summary.json (not a compare --out folder)" in at.error[0].value
 

@@ -21,6 +21,9 @@ lost = lost_block.frame
 if lost.empty:
     st.stop()  # the table above says no query lost it
 st.markdown(f"**{lost_block.title}** — pick one to read both contexts")
+lost = render.searched(lost, st.text_input("Search by id or words", key="answers_search"))
+if lost.empty:
+    st.stop()
 event = render.dataframe(
     lost,
     key="answers_lost_table",
