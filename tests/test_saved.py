@@ -216,3 +216,24 @@ def test_titles_are_kept_and_shown_next_to_document_ids(tmp_path):
     shown = with_texts(frame, Fake())  # type: ignore[arg-type]
     assert list(shown.columns) == ["rank", "doc_id", "title", "text_preview", "score"]
     assert list(shown["title"]) == ["", "Liability"]
+
+
+def test_a_bundle_from_before_fingerprints_and_saved_texts_still_opens(
+    saved_folder, tmp_path, cache, monkeypatch
+):
+    import json
+
+    old = tmp_path / "old"
+    shutil.copytree(saved_folder, old)
+    summary = json.loads((old / "summary.json").read_text())
+    del summary["manifest"]["fingerprint"], summary["manifest"]["tables"]
+    (old / "summary.json").write_text(json.dumps(summary))
+    (old / "drift_neighbours.parquet").unlink()
+    (old / "document_texts.parquet").unlink()
+    fingerprint = load_bundle(old).summary.fingerprint
+    assert len(fingerprint) == 16 and fingerprint == load_bundle(old).summary.fingerprint
+    at = _opened_with(old, monkeypatch)
+    for page in ("overview", "drift", "changed"):
+        _visit(at, page)
+    _visit(at, "drift")
+    assert "written before neighbours were saved" in " ".join(i.value for i in at.info)
