@@ -20,6 +20,7 @@ from analysis.settings import CONTEXT_BY
 if TYPE_CHECKING:
     from analysis.inputs.cache import EmbeddingCache
     from analysis.inputs.corpus import Corpus
+    from analysis.inputs.embed import CorpusEmbeddings
     from analysis.inputs.source import EmbeddingSource
     from analysis.llm.calls import LLMCalls
     from analysis.llm.chat import ChatModel
@@ -57,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_source_arguments(report)
     report.add_argument("--report", required=True, type=Path, help="the HTML file to write")
     report.add_argument("--policy", type=Path, help="policy TOML for the gate section")
+    rounds = commands.add_parser(
+        "rounds",
+        help="compare a series of fine-tuning rounds with the baseline and with each other "
+        "(exit 0: the last round is safe, 1: a rollback is advised)",
+    )
+    add_rounds_arguments(rounds)
     demo = commands.add_parser(
         "demo", help="build the demo candidate (once), compare it on the sample corpus, report"
     )
@@ -126,6 +133,11 @@ def add_comparison_arguments(parser: argparse.ArgumentParser, *, required: bool)
     parser.add_argument(
         "--out", required=required, type=Path, help="output folder of the comparison"
     )
+    add_setting_arguments(parser)
+
+
+def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
+    """How every comparison is made: k, the cutoff, drift, the context, the LLM."""
     parser.add_argument("--k", type=int, default=10, help="retrieval depth (default 10)")
     parser.add_argument(
         "--cutoff",
@@ -163,6 +175,41 @@ def add_comparison_arguments(parser: argparse.ArgumentParser, *, required: bool)
         action="store_true",
         help="allow a query to retrieve the document with its own id (BEIR excludes it)",
     )
+
+
+def add_rounds_arguments(parser: argparse.ArgumentParser) -> None:
+    add_corpus_arguments(parser)
+    specs = "'default', a model folder, a hub id, or vectors:PATH"
+    parser.add_argument("--baseline", required=True, help=f"the model before any round: {specs}")
+    parser.add_argument(
+        "--round",
+        dest="rounds",
+        action="append",
+        default=[],
+        metavar="NAME=SPEC[,SPEC...]",
+        help="a round, in order (repeat); several specs: the round's checkpoints trained "
+        "with different seeds",
+    )
+    parser.add_argument(
+        "--series",
+        type=Path,
+        help="a folder whose sub-folders are the rounds' checkpoints, in name order "
+        "(a sub-folder of model folders: one round, several seeds)",
+    )
+    parser.add_argument(
+        "--target",
+        dest="targets",
+        action="append",
+        default=[],
+        help="a domain the rounds were tuned for (repeat; default: the domains the "
+        "checkpoints' finetune recipes record)",
+    )
+    parser.add_argument(
+        "--policy", type=Path, help="policy TOML (default: the shipped default policy)"
+    )
+    parser.add_argument("--out", required=True, type=Path, help="output folder of the series")
+    add_encoding_arguments(parser)
+    add_setting_arguments(parser)
 
 
 def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
@@ -254,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         "demo": run_demo,
         "check": run_check,
         "report": run_report,
+        "rounds": run_rounds,
     }
     try:
         return commands[args.command](args)
@@ -458,6 +506,82 @@ def run_compare(args: argparse.Namespace) -> int:
     said = ", ".join(f"{n:,} {what}" for n, what in counts if n) or "nothing to embed"
     print(f"\n{said}; wrote {args.out} in {elapsed:.1f}s")
     return EXIT_OK
+
+
+def run_rounds(args: argparse.Namespace) -> int:
+    from analysis.bundle.out import check_out, replacing
+    from analysis.inputs.cache import EmbeddingCache
+    from analysis.inputs.embed import embed_corpus
+    from analysis.progress import TqdmProgress
+    from analysis.rounds.record import build_record, write_record
+    from analysis.rounds.run import compare_rounds
+    from analysis.rounds.spec import (
+        check_rounds,
+        parse_round,
+        rounds_from_folder,
+        targets_from_recipes,
+    )
+    from analysis.rounds.text import rounds_text
+    from analysis.verdict.gate import load_policy
+    from analysis.verdict.rounds import series_verdict
+
+    if args.rounds and args.series:
+        raise InputError("give the rounds either as --round options or as --series, not both")
+    rounds = [parse_round(r) for r in args.rounds] or (
+        rounds_from_folder(args.series) if args.series else []
+    )
+    check_rounds(rounds)
+    policy = load_policy(args.policy)
+    config = make_config(args)
+    check_out(args.out)
+    targets = tuple(args.targets) or targets_from_recipes(rounds)
+    corpus = load_corpus_arg(args)
+    unknown = [t for t in targets if t not in corpus.domains]
+    if unknown:
+        raise InputError(
+            f"--target {', '.join(unknown)}: not a domain of the corpus "
+            f"({', '.join(corpus.domains)})"
+        )
+    cache = EmbeddingCache(args.cache_dir)
+    progress = TqdmProgress()
+
+    def embed(spec: str, label: str) -> CorpusEmbeddings:
+        source = source_from(args, spec)
+        check_cache(cache, [source])
+        return embed_corpus(corpus, source, cache=cache, label=label, progress=progress)
+
+    baseline = embed(args.baseline, "baseline")
+    with replacing(args.out) as staging:
+        results, cutoff = compare_rounds(
+            corpus,
+            baseline,
+            rounds,
+            config,
+            embed=embed,
+            out=staging,
+            corpus_source=str(args.corpus),
+            progress=progress,
+            llm=llm_calls(args, cache),
+        )
+        verdict = series_verdict(
+            [
+                (r.round.name, [c.summary for c in r.cumulative], [c.summary for c in r.marginal])
+                for r in results
+            ],
+            policy,
+        )
+        record = build_record(
+            results,
+            verdict,
+            baseline=args.baseline,
+            targets=targets,
+            cutoff=cutoff,
+            policy_source=policy.source,
+        )
+        write_record(record, staging)
+    print(rounds_text(record))
+    print(f"\nwrote {args.out} ({len(rounds)} rounds)")
+    return EXIT_BREACH if verdict.rollback_advised else EXIT_OK
 
 
 def chat_model_of(args: argparse.Namespace) -> ChatModel | None:

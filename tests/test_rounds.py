@@ -1,0 +1,185 @@
+"""Fine-tuning rounds on constructed vectors: marginal changes where (and only where) a round
+changed something, the seed spread, the verdict per round and the last safe round."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from analysis.cli import main
+from analysis.errors import InputError
+from analysis.inputs.vectors import write_vector_table
+from analysis.rounds.measures import Measure, over_seeds
+from analysis.rounds.spec import parse_round, rounds_from_folder
+from tests.fakes import write_beir
+
+DOMAINS = ("alpha", "beta", "gamma")
+DOCS, QUERIES, DIM = 40, 30, 32
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """Three well-separated domains; each query is a noisy copy of its one relevant
+    document. Returns the folder, the corpus path and a writer of candidate vector files."""
+    root = tmp_path_factory.mktemp("rounds")
+    rng = np.random.default_rng(0)
+    centres = 10 * np.eye(len(DOMAINS), DIM)
+    docs, queries, ids, query_ids = [], [], [], []
+    for d, name in enumerate(DOMAINS):
+        own = centres[d] + rng.normal(size=(DOCS, DIM))
+        asked = own[:QUERIES] + 0.6 * rng.normal(size=(QUERIES, DIM))
+        write_beir(
+            root / "corpus" / name,
+            [{"_id": f"d{i}", "text": f"document {i} of {name}"} for i in range(DOCS)],
+            [{"_id": f"q{i}", "text": f"question {i} of {name}"} for i in range(QUERIES)],
+            [(f"q{i}", f"d{i}", 1) for i in range(QUERIES)],
+        )
+        docs.append(own)
+        queries.append(asked)
+        ids += [f"{name}/d{i}" for i in range(DOCS)]
+        query_ids += [f"query:{name}/q{i}" for i in range(QUERIES)]
+    base_docs, base_queries = np.vstack(docs), np.vstack(queries)
+
+    def write(name: str, noise: dict[str, float] | None = None, seed: int = 1, start=None) -> str:
+        """A checkpoint: ``start`` (default: the baseline's documents) plus Gaussian noise of
+        the given scale on each named domain's documents; queries unchanged."""
+        moved = (base_docs if start is None else start).copy()
+        draw = np.random.default_rng(seed)
+        for domain, scale in (noise or {}).items():
+            rows = slice(DOMAINS.index(domain) * DOCS, (DOMAINS.index(domain) + 1) * DOCS)
+            moved[rows] += scale * draw.normal(size=moved[rows].shape)
+        path = root / f"{name}.parquet"
+        write_vector_table(path, ids + query_ids, np.vstack([moved, base_queries]))
+        np.save(root / f"{name}.npy", moved)
+        return f"vectors:{path}"
+
+    write("baseline")
+    return root, str(root / "corpus"), write
+
+
+def _rounds(root: Path, corpus: str, rounds: list[str], *extra: str) -> tuple[int, dict]:
+    out = root / f"out-{abs(hash(tuple(rounds + list(extra))))}"
+    args = ["rounds", "--corpus", corpus, "--baseline", f"vectors:{root / 'baseline.parquet'}"]
+    for item in rounds:
+        args += ["--round", item]
+    code = main([*args, "--out", str(out), "--k", "5", "--neighbours", "5", *extra])
+    return code, json.loads((out / "rounds.json").read_text()) if code in (0, 1) else {}
+
+
+def _change(record: dict, round_index: int, domain: str, measure: str, kind: str):
+    return record["rounds"][round_index]["domains"][domain][measure][kind]["change"]
+
+
+def test_identical_rounds_change_nothing_at_the_margin(world):
+    root, corpus, write = world
+    first = write("r1", {"beta": 0.8})
+    code, record = _rounds(root, corpus, [f"one={first}", f"two={first}"])
+    assert code in (0, 1)
+    for domain in (*DOMAINS, "(all)"):
+        for measure in (
+            "ndcg@10",
+            "recall@k",
+            "coverage",
+            "neighbours_kept",
+            "effective_rank_ratio",
+        ):
+            assert _change(record, 1, domain, measure, "marginal") == pytest.approx(0.0, abs=1e-9)
+    assert _change(record, 0, "beta", "neighbours_kept", "cumulative") < 0  # round 1 moved beta
+
+
+def test_noise_on_one_domain_shows_at_the_margin_in_that_domain_only(world):
+    root, corpus, write = world
+    first = write("m1", {"beta": 0.8})
+    start = np.load(root / "m1.npy")
+    second = write("m2", {"gamma": 3.0}, seed=7, start=start)
+    code, record = _rounds(root, corpus, [f"one={first}", f"two={second}"])
+    assert _change(record, 1, "gamma", "neighbours_kept", "marginal") < -0.1
+    assert _change(record, 1, "gamma", "ndcg@10", "marginal") < 0
+    for untouched in ("alpha", "beta"):
+        for measure in ("ndcg@10", "neighbours_kept", "coverage"):
+            assert _change(record, 1, untouched, measure, "marginal") == pytest.approx(0.0)
+    # cumulatively, round two carries round one's beta change too
+    assert _change(record, 1, "beta", "neighbours_kept", "cumulative") < 0
+
+
+def test_a_breaching_round_names_the_round_to_roll_back_to(world, tmp_path):
+    root, corpus, write = world
+    gentle = write("g1", {"alpha": 0.2})
+    harsh = write("g2", {"gamma": 4.0}, seed=3)
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[defaults]\nmax_relative_drop_ndcg = 0.05\n")
+    code, record = _rounds(
+        root,
+        corpus,
+        [f"gentle={gentle}", f"harsh={harsh}"],
+        "--policy",
+        str(policy),
+        "--target",
+        "alpha",
+    )
+    assert code == 1
+    assert record["last_safe_round"] == "gentle" and record["rollback_advised"]
+    assert record["first_breach"]["round"] == "harsh"
+    assert record["first_breach"]["domain"] == "gamma"
+    assert record["first_breach"]["guardrail"] == "max_relative_drop_ndcg"
+    assert record["advice"].startswith("roll back to gentle")
+    code, record = _rounds(root, corpus, [f"gentle={gentle}"], "--policy", str(policy))
+    assert code == 0 and record["last_safe_round"] == "gentle"
+
+
+def test_a_change_within_the_seed_noise_is_not_significant(world):
+    root, corpus, write = world
+    # three seeds that each hurt alpha, by very different amounts: each seed's own paired
+    # test is significant, but the mean change is within two seed-to-seed deviations
+    scattered = [
+        write(f"s{i}", {"alpha": scale}, seed=10 + i) for i, scale in enumerate((1.3, 1.8, 3.6))
+    ]
+    steady = [write(f"t{i}", {"alpha": 2.0}, seed=20 + i) for i in range(3)]
+    code, record = _rounds(
+        root, corpus, [f"scattered={','.join(scattered)}", f"steady={','.join(steady)}"]
+    )
+    wide = record["rounds"][0]["domains"]["alpha"]["ndcg@10"]["cumulative"]
+    tight = record["rounds"][1]["domains"]["alpha"]["ndcg@10"]["cumulative"]
+    assert len(wide["per_seed"]) == 3 and wide["spread"] > 0
+    assert all(c < 0 for c in wide["per_seed"])
+    assert wide["p_value_bh"] < 0.05  # every seed's own test is significant
+    assert abs(wide["change"]) < 2 * wide["spread"] and wide["significant"] is False
+    assert tight["significant"] is True and abs(tight["change"]) > 2 * tight["spread"]
+    folders = [c["folder"] for c in record["rounds"][1]["marginal"]]
+    assert folders == ["steady/marginal-seed1", "steady/marginal-seed2", "steady/marginal-seed3"]
+
+
+def test_seed_rule_by_hand():
+    noisy = over_seeds(
+        [Measure(0.5, -0.1, 0.01), Measure(0.6, -0.3, 0.01), Measure(0.7, 0.05, 0.2)]
+    )
+    assert noisy.change == pytest.approx(-0.35 / 3) and noisy.significant is False
+    firm = over_seeds(
+        [Measure(0.5, -0.1, 0.01), Measure(0.5, -0.11, 0.02), Measure(0.5, -0.09, 0.01)]
+    )
+    assert firm.significant is True and firm.p_value == 0.02
+    single = over_seeds([Measure(0.5, -0.1, 0.01)])
+    assert single.spread is None and single.significant is True
+    untested = over_seeds([Measure(0.8, -0.2)])
+    assert untested.significant is None
+
+
+def test_round_options_and_series_folders(tmp_path):
+    assert parse_round("r1=a,b").specs == ("a", "b")
+    with pytest.raises(InputError, match="expected NAME=SPEC"):
+        parse_round("r1")
+    with pytest.raises(InputError, match="must be letters, digits"):
+        parse_round("../x=a")
+    for name in ("round10", "round2", "round1"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text("{}")
+    seeds = tmp_path / "round3"
+    for seed in ("seed-1", "seed-0"):
+        (seeds / seed).mkdir(parents=True)
+        (seeds / seed / "config.json").write_text("{}")
+    found = rounds_from_folder(tmp_path)
+    assert [r.name for r in found] == ["round1", "round2", "round3", "round10"]
+    assert [Path(s).name for s in found[2].specs] == ["seed-0", "seed-1"]
