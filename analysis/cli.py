@@ -101,6 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
         "similarities as the base model has them (0: off)",
     )
     tune.add_argument("--seed", type=at_least(0), default=0)
+    tune.add_argument(
+        "--rounds",
+        type=at_least(1),
+        default=1,
+        help="save a series of N checkpoints, OUT/round1 ... OUT/roundN (for `rounds --series`)",
+    )
+    tune.add_argument(
+        "--round-by",
+        choices=("epochs", "pairs"),
+        default="epochs",
+        help="a round is E/N more epochs on every pair, or the next chunk of the pairs (epochs)",
+    )
+    tune.add_argument(
+        "--seeds", type=at_least(1), default=1, help="train each round with N seeds (1)"
+    )
     add_encoding_arguments(tune)
     return parser
 
@@ -672,10 +687,32 @@ def run_finetune(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     started = time.perf_counter()
+    pairs = read_pairs(pairs_file, corpus, args.domain)
+    if args.rounds > 1 or args.seeds > 1:
+        from analysis.tuning.series import finetune_series
+
+        chains = finetune_series(
+            base,
+            corpus,
+            pairs,
+            domain=args.domain,
+            out=args.out,
+            recipe=recipe,
+            rounds=args.rounds,
+            seeds=args.seeds,
+            by=args.round_by,
+            cache_root=args.cache_dir,
+            progress=TqdmProgress(),
+        )
+        print(
+            f"{len(chains[0])} rounds x {len(chains)} seed(s) in {args.out} in "
+            f"{time.perf_counter() - started:.1f}s (use rounds --series {args.out})"
+        )
+        return EXIT_OK
     out, cached = finetune(
         base,
         corpus,
-        read_pairs(pairs_file, corpus, args.domain),
+        pairs,
         domain=args.domain,
         out=args.out,
         recipe=recipe,

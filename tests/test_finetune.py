@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -190,3 +192,96 @@ def test_anchor_errors_are_clear(tiny, tmp_path):
             recipe=Recipe(epochs=1, batch_size=4, adapter=True, anchor=1.0),
             cache_root=tmp_path / "cache",
         )
+
+
+def test_a_series_of_rounds_by_epochs_and_by_pairs_with_seeds(tiny, tmp_path):
+    """--rounds 2 --seeds 2: the layout `rounds --series` reads; by epochs, the last round is
+    the full recipe's model (the same cache entry); by pairs, round 2 starts from round 1."""
+    from analysis.cli import main
+    from analysis.rounds.spec import rounds_from_folder, targets_from_recipes
+    from analysis.tuning.series import finetune_series
+
+    corpus = load_corpus(tiny)
+    pairs = read_pairs(tiny / "train" / "pairs.jsonl", corpus, "legal")
+    recipe = Recipe(epochs=2, batch_size=2, learning_rate=1e-3, adapter=True)
+    cache = tmp_path / "cache"
+    chains = finetune_series(
+        resolve_source("default"),
+        corpus,
+        pairs,
+        domain="legal",
+        out=tmp_path / "by-epochs",
+        recipe=recipe,
+        rounds=2,
+        seeds=2,
+        cache_root=cache,
+    )
+    assert [[p.relative_to(tmp_path).as_posix() for p in chain] for chain in chains] == [
+        ["by-epochs/round1/seed-0", "by-epochs/round2/seed-0"],
+        ["by-epochs/round1/seed-1", "by-epochs/round2/seed-1"],
+    ]
+    found = rounds_from_folder(tmp_path / "by-epochs")
+    assert [(r.name, r.seeds) for r in found] == [("round1", 2), ("round2", 2)]
+    assert targets_from_recipes(found) == ("legal",)
+    record = json.loads((chains[0][1] / RECIPE_FILE).read_text())
+    assert record["recipe"]["epochs"] == 2 and record["series"]["round"] == 2
+    _, cached = finetune(
+        resolve_source("default"),
+        corpus,
+        pairs,
+        domain="legal",
+        out=tmp_path / "full",
+        recipe=recipe,
+        cache_root=cache,
+    )
+    assert cached  # round 2 of 2 by epochs is the whole recipe's model
+    assert (
+        main(
+            [
+                "finetune",
+                "--corpus",
+                str(tiny),
+                "--domain",
+                "legal",
+                "--base",
+                "default",
+                "--adapter",
+                "--epochs",
+                "2",
+                "--train-batch-size",
+                "2",
+                "--rounds",
+                "2",
+                "--round-by",
+                "pairs",
+                "--out",
+                str(tmp_path / "by-pairs"),
+                "--cache-dir",
+                str(cache),
+            ]
+        )
+        == 0
+    )
+    second = json.loads((tmp_path / "by-pairs" / "round2" / RECIPE_FILE).read_text())
+    assert second["pairs"] == 2 and "from round 1's model" in second["series"]["trained"]
+    assert second["base"] == str(tmp_path / "by-pairs" / "round1")
+    assert (
+        main(
+            [
+                "finetune",
+                "--corpus",
+                str(tiny),
+                "--domain",
+                "legal",
+                "--base",
+                "default",
+                "--rounds",
+                "3",
+                "--round-by",
+                "pairs",
+                "--out",
+                str(tmp_path / "too-many"),
+            ]
+        )
+        == 2
+    )  # 4 pairs cannot make 3 rounds of at least 2
