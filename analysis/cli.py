@@ -594,8 +594,11 @@ def run_rounds(args: argparse.Namespace) -> int:
             policy_source=policy.source,
         )
         write_record(record, staging)
+        from reporting.html import write_rounds_report
+
+        write_rounds_report(record, staging / "report.html")
     print(rounds_text(record))
-    print(f"\nwrote {args.out} ({len(rounds)} rounds)")
+    print(f"\nwrote {args.out} ({len(rounds)} rounds; the series report: {args.out}/report.html)")
     return EXIT_BREACH if verdict.rollback_advised else EXIT_OK
 
 

@@ -43,7 +43,10 @@ def _home() -> None:
 
 
 HOME = st.Page(_home, title="Recall Horizon", url_path="home", default=True, visibility="hidden")
-PAGES = {"setup": _page("setup", "Setup", ":material/tune:")}
+PAGES = {
+    "setup": _page("setup", "Setup", ":material/tune:"),
+    "rounds": _page("rounds", "Rounds", ":material/timeline:"),
+}
 for section in SECTIONS:
     if section.on_page:
         own_view = (VIEWS / f"{section.key}.py").is_file()

@@ -41,6 +41,7 @@ LIMITS = {
     "recut": 64,
     "bundle": 8,
     "saved": 8,
+    "record": 8,
     "warnings": 8,
 }
 
@@ -164,4 +165,15 @@ def saved_bundle(folder: Path) -> Bundle:
     """A saved comparison read from its folder: once per server until its files change."""
     return store().get(
         "saved", f"{folder}|{file_signature(str(folder))}", lambda: load_bundle(folder)
+    )
+
+
+def series_record(folder: Path) -> dict[str, Any]:
+    """A rounds --out folder's rounds.json, once per server until it changes."""
+    from analysis.rounds.record import ROUNDS_FILE, read_record
+
+    return store().get(
+        "record",
+        f"{folder}|{file_signature(str(folder / ROUNDS_FILE))}",
+        lambda: read_record(folder),
     )

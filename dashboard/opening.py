@@ -16,8 +16,8 @@ from dashboard import cache, saved, state, uploads
 def panel() -> None:
     st.subheader("Open a saved comparison")
     st.caption(
-        "A `python -m analysis compare --out` or `check` folder, or the Export page's zip: "
-        "every page works from it without the models or the corpus."
+        "A `python -m analysis compare --out` or `check` folder, a `rounds --out` folder, or "
+        "the Export page's zip: every page works from it without the models or the corpus."
     )
     from_folder, from_zip = st.tabs(["A folder or zip on this server", "Upload the Export zip"])
     with from_folder:
@@ -29,16 +29,22 @@ def panel() -> None:
             f"Bundle zip (up to {uploads.MAX_UPLOAD_MB} MB)", type=["zip"], key="open_zip"
         )
         if upload is not None and st.button("Open", key="open_zip_button"):
-            _opened(lambda: saved.open_zip(upload.getvalue(), upload.name, read=cache.saved_bundle))
+            _opened(
+                lambda: (
+                    saved.open_zip(upload.getvalue(), upload.name, read=cache.saved_bundle),
+                    None,
+                )
+            )
 
 
-def _opened(open_it: Callable[[], Bundle]) -> None:
+def _opened(open_it: Callable[[], tuple[Bundle, str | None]]) -> None:
     try:
-        bundle = open_it()
+        bundle, series = open_it()
     except InputError as err:
         st.error(f"{err}\n\nThe comparison on show, if any, is unchanged.")
         return
     state.set_saved(bundle.summary.fingerprint)
+    state.set_series(series)
     state.select_query(None)
     state.write_url("setup")  # the link names the opened comparison from now on
     manifest = bundle.summary.manifest
@@ -47,4 +53,10 @@ def _opened(open_it: Callable[[], Bundle]) -> None:
         f"{manifest.candidate.spec} on {manifest.corpus.name} "
         f"({manifest.corpus.n_docs:,} documents, {manifest.corpus.n_queries:,} queries)."
     )
+    if series is not None:
+        st.info(
+            "A series of fine-tuning rounds: the **Rounds** page picks the round every page "
+            "shows (now: the last one, against the baseline)."
+        )
+        st.page_link("views/rounds.py", label="Open Rounds", icon=":material/timeline:")
     st.page_link("views/overview.py", label="Open the Overview", icon=":material/dashboard:")

@@ -15,7 +15,7 @@ import streamlit as st
 
 from analysis.bundle.files import Bundle
 from reporting.html import PASSAGE_STYLE, passage_html
-from reporting.people import CHANGE, COUNT, NUMBER, POINTS, SCORE, SHARE, for_people
+from reporting.people import CHANGE, COUNT, DELTA, NUMBER, POINTS, SCORE, SHARE, for_people
 from reporting.sections.base import Block, Bullets, Chart, Heading, Passage, Stack, Table, Text
 from reporting.sections.documents import full_text
 
@@ -27,6 +27,7 @@ FORMATS = {
     CHANGE: "%+.1f%%",
     POINTS: "%+.1f pp",
     SCORE: "%.3f",
+    DELTA: "%+.3f",
     NUMBER: "%.1f",
     COUNT: "%d",
 }

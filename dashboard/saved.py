@@ -21,6 +21,7 @@ from analysis.bundle.archive import unpack_bundle
 from analysis.bundle.files import Bundle, load_bundle
 from analysis.errors import InputError
 from analysis.inputs.cache import default_cache_dir
+from analysis.rounds.record import ROUNDS_FILE, read_record
 
 FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
 
@@ -31,6 +32,7 @@ class Entry:
 
     folder: Path | None = None
     run: dict[str, Any] | None = None
+    series: Path | None = None  # a rounds --out folder
 
 
 def index_dir() -> Path:
@@ -48,16 +50,44 @@ def open_folder(folder: Path, *, read: Callable[[Path], Bundle] = load_bundle) -
     return bundle
 
 
-def open_path(path: Path, *, read: Callable[[Path], Bundle] = load_bundle) -> Bundle:
-    """A saved folder, or a bundle zip lying on this server."""
+def open_path(
+    path: Path, *, read: Callable[[Path], Bundle] = load_bundle
+) -> tuple[Bundle, str | None]:
+    """A saved folder, a bundle zip lying on this server, or a ``rounds --out`` folder;
+    returns the comparison to show and, for a series, its fingerprint."""
     path = path.expanduser()
     if path.is_file() and path.suffix.lower() == ".zip":
         try:
             data = path.read_bytes()
         except OSError as err:
             raise InputError(f"{path}: cannot read ({err})") from None
-        return open_zip(data, str(path), read=read)
-    return open_folder(path, read=read)
+        return open_zip(data, str(path), read=read), None
+    if (path / ROUNDS_FILE).is_file():
+        return open_series(path.resolve(), read=read)
+    return open_folder(path, read=read), None
+
+
+def open_series(
+    folder: Path, *, read: Callable[[Path], Bundle] = load_bundle
+) -> tuple[Bundle, str]:
+    """Remember every comparison of a rounds output and the series itself; return the last
+    round's comparison with the baseline, and the series' fingerprint."""
+    record = read_record(folder)
+    last = None
+    for item in record["rounds"]:
+        for kind in ("marginal", "cumulative"):  # the last one opened: the last cumulative
+            for compared in item[kind]:
+                last = open_folder(folder / compared["folder"], read=read)
+    if last is None:
+        raise InputError(f"{folder / ROUNDS_FILE}: lists no round")
+    fingerprint = series_fingerprint(folder)
+    _remember(fingerprint, {"series": str(folder)})
+    return last, fingerprint
+
+
+def series_fingerprint(folder: Path) -> str:
+    """16 hex digits of the sha256 of the series' rounds.json."""
+    return hashlib.sha256((folder / ROUNDS_FILE).read_bytes()).hexdigest()[:16]
 
 
 def open_zip(data: bytes, name: str, *, read: Callable[[Path], Bundle] = load_bundle) -> Bundle:
@@ -85,6 +115,8 @@ def lookup(fingerprint: str) -> Entry | None:
         return None
     if isinstance(raw.get("folder"), str) and Path(raw["folder"], "summary.json").is_file():
         return Entry(folder=Path(raw["folder"]))
+    if isinstance(raw.get("series"), str) and Path(raw["series"], ROUNDS_FILE).is_file():
+        return Entry(series=Path(raw["series"]))
     if isinstance(raw.get("run"), dict):
         return Entry(run={str(k): str(v) for k, v in raw["run"].items()})
     return None

@@ -16,10 +16,11 @@ def open_from_arguments(args: list[str]) -> list[str]:
         if at + 1 >= len(args):
             return ["`--open` needs a folder: streamlit run dashboard/app.py -- --open FOLDER"]
         try:
-            bundle = saved.open_path(Path(args[at + 1]), read=cache.saved_bundle)
+            bundle, series = saved.open_path(Path(args[at + 1]), read=cache.saved_bundle)
         except InputError as err:
             return [f"The folder given with --open cannot be opened: {err}"]
         state.set_saved(bundle.summary.fingerprint)
+        state.set_series(series)
     elif "--demo" in args:
         state.set_run(session.demo_run())
     return []

@@ -25,6 +25,7 @@ from dashboard import saved
 RUN = "run"  # the RunSpec of the comparison on show, when it is computed here
 SAVED = "saved"  # the fingerprint of the saved comparison on show, when one was opened
 SHOWN = "shown"  # the fingerprint of the comparison on show (what a link names)
+SERIES = "series"  # the fingerprint of the series of rounds open, if any
 PAGE = "_page"  # the page being drawn (its key in the router)
 DOMAIN = "domain"  # the domain selected in the sidebar ("" = all)
 QUERY = "query"  # the selected query id ("" = none)
@@ -154,6 +155,7 @@ def set_run(spec: RunSpec) -> None:
     st.session_state[RUN] = asdict(spec)
     st.session_state.pop(SAVED, None)
     st.session_state.pop(SHOWN, None)  # known once it is computed
+    st.session_state.pop(SERIES, None)
 
 
 def get_saved() -> str | None:
@@ -166,6 +168,19 @@ def set_saved(fingerprint: str) -> None:
     st.session_state[SAVED] = fingerprint
     st.session_state[SHOWN] = fingerprint
     st.session_state.pop(RUN, None)
+
+
+def get_series() -> str | None:
+    value = st.session_state.get(SERIES)
+    return value if isinstance(value, str) and value else None
+
+
+def set_series(fingerprint: str | None) -> None:
+    """The series of rounds the Rounds page shows (None: no series)."""
+    if fingerprint:
+        st.session_state[SERIES] = fingerprint
+    else:
+        st.session_state.pop(SERIES, None)
 
 
 def set_shown(fingerprint: str) -> None:
@@ -208,6 +223,8 @@ def load_url_once() -> list[str]:
     st.session_state[URL_LOADED] = True
     params = {key: st.query_params[key] for key in st.query_params}
     problems = []
+    if params.get("series"):
+        problems += _follow_series(params["series"])
     if params.get("comparison"):
         problems += _follow(params["comparison"])
     else:
@@ -222,6 +239,17 @@ def load_url_once() -> list[str]:
     if params.get("query"):
         st.session_state[QUERY] = params["query"]
     return problems
+
+
+def _follow_series(fingerprint: str) -> list[str]:
+    entry = saved.lookup(fingerprint)
+    if entry is None or entry.series is None:
+        return [
+            f"The link names series of rounds {fingerprint[:40]!r}, which this server has not "
+            "opened. Open its rounds --out folder on the Setup page, then follow the link again."
+        ]
+    set_series(fingerprint)
+    return []
 
 
 def _follow(fingerprint: str) -> list[str]:
@@ -252,6 +280,8 @@ def write_url(page: str) -> None:
     shown = st.session_state.get(SHOWN)
     if shown and (get_run() is not None or get_saved() is not None):
         params["comparison"] = shown
+    if get_series():
+        params["series"] = get_series()
     if selected_domain():
         params["domain"] = selected_domain()
     if selected_query():

@@ -291,3 +291,45 @@ def coverage_curves(
     key = "solid: baseline · dashed: candidate · dotted: this comparison's setting"
     _layout(fig, f"{title}<br><sup>{key}</sup>")
     return fig.update_layout(legend=dict(orientation="v", x=1.02, y=1), margin=dict(r=180))
+
+
+def round_trajectories(
+    frame: pd.DataFrame, domains: Sequence[str], targets: Sequence[str], baseline: dict
+) -> go.Figure:
+    """One panel per domain: each measure's value over rounds (round 0: the baseline), the
+    seed spread as error bars. ``baseline``: (domain, measure) -> the baseline's value."""
+    measures = list(dict.fromkeys(frame["measure"]))
+    labels = dict(zip(frame["measure"], frame["label"], strict=False))
+    colors = {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(measures)}
+    titles = [f"{d} (tuned)" if d in targets else d for d in domains]
+    cols = min(3, len(domains))
+    rows = -(-len(domains) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, shared_yaxes=True)
+    names = ["baseline", *dict.fromkeys(frame["round"])]
+    for i, domain in enumerate(domains):
+        mine = frame[frame["domain"] == domain]
+        for measure in measures:
+            line = mine[mine["measure"] == measure].sort_values("position")
+            if line["value"].isna().all():
+                continue
+            ys = [baseline.get((domain, measure)), *line["value"]]
+            errors = [0.0, *line["spread"].fillna(0.0)]
+            fig.add_trace(
+                go.Scatter(
+                    x=names[: len(ys)],
+                    y=ys,
+                    mode="lines+markers",
+                    name=labels[measure],
+                    legendgroup=measure,
+                    showlegend=i == 0,
+                    line=dict(color=colors[measure]),
+                    error_y=dict(type="data", array=errors, visible=bool(any(errors))),
+                ),
+                row=i // cols + 1,
+                col=i % cols + 1,
+            )
+    return _layout(
+        fig,
+        "Each domain over the rounds (vs the baseline; error bars: spread over seeds)",
+        height=300 * rows + 120,
+    )

@@ -84,6 +84,23 @@ def render(bundle: Bundle, *, gate: GateResult, policy_source: str) -> str:
     )
 
 
+def write_rounds_report(record: dict[str, Any], out: Path) -> int:
+    """The series report (``rounds --out DIR`` writes DIR/report.html); return its size.
+    Each round's own comparison reports come from ``report --from DIR/<round>/cumulative``."""
+    from reporting.sections import rounds
+
+    body = "".join(render_block(b) for b in rounds.blocks(record))
+    document = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>Recall Horizon: fine-tuning rounds</title>"
+        f"<style>{STYLE}</style><script>{get_plotlyjs()}</script></head><body><main>"
+        f"<h1>Recall Horizon: fine-tuning rounds</h1>"
+        f'<section id="rounds"><h2>Rounds</h2>{body}</section></main></body></html>'
+    )
+    out.write_text(document, encoding="utf-8")
+    return out.stat().st_size
+
+
 def render_block(block: Block) -> str:
     if isinstance(block, Text):
         return f"<p{' class=muted' if block.muted else ''}>{_e(block.text)}</p>"

@@ -16,12 +16,13 @@ import pandas as pd
 from analysis.numbers import p_text
 
 # kinds: how a column's values read
-ID, TEXT, COUNT, NUMBER, SCORE, SHARE, CHANGE, POINTS, P, GRADE, YES_NO, MOVE = (
+ID, TEXT, COUNT, NUMBER, SCORE, DELTA, SHARE, CHANGE, POINTS, P, GRADE, YES_NO, MOVE = (
     "id",
     "text",
     "count",
     "number",
     "score",
+    "delta",
     "share",
     "change",
     "points",
@@ -110,7 +111,9 @@ COLUMNS: dict[str, Column] = {
     "net p (BH)": Column("p (BH), net relevant", P),
     "EM baseline": Column("Exact match, baseline", SHARE),
     "EM candidate": Column("Exact match, candidate", SHARE),
-    "ΔF1": Column("ΔF1", SCORE),
+    "ΔF1": Column("ΔF1", DELTA),
+    "Tuned domains' Δ nDCG@10": Column("Tuned domains' Δ nDCG@10", DELTA),
+    "Its Δ nDCG@10": Column("Its Δ nDCG@10", DELTA),
     "F1 baseline": Column("F1, baseline", SCORE),
     "F1 candidate": Column("F1, candidate", SCORE),
     "queries": Column("Queries sampled", COUNT),
@@ -195,6 +198,8 @@ def cell_text(value: object, kind: str | None) -> str:
             return f"{value:+.1f} pp"
         if kind == NUMBER:
             return f"{value:.1f}"
+        if kind == DELTA:
+            return f"{value:+.3f}"
         if kind == COUNT and float(value).is_integer():
             return f"{int(value):,}"
         return f"{value:.3f}"

@@ -61,12 +61,16 @@ def world(tmp_path_factory):
 
 
 def _rounds(root: Path, corpus: str, rounds: list[str], *extra: str) -> tuple[int, dict]:
-    out = root / f"out-{abs(hash(tuple(rounds + list(extra))))}"
+    out = _out(root, rounds, extra)
     args = ["rounds", "--corpus", corpus, "--baseline", f"vectors:{root / 'baseline.parquet'}"]
     for item in rounds:
         args += ["--round", item]
     code = main([*args, "--out", str(out), "--k", "5", "--neighbours", "5", *extra])
     return code, json.loads((out / "rounds.json").read_text()) if code in (0, 1) else {}
+
+
+def _out(root: Path, rounds: list[str], extra: tuple[str, ...] = ()) -> Path:
+    return root / f"out-{abs(hash(tuple(rounds + list(extra))))}"
 
 
 def _change(record: dict, round_index: int, domain: str, measure: str, kind: str):
@@ -183,3 +187,37 @@ def test_round_options_and_series_folders(tmp_path):
     found = rounds_from_folder(tmp_path)
     assert [r.name for r in found] == ["round1", "round2", "round3", "round10"]
     assert [Path(s).name for s in found[2].specs] == ["seed-0", "seed-1"]
+
+
+def test_the_rounds_page_drives_every_page_and_the_series_report_is_written(
+    world, tmp_path, monkeypatch
+):
+    import sys
+
+    from streamlit.testing.v1 import AppTest
+
+    root, corpus, write = world
+    rounds = [f"p1={write('p1', {'beta': 0.8})}", f"p2={write('p2', {'gamma': 3.0}, seed=5)}"]
+    code, record = _rounds(root, corpus, rounds)
+    out = _out(root, rounds)
+    report = (out / "report.html").read_text()
+    assert 'data-key="rounds_verdicts"' in report and "last safe round" in report
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(sys, "argv", ["app.py", "--open", str(out)])
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=60)
+    at.run()
+    last = record["rounds"][1]["cumulative"][0]["fingerprint"]
+    assert at.session_state["saved"] == last  # the last round against the baseline
+    at.switch_page("views/rounds.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.subheader[0].value.startswith(("SAFE", "ROLL BACK"))
+    at.radio[0].set_value("marginal").run()
+    marginal = record["rounds"][1]["marginal"][0]["fingerprint"]
+    assert at.session_state["saved"] == marginal
+    assert at.query_params["comparison"] in (marginal, [marginal])
+    at.selectbox[0].set_value(0).run()
+    first = record["rounds"][0]["cumulative"][0]["fingerprint"]
+    assert at.session_state["saved"] == first
+    at.switch_page("views/overview.py").run()
+    assert not at.exception and at.subheader[0].value.startswith("Rollout verdict")

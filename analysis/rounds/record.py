@@ -141,3 +141,32 @@ def _check(kind: str, check: Any) -> dict[str, Any]:
         "guardrail": check.guardrail,
         "detail": check.detail,
     }
+
+
+def record_frame(record: dict[str, Any]) -> Any:
+    """One row per (round, kind, domain, measure): value, change, spread, significance.
+
+    ``position`` numbers the rounds from 1 (the baseline is 0 and has no rows).
+    """
+    import pandas as pd
+
+    rows = []
+    for position, item in enumerate(record["rounds"], start=1):
+        for domain, measures in item["domains"].items():
+            for key, kinds in measures.items():
+                for kind, figures in kinds.items():
+                    rows.append(
+                        {
+                            "round": item["name"],
+                            "position": position,
+                            "kind": kind,
+                            "domain": domain,
+                            "measure": key,
+                            "label": record["measures"].get(key, key),
+                            "value": figures["value"],
+                            "change": figures["change"],
+                            "spread": figures["spread"],
+                            "significant": figures["significant"],
+                        }
+                    )
+    return pd.DataFrame(rows)
