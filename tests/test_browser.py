@@ -204,6 +204,94 @@ def test_the_saved_demo_opens_with_no_model_reachable(saved_demo, tmp_path):
         browser.close()
 
 
+DEMO_SERIES = [  # the demo recipe (analysis/tuning/demo.py) in two rounds of 50 epochs
+    "--adapter",
+    "--no-adapter-bias",
+    "--epochs",
+    "100",
+    "--lr",
+    "1e-2",
+    "--train-batch-size",
+    "16",
+    "--scale",
+    "30",
+    "--anchor",
+    "30",
+    "--rounds",
+    "2",
+]
+
+
+def test_the_rounds_page_in_chromium(model_cache, tmp_path):
+    """A demo series of two rounds: `rounds` exits 1 or 0 as its verdict says, and the
+    dashboard opened on its output shows the Rounds page with the verdict and the chart."""
+    from playwright.sync_api import sync_playwright
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RECALL_HORIZON_CACHE": model_cache}
+    corpus = str(ROOT / "sample_corpora" / "enterprise")
+    series, out = tmp_path / "series", tmp_path / "rounds"
+    command = [sys.executable, "-m", "analysis"]
+    subprocess.run(
+        [
+            *command,
+            "finetune",
+            "--corpus",
+            corpus,
+            "--domain",
+            "legal",
+            "--base",
+            "default",
+            *DEMO_SERIES,
+            "--out",
+            str(series),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=900,
+    )
+    done = subprocess.run(
+        [
+            *command,
+            "rounds",
+            "--corpus",
+            corpus,
+            "--baseline",
+            "default",
+            "--series",
+            str(series),
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        timeout=900,
+        capture_output=True,
+        text=True,
+    )
+    advised = "roll back to" in done.stdout
+    assert done.returncode == (1 if advised else 0), done.stdout + done.stderr
+    assert "last safe round:" in done.stdout
+    log = tmp_path / "rounds.log"
+    with (
+        _streamlit(str(tmp_path / "empty"), log, "--open", str(out)) as url,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_FLAGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.goto(f"{url}/rounds", wait_until="networkidle")
+        page.get_by_role("heading", name="Rounds", exact=True).first.wait_for(timeout=60_000)
+        page.get_by_role("heading", name="last safe round", exact=False).first.wait_for(
+            timeout=60_000
+        )
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        _assert_no_error(page)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "rounds.png"), full_page=True)
+        browser.close()
+
+
 def _assert_no_error(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, page.content()[:2000]
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
