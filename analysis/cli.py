@@ -67,8 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="build the demo candidate (once), compare it on the sample corpus, report"
     )
-    demo.add_argument("--out", type=Path, default=Path("artifacts/demo"), help="output folder")
+    demo.add_argument(
+        "--out", type=Path, help="output folder (artifacts/demo; artifacts/demo-rounds)"
+    )
     demo.add_argument("--cache-dir", type=Path, help="embedding/model cache folder")
+    demo.add_argument(
+        "--rounds",
+        type=at_least(1),
+        help="instead, the demo series: the demo's recipe in N rounds, compared round by "
+        "round (exit 1 when a rollback is advised, as `rounds`)",
+    )
     tune = commands.add_parser(
         "finetune", help="precision-tune a model on one domain's training pairs"
     )
@@ -602,6 +610,23 @@ def run_rounds(args: argparse.Namespace) -> int:
     return EXIT_BREACH if verdict.rollback_advised else EXIT_OK
 
 
+def run_demo_series(args: argparse.Namespace) -> int:
+    """The demo's recipe in ``--rounds`` rounds by epochs (built once, then cached), and
+    ``rounds`` on them."""
+    from analysis.progress import TqdmProgress
+    from analysis.tuning.demo import SAMPLE_CORPUS, ensure_demo_series
+
+    series = ensure_demo_series(args.rounds, args.cache_dir, progress=TqdmProgress())
+    out = args.out or Path("artifacts/demo-rounds")
+    extra = ["--cache-dir", str(args.cache_dir)] if args.cache_dir else []
+    return run_rounds(
+        build_parser().parse_args(
+            ["rounds", "--corpus", str(SAMPLE_CORPUS), "--baseline", "default"]
+            + ["--series", str(series), "--out", str(out), *extra]
+        )
+    )
+
+
 def chat_model_of(args: argparse.Namespace) -> ChatModel | None:
     from analysis.llm.resolve import chat_model
 
@@ -732,6 +757,9 @@ def run_demo(args: argparse.Namespace) -> int:
     from analysis.progress import TqdmProgress
     from analysis.tuning.demo import DEMO_DOMAIN, SAMPLE_CORPUS, ensure_demo_candidate
 
+    if args.rounds:
+        return run_demo_series(args)
+    args.out = args.out or Path("artifacts/demo")
     started = time.perf_counter()
     folder, cached = ensure_demo_candidate(args.cache_dir, progress=TqdmProgress())
     how = "from the cache" if cached else f"tuned on '{DEMO_DOMAIN}'"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from analysis.inputs.cache import default_cache_dir
@@ -9,7 +10,7 @@ from analysis.inputs.corpus import load_corpus
 from analysis.inputs.models import SentenceTransformerSource
 from analysis.inputs.specs import resolve_source
 from analysis.progress import Progress
-from analysis.tuning.finetune import Recipe, finetune, read_pairs
+from analysis.tuning.finetune import RECIPE_FILE, Recipe, finetune, read_pairs
 
 SAMPLE_CORPUS = Path(__file__).resolve().parents[2] / "sample_corpora" / "enterprise"
 DEMO_DOMAIN = "legal"
@@ -50,3 +51,33 @@ def ensure_demo_candidate(
         cache_root=cache_root,
         progress=progress,
     )
+
+
+def ensure_demo_series(
+    rounds: int, cache_root: Path | None = None, progress: Progress | None = None
+) -> Path:
+    """The demo's recipe cut into ``rounds`` rounds by epochs, in a cache folder (built on
+    first use: the adapter trains in seconds)."""
+    from analysis.tuning.series import finetune_series
+
+    folder = (cache_root or default_cache_dir()) / f"demo-series-{rounds}"
+    if all((folder / f"round{r + 1}" / RECIPE_FILE).is_file() for r in range(rounds)):
+        return folder
+    if folder.exists():
+        shutil.rmtree(folder)  # an interrupted build: start again
+    corpus = load_corpus(SAMPLE_CORPUS)
+    base = resolve_source("default")
+    assert isinstance(base, SentenceTransformerSource)
+    pairs = read_pairs(SAMPLE_CORPUS / "train" / "pairs.jsonl", corpus, DEMO_DOMAIN)
+    finetune_series(
+        base,
+        corpus,
+        pairs,
+        domain=DEMO_DOMAIN,
+        out=folder,
+        recipe=DEMO_RECIPE,
+        rounds=rounds,
+        cache_root=cache_root,
+        progress=progress,
+    )
+    return folder
