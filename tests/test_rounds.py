@@ -221,3 +221,25 @@ def test_the_rounds_page_drives_every_page_and_the_series_report_is_written(
     assert at.session_state["saved"] == first
     at.switch_page("views/overview.py").run()
     assert not at.exception and at.subheader[0].value.startswith("Rollout verdict")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--round", "r1"], "expected NAME=SPEC"),
+        (["--round", "a=x", "--round", "a=y"], "round name 'a' is given twice"),
+        (["--round", "a=x", "--series", "somewhere"], "either as --round options or as --series"),
+        (["--series", "/nowhere/at/all"], "--series /nowhere/at/all: no such folder"),
+        ([], "give at least one --round"),
+        (["--round", "a=BASE", "--target", "nautical"], "--target nautical: not a domain"),
+    ],
+)
+def test_bad_rounds_input_exits_2_and_names_the_problem(world, tmp_path, capsys, args, says):
+    root, corpus, _ = world
+    base = f"vectors:{root / 'baseline.parquet'}"
+    args = [a.replace("BASE", base) for a in args]
+    code = main(
+        ["rounds", "--corpus", corpus, "--baseline", base, *args, "--out", str(tmp_path / "o")]
+    )
+    assert code == 2
+    assert says in capsys.readouterr().err
