@@ -16,7 +16,7 @@ PACKAGES = ("analysis", "reporting", "dashboard")
 UI_MODULES = {"streamlit", "plotly", "dashboard", "reporting"}
 # Lowest first. A module may import its own layer and the layers below it, never above.
 LAYERS = (
-    ("analysis", "analysis.errors", "analysis.progress", "analysis.settings"),
+    ("analysis", "analysis.errors", "analysis.progress", "analysis.settings", "analysis.numbers"),
     ("analysis.inputs",),
     ("analysis.llm",),
     ("analysis.retrieval", "analysis.context"),
@@ -25,6 +25,7 @@ LAYERS = (
     ("analysis.bundle",),
     ("analysis.verdict", "analysis.terminal"),
     ("analysis.tuning",),
+    ("analysis.rounds",),  # series of candidates: compared, judged, recorded
     ("reporting",),
     ("dashboard", "analysis.cli", "analysis.__main__"),  # the front ends
 )
