@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TypeVar, cast
 
 import numpy as np
@@ -168,6 +168,40 @@ def compare(
     return Comparison(
         corpus, config, baseline, candidate, rankings[0], rankings[1], results, families
     )
+
+
+def complete(
+    comparison: Comparison,
+    families: tuple[Family, ...] = FAMILIES,
+    *,
+    progress: Progress | None = None,
+    llm: LLMCalls | None = None,
+) -> Comparison:
+    """The comparison with the listed families it lacks computed too, from its own rankings
+    (a front end may show the fast families first and compute a slow one, such as the
+    projection, when it is asked for). Families keep FAMILIES' order."""
+    missing = [f for f in families if f not in comparison.families]
+    if not missing:
+        return comparison
+    results: dict[str, FamilyResult | None] = dict(comparison.results)
+    corpus = comparison.corpus
+    inputs = Inputs(
+        corpus,
+        comparison.config,
+        comparison.baseline,
+        comparison.candidate,
+        comparison.baseline_ranking,
+        comparison.candidate_ranking,
+        qrels_positions(corpus),
+        self_exclusions(corpus) if comparison.config.exclude_identical_ids else None,
+        progress or Progress(),
+        results,
+        llm,
+    )
+    for family in missing:
+        results[family.name] = family.compute(inputs)
+    done = tuple(f for f in FAMILIES if f in comparison.families or f in missing)
+    return replace(comparison, results=results, families=done)
 
 
 def recut(comparison: Comparison, cutoff: float) -> ThresholdResult:

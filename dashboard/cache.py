@@ -21,18 +21,20 @@ import streamlit as st
 
 from analysis.bundle.files import Bundle, load_bundle, make_bundle
 from analysis.bundle.summary import Summary
-from analysis.compare import Comparison, compare, embed_pair, recut
+from analysis.compare import FAMILIES, Comparison, compare, complete, embed_pair, recut
 from analysis.inputs.cache import EmbeddingCache
 from analysis.inputs.corpus import Corpus, load_corpus
 from analysis.inputs.embed import CorpusEmbeddings
 from analysis.inputs.source import EmbeddingSource
 from analysis.inputs.specs import resolve_source
 from analysis.llm.calls import LLMCalls
+from analysis.metrics.projection import PROJECTION
 from analysis.progress import Progress
 from analysis.settings import CompareConfig
 from reporting.sections.thresholds import Cut, cut_from_result
 
 T = TypeVar("T")
+FIRST = tuple(f for f in FAMILIES if f is not PROJECTION)  # what every page but one needs
 LIMITS = {
     "corpus": 16,
     "source": 8,
@@ -128,11 +130,20 @@ def comparison_for(
     llm: LLMCalls | None = None,
 ) -> Comparison:
     """The comparison under ``key`` (which holds the LLM's identity, so ``llm`` need not be
-    part of it)."""
+    part of it), every family but the projection: that one waits for its page."""
     return store().get(
         "comparison",
         key,
-        lambda: compare(corpus, baseline, candidate, config, progress=progress, llm=llm),
+        lambda: compare(
+            corpus, baseline, candidate, config, progress=progress, llm=llm, families=FIRST
+        ),
+    )
+
+
+def projected_for(key: str, comparison: Comparison, progress: Progress) -> Comparison:
+    """The comparison with its projection computed (once per server)."""
+    return store().get(
+        "comparison", f"{key}|projected", lambda: complete(comparison, progress=progress)
     )
 
 

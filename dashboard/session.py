@@ -15,6 +15,7 @@ from analysis.compare import Comparison, comparison_key
 from analysis.errors import InputError
 from analysis.inputs.cache import default_cache_dir
 from analysis.llm.calls import LLMCalls
+from analysis.metrics.projection import PROJECTION
 from analysis.progress import Progress
 from analysis.tuning.demo import demo_candidate_folder, ensure_demo_candidate
 from analysis.verdict.gate import evaluate, load_policy, parse_policy
@@ -109,6 +110,28 @@ def load(spec: state.RunSpec, *, progress: Progress | None = None) -> Loaded:
     bundle = cache.bundle_for(key, spec.corpus, comparison)
     saved.remember_run(bundle.summary.fingerprint, spec.to_params())
     return Loaded(bundle, key, comparison, spec)
+
+
+def with_projection(loaded: Loaded, progress: Progress | None = None) -> Loaded:
+    """The comparison on show with its projection, which the pages compute only when the
+    Embedding space page (or an export) asks for it; unchanged when there is none to add."""
+    comparison, spec = loaded.comparison, loaded.spec
+    if comparison is None or spec is None or not comparison.config.projection:
+        return loaded
+    if PROJECTION in comparison.families:
+        return loaded
+    full = cache.projected_for(loaded.key, comparison, progress or Progress())
+    bundle = cache.bundle_for(f"{loaded.key}|projected", spec.corpus, full)
+    return Loaded(bundle, loaded.key, full, spec)
+
+
+def needs_projection(loaded: Loaded) -> bool:
+    comparison = loaded.comparison
+    return (
+        comparison is not None
+        and comparison.config.projection
+        and PROJECTION not in comparison.families
+    )
 
 
 def load_saved(fingerprint: str) -> Loaded:

@@ -194,3 +194,27 @@ def test_threshold_page_opens_on_the_saved_cut_without_a_recut(app, monkeypatch)
     at = _open(app, "thresholds")
     assert calls == []  # the comparison's own cut, as the report shows it
     assert any("median over queries" in m.value for m in at.markdown)
+
+
+def test_the_projection_waits_for_its_own_page(app, monkeypatch):
+    """The Overview (and every page but Embedding space) never computes the projection; the
+    Embedding space page computes it once, and the export holds it as the CLI's does."""
+    from analysis.metrics import projection
+
+    calls = []
+    original = projection.aligned_projection
+    monkeypatch.setattr(
+        projection,
+        "aligned_projection",
+        lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs),
+    )
+    at = _open(app, "overview")
+    for view in ("overlap", "drift", "thresholds", "changed"):
+        at.switch_page(f"views/{view}.py").run()
+        assert not at.exception
+    assert calls == []
+    at.switch_page("views/space.py").run()
+    assert not at.exception and calls == [1]
+    assert any(r.key == "space_color" for r in at.radio)  # the projection is drawn
+    at.switch_page("views/space.py").run()
+    assert calls == [1]  # once per server

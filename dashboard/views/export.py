@@ -28,7 +28,7 @@ if st.button("Prepare the report and the bundle", type="primary", key="export_pr
     policy = (policy_file.name, policy_file.getvalue()) if policy_file is not None else None
     try:
         with st.spinner("Writing the bundle and rendering the report…"):
-            folder = session.export(loaded, policy)
+            folder = session.export(session.with_projection(loaded), policy)
         st.session_state["export_folder"] = str(folder)
     except InputError as err:
         st.error(str(err))

@@ -9,6 +9,10 @@ from reporting.sections import space
 
 st.title("Embedding space")
 loaded = session.require_comparison()
+if session.needs_projection(loaded):  # computed on this page's first visit, never before
+    with st.status("Projecting both spaces to 2-D (UMAP)…", expanded=True) as box:
+        loaded = session.with_projection(loaded, session.StreamlitProgress(box))
+        box.update(label="Projection ready", state="complete", expanded=False)
 bundle = loaded.bundle
 colour_by = "domain"
 if bundle.projection is not None:
