@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics.family import Family, FamilyResult, Inputs
+from analysis.metrics.numba_cache import import_umap
 from analysis.progress import Progress
 from analysis.retrieval import unit_rows
 from analysis.settings import DEFAULT_PROJECTION_MAX_POINTS as DEFAULT_MAX_POINTS
@@ -98,7 +99,7 @@ def aligned_projection(
 
 
 def _umap(vectors: np.ndarray, init: np.ndarray | None, n_neighbors: int, seed: int) -> np.ndarray:
-    import umap  # heavy (numba): imported only when a projection is asked for
+    umap = import_umap()  # heavy (numba): imported only when a projection is asked for
 
     reducer = umap.UMAP(
         n_components=2,

@@ -1,0 +1,30 @@
+"""UMAP's numba functions are cached on disk in the tool's cache folder; nothing else is."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numba
+
+from analysis.metrics.numba_cache import import_cached
+
+
+def test_a_module_imported_this_way_caches_its_numba_functions(tmp_path, monkeypatch):
+    (tmp_path / "jitted_for_test.py").write_text(
+        "import numba\n\n@numba.njit\ndef plus_one(x):\n    return x + 1\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    plain = numba.njit
+    try:
+        module = import_cached("jitted_for_test")
+        assert numba.njit is plain  # restored: other libraries decorate as they always did
+        assert module.plus_one(1) == 2
+        assert module.plus_one._cache.__class__.__name__ == "FunctionCache"  # not NullCache
+    finally:
+        sys.modules.pop("jitted_for_test", None)
+    # numba reads NUMBA_CACHE_DIR when it starts; this process's numba may have started
+    # already, so the folder is checked in the environment the next process inherits
+    assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "cache" / "numba")
