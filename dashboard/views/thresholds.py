@@ -40,31 +40,6 @@ saved = section.cut_from_bundle(bundle)
 if saved is None:
     st.info(section.NO_QUERIES + " Add queries on the Setup page.")
     st.stop()
-default = saved.settings.cutoff
-low, high = max(-1.0, round(default - 0.25, 2)), min(1.0, round(default + 0.25, 2))
-cutoff = st.slider(
-    "Similarity cutoff of your RAG pipeline",
-    low,
-    high,
-    round(default, 2),
-    0.01,
-    key=state.CUTOFF,
-    help=f"Default {default:.3f}: {saved.settings.cutoff_source}.",
-)
-at_saved = abs(cutoff - round(default, 2)) < 1e-9  # the slider at its start: the saved cut
-if at_saved:
-    cut = saved
-elif loaded.comparison is not None:
-    cut = cache.cut_for(loaded.key, float(cutoff), loaded.comparison, bundle.summary)
-else:  # a saved comparison: the curves hold every cutoff, the pairs only the saved one
-    cut = saved
-    _curve_at(saved.curve, float(cutoff), context.domain)
-    session.offer_recompute(
-        loaded,
-        f"The pairs and shares below are at the saved cutoff {default:.2f}; re-cutting them at "
-        f"{cutoff:.2f} needs the vectors.",
-    )
-counts = cut.counts(context.domain)
 
 
 def _metric_with_share(column: Any, label: str, count: int, total: int, **options: Any) -> None:
@@ -72,26 +47,60 @@ def _metric_with_share(column: Any, label: str, count: int, total: int, **option
     column.metric(label, f"{count:,}", share, delta_color="off", delta_arrow="off", **options)
 
 
-cols = st.columns(4)
-cols[0].metric("Pairs the baseline admits", f"{counts.admitted_pairs_baseline:,}")
-_metric_with_share(
-    cols[1],
-    "Excluded at the same cutoff",
-    counts.excluded_same_cutoff,
-    counts.admitted_pairs_baseline,
-)
-_metric_with_share(
-    cols[2],
-    "Excluded at the calibrated cutoff",
-    counts.excluded_calibrated,
-    counts.admitted_pairs_baseline,
-)
-_metric_with_share(
-    cols[3],
-    "Judged-relevant pairs excluded",
-    counts.relevant_excluded_same_cutoff,
-    counts.relevant_admitted_baseline,
-    help="The useful documents lost at the same cutoff. Unjudged pairs excluded in the "
-    "tuning domain are often pruned on purpose; judged-relevant ones never are.",
-)
-render.show(section.cut_blocks(cut, bundle, context), bundle)
+@st.fragment
+def cut_view(loaded: session.Loaded, saved: section.Cut) -> None:
+    """The slider and everything it moves: a fragment, so a new cutoff reruns this part of
+    the page only (not the sidebar, the router or the comparison's lookup)."""
+    bundle, context = loaded.bundle, loaded.context()
+    default = saved.settings.cutoff
+    low, high = max(-1.0, round(default - 0.25, 2)), min(1.0, round(default + 0.25, 2))
+    cutoff = st.slider(
+        "Similarity cutoff of your RAG pipeline",
+        low,
+        high,
+        round(default, 2),
+        0.01,
+        key=state.CUTOFF,
+        help=f"Default {default:.3f}: {saved.settings.cutoff_source}.",
+    )
+    at_saved = abs(cutoff - round(default, 2)) < 1e-9  # the slider at its start: the saved cut
+    if at_saved:
+        cut = saved
+    elif loaded.comparison is not None:
+        cut = cache.cut_for(loaded.key, float(cutoff), loaded.comparison, bundle.summary)
+    else:  # a saved comparison: the curves hold every cutoff, the pairs only the saved one
+        cut = saved
+        _curve_at(saved.curve, float(cutoff), context.domain)
+        session.offer_recompute(
+            loaded,
+            f"The pairs and shares below are at the saved cutoff {default:.2f}; re-cutting them at "
+            f"{cutoff:.2f} needs the vectors.",
+        )
+    counts = cut.counts(context.domain)
+
+    cols = st.columns(4)
+    cols[0].metric("Pairs the baseline admits", f"{counts.admitted_pairs_baseline:,}")
+    _metric_with_share(
+        cols[1],
+        "Excluded at the same cutoff",
+        counts.excluded_same_cutoff,
+        counts.admitted_pairs_baseline,
+    )
+    _metric_with_share(
+        cols[2],
+        "Excluded at the calibrated cutoff",
+        counts.excluded_calibrated,
+        counts.admitted_pairs_baseline,
+    )
+    _metric_with_share(
+        cols[3],
+        "Judged-relevant pairs excluded",
+        counts.relevant_excluded_same_cutoff,
+        counts.relevant_admitted_baseline,
+        help="The useful documents lost at the same cutoff. Unjudged pairs excluded in the "
+        "tuning domain are often pruned on purpose; judged-relevant ones never are.",
+    )
+    render.show(section.cut_blocks(cut, bundle, context), bundle)
+
+
+cut_view(loaded, saved)
