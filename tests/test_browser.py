@@ -126,10 +126,15 @@ def test_demo_comparison_and_every_page_in_chromium(server):
         page.get_by_test_id("stPageLink-NavLink").wait_for(timeout=900_000)
         _assert_no_error(page)
         page.screenshot(path=str(SHOTS / "setup.png"), full_page=True)
+        assert "Projecting both spaces" not in page.content()  # nothing waited for it
         for title, slug, selector in PAGES:
             page.get_by_role("link", name=title, exact=True).first.click()
+            if slug == "space":  # computed on its first visit, with visible progress
+                page.get_by_text("Projecting both spaces to 2-D", exact=False).first.wait_for(
+                    timeout=60_000
+                )
             page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=120_000)
-            page.locator(selector).first.wait_for(timeout=120_000)
+            page.locator(selector).first.wait_for(timeout=300_000)
             page.wait_for_timeout(1500)  # let plotly finish drawing before the screenshot
             _assert_no_error(page)
             assert "No comparison yet" not in page.content()
