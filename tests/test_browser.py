@@ -13,6 +13,7 @@ RH_REQUIRE_BROWSER=1 to fail instead of skip when it is missing.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -38,6 +39,8 @@ PAGES = [
     ("Export", "export", '[data-testid="stButton"]'),
 ]
 
+# the Embedding space page's progress: its box's label, then the engine's stage name
+PROJECTING = re.compile(r"Projecting both spaces|projection \(UMAP\) of both spaces")
 BROWSER_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -126,13 +129,11 @@ def test_demo_comparison_and_every_page_in_chromium(server):
         page.get_by_test_id("stPageLink-NavLink").wait_for(timeout=900_000)
         _assert_no_error(page)
         page.screenshot(path=str(SHOTS / "setup.png"), full_page=True)
-        assert "Projecting both spaces" not in page.content()  # nothing waited for it
+        assert not PROJECTING.search(page.content())  # nothing waited for the projection
         for title, slug, selector in PAGES:
             page.get_by_role("link", name=title, exact=True).first.click()
             if slug == "space":  # computed on its first visit, with visible progress
-                page.get_by_text("Projecting both spaces to 2-D", exact=False).first.wait_for(
-                    timeout=60_000
-                )
+                page.get_by_text(PROJECTING).first.wait_for(timeout=60_000)
             page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=120_000)
             page.locator(selector).first.wait_for(timeout=300_000)
             page.wait_for_timeout(1500)  # let plotly finish drawing before the screenshot

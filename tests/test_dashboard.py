@@ -200,7 +200,9 @@ def test_the_projection_waits_for_its_own_page(app, monkeypatch):
     """The Overview (and every page but Embedding space) never computes the projection; the
     Embedding space page computes it once, and the export holds it as the CLI's does."""
     from analysis.metrics import projection
+    from dashboard import cache
 
+    cache.store.clear()  # the server-wide store: an earlier test may have projected this
     calls = []
     original = projection.aligned_projection
     monkeypatch.setattr(
