@@ -154,6 +154,9 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=1_000)
     parser.add_argument("--cache", default=os.environ.get("RECALL_HORIZON_CACHE"))
+    parser.add_argument(
+        "--only", choices=("demo", "synthetic"), help="measure one comparison, not both"
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -168,6 +171,8 @@ def main() -> None:
         ("demo (400 documents, 110 queries, projection on)", ["--demo"], ""),
         (f"synthetic ({size}, projection on)", [], f"/?{synthetic}"),
     ]
+    if args.only:
+        cases = [c for c in cases if c[0].startswith(args.only)]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         for name, server_args, path in cases:

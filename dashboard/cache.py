@@ -38,6 +38,7 @@ FIRST = tuple(f for f in FAMILIES if f is not PROJECTION)  # what every page but
 LIMITS = {
     "corpus": 16,
     "source": 8,
+    "resolved": 8,
     "embeddings": 8,
     "comparison": 8,
     "recut": 64,
@@ -101,6 +102,12 @@ def corpus_for(path: str, queries: str, qrels: str, answers: str = "") -> Corpus
             path, queries=queries or None, qrels=qrels or None, answers=answers or None
         ),
     )
+
+
+def resolved(name: str, resolve: Callable[[], str]) -> str:
+    """A named spec (the demo candidate) resolved to its folder once per server: checking
+    it again would hash the base model's weights on every page switch."""
+    return store().get("resolved", name, resolve)
 
 
 def source_for(spec: str) -> EmbeddingSource:

@@ -88,8 +88,7 @@ class StreamlitProgress(Progress):
 
 def resolve_spec_model(spec: str, progress: Progress) -> str:
     if spec == DEMO_CANDIDATE:
-        folder, _ = ensure_demo_candidate(progress=progress)
-        return str(folder)
+        return cache.resolved(spec, lambda: str(ensure_demo_candidate(progress=progress)[0]))
     return spec
 
 
