@@ -22,19 +22,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 PAGES = [  # nav title, what shows the page is drawn
@@ -48,35 +42,6 @@ PAGES = [  # nav title, what shows the page is drawn
     ("Embedding space", ".js-plotly-plot"),
 ]
 PROJECTED = "Embedding space"  # its first visit on a server computes the projection
-
-
-@contextmanager
-def server(cache: str, *args: str) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RECALL_HORIZON_CACHE": cache}
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port"]
-    command += [str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]
-    process = subprocess.Popen(
-        [*command, *(["--", *args] if args else [])],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def idle(page) -> None:
@@ -161,6 +126,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from benchmarks.dashboard_latency import write_inputs
+    from tests.streamlit_server import streamlit_server
 
     cache = args.cache or tempfile.mkdtemp()
     work = Path(tempfile.mkdtemp())
@@ -178,7 +144,7 @@ def main() -> None:
         for name, server_args, path in cases:
             times: dict[str, list[float]] = defaultdict(list)
             for _ in range(args.repeats):
-                with server(cache, *server_args) as url:
+                with streamlit_server(cache, *server_args) as url:
                     measure(browser, url + path, times)
             report(name, times)
         browser.close()

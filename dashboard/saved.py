@@ -73,16 +73,14 @@ def open_series(
     """Remember every comparison of a rounds output and the series itself; return the last
     round's comparison with the baseline, and the series' fingerprint."""
     record = read_record(folder)
-    last = None
     for item in record["rounds"]:
-        for kind in ("marginal", "cumulative"):  # the last one opened: the last cumulative
+        for kind in ("cumulative", "marginal"):
             for compared in item[kind]:
-                last = open_folder(folder / compared["folder"], read=read)
-    if last is None:
-        raise InputError(f"{folder / ROUNDS_FILE}: lists no round")
+                open_folder(folder / compared["folder"], read=read)
     fingerprint = series_fingerprint(folder)
     _remember(fingerprint, {"series": str(folder)})
-    return last, fingerprint
+    last = record["rounds"][-1]["cumulative"][0]["folder"]
+    return read(folder / last), fingerprint  # read once already: served from the cache
 
 
 def series_fingerprint(folder: Path) -> str:

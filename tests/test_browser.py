@@ -14,17 +14,14 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.streamlit_server import ROOT, streamlit_server
+
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
 PAGES = [
@@ -54,12 +51,6 @@ BROWSER_FLAGS = [
 pytestmark = pytest.mark.real_model
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def model_cache(tmp_path_factory) -> str:
     """The cache the computing server and the demo command share (models, embeddings)."""
@@ -70,32 +61,9 @@ def model_cache(tmp_path_factory) -> str:
     return os.environ.get("RECALL_HORIZON_CACHE") or str(tmp_path_factory.mktemp("cache"))
 
 
-@contextmanager
-def _streamlit(cache: str, log: Path, *args: str) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RECALL_HORIZON_CACHE": cache}
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py"]
-    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    command += ["--server.headless", "true", *(["--", *args] if args else [])]
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.5)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def server(model_cache, tmp_path_factory):
-    with _streamlit(model_cache, tmp_path_factory.mktemp("log") / "streamlit.log") as url:
+    with streamlit_server(model_cache, log=tmp_path_factory.mktemp("log") / "streamlit.log") as url:
         yield url
 
 
@@ -113,7 +81,7 @@ def saved_demo(model_cache, tmp_path_factory):
     )
     empty = str(tmp_path_factory.mktemp("empty-cache"))
     log = tmp_path_factory.mktemp("log") / "saved.log"
-    with _streamlit(empty, log, "--open", str(folder)) as url:
+    with streamlit_server(empty, "--open", str(folder), log=log) as url:
         yield url, folder
 
 
@@ -280,7 +248,7 @@ def test_the_rounds_page_in_chromium(model_cache, tmp_path):
     assert "last safe round:" in done.stdout
     log = tmp_path / "rounds.log"
     with (
-        _streamlit(str(tmp_path / "empty"), log, "--open", str(out)) as url,
+        streamlit_server(str(tmp_path / "empty"), "--open", str(out), log=log) as url,
         sync_playwright() as p,
     ):
         browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_FLAGS)

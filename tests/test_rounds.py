@@ -130,6 +130,12 @@ def test_a_breaching_round_names_the_round_to_roll_back_to(world, tmp_path):
     assert record["first_breach"]["domain"] == "gamma"
     assert record["first_breach"]["guardrail"] == "max_relative_drop_ndcg"
     assert record["advice"].startswith("roll back to gentle")
+    # the trade-off: the tuned domain's mean change against the worst other domain's
+    trade = record["rounds"][1]["tradeoff"]["cumulative"]
+    assert trade["target_gain"] == _change(record, 1, "alpha", "ndcg@10", "cumulative")
+    others = {d: _change(record, 1, d, "ndcg@10", "cumulative") for d in ("beta", "gamma")}
+    assert trade["worst_other"] == "gamma" == min(others, key=others.get)
+    assert trade["worst_other_change"] == others["gamma"] < 0
     code, record = _rounds(root, corpus, [f"gentle={gentle}"], "--policy", str(policy))
     assert code == 0 and record["last_safe_round"] == "gentle"
 
@@ -243,3 +249,63 @@ def test_bad_rounds_input_exits_2_and_names_the_problem(world, tmp_path, capsys,
     )
     assert code == 2
     assert says in capsys.readouterr().err
+
+
+def test_the_series_tables_and_the_chart_start_from_the_baseline(world, tmp_path):
+    from analysis.bundle.files import load_bundle
+    from analysis.metrics.quality import QualityFigures
+    from analysis.rounds.record import read_record, record_frame
+    from reporting.sections.rounds import _baseline_values, change_table
+
+    root, corpus, write = world
+    first = write("c1", {"beta": 0.8})
+    rounds = [f"one={first}", f"two={first}"]
+    _rounds(root, corpus, rounds)
+    out = _out(root, rounds)
+    record = read_record(out)
+    frame = record_frame(record)
+    table = change_table(frame, "ndcg@10").set_index("Round")
+    beta = _change(record, 0, "beta", "ndcg@10", "cumulative")
+    assert table.loc["one", "beta"].startswith(f"{beta:+.3f}")
+    assert table.loc["two", "beta"].endswith("[+0.000]")  # identical round: no marginal change
+    # round 0 of each line is the baseline's own value
+    summary = load_bundle(out / "one" / "cumulative").summary
+    quality = summary.domains["beta"].get(QualityFigures)
+    start = _baseline_values(frame[frame["kind"] == "cumulative"])
+    assert start[("beta", "ndcg@10")] == pytest.approx(quality.baseline["ndcg@10"], abs=1e-6)
+    assert start[("beta", "neighbours_kept")] == 1.0
+
+
+def test_a_damaged_rounds_file_is_refused_with_its_reason(world, tmp_path):
+    from analysis.rounds.record import ROUNDS_FILE, read_record
+
+    root, corpus, write = world
+    rounds = [f"one={write('d1', {'beta': 0.5})}"]
+    _rounds(root, corpus, rounds)
+    record = json.loads((_out(root, rounds) / ROUNDS_FILE).read_text())
+    del record["rounds"][0]["marginal"]
+    (tmp_path / ROUNDS_FILE).write_text(json.dumps(record))
+    with pytest.raises(InputError, match=r"rounds\[0\]\.marginal is not a list of comparisons"):
+        read_record(tmp_path)
+    (tmp_path / ROUNDS_FILE).write_text("[]")
+    with pytest.raises(InputError, match="not a JSON object"):
+        read_record(tmp_path)
+
+
+def test_a_rounds_output_is_replaced_by_the_next_run_and_foreign_folders_are_kept(
+    world, tmp_path, capsys
+):
+    """CI writes every run to the same --out: the earlier series is replaced whole."""
+    root, corpus, write = world
+    base = f"vectors:{root / 'baseline.parquet'}"
+    out = tmp_path / "series"
+    args = ["rounds", "--corpus", corpus, "--baseline", base, "--out", str(out)]
+    assert main([*args, "--round", f"a={write('o1', {'beta': 0.5})}"]) in (0, 1)
+    assert main([*args, "--round", f"b={write('o2', {'beta': 0.5})}"]) in (0, 1)
+    assert (out / "b").is_dir() and not (out / "a").exists()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    assert main([*args[:-1], str(mine), "--round", f"a={base}"]) == 2
+    assert "not a Recall Horizon output" in capsys.readouterr().err
+    assert (mine / "notes.txt").read_text() == "keep me"

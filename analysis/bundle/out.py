@@ -1,10 +1,10 @@
 """Where a comparison is written: checked before any work, replaced whole, never mixed.
 
 ``--out`` may be a new folder, an empty one, or an earlier Recall Horizon output (a folder
-holding our summary.json). Anything else is refused, so a user's own files are never
-overwritten. An earlier output is replaced whole: the new run is written to a temporary
-folder beside it and swapped in, so no file of the old run survives into the new one and
-a crash leaves the old output intact.
+holding our summary.json, or a series' rounds.json). Anything else is refused, so a user's
+own files are never overwritten. An earlier output is replaced whole: the new run is
+written to a temporary folder beside it and swapped in, so no file of the old run survives
+into the new one and a crash leaves the old output intact.
 """
 
 from __future__ import annotations
@@ -19,15 +19,20 @@ from pathlib import Path
 from analysis.errors import InputError
 
 SUMMARY_FILE = "summary.json"
+ROUNDS_FILE = "rounds.json"  # a series of rounds' output (analysis.rounds)
 
 
 def is_output_folder(folder: Path) -> bool:
-    """Whether ``folder`` holds a Recall Horizon summary.json (an earlier output)."""
-    try:
-        summary = json.loads((folder / SUMMARY_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(summary, dict) and isinstance(summary.get("manifest"), dict)
+    """Whether ``folder`` holds a Recall Horizon summary.json or rounds.json (an earlier
+    output of compare or of rounds)."""
+    for name, key in ((SUMMARY_FILE, "manifest"), (ROUNDS_FILE, "rounds")):
+        try:
+            found = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(found, dict) and key in found:
+            return True
+    return False
 
 
 def check_out(out: Path, *, option: str = "--out") -> None:
@@ -37,8 +42,8 @@ def check_out(out: Path, *, option: str = "--out") -> None:
     if out.is_dir() and any(out.iterdir()) and not is_output_folder(out):
         raise InputError(
             f"{option} {out}: the folder is not empty and is not a Recall Horizon output "
-            "(no summary.json of ours); choose a new or empty folder, so none of your files "
-            "are overwritten"
+            "(no summary.json or rounds.json of ours); choose a new or empty folder, so none "
+            "of your files are overwritten"
         )
     parent = _existing_parent(out)
     check_writable(parent, what=f"{option} {out}")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from analysis.bundle.out import ROUNDS_FILE
 from analysis.bundle.summary import summary_text
 from analysis.errors import InputError
 from analysis.rounds.measures import MEASURES, domain_measures, over_seeds
@@ -18,7 +19,6 @@ from analysis.rounds.run import Compared, RoundResult
 from analysis.verdict.gate import GateResult
 from analysis.verdict.rounds import SeriesVerdict
 
-ROUNDS_FILE = "rounds.json"
 GAIN_MEASURE = "ndcg@10"  # the trade-off: the tuned domains' gain against the others' loss
 
 
@@ -73,6 +73,7 @@ def write_record(record: dict[str, Any], out: Path) -> None:
 
 
 def read_record(folder: Path) -> dict[str, Any]:
+    """A folder's rounds.json, its shape checked (a clear InputError names what is wrong)."""
     path = folder / ROUNDS_FILE
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -80,9 +81,47 @@ def read_record(folder: Path) -> dict[str, Any]:
         raise InputError(f"{folder}: no {ROUNDS_FILE} (not a rounds --out folder)") from None
     except (OSError, ValueError) as err:
         raise InputError(f"{path}: cannot read ({err})") from None
-    if not isinstance(record, dict) or not isinstance(record.get("rounds"), list):
-        raise InputError(f"{path}: not a Recall Horizon rounds file")
+    problem = _shape_problem(record)
+    if problem:
+        raise InputError(f"{path}: not a Recall Horizon rounds file ({problem})")
     return record
+
+
+def _shape_problem(record: Any) -> str | None:
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    missing = [k for k in ("rounds", "measures", "targets", "advice") if k not in record]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    if not isinstance(record["rounds"], list) or not record["rounds"]:
+        return "'rounds' is not a list of rounds"
+    for index, item in enumerate(record["rounds"]):
+        where = f"rounds[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            return f"{where} has no name"
+        for kind in ("cumulative", "marginal"):
+            compared = item.get(kind)
+            if (
+                not isinstance(compared, list)
+                or not compared
+                or not all(
+                    isinstance(c, dict) and {"seed", "folder", "fingerprint", "passed"} <= set(c)
+                    for c in compared
+                )
+            ):
+                return f"{where}.{kind} is not a list of comparisons"
+        if not isinstance(item.get("domains"), dict) or not item["domains"]:
+            return f"{where} has no domains"
+    return None
+
+
+def gate_summary(comparisons: Sequence[dict[str, Any]]) -> str:
+    """One round's gate against one reference, over its seeds: "pass", or the domains that
+    failed ("nothing checked" when a gate evaluated nothing)."""
+    if all(c["passed"] for c in comparisons):
+        return "pass"
+    failed = sorted({d for c in comparisons for d in c.get("failed_domains", [])})
+    return f"FAIL: {', '.join(failed)}" if failed else "FAIL: nothing checked"
 
 
 def _domains(result: RoundResult, alpha: float) -> dict[str, Any]:

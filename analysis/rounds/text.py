@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from analysis.rounds.record import gate_summary
+from analysis.terminal import format_table
+
 TABLE_MEASURES = ("ndcg@10", "coverage", "neighbours_kept")
 PAIRED = ("ndcg@10", "recall@k", "coverage")  # a change between two models' values
 
@@ -26,18 +29,10 @@ def rounds_text(record: dict[str, Any]) -> str:
 
 def _rounds_table(record: dict[str, Any]) -> str:
     targets = ", ".join(record["targets"]) or "none named"
-    rows = [
-        [
-            "round",
-            "seeds",
-            "cumulative",
-            "marginal",
-            f"tuned ({targets}) Δ nDCG@10",
-            "worst other Δ nDCG@10",
-            "safe",
-        ]
-    ]
-    for item in record["rounds"]:
+    headers = ["round", "seeds", "vs baseline", "vs previous round"]
+    headers += [f"tuned ({targets}) Δ nDCG@10", "worst other Δ nDCG@10", "safe"]
+    rows = []
+    for index, item in enumerate(record["rounds"]):
         trade = item["tradeoff"]["cumulative"]
         worst = (
             f"{trade['worst_other']} {trade['worst_other_change']:+.3f}"
@@ -48,14 +43,14 @@ def _rounds_table(record: dict[str, Any]) -> str:
             [
                 item["name"],
                 str(item["seeds"]),
-                _gate(item["cumulative"]),
-                _gate(item["marginal"]) if item is not record["rounds"][0] else "(= cumulative)",
+                gate_summary(item["cumulative"]),
+                gate_summary(item["marginal"]) if index else "(the same)",
                 "-" if trade["target_gain"] is None else f"{trade['target_gain']:+.3f}",
                 worst,
                 "yes" if item["safe"] else "NO",
             ]
         )
-    return _aligned(rows)
+    return format_table(headers, rows)
 
 
 def _domain_table(record: dict[str, Any], key: str) -> str:
@@ -66,7 +61,8 @@ def _domain_table(record: dict[str, Any], key: str) -> str:
         return ""
     label = record["measures"][key]
     what = "change" if key in PAIRED else "value"
-    rows = [[f"{label} ({what}) vs baseline [vs previous round]", *names]]
+    headers = [f"{label} ({what}) vs baseline [vs previous round]", *names]
+    rows = []
     for index, item in enumerate(record["rounds"]):
         cells = []
         for name in names:
@@ -76,7 +72,7 @@ def _domain_table(record: dict[str, Any], key: str) -> str:
                 cell += f" [{_cell(figures['marginal'], what)}]"
             cells.append(cell)
         rows.append([item["name"], *cells])
-    return _aligned(rows)
+    return format_table(headers, rows)
 
 
 def _cell(figures: dict[str, Any], what: str) -> str:
@@ -89,18 +85,3 @@ def _cell(figures: dict[str, Any], what: str) -> str:
     if figures["significant"]:
         text += "*"
     return text
-
-
-def _gate(comparisons: list[dict[str, Any]]) -> str:
-    failed = sorted({d for c in comparisons for d in c["failed_domains"]})
-    if all(c["passed"] for c in comparisons):
-        return "PASS"
-    return "FAIL " + ",".join(failed) if failed else "FAIL (nothing checked)"
-
-
-def _aligned(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )

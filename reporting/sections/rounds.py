@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.rounds.record import record_frame
+from analysis.rounds.record import gate_summary, record_frame
 from reporting import figures
 from reporting.sections.base import Block, Chart, Heading, Table, Text
 from reporting.sections.gate import policy_name
@@ -67,8 +67,10 @@ def verdict_table(record: dict[str, Any]) -> pd.DataFrame:
             {
                 "Round": item["name"],
                 "Seeds": item["seeds"],
-                "Against the baseline": _gate(item["cumulative"]),
-                "Against the round before": _gate(item["marginal"]) if index else "(the same)",
+                "Against the baseline": gate_summary(item["cumulative"]),
+                "Against the round before": gate_summary(item["marginal"])
+                if index
+                else "(the same)",
                 "Tuned domains' Δ nDCG@10": trade["target_gain"],
                 "Worst other domain": trade["worst_other"] or "–",
                 "Its Δ nDCG@10": trade["worst_other_change"],
@@ -132,13 +134,6 @@ def _breach(record: dict[str, Any]) -> list[Block]:
 def _cutoff(record: dict[str, Any]) -> str:
     cutoff = record.get("cutoff")
     return "the pipeline's cutoff" if cutoff is None else f"the baseline's cutoff {cutoff:.3f}"
-
-
-def _gate(comparisons: list[dict[str, Any]]) -> str:
-    if all(c["passed"] for c in comparisons):
-        return "pass"
-    failed = sorted({d for c in comparisons for d in c["failed_domains"]})
-    return f"FAIL: {', '.join(failed)}" if failed else "FAIL: nothing checked"
 
 
 def _change(change: float | None, spread: float | None, significant: bool | None) -> str:
