@@ -237,3 +237,14 @@ def test_a_bundle_from_before_fingerprints_and_saved_texts_still_opens(
         _visit(at, page)
     _visit(at, "drift")
     assert "written before neighbours were saved" in " ".join(i.value for i in at.info)
+
+
+def test_open_on_a_folder_that_is_not_there_says_so_on_the_first_page(tmp_path, cache, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["app.py", "--open", str(tmp_path / "nowhere")])
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if not at.warning:  # the root redirects first; the problem shows on the first real page
+        at.run()
+    assert not at.exception
+    said = " ".join(w.value for w in at.warning)
+    assert "cannot be opened" in said and "no such folder on this server" in said
