@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.errors import InputError
-from analysis.settings import CONTEXT_BY
+from analysis.settings import CONTEXT_BY, DEFAULT_DRIFT_EXACT_MAX_DOCS
 
 if TYPE_CHECKING:
     from analysis.inputs.cache import EmbeddingCache
@@ -169,6 +169,14 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--neighbours", type=int, default=10, help="neighbours per document for drift (10)"
+    )
+    parser.add_argument(
+        "--drift-exact-max-docs",
+        type=int,
+        default=DEFAULT_DRIFT_EXACT_MAX_DOCS,
+        help="above this many documents, drift's neighbours come from an approximate index "
+        "whose exactness is audited against exact search and written to the manifest "
+        f"({DEFAULT_DRIFT_EXACT_MAX_DOCS})",
     )
     parser.add_argument("--rbo-p", type=float, default=0.9, help="RBO persistence (0.9)")
     parser.add_argument(
@@ -671,6 +679,7 @@ def make_config(args: argparse.Namespace) -> CompareConfig:
         k=args.k,
         cutoff=args.cutoff,
         neighbours=args.neighbours,
+        drift_exact_max_docs=args.drift_exact_max_docs,
         rbo_p=args.rbo_p,
         projection=args.projection,
         random_state=args.seed,

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.inputs.vectors import write_vector_table
 from tests.badinput import Case, compare, corpus, run_case, summary_of, vector_ids, vectors
 
 
@@ -85,6 +86,21 @@ def _npy_of_objects(root: Path) -> str:
     return f"vectors:{root / 'v.npy'}"
 
 
+def _shards(root: Path, parts: list[tuple[list[str], int]]) -> str:
+    """A folder of Parquet shards: each part is (ids, dimension)."""
+    folder = root / "shards"
+    for number, (ids, dimension) in enumerate(parts):
+        matrix = np.random.default_rng(number).normal(size=(len(ids), dimension))
+        write_vector_table(folder / f"part-{number:05d}.parquet", ids, matrix)
+    return f"vectors:{folder}/"
+
+
+def _empty_folder(root: Path) -> str:
+    (root / "shards").mkdir()
+    (root / "shards" / "notes.txt").write_text("no vectors here")
+    return f"vectors:{root / 'shards'}"
+
+
 def _model_folder_without_config(root: Path) -> str:
     (root / "model").mkdir()
     (root / "model" / "weights.bin").write_bytes(b"x")
@@ -118,7 +134,7 @@ CASES = [
         "vectors file type",
         _with(lambda r: (r / "v.csv").write_text("x") and f"vectors:{r / 'v.csv'}"),
         2,
-        ("must be a .parquet file or a .npy",),
+        ("must be a .parquet file, a .npy file or a folder",),
     ),
     Case("no embedding column", _with(_no_embedding_column), 2, ("missing column(s) 'embedding'",)),
     Case("a document without a vector", _with(_missing_id), 2, ("no vector for 1 document id",)),
@@ -143,6 +159,19 @@ CASES = [
         0,
         (),
         verify=lambda root: _same_answers(summary_of(root)),
+    ),
+    Case("a folder with no shards", _with(_empty_folder), 2, ("folder holds no .parquet vector",)),
+    Case(
+        "an id in two shards",
+        _with(lambda r: _shards(r, [(vector_ids(), 8), (vector_ids()[:1], 8)])),
+        2,
+        ("part-00001.parquet: duplicate id", "rows 1 of part-00000.parquet and 1"),
+    ),
+    Case(
+        "shards of two dimensions",
+        _with(lambda r: _shards(r, [(vector_ids()[:3], 8), (vector_ids()[3:], 6)])),
+        2,
+        ("part-00001.parquet: vectors have 6 dimensions where part-00000.parquet has 8",),
     ),
     Case("empty model spec", _with(lambda r: " "), 2, ("empty model spec",)),
     Case(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -182,3 +184,28 @@ def test_a_corpus_without_queries_still_gets_document_side_diagnostics(data):
     assert summary["overall"]["n_queries"] == 0 and summary["overall"]["changed_queries"] == 0
     assert summary["overall"]["neighbourhood_jaccard"] < 1.0
     assert "geometry" in summary["domains"]["legal"]
+
+
+def test_how_drift_searched_is_in_the_manifest_and_beside_the_drift_numbers():
+    from analysis.bundle.files import make_bundle
+    from reporting.sections import drift, overview
+    from reporting.sections.base import Context
+
+    corpus, docs, queries = synthetic(n_docs_per_domain=400, n_queries_per_domain=5)
+    base = embeddings("base", docs, queries)
+    cand = embeddings(
+        "cand", docs + 0.2 * np.random.default_rng(3).normal(size=docs.shape), queries
+    )
+    config = CompareConfig(k=5, permutation_resamples=99, bootstrap_resamples=50)
+    for limit, method in ((10**6, "exact"), (100, "approximate")):
+        result = compare(corpus, base, cand, replace(config, drift_exact_max_docs=limit))
+        entry = build_summary(result, corpus_source="s")["manifest"]["config"]["drift_search"]
+        assert entry["method"] == method
+        if method == "approximate":
+            assert entry["audit_docs"] == 1000 and entry["within_tolerance"] is True
+            assert max(entry["jaccard_difference"].values()) <= 0.01
+            bundle = make_bundle(result, corpus_source="s")
+            texts = [b.text for b in drift.blocks(bundle, Context()) if hasattr(b, "text")]
+            assert any("approximate search (faiss IVF" in t for t in texts)
+            card = [b.text for b in overview.blocks(bundle, Context()) if hasattr(b, "text")]
+            assert any("audited against exact search on 1,000" in t for t in card)

@@ -19,7 +19,7 @@ LAYERS = (
     ("analysis", "analysis.errors", "analysis.progress", "analysis.settings", "analysis.numbers"),
     ("analysis.inputs",),
     ("analysis.llm",),
-    ("analysis.retrieval", "analysis.context"),
+    ("analysis.retrieval", "analysis.neighbours", "analysis.context"),
     ("analysis.metrics",),
     ("analysis.compare",),
     ("analysis.bundle",),

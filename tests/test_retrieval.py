@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
-from analysis.retrieval import top_k_cosine, unit_rows
+from analysis.retrieval import _select_top, top_k_cosine, unit_rows
 
 
 def _oracle(queries, docs, k):
@@ -48,11 +48,13 @@ def test_zero_query_gets_all_zero_scores_in_document_order():
 
 
 def test_ties_are_broken_by_document_position_whatever_the_block_size():
-    docs = np.array([[1.0, 0.0]] * 6 + [[0.0, 1.0]])  # six identical documents
+    docs = np.array([[0.0, 1.0]] + [[1.0, 0.0]] * 60)  # sixty identical documents
     queries = np.array([[1.0, 0.0], [1.0, 0.1]])
-    for block_bytes in (1, 10**9):
-        ranking = top_k_cosine(queries, docs, 3, block_bytes=block_bytes)
-        assert ranking.indices.tolist() == [[0, 1, 2], [0, 1, 2]]
+    for query_block in (1, 10**6):
+        ranking = top_k_cosine(queries, docs, 3, query_block=query_block)
+        assert ranking.indices.tolist() == [[1, 2, 3], [1, 2, 3]]
+    excluded = top_k_cosine(queries, docs, 3, exclude=np.array([2, -1]))
+    assert excluded.indices.tolist() == [[1, 3, 4], [1, 2, 3]]
 
 
 def test_k_larger_than_corpus_returns_every_document():
@@ -74,7 +76,7 @@ def test_excluded_document_is_never_returned_and_rows_are_padded():
 def test_blocked_and_unblocked_results_are_identical():
     rng = np.random.default_rng(2)
     docs, queries = rng.normal(size=(200, 8)), rng.normal(size=(33, 8))
-    small = top_k_cosine(queries, docs, 7, block_bytes=4 * 200 * 5)  # 5 queries per block
+    small = top_k_cosine(queries, docs, 7, query_block=5)
     whole = top_k_cosine(queries, docs, 7)
     assert np.array_equal(small.indices, whole.indices)
     assert np.array_equal(small.scores, whole.scores)
@@ -142,9 +144,24 @@ def test_documents_ordered_by_cluster_take_the_tight_bound_and_stay_exact(ties, 
         tightened.append(array.shape)
         return original(array, *args, **kwargs)
 
+    sims = (unit_rows(queries) @ unit_rows(docs).T).astype(np.float32)
+    expected = np.argsort(-sims, axis=1, kind="stable")[:, :50]
     monkeypatch.setattr(np, "partition", spy)
-    ranking = top_k_cosine(queries, docs, 50)
+    selected, _ = _select_top(sims, 50)  # the exact path for queries tied at the k-th place
     assert any(shape[1] == 2000 for shape in tightened)  # the exact bound was taken
-    sims = unit_rows(queries) @ unit_rows(docs).T
-    expected = np.argsort(-sims.astype(np.float32), axis=1, kind="stable")[:, :50]
+    assert np.array_equal(selected, expected)
+    monkeypatch.setattr(np, "partition", original)
+    ranking = top_k_cosine(queries, docs, 50)
     assert np.array_equal(ranking.indices, expected)
+
+
+def test_matches_an_exhaustive_numpy_ranking_with_exclusions():
+    rng = np.random.default_rng(5)
+    docs, queries = rng.normal(size=(3000, 16)), rng.normal(size=(120, 16))
+    exclude = rng.integers(-1, 3000, 120)
+    ranking = top_k_cosine(queries, docs, 50, exclude=exclude, query_block=37)
+    sims = unit_rows(queries) @ unit_rows(docs).T
+    sims[np.arange(120)[exclude >= 0], exclude[exclude >= 0]] = -np.inf
+    expected = np.argsort(-sims, axis=1, kind="stable")[:, :50]
+    assert np.array_equal(ranking.indices, expected)
+    assert np.allclose(ranking.scores, np.take_along_axis(sims, expected, axis=1), atol=1e-5)

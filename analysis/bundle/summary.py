@@ -29,6 +29,7 @@ _LIBRARIES = (
     "scipy",
     "pandas",
     "pyarrow",
+    "faiss-cpu",
     "scikit-learn",
     "torch",
     "transformers",
@@ -111,6 +112,7 @@ def _manifest(
         "k": config.k,
         "config": {
             "neighbours": config.neighbours,
+            "drift_exact_max_docs": config.drift_exact_max_docs,
             "rbo_p": config.rbo_p,
             "exclude_identical_ids": config.exclude_identical_ids,
             "random_state": config.random_state,

@@ -11,8 +11,9 @@ import pandas as pd
 
 from analysis.metrics.family import Family, FamilyResult, Inputs, per_document
 from analysis.metrics.grouping import domain_groups, mean_or_none
+from analysis.neighbours import NeighbourSearch, document_neighbours, row_jaccard
 from analysis.progress import Progress
-from analysis.retrieval import top_k_cosine
+from analysis.settings import DEFAULT_DRIFT_EXACT_MAX_DOCS as DEFAULT_EXACT_MAX_DOCS
 from analysis.settings import DEFAULT_DRIFT_MAX_DOCS as DEFAULT_MAX_DOCS
 
 
@@ -58,6 +59,7 @@ class DriftResult(FamilyResult):
     the share of a document's neighbours in its own domain (fine-tuning can pull domains
     into each other). When the corpus is larger than ``max_docs``, a seeded sample of
     documents is analysed (their neighbours are still searched among all documents).
+    ``search`` says how the neighbours were found and, if approximately, how exactly.
     """
 
     positions: np.ndarray  # analysed documents' positions in the corpus
@@ -73,6 +75,7 @@ class DriftResult(FamilyResult):
     sampled: bool
     random_state: int
     all_doc_ids: tuple[str, ...] = ()  # every corpus id by position, to name the neighbours
+    search: NeighbourSearch = NeighbourSearch("exact", "")
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -136,7 +139,11 @@ class DriftResult(FamilyResult):
         return out
 
     def manifest_entries(self) -> dict[str, Any]:
-        return {"drift_docs_analysed": len(self.positions), "drift_sampled": self.sampled}
+        return {
+            "drift_docs_analysed": len(self.positions),
+            "drift_sampled": self.sampled,
+            "drift_search": self.search.to_json(),
+        }
 
 
 def neighbourhood_drift(
@@ -147,10 +154,15 @@ def neighbourhood_drift(
     doc_ids: Sequence[str] | None = None,
     k: int = 10,
     max_docs: int = DEFAULT_MAX_DOCS,
+    exact_max_docs: int = DEFAULT_EXACT_MAX_DOCS,
     random_state: int = 0,
     progress: Progress | None = None,
 ) -> DriftResult:
-    """Each analysed document's k nearest other documents under both models, compared."""
+    """Each analysed document's k nearest other documents under both models, compared.
+
+    Above ``exact_max_docs`` documents the neighbours come from an approximate index whose
+    exactness is audited (see :mod:`analysis.neighbours`).
+    """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     n_docs = len(baseline_docs)
@@ -162,18 +174,17 @@ def neighbourhood_drift(
         if sampled
         else np.arange(n_docs)
     )
-    neighbours = [
-        top_k_cosine(
-            vectors[positions],
-            vectors,
-            k,
-            exclude=positions,
-            progress=progress,
-            stage=f"{label}: neighbours of {len(positions):,} documents",
-        ).indices
-        for label, vectors in (("baseline", baseline_docs), ("candidate", candidate_docs))
-    ]
     labels = np.asarray(doc_domains, dtype=object)
+    base, cand, search = document_neighbours(
+        baseline_docs,
+        candidate_docs,
+        positions,
+        labels[positions],
+        k,
+        approximate=n_docs > exact_max_docs,
+        random_state=random_state,
+        progress=progress,
+    )
     ids = np.asarray(doc_ids if doc_ids is not None else range(n_docs), dtype=object)
     return DriftResult(
         positions=positions,
@@ -181,24 +192,16 @@ def neighbourhood_drift(
         domains=tuple(labels[positions]),
         n_docs=n_docs,
         k=k,
-        neighbours_baseline=neighbours[0],
-        neighbours_candidate=neighbours[1],
-        jaccard=_row_jaccard(neighbours[0], neighbours[1]),
-        purity_baseline=_purity(neighbours[0], labels, positions),
-        purity_candidate=_purity(neighbours[1], labels, positions),
+        neighbours_baseline=base,
+        neighbours_candidate=cand,
+        jaccard=row_jaccard(base, cand),
+        purity_baseline=_purity(base, labels, positions),
+        purity_candidate=_purity(cand, labels, positions),
         sampled=sampled,
         random_state=random_state,
         all_doc_ids=tuple(str(i) for i in ids),
+        search=search,
     )
-
-
-def _row_jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    out = np.ones(len(a))
-    for row in range(len(a)):
-        set_a, set_b = set(a[row][a[row] >= 0].tolist()), set(b[row][b[row] >= 0].tolist())
-        union = set_a | set_b
-        out[row] = len(set_a & set_b) / len(union) if union else 1.0
-    return out
 
 
 def _purity(neighbours: np.ndarray, labels: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -222,6 +225,7 @@ def _compute(inputs: Inputs) -> DriftResult:
         doc_ids=corpus.doc_ids,
         k=config.neighbours,
         max_docs=config.drift_max_docs,
+        exact_max_docs=config.drift_exact_max_docs,
         random_state=config.random_state,
         progress=inputs.progress,
     )

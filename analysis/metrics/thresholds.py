@@ -7,8 +7,9 @@ model and keeps its threshold — and (b) at a calibrated τ' at which it admits
 many (query, document) pairs overall as the baseline did. A pair is *excluded* when the
 baseline admits it and the candidate does not.
 
-Nothing query x document is held in memory: scores are computed in blocks, twice (once
-for score histograms, once to collect the admitted pairs).
+Nothing query x document is held in memory: scores are computed in tiles, twice (once
+for score histograms, once to collect the admitted pairs), and each tile is read by a
+compiled pass (:mod:`analysis.metrics.score_kernels`).
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import OVERALL
-from analysis.retrieval import DEFAULT_BLOCK_BYTES, Ranking, unit_rows
+from analysis.retrieval import Ranking, unit_rows
 
 BINS_PER_UNIT = 1000  # histogram resolution of scores in [-1, 1]
 N_BINS = 2 * BINS_PER_UNIT + 1
 CURVE_STEP = 10  # one curve point every 10 bins: a 0.01 grid
 MAX_COLLECTED_PAIRS = 50_000_000
+TILE_ELEMENTS = 16 * 1024 * 1024  # scores per model per tile: 64 MiB of float32
+_TILE_QUERIES = 1024
 Qrels = Mapping[int, Mapping[int, int]]  # query position -> document position -> grade
 Spaces = list[tuple[np.ndarray, np.ndarray]]  # per model: (query vectors, document vectors)
 
@@ -235,14 +238,19 @@ class ThresholdResult(FamilyResult):
         return out
 
 
+ROUNDING_SLACK = 1e-6
+
+
 def default_cutoff(ranking: Ranking, k: int) -> float:
     """Median over queries of the k-th best score (queries with fewer results are skipped)."""
     column = ranking.scores[:, min(k, ranking.k) - 1]
     column = column[np.isfinite(column)]
     if len(column) == 0:
         raise InputError("no query retrieved any document, so there is no default cutoff")
-    # float32 rounding can put a perfect match a hair above 1: a cutoff is a cosine
-    return float(np.clip(np.median(column), -1.0, 1.0))
+    # The search (faiss) and the threshold pass (NumPy) sum a dot product in different orders,
+    # so the pair that sets the cutoff can score an ulp lower there: a cosine's float32
+    # rounding (~1e-6 at most) must not exclude it. And a perfect match can round above 1.
+    return float(np.clip(np.median(column) - ROUNDING_SLACK, -1.0, 1.0))
 
 
 def threshold_exclusions(
@@ -257,7 +265,7 @@ def threshold_exclusions(
     qrels_positions: Mapping[int, Mapping[int, int]],
     cutoff_source: str = "user",
     exclude: np.ndarray | None = None,
-    block_bytes: int = DEFAULT_BLOCK_BYTES,
+    tile_elements: int = TILE_ELEMENTS,
     previous: ThresholdResult | None = None,
 ) -> ThresholdResult:
     """Exclusions at the same and the calibrated cutoff, and the recall horizon curve.
@@ -276,12 +284,12 @@ def threshold_exclusions(
     if previous is not None:
         hist = list(previous.histograms)
     else:
-        hist = _histograms(spaces, domain_of_query, len(domain_names), exclude, block_bytes)
+        hist = _histograms(spaces, domain_of_query, len(domain_names), exclude, tile_elements)
     # The histogram count at the cutoff's bin bounds the exact count from above, so the
     # candidate's scores collected from floor_bin up always contain the calibrated cutoff.
     upper_bound = int(hist[0].sum(axis=0)[_bin(np.float32(cutoff)) :].sum())
     floor_bin = _calibration_bin(hist[1].sum(axis=0), upper_bound)
-    pairs = _collect_pairs(spaces, cutoff, floor_bin, exclude, block_bytes, hist)
+    pairs = _collect_pairs(spaces, cutoff, floor_bin, exclude, tile_elements, hist)
     n_admitted = int((pairs[2] >= cutoff).sum())
     query, doc, score_base, score_cand = pairs
     calibrated = _nth_largest(score_cand[_bin(score_cand) >= floor_bin], n_admitted)
@@ -319,19 +327,30 @@ def _grades(query: np.ndarray, doc: np.ndarray, qrels_positions: Qrels, n_docs: 
     return np.where(keys[at] == wanted, grades[at], 0)
 
 
-def _score_blocks(
-    spaces: Spaces, exclude: np.ndarray | None, block_bytes: int
+def _score_tiles(
+    spaces: Spaces, exclude: np.ndarray | None, tile_elements: int
 ) -> Iterator[tuple[int, int, list[np.ndarray]]]:
+    """Both models' scores, a (queries x documents) tile at a time: square-ish tiles keep
+    the matrix product near the machine's peak (a strip of 16 queries against a million
+    documents runs at a quarter of it), and a tile is ``tile_elements`` scores per model."""
     (base_q, base_d), (cand_q, cand_d) = spaces
-    block = max(1, block_bytes // (4 * max(len(base_d), 1)))
-    for start in range(0, len(base_q), block):
-        stop = min(start + block, len(base_q))
-        sims = [base_q[start:stop] @ base_d.T, cand_q[start:stop] @ cand_d.T]
-        if exclude is not None:
-            rows = np.flatnonzero(exclude[start:stop] >= 0)
-            for s in sims:
-                s[rows, exclude[start:stop][rows]] = -np.inf
-        yield start, stop, sims
+    n_queries, n_docs = len(base_q), len(base_d)
+    rows = max(1, min(n_queries, _TILE_QUERIES))
+    cols = max(1, min(n_docs, tile_elements // rows))
+    for start in range(0, n_queries, rows):
+        stop = min(start + rows, n_queries)
+        for first in range(0, n_docs, cols):
+            last = min(first + cols, n_docs)
+            sims = [
+                base_q[start:stop] @ base_d[first:last].T,
+                cand_q[start:stop] @ cand_d[first:last].T,
+            ]
+            if exclude is not None:
+                hit = exclude[start:stop]
+                inside = np.flatnonzero((hit >= first) & (hit < last))
+                for tile in sims:
+                    tile[inside, hit[inside] - first] = -np.inf
+            yield start, first, sims
 
 
 def _bin(scores: np.ndarray | np.floating) -> np.ndarray:
@@ -346,16 +365,16 @@ def _histograms(
     domain_of_query: np.ndarray,
     n_domains: int,
     exclude: np.ndarray | None,
-    block_bytes: int,
+    tile_elements: int,
 ) -> list[np.ndarray]:
     """Per model, a (domains x bins) count of (query, document) scores."""
+    from analysis.metrics.score_kernels import row_histograms
+
     hist = [np.zeros((n_domains, N_BINS), np.int64) for _ in range(2)]
-    for start, stop, sims in _score_blocks(spaces, exclude, block_bytes):
-        offsets = (domain_of_query[start:stop] * N_BINS)[:, None]
-        for model, s in enumerate(sims):
-            bins = _bin(s)
-            keys = (bins + offsets)[bins >= 0]
-            hist[model] += np.bincount(keys, minlength=n_domains * N_BINS).reshape(n_domains, -1)
+    for start, _, sims in _score_tiles(spaces, exclude, tile_elements):
+        domains = domain_of_query[start : start + len(sims[0])]
+        for model, tile in enumerate(sims):
+            np.add.at(hist[model], domains, row_histograms(tile, N_BINS))
     return hist
 
 
@@ -371,9 +390,11 @@ def _collect_pairs(
     cutoff: float,
     floor_bin: int,
     exclude: np.ndarray | None,
-    block_bytes: int,
+    tile_elements: int,
     hist: list[np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from analysis.metrics.score_kernels import kept_pairs
+
     expected = int(hist[0].sum(axis=0)[_bin(np.float32(cutoff)) :].sum())
     expected += int(hist[1].sum(axis=0)[min(floor_bin, _bin(np.float32(cutoff))) :].sum())
     if expected > MAX_COLLECTED_PAIRS:
@@ -382,24 +403,20 @@ def _collect_pairs(
             "higher cutoff (the recall horizon curve shows how many each cutoff admits)"
         )
     parts: list[list[np.ndarray]] = [[], [], [], []]
-    # A float comparison just below the floor bin's edge finds a superset cheaply; the exact
-    # bin test then runs on that small subset only.
-    floor_edge = floor_bin / BINS_PER_UNIT - 1.0 - 1e-6
-    for start, _, (s_base, s_cand) in _score_blocks(spaces, exclude, block_bytes):
-        keep = (s_base >= cutoff) | (s_cand >= min(cutoff, floor_edge))
-        rows, cols = np.nonzero(keep)
-        exact = (s_base[rows, cols] >= cutoff) | (s_cand[rows, cols] >= cutoff)
-        exact |= _bin(s_cand[rows, cols]) >= floor_bin
-        rows, cols = rows[exact], cols[exact]
+    # float32, as NumPy compares a float32 score with a Python float (NEP 50)
+    threshold = np.float32(cutoff)
+    for start, first, (s_base, s_cand) in _score_tiles(spaces, exclude, tile_elements):
+        rows, cols = kept_pairs(s_base, s_cand, threshold, floor_bin, N_BINS)
         for target, values in zip(
-            parts, (rows + start, cols, s_base[rows, cols], s_cand[rows, cols]), strict=True
+            parts, (rows + start, cols + first, s_base[rows, cols], s_cand[rows, cols]), strict=True
         ):
             target.append(values)
     query, doc, score_base, score_cand = (
         np.concatenate(p) if p else np.zeros(0, dtype)
         for p, dtype in zip(parts, (np.int64, np.int64, np.float32, np.float32), strict=True)
     )
-    return query, doc, score_base, score_cand
+    order = np.lexsort((doc, query))  # tiles visit documents in strips: back to query order
+    return query[order], doc[order], score_base[order], score_cand[order]
 
 
 def _nth_largest(values: np.ndarray, n: int) -> float | None:

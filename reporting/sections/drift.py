@@ -8,6 +8,7 @@ import pandas as pd
 
 from analysis.bundle.files import Bundle
 from analysis.metrics.drift import DRIFT_NEIGHBOURS
+from analysis.neighbours import NeighbourSearch
 from reporting import figures
 from reporting.sections.base import Block, Chart, Context, Section, Table, Text, in_domain, present
 from reporting.sections.documents import with_texts
@@ -90,6 +91,9 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
             ),
         )
     ]
+    search = search_text(bundle)
+    if search is not None:
+        out.append(search)
     config = bundle.summary.manifest.config
     if config.get("drift_sampled"):
         out.append(
@@ -104,6 +108,15 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
     ranked = with_texts(ranked, bundle)
     out.append(Table("most_drifted", f"Most drifted documents{where}", ranked, REPORT_ROWS))
     return out
+
+
+def search_text(bundle: Bundle) -> Text | None:
+    """How drift's neighbours were found; loud when an approximate index missed its tolerance."""
+    entry = bundle.summary.manifest.config.get("drift_search")
+    if not isinstance(entry, dict):
+        return None  # a bundle written before the search was recorded (it was exact)
+    search = NeighbourSearch.from_json(entry)
+    return Text(search.sentence(), muted=search.within_tolerance is not False)
 
 
 SECTION = Section("drift", "Neighbourhood drift", ":material/hub:", blocks)

@@ -15,6 +15,7 @@ from reporting.sections.base import (
     Table,
     Text,
 )
+from reporting.sections.drift import search_text
 from reporting.sections.gate import verdict_blocks
 
 CAPTION = (
@@ -44,11 +45,14 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
     card = scorecard(summary)
     if card.empty:
         return [*out, Text("The corpus has no domains to score.")]
+    search = search_text(bundle)
+    approximate = search is not None and "approximate" in search.text
     return [
         *out,
         Heading("Scorecard"),
         Chart("scorecard", figures.scorecard_heatmap(card, COLUMNS)),
         Text(CAPTION, muted=True),
+        *([search] if approximate and search is not None else []),
         Table("scorecard_table", "", card.drop(columns=["severity"]), index=True),
     ]
 
