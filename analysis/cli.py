@@ -45,8 +45,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_corpus_arguments(embed)
     embed.add_argument("--model", required=True, help="'default', a model folder or a hub id")
-    embed.add_argument("--out", required=True, type=Path, help="output .parquet file")
+    embed.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="output .parquet file; with --ray, a folder of Parquet shards (vectors:DIR/)",
+    )
     add_encoding_arguments(embed)
+    cluster = embed.add_argument_group("Ray (distributed encoding, resumable)")
+    cluster.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="encode on Ray: alone, a local Ray on this machine; with an address "
+        "(ray://host:10001 or auto), the user's cluster",
+    )
+    cluster.add_argument(
+        "--actors", type=at_least(1), default=1, help="model actors encoding at once (1)"
+    )
+    cluster.add_argument(
+        "--gpus-per-actor",
+        type=float,
+        default=0.0,
+        help="GPUs each actor holds (0: CPU; 1: one actor per GPU)",
+    )
+    cluster.add_argument(
+        "--shard-rows",
+        type=at_least(1),
+        default=10_000,
+        help="rows per shard file: the unit of work and of resuming (10000)",
+    )
     check = commands.add_parser(
         "check", help="rollout gate: check a comparison against a policy (exit 0 pass, 1 fail)"
     )
@@ -399,6 +428,8 @@ def run_embed(args: argparse.Namespace) -> int:
     from analysis.inputs.vectors import write_vectors
     from analysis.progress import TqdmProgress
 
+    if args.ray is not None:
+        return run_embed_on_ray(args)
     if args.out.suffix.lower() != ".parquet":
         raise InputError(f"--out {args.out}: the vectors file must end in .parquet")
     if args.out.exists():
@@ -417,6 +448,42 @@ def run_embed(args: argparse.Namespace) -> int:
     )
     write_vectors(args.out, corpus, vectors)
     print(f"wrote {corpus.n_docs:,} document and {corpus.n_queries:,} query vectors to {args.out}")
+    return EXIT_OK
+
+
+def run_embed_on_ray(args: argparse.Namespace) -> int:
+    from analysis.inputs.models import SentenceTransformerSource
+    from analysis.inputs.ray_embed import RayEncoding, embed_on_ray
+
+    if args.out.suffix.lower() == ".parquet":
+        raise InputError(f"--out {args.out}: with --ray the output is a folder of shards")
+    if args.gpus_per_actor < 0:
+        raise InputError(f"--gpus-per-actor must be 0 or more, got {args.gpus_per_actor}")
+    corpus = load_corpus_arg(args)
+    source = source_from(args, args.model)
+    if not isinstance(source, SentenceTransformerSource):
+        raise InputError(f"--model {args.model}: --ray encodes with a model, not vectors")
+    encoding = RayEncoding(
+        model=args.model,
+        model_fingerprint=source.fingerprint,
+        batch_size=args.batch_size,
+        max_seq_length=args.max_seq_length,
+        trust_remote_code=args.trust_remote_code,
+        actors=args.actors,
+        gpus_per_actor=args.gpus_per_actor,
+    )
+    encoded = embed_on_ray(
+        corpus,
+        encoding,
+        args.out,
+        address=args.ray or None,
+        shard_rows=args.shard_rows,
+        report=lambda line: print(line, file=sys.stderr),
+    )
+    print(
+        f"{args.out}: {corpus.n_docs:,} document and {corpus.n_queries:,} query vectors "
+        f"({encoded} shard(s) encoded by this run); read them as vectors:{args.out}/"
+    )
     return EXIT_OK
 
 

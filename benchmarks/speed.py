@@ -41,7 +41,8 @@ class StageTimer(Progress):
     def finish(self, note: str = "") -> None:
         elapsed = time.perf_counter() - self.started
         self.seconds[self.name] = self.seconds.get(self.name, 0.0) + elapsed
-        print(f"  {elapsed:7.2f}s  {self.name}", flush=True)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"  {elapsed:7.2f}s  {self.name}  (peak so far {peak:,.0f} MiB)", flush=True)
 
 
 def synthetic_inputs(

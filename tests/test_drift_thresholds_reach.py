@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from analysis.metrics import thresholds
 from analysis.metrics.drift import neighbourhood_drift
 from analysis.metrics.reach import reachability
 from analysis.metrics.thresholds import ROUNDING_SLACK, default_cutoff, threshold_exclusions
@@ -170,3 +171,40 @@ def test_recutting_with_previous_histograms_equals_a_fresh_run():
     assert reused.calibrated_cutoff == fresh.calibrated_cutoff
     assert np.array_equal(reused.excluded_same, fresh.excluded_same)
     assert np.array_equal(reused.excluded_calibrated, fresh.excluded_calibrated)
+
+
+@pytest.mark.parametrize("cutoff", [0.2, 0.6, 0.9])
+def test_small_tiles_skipping_empty_rows_collect_every_pair_a_full_scan_does(cutoff, monkeypatch):
+    """Tiles of 3 queries x 7 documents, most of them skipped by their row maxima, must give
+    exactly the pairs, histograms and cutoffs of one whole tile."""
+    rng = np.random.default_rng(11)
+    queries, docs = rng.normal(size=(40, 6)), rng.normal(size=(230, 6))
+    other = docs + 0.5 * rng.normal(size=docs.shape)
+    args = dict(_ids(40, 230), qrels_positions={0: {3: 1}, 5: {7: 2}})
+    args["query_domains"] = ["a"] * 25 + ["b"] * 15
+    exclude = rng.integers(-1, 230, 40)
+    whole = threshold_exclusions(
+        (queries, docs), (queries, other), cutoff=cutoff, exclude=exclude, **args
+    )
+    monkeypatch.setattr(thresholds, "_TILE_QUERIES", 3)
+    tiled = threshold_exclusions(
+        (queries, docs),
+        (queries, other),
+        cutoff=cutoff,
+        exclude=exclude,
+        tile_elements=21,
+        **args,
+    )
+    # the same pairs; a score may differ by an ulp between tile shapes (BLAS kernels)
+    assert tiled.calibrated_cutoff == pytest.approx(whole.calibrated_cutoff, abs=1e-6)
+    assert np.array_equal(tiled.query, whole.query) and np.array_equal(tiled.doc, whole.doc)
+    for name in ("score_baseline", "score_candidate"):
+        np.testing.assert_allclose(getattr(tiled, name), getattr(whole, name), atol=1e-6)
+    assert np.array_equal(tiled.excluded_same, whole.excluded_same)
+    assert (
+        tiled.admitted_baseline
+        | tiled.admitted_candidate_same
+        | tiled.admitted_candidate_calibrated
+    ).all()  # nobody's pairs are dropped
+    for a, b in zip(tiled.histograms, whole.histograms, strict=True):
+        assert np.abs(a - b).sum() <= 2  # at most an ulp across a bin edge

@@ -22,6 +22,31 @@ from analysis.retrieval import unit_rows
 Measures = dict[str, float | None]
 
 
+_BLOCK_ROWS = 16_384  # rows read at a time: 48 MiB of float64 at 384 dimensions
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """Sums over a set of vectors, read once in blocks: everything the measures need."""
+
+    n: int
+    total: np.ndarray  # Σu (float64)
+    gram: np.ndarray  # Σ u uᵀ (float64, dim x dim)
+
+    @classmethod
+    def of(cls, vectors: np.ndarray, rows: np.ndarray | None = None) -> _Moments:
+        n = len(vectors) if rows is None else len(rows)
+        dim = vectors.shape[1]
+        total, gram = np.zeros(dim), np.zeros((dim, dim))
+        for start in range(0, n, _BLOCK_ROWS):
+            picked = slice(start, start + _BLOCK_ROWS)
+            block = vectors[picked] if rows is None else vectors[rows[picked]]
+            block = block.astype(np.float64)
+            total += block.sum(axis=0)
+            gram += block.T @ block
+        return cls(n, total, gram)
+
+
 def effective_rank(vectors: np.ndarray) -> float:
     """exp of the Shannon entropy of the normalised covariance eigenvalues (Roy & Vetterli 2007).
 
@@ -31,11 +56,15 @@ def effective_rank(vectors: np.ndarray) -> float:
     >>> round(effective_rank(np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])), 6)
     2.0
     """
-    if len(vectors) < 2:
+    return _effective_rank(_Moments.of(vectors))
+
+
+def _effective_rank(m: _Moments) -> float:
+    if m.n < 2:
         return 0.0
-    centred = vectors - vectors.mean(axis=0)
-    covariance = centred.T @ centred / (len(vectors) - 1)
-    eigenvalues = np.clip(np.linalg.eigvalsh(covariance.astype(np.float64)), 0.0, None)
+    mean = m.total / m.n
+    covariance = (m.gram - m.n * np.outer(mean, mean)) / (m.n - 1)
+    eigenvalues = np.clip(np.linalg.eigvalsh(covariance), 0.0, None)
     total = eigenvalues.sum()
     if total <= 0:
         return 0.0
@@ -49,23 +78,27 @@ def mean_pairwise_cosine(unit_vectors: np.ndarray) -> float | None:
     >>> mean_pairwise_cosine(np.array([[1.0, 0.0], [0.0, 1.0]]))
     0.0
     """
-    n = len(unit_vectors)
-    if n < 2:
+    return _mean_pairwise_cosine(_Moments.of(unit_vectors))
+
+
+def _mean_pairwise_cosine(m: _Moments) -> float | None:
+    if m.n < 2:
         return None
-    total = unit_vectors.sum(axis=0, dtype=np.float64)
-    self_terms = float((unit_vectors.astype(np.float64) ** 2).sum())
-    return float((total @ total - self_terms) / (n * (n - 1)))
+    return float((m.total @ m.total - np.trace(m.gram)) / (m.n * (m.n - 1)))
 
 
 def mean_cosine_to_centroid(unit_vectors: np.ndarray) -> float | None:
     """Mean cosine between each vector and the direction of the domain's mean vector."""
-    if len(unit_vectors) == 0:
+    return _mean_cosine_to_centroid(_Moments.of(unit_vectors))
+
+
+def _mean_cosine_to_centroid(m: _Moments) -> float | None:
+    if m.n == 0:
         return None
-    centroid = unit_vectors.mean(axis=0, dtype=np.float64)
-    norm = np.linalg.norm(centroid)
+    norm = np.linalg.norm(m.total)
     if norm == 0:
         return 0.0
-    return float((unit_vectors @ (centroid / norm)).mean())
+    return float(m.total @ (m.total / norm) / m.n)  # mean of u · (Σu / |Σu|)
 
 
 @dataclass(frozen=True)
@@ -185,23 +218,23 @@ def space_geometry(
     per_model, centroids = [], []
     for vectors in (baseline_docs, candidate_docs):
         unit = unit_rows(vectors)
-        per_model.append({name: _measures(unit[rows]) for name, rows in groups.items()})
-        centroids.append(_centroid_similarity(unit, groups, names))
+        moments = {name: _Moments.of(unit, rows) for name, rows in groups.items()}
+        per_model.append({name: _measures(m) for name, m in moments.items()})
+        centroids.append(_centroid_similarity(moments, names))
     return GeometryResult(names, per_model[0], per_model[1], centroids[0], centroids[1])
 
 
-def _measures(unit: np.ndarray) -> dict[str, float | None]:
+def _measures(m: _Moments) -> dict[str, float | None]:
     return {
-        "mean_cosine_to_centroid": mean_cosine_to_centroid(unit),
-        "mean_pairwise_cosine": mean_pairwise_cosine(unit),
-        "effective_rank": effective_rank(unit),
+        "mean_cosine_to_centroid": _mean_cosine_to_centroid(m),
+        "mean_pairwise_cosine": _mean_pairwise_cosine(m),
+        "effective_rank": _effective_rank(m),
     }
 
 
-def _centroid_similarity(
-    unit: np.ndarray, groups: Mapping[str, np.ndarray], names: Sequence[str]
-) -> np.ndarray:
-    centroids = unit_rows(np.vstack([unit[groups[n]].mean(axis=0) for n in names]))
+def _centroid_similarity(moments: Mapping[str, _Moments], names: Sequence[str]) -> np.ndarray:
+    means = np.vstack([moments[n].total / max(moments[n].n, 1) for n in names])
+    centroids = unit_rows(means.astype(np.float32))
     return centroids @ centroids.T
 
 

@@ -18,19 +18,24 @@ BINS_PER_UNIT = 1000.0
 
 
 @numba.njit(parallel=True, cache=True)
-def row_histograms(sims: np.ndarray, n_bins: int) -> np.ndarray:  # pragma: no cover - compiled
-    """(rows, n_bins) counts of each row's scores by bin."""
+def row_histograms(
+    sims: np.ndarray, n_bins: int
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """(rows, n_bins) counts of each row's scores by bin, and each row's highest score."""
     out = np.zeros((sims.shape[0], n_bins), dtype=np.int64)
+    best = np.full(sims.shape[0], -np.inf, dtype=np.float32)
     for i in numba.prange(sims.shape[0]):
         for j in range(sims.shape[1]):
             s = sims[i, j]
             if s == -np.inf:
                 continue
+            if s > best[i]:
+                best[i] = s
             b = int(math.floor((np.float64(s) + 1.0) * BINS_PER_UNIT))
             if b < 0:
                 continue
             out[i, min(b, n_bins - 1)] += 1
-    return out
+    return out, best
 
 
 @numba.njit(parallel=True, cache=True)

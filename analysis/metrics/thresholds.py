@@ -14,7 +14,7 @@ compiled pass (:mod:`analysis.metrics.score_kernels`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -32,6 +32,7 @@ CURVE_STEP = 10  # one curve point every 10 bins: a 0.01 grid
 MAX_COLLECTED_PAIRS = 50_000_000
 TILE_ELEMENTS = 16 * 1024 * 1024  # scores per model per tile: 64 MiB of float32
 _TILE_QUERIES = 1024
+_ULP_SLACK = np.float32(1e-5)  # far above a float32 dot product's rounding between kernels
 Qrels = Mapping[int, Mapping[int, int]]  # query position -> document position -> grade
 Spaces = list[tuple[np.ndarray, np.ndarray]]  # per model: (query vectors, document vectors)
 
@@ -281,18 +282,26 @@ def threshold_exclusions(
     domain_names, domain_of_query = np.unique(
         np.asarray(query_domains, dtype=object), return_inverse=True
     )
+    best: list[np.ndarray] | None = None  # a re-cut has no tile maxima: it scans every tile
     if previous is not None:
         hist = list(previous.histograms)
     else:
-        hist = _histograms(spaces, domain_of_query, len(domain_names), exclude, tile_elements)
+        hist, best = _histograms(spaces, domain_of_query, len(domain_names), exclude, tile_elements)
     # The histogram count at the cutoff's bin bounds the exact count from above, so the
     # candidate's scores collected from floor_bin up always contain the calibrated cutoff.
     upper_bound = int(hist[0].sum(axis=0)[_bin(np.float32(cutoff)) :].sum())
-    floor_bin = _calibration_bin(hist[1].sum(axis=0), upper_bound)
-    pairs = _collect_pairs(spaces, cutoff, floor_bin, exclude, tile_elements, hist)
+    # One bin lower than the histogram says: a pair's score may differ by an ulp between
+    # the two passes (their tiles differ in shape), and no such pair may fall out of range.
+    floor_bin = max(0, _calibration_bin(hist[1].sum(axis=0), upper_bound) - 1)
+    pairs = _collect_pairs(spaces, cutoff, floor_bin, exclude, tile_elements, hist, best)
     n_admitted = int((pairs[2] >= cutoff).sum())
     query, doc, score_base, score_cand = pairs
     calibrated = _nth_largest(score_cand[_bin(score_cand) >= floor_bin], n_admitted)
+    # keep the pairs someone admits (the search range of the calibrated cutoff held more)
+    admitted = (score_base >= cutoff) | (score_cand >= cutoff)
+    if calibrated is not None:
+        admitted |= score_cand >= calibrated
+    query, doc, score_base, score_cand = (a[admitted] for a in (query, doc, score_base, score_cand))
     grade = _grades(query, doc, qrels_positions, len(spaces[0][1]))
     curve = (
         previous.curve
@@ -328,29 +337,36 @@ def _grades(query: np.ndarray, doc: np.ndarray, qrels_positions: Qrels, n_docs: 
 
 
 def _score_tiles(
-    spaces: Spaces, exclude: np.ndarray | None, tile_elements: int
-) -> Iterator[tuple[int, int, list[np.ndarray]]]:
+    spaces: Spaces,
+    exclude: np.ndarray | None,
+    tile_elements: int,
+    needed: Callable[[int, int, int], np.ndarray] | None = None,
+) -> Iterator[tuple[np.ndarray, int, int, list[np.ndarray]]]:
     """Both models' scores, a (queries x documents) tile at a time: square-ish tiles keep
     the matrix product near the machine's peak (a strip of 16 queries against a million
-    documents runs at a quarter of it), and a tile is ``tile_elements`` scores per model."""
+    documents runs at a quarter of it), and a tile is ``tile_elements`` scores per model.
+
+    Yields (query positions, first document, tile number, scores). ``needed(start, stop,
+    tile)`` may narrow a tile to the queries that matter in it (positions from ``start``).
+    """
     (base_q, base_d), (cand_q, cand_d) = spaces
     n_queries, n_docs = len(base_q), len(base_d)
     rows = max(1, min(n_queries, _TILE_QUERIES))
     cols = max(1, min(n_docs, tile_elements // rows))
     for start in range(0, n_queries, rows):
         stop = min(start + rows, n_queries)
-        for first in range(0, n_docs, cols):
+        for tile, first in enumerate(range(0, n_docs, cols)):
             last = min(first + cols, n_docs)
-            sims = [
-                base_q[start:stop] @ base_d[first:last].T,
-                cand_q[start:stop] @ cand_d[first:last].T,
-            ]
+            picked = np.arange(start, stop) if needed is None else needed(start, stop, tile)
+            if len(picked) == 0:
+                continue
+            sims = [base_q[picked] @ base_d[first:last].T, cand_q[picked] @ cand_d[first:last].T]
             if exclude is not None:
-                hit = exclude[start:stop]
+                hit = exclude[picked]
                 inside = np.flatnonzero((hit >= first) & (hit < last))
-                for tile in sims:
-                    tile[inside, hit[inside] - first] = -np.inf
-            yield start, first, sims
+                for scores in sims:
+                    scores[inside, hit[inside] - first] = -np.inf
+            yield picked, first, tile, sims
 
 
 def _bin(scores: np.ndarray | np.floating) -> np.ndarray:
@@ -366,16 +382,23 @@ def _histograms(
     n_domains: int,
     exclude: np.ndarray | None,
     tile_elements: int,
-) -> list[np.ndarray]:
-    """Per model, a (domains x bins) count of (query, document) scores."""
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per model, a (domains x bins) count of (query, document) scores, and each query's
+    best score in each document tile (which tiles the collecting pass may skip)."""
     from analysis.metrics.score_kernels import row_histograms
 
     hist = [np.zeros((n_domains, N_BINS), np.int64) for _ in range(2)]
-    for start, _, sims in _score_tiles(spaces, exclude, tile_elements):
-        domains = domain_of_query[start : start + len(sims[0])]
-        for model, tile in enumerate(sims):
-            np.add.at(hist[model], domains, row_histograms(tile, N_BINS))
-    return hist
+    best: list[list[np.ndarray]] = [[], []]
+    for picked, _, tile, sims in _score_tiles(spaces, exclude, tile_elements):
+        domains = domain_of_query[picked]
+        for model, scores in enumerate(sims):
+            counts, row_best = row_histograms(scores, N_BINS)
+            for domain in np.unique(domains):
+                hist[model][domain] += counts[domains == domain].sum(axis=0)
+            if picked[0] == 0:
+                best[model].append(np.full(len(spaces[0][0]), -np.inf, dtype=np.float32))
+            best[model][tile][picked] = row_best
+    return hist, [np.column_stack(b) if b else np.zeros((0, 0), np.float32) for b in best]
 
 
 def _calibration_bin(candidate_counts: np.ndarray, n_admitted: int) -> int:
@@ -392,6 +415,7 @@ def _collect_pairs(
     exclude: np.ndarray | None,
     tile_elements: int,
     hist: list[np.ndarray],
+    best: list[np.ndarray] | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     from analysis.metrics.score_kernels import kept_pairs
 
@@ -405,10 +429,24 @@ def _collect_pairs(
     parts: list[list[np.ndarray]] = [[], [], [], []]
     # float32, as NumPy compares a float32 score with a Python float (NEP 50)
     threshold = np.float32(cutoff)
-    for start, first, (s_base, s_cand) in _score_tiles(spaces, exclude, tile_elements):
+    # a score in floor_bin or above is at least this (a hair below the bin's edge)
+    floor_score = np.float32(floor_bin / BINS_PER_UNIT - 1.0 - 1e-6)
+
+    def needed(start: int, stop: int, tile: int) -> np.ndarray:
+        """Queries whose best score in this tile can be kept, by either model's test."""
+        if best is None:
+            return np.arange(start, stop)
+        base, cand = best[0][start:stop, tile], best[1][start:stop, tile]
+        # with an ulp's slack (see floor_bin): a narrower tile may score a pair a hair higher
+        keep = (base >= threshold - _ULP_SLACK) | (cand >= min(threshold, floor_score) - _ULP_SLACK)
+        return start + np.flatnonzero(keep)
+
+    for picked, first, _, (s_base, s_cand) in _score_tiles(spaces, exclude, tile_elements, needed):
         rows, cols = kept_pairs(s_base, s_cand, threshold, floor_bin, N_BINS)
         for target, values in zip(
-            parts, (rows + start, cols + first, s_base[rows, cols], s_cand[rows, cols]), strict=True
+            parts,
+            (picked[rows], cols + first, s_base[rows, cols], s_cand[rows, cols]),
+            strict=True,
         ):
             target.append(values)
     query, doc, score_base, score_cand = (
