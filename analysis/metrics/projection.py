@@ -7,6 +7,7 @@ the same document sits in comparable places in both pictures and movement means 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -109,7 +110,11 @@ def _umap(vectors: np.ndarray, init: np.ndarray | None, n_neighbors: int, seed: 
         init=init if init is not None else "spectral",
         n_jobs=1,
     )
-    return np.asarray(reducer.fit_transform(vectors), dtype=np.float64)
+    with warnings.catch_warnings():
+        # pynndescent's functions that hold ctypes pointers cannot be cached (numba_cache asks
+        # every function to be); numba says so once per function, and nothing is wrong
+        warnings.filterwarnings("ignore", message="Cannot cache compiled function")
+        return np.asarray(reducer.fit_transform(vectors), dtype=np.float64)
 
 
 def _pca(vectors: np.ndarray) -> np.ndarray:
