@@ -14,6 +14,7 @@ from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import QualityFigures
 from analysis.metrics.reach import ReachFigures
 from analysis.metrics.thresholds import CutoffSettings, ExclusionFigures
+from analysis.neighbours import NeighbourSearch
 from analysis.numbers import p_text
 
 
@@ -66,6 +67,9 @@ def domain_table(summary: Summary) -> str:
             f"\n\ncutoff {settings.cutoff:.3f} ({settings.cutoff_source}); "
             f"calibrated candidate cutoff {_fmt(settings.calibrated_candidate_cutoff)}"
         )
+    search = summary.manifest.config.get("drift_search")
+    if isinstance(search, dict) and (search.get("method") == "approximate" or search.get("note")):
+        text += "\nnbhd jaccard: " + NeighbourSearch.from_json(search).sentence()
     return text
 
 

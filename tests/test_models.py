@@ -32,7 +32,10 @@ def test_npy_vectors_with_ids_file(tmp_path):
     np.save(tmp_path / "v.npy", np.arange(6, dtype=np.float32).reshape(3, 2))
     (tmp_path / "v.ids.txt").write_text("a\nb\nc\n", encoding="utf-8")
     source = resolve_source(f"vectors:{tmp_path / 'v.npy'}")
-    assert source.embed(["c"], [""], role="document").tolist() == [[4.0, 5.0]]
+    # read memory-mapped, normalised (every measure is a cosine)
+    np.testing.assert_allclose(
+        source.embed(["c"], [""], role="document"), [[4 / 41**0.5, 5 / 41**0.5]], rtol=1e-6
+    )
 
 
 def test_query_prefixed_row_is_preferred_for_queries(tmp_path):
@@ -57,9 +60,14 @@ def test_vectors_with_mixed_dimensions_name_the_row(tmp_path):
 
 
 def test_vectors_with_nan_name_the_row(tmp_path):
-    path = _write_parquet(tmp_path / "v.parquet", ["a", "b"], [[1.0, 0.0], [np.nan, 1.0]])
+    path = _write_parquet(
+        tmp_path / "v.parquet", ["a", "b", "c"], [[1.0, 0.0], [np.nan, 1.0], [0, 1]]
+    )
     with pytest.raises(InputError, match=r"row 2 \(id 'b'\): vector holds NaN or infinite"):
-        resolve_source(f"vectors:{path}").embed(["a"], [""], role="document")
+        resolve_source(f"vectors:{path}").embed(["a", "b"], [""] * 2, role="document")
+    # a file may hold vectors the corpus does not use (a vector store's whole export):
+    # only the rows asked for are checked
+    assert resolve_source(f"vectors:{path}").embed(["c"], [""], role="document").shape == (1, 2)
 
 
 def test_vectors_with_duplicate_ids(tmp_path):
