@@ -98,6 +98,7 @@ def embed_on_ray(
             num_cpus=local_cpus,
             include_dashboard=False,
             log_to_driver=False,
+            logging_level="ERROR",  # our per-shard lines are the progress
             ignore_reinit_error=True,
         )
     except (ConnectionError, RuntimeError, ValueError) as err:
