@@ -16,6 +16,7 @@ workers must see the output folder (a shared file system) and the model.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -98,7 +99,7 @@ def embed_on_ray(
             num_cpus=local_cpus,
             include_dashboard=False,
             log_to_driver=False,
-            logging_level="ERROR",  # our per-shard lines are the progress
+            logging_level=logging.ERROR,  # our per-shard lines are the progress
             ignore_reinit_error=True,
         )
     except (ConnectionError, RuntimeError, ValueError) as err:
