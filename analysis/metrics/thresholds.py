@@ -15,7 +15,7 @@ compiled pass (:mod:`analysis.metrics.score_kernels`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -148,6 +148,9 @@ class ThresholdResult(FamilyResult):
     grade: np.ndarray  # judged grade of the pair, 0 when unjudged
     curve: HorizonCurve
     histograms: tuple[np.ndarray, np.ndarray]  # per model (query domains x score bins)
+    # per model, each query's best score in each document tile, and the tile size: a re-cut
+    # at another cutoff computes only the tiles' rows that can keep a pair (not saved)
+    tile_best: tuple[int, list[np.ndarray]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def admitted_baseline(self) -> np.ndarray:
@@ -282,9 +285,11 @@ def threshold_exclusions(
     domain_names, domain_of_query = np.unique(
         np.asarray(query_domains, dtype=object), return_inverse=True
     )
-    best: list[np.ndarray] | None = None  # a re-cut has no tile maxima: it scans every tile
+    best: list[np.ndarray] | None = None
     if previous is not None:
         hist = list(previous.histograms)
+        if previous.tile_best is not None and previous.tile_best[0] == tile_elements:
+            best = previous.tile_best[1]  # else (another tile size) every tile is scanned
     else:
         hist, best = _histograms(spaces, domain_of_query, len(domain_names), exclude, tile_elements)
     # The histogram count at the cutoff's bin bounds the exact count from above, so the
@@ -322,6 +327,7 @@ def threshold_exclusions(
         grade,
         curve,
         (hist[0], hist[1]),
+        None if best is None else (tile_elements, best),
     )
 
 
