@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from analysis.inputs.cache import EmbeddingCache
     from analysis.inputs.corpus import Corpus
     from analysis.inputs.embed import CorpusEmbeddings
+    from analysis.inputs.models import SentenceTransformerSource
     from analysis.inputs.source import EmbeddingSource
     from analysis.llm.calls import LLMCalls
     from analysis.llm.chat import ChatModel
@@ -405,6 +406,16 @@ def source_from(args: argparse.Namespace, spec: str) -> EmbeddingSource:
     )
 
 
+def model_source(args: argparse.Namespace, spec: str, option: str) -> SentenceTransformerSource:
+    """A model to run (encode or train), where precomputed vectors cannot stand in."""
+    from analysis.inputs.models import SentenceTransformerSource
+
+    source = source_from(args, spec)
+    if not isinstance(source, SentenceTransformerSource):
+        raise InputError(f"{option} must be a sentence-transformers model, not precomputed vectors")
+    return source
+
+
 def load_inputs(
     args: argparse.Namespace,
 ) -> tuple[Corpus, EmbeddingSource, EmbeddingSource]:
@@ -452,7 +463,6 @@ def run_embed(args: argparse.Namespace) -> int:
 
 
 def run_embed_on_ray(args: argparse.Namespace) -> int:
-    from analysis.inputs.models import SentenceTransformerSource
     from analysis.inputs.ray_embed import RayEncoding, embed_on_ray
 
     if args.out.suffix.lower() == ".parquet":
@@ -460,9 +470,7 @@ def run_embed_on_ray(args: argparse.Namespace) -> int:
     if args.gpus_per_actor < 0:
         raise InputError(f"--gpus-per-actor must be 0 or more, got {args.gpus_per_actor}")
     corpus = load_corpus_arg(args)
-    source = source_from(args, args.model)
-    if not isinstance(source, SentenceTransformerSource):
-        raise InputError(f"--model {args.model}: --ray encodes with a model, not vectors")
+    source = model_source(args, args.model, "--model")
     encoding = RayEncoding(
         model=args.model,
         model_fingerprint=source.fingerprint,
@@ -767,14 +775,11 @@ def make_config(args: argparse.Namespace) -> CompareConfig:
 
 
 def run_finetune(args: argparse.Namespace) -> int:
-    from analysis.inputs.models import SentenceTransformerSource
     from analysis.progress import TqdmProgress
     from analysis.tuning.finetune import Recipe, finetune, read_pairs
 
     corpus = load_corpus_arg(args)
-    base = source_from(args, args.base)
-    if not isinstance(base, SentenceTransformerSource):
-        raise InputError("--base must be a sentence-transformers model, not precomputed vectors")
+    base = model_source(args, args.base, "--base")
     pairs_file = args.pairs or Path(args.corpus) / "train" / "pairs.jsonl"
     if not pairs_file.is_file():
         raise InputError(f"{pairs_file}: training pairs file not found (use --pairs)")

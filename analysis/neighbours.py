@@ -29,7 +29,7 @@ _RERANK_FACTOR = 3  # candidates fetched per neighbour kept, re-ranked with exac
 _TRAIN_PER_LIST = 40  # training vectors per inverted list (faiss warns below 39)
 _ADD_BLOCK = 65_536
 _SEARCH_BLOCK = 2_048
-EXACT_INDEX = "faiss brute-force inner product (exact)"
+EXACT_INDEX = "faiss brute-force inner product"
 
 
 @dataclass(frozen=True)

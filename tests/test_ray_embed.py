@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -166,3 +167,33 @@ def test_a_folder_of_another_run_is_refused(tmp_path):
     assert result.returncode == 2
     assert "holds shards of another run (its corpus, model, shard_rows differ)" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_precomputed_vectors_cannot_be_encoded_on_ray(tmp_path):
+    from tests.badinput import corpus, vectors
+
+    folder = corpus(tmp_path)
+    spec = vectors(tmp_path)
+    command = [sys.executable, "-m", "analysis", "embed", "--corpus", str(folder)]
+    result = subprocess.run(
+        [*command, "--model", spec, "--out", str(tmp_path / "v"), "--ray"],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--model must be a sentence-transformers model, not precomputed vectors" in (
+        result.stderr
+    )
+
+
+def test_an_address_nothing_answers_at_fails_at_once_and_writes_nothing(tmp_path):
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "v"
+    result = subprocess.run(
+        _embed("--out", str(out), "--ray", f"127.0.0.1:{port}"),
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"--ray 127.0.0.1:{port}: nothing answers there" in result.stderr
+    assert not out.exists()

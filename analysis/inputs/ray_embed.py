@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -80,6 +81,8 @@ def embed_on_ray(
     report: Callable[[str], None] = print,
 ) -> int:
     """Write every missing shard of ``out``; returns how many shards this run encoded."""
+    if address:
+        _check_reachable(address)  # before anything is written
     shards = plan_shards(corpus, shard_rows)
     _claim(out, corpus, encoding, shard_rows, len(shards))
     pending = [s for s in shards if not (out / s.file_name).is_file()]
@@ -163,6 +166,21 @@ class ShardEncoder:
             "shard": np.asarray(batch["number"]),
             "rows": np.asarray([len(i) for i in batch["ids"]]),
         }
+
+
+def _check_reachable(address: str, timeout: float = 10.0) -> None:
+    """Fail fast on an address nothing answers at (Ray itself retries for minutes)."""
+    host_port = address.removeprefix("ray://")
+    if host_port == "auto" or ":" not in host_port:
+        return  # Ray finds the local cluster itself, and says so when there is none
+    host, _, port = host_port.rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except (OSError, ValueError) as err:
+        raise InputError(
+            f"--ray {address}: nothing answers there ({err}); give the cluster's address as "
+            "host:port (the head's GCS port, 6379) or ray://host:10001 (the Ray client)"
+        ) from None
 
 
 def _shard_row(corpus: Corpus, shard: Shard) -> dict[str, Any]:

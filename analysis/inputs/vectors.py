@@ -241,8 +241,8 @@ def _read_parquet_rows(
         for batch in batches:
             size = batch.num_rows
             lo, hi = np.searchsorted(rows, [offset, offset + size])
-            matrix = _batch_matrix(path, batch.column(0), ids, offset)
-            if hi > lo:
+            if hi > lo:  # a batch the corpus takes nothing from is not even converted
+                matrix = _batch_matrix(path, batch.column(0), ids, offset)
                 local = rows[lo:hi] - offset
                 yield targets[lo:hi], _checked(path, matrix[local], rows[lo:hi], ids)
             offset += size
