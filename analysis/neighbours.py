@@ -188,7 +188,8 @@ def _approximate(
     ]
     exact_jaccard = row_jaccard(exact[0], exact[1])
     nlist = indexes[0].nlist
-    nprobe = min(_FIRST_NPROBE, nlist)
+    widest = max(1, nlist // 2)  # past half the lists an index saves too little to be worth it
+    nprobe = min(_FIRST_NPROBE, widest)
     with progress.stage("auditing the approximate index against exact search"):
         while True:
             found = [
@@ -200,9 +201,9 @@ def _approximate(
             )
             if max(difference.values()) <= tolerance:
                 break
-            if nprobe * 2 > nlist // 2:
+            if nprobe >= widest:
                 return None
-            nprobe *= 2
+            nprobe = min(nprobe * 2, widest)
     neighbours = []
     for label, index, unit in zip(("baseline", "candidate"), indexes, spaces, strict=True):
         stage = f"{label}: approximate neighbours of {len(positions):,} documents"
@@ -224,7 +225,8 @@ def _build_index(unit: np.ndarray, random_state: int, progress: Progress, label:
     import faiss
 
     n, dim = unit.shape
-    nlist = max(1, int(np.sqrt(n)))
+    # √n lists, fewer when the corpus cannot train that many (faiss wants 39 vectors a list)
+    nlist = max(1, min(int(np.sqrt(n)), n // _TRAIN_PER_LIST))
     quantizer = faiss.IndexFlatIP(dim)
     index = faiss.IndexIVFScalarQuantizer(
         quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
