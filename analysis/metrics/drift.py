@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis.metrics.family import Family, FamilyResult, Inputs, per_document
 from analysis.metrics.grouping import domain_groups, mean_or_none
-from analysis.neighbours import NeighbourSearch, document_neighbours, row_jaccard
+from analysis.neighbours import EXACT_INDEX, NeighbourSearch, document_neighbours, row_jaccard
 from analysis.progress import Progress
 from analysis.settings import DEFAULT_DRIFT_EXACT_MAX_DOCS as DEFAULT_EXACT_MAX_DOCS
 from analysis.settings import DEFAULT_DRIFT_MAX_DOCS as DEFAULT_MAX_DOCS
@@ -75,7 +75,7 @@ class DriftResult(FamilyResult):
     sampled: bool
     random_state: int
     all_doc_ids: tuple[str, ...] = ()  # every corpus id by position, to name the neighbours
-    search: NeighbourSearch = NeighbourSearch("exact", "")
+    search: NeighbourSearch = NeighbourSearch("exact", EXACT_INDEX)
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
