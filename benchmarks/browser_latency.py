@@ -23,8 +23,8 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlencode
@@ -45,28 +45,76 @@ PROJECTED = "Embedding space"  # its first visit on a server computes the projec
 
 
 def idle(page) -> None:
-    """Wait until Streamlit's "running" indicator is gone (the script run has finished)."""
+    """Wait until the script run has finished: the app root's script state, which Streamlit's
+    own browser tests read (its "running" icon shows only after a delay, so it can be absent
+    while a run is still going)."""
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=600_000
+        "() => document.querySelector('[data-testid=stApp]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=600_000,
     )
 
 
-def timed(action) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
+# Timing runs in the page, on the browser's clock: from the input event's timestamp (or the
+# navigation's start) to the first frame painted once the page is settled. Playwright's own
+# polling would add its round trips (0.1-0.2 s a step here) to every figure.
+PROBE = """
+window.__rh = { input: null, result: null };
+for (const type of ['click', 'keydown'])
+  document.addEventListener(type, e => { window.__rh.input = e.timeStamp; }, true);
+window.__rhArm = (check) => {
+  window.__rh.result = null;
+  const settledNow = () => {
+    const app = document.querySelector('[data-testid=stApp]');
+    return app && app.getAttribute('data-test-script-state') === 'notRunning'
+      && [...document.querySelectorAll('.js-plotly-plot')]
+           .every(p => p.querySelector('.main-svg')) && check();
+  };
+  const observer = new MutationObserver(() => {
+    if (window.__rh.result !== null || !settledNow()) return;
+    observer.disconnect();
+    const since = window.__rh.input;
+    requestAnimationFrame(() => { window.__rh.result = performance.now() - (since ?? 0); });
+  });
+  observer.observe(document, { subtree: true, childList: true, attributes: true,
+                               characterData: true });
+};
+"""
+FIRST_CHART = "() => !!document.querySelector('.js-plotly-plot .main-svg')"
+
+
+def settled(page, act, check: str | None = None) -> float:
+    """Seconds from ``act``'s input (a click or a key) until the app has finished its run,
+    ``check`` (a JS function) holds, every chart on the page has drawn, and the browser has
+    painted that frame. Without ``check``, ``act`` loads a page: the probe armed itself when
+    the document started, its clock starts at the navigation, and it waits for a chart."""
+    if check is not None:
+        page.evaluate(f"window.__rhArm({check})")
+    act()
+    page.wait_for_function("() => window.__rh && window.__rh.result !== null", timeout=600_000)
+    return page.evaluate("window.__rh.result") / 1000
+
+
+def record(times: dict[str, list[float]], step: str, spent: float) -> None:
+    """Keep one measurement, and show it at once (on stderr) so a stuck step is visible."""
+    times[step].append(spent)
+    print(f"    {step}: {spent:.2f}s", file=sys.stderr, flush=True)
+
+
+def page_drawn(title: str, selector: str) -> str:
+    """JS: the page called ``title`` is on show with its content (``selector``) drawn."""
+    return (
+        f"() => [...document.querySelectorAll('h1')].some(h => h.innerText.trim() === {title!r})"
+        f" && !!document.querySelector({selector!r})"
+    )
 
 
 def measure(browser, url: str, times: dict[str, list[float]]) -> None:
     page = browser.new_page(viewport={"width": 1500, "height": 1100})
-    chart = page.locator(".js-plotly-plot").first
-
-    def first_chart() -> None:
-        chart.wait_for(timeout=600_000)
-
-    times["cold: first Overview chart"].append(timed(lambda: (page.goto(url), first_chart())))
+    page.add_init_script(PROBE + f"window.__rhArm({FIRST_CHART});")
+    record(times, "cold: first Overview chart", settled(page, lambda: page.goto(url)))
     idle(page)
-    times["warm reload: first Overview chart"].append(timed(lambda: (page.reload(), first_chart())))
+    record(times, "warm reload: first Overview chart", settled(page, page.reload))
     idle(page)
     visited: set[str] = set()
     for title, selector in PAGES:
@@ -74,32 +122,19 @@ def measure(browser, url: str, times: dict[str, list[float]]) -> None:
         if title == PROJECTED:
             key += " (again)" if title in visited else " (first: computes the projection)"
         visited.add(title)
-        spent = timed(
-            lambda title=title, selector=selector: (
-                page.get_by_role("link", name=title, exact=True).first.click(),
-                page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=600_000),
-                page.locator(selector).first.wait_for(timeout=600_000),
-                idle(page),
-            )
-        )
-        times[key].append(spent)
+        link = page.get_by_role("link", name=title, exact=True).first
+        record(times, key, settled(page, link.click, page_drawn(title, selector)))
     page.get_by_role("link", name="Threshold exclusions", exact=True).first.click()
     page.locator('[data-testid="stMetric"]').first.wait_for(timeout=600_000)
     idle(page)
     slider = page.get_by_role("slider").first
-    metric = page.locator('[data-testid="stMetricValue"]').nth(1)
+    values = "[...document.querySelectorAll('[data-testid=stMetricValue]')]"
     for _ in range(3):
-        before = metric.inner_text()
+        before = page.evaluate(f"{values}.map(m => m.innerText).join('|')")
         slider.focus()
-        started = time.perf_counter()
-        slider.press("ArrowRight")
-        page.wait_for_function(
-            "(b) => { const m = document.querySelectorAll('[data-testid=stMetricValue]'); "
-            "return m.length > 1 && m[1].innerText !== b; }",
-            arg=before,
-            timeout=120_000,
-        )
-        times["slider one step: metrics updated"].append(time.perf_counter() - started)
+        changed = f"() => {values}.map(m => m.innerText).join('|') !== {before!r}"
+        spent = settled(page, lambda: slider.press("ArrowRight"), changed)
+        record(times, "slider one step: metrics updated", spent)
         idle(page)
     page.close()
 

@@ -21,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dashboard import (  # noqa: E402
     sidebar,
-    startup,  # noqa: E402
+    startup,
     state,
+    warmup,
 )
 from dashboard.generic import section_page  # noqa: E402
 from reporting.sections import SECTIONS  # noqa: E402
@@ -73,6 +74,7 @@ if page.url_path != HOME.url_path:
     for problem in st.session_state.pop("_url_problems", []):
         st.warning(problem)
 sidebar.render()
+warmup.chart_library()
 current = next((name for name, p in PAGES.items() if p.url_path == page.url_path), "overview")
 st.session_state[state.PAGE] = current
 state.write_url(current)

@@ -46,6 +46,7 @@ LIMITS = {
     "saved": 8,
     "record": 8,
     "warnings": 8,
+    "view": 256,
 }
 
 
@@ -159,6 +160,11 @@ def cut_for(key: str, cutoff: float, comparison: Comparison, summary: Summary) -
     return store().get(
         "recut", f"{key}|{cutoff:.4f}", lambda: cut_from_result(recut(comparison, cutoff), summary)
     )
+
+
+def view_for(key: str, build: Callable[[], T]) -> T:
+    """A page's blocks (or tables) for one view of a comparison: see ``Loaded.view``."""
+    return store().get("view", key, build)
 
 
 def warnings_for(key: str, comparison: Comparison) -> list[str]:

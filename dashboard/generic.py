@@ -16,7 +16,8 @@ def section_page(section: Section) -> Callable[[], None]:
     def page() -> None:
         st.title(section.title)
         loaded = session.require_comparison()
-        render.show(section.blocks(loaded.bundle, loaded.context()), loaded.bundle)
+        blocks = loaded.view(section.key, lambda: section.blocks(loaded.bundle, loaded.context()))
+        render.show(blocks, loaded.bundle)
 
     page.__name__ = f"section_{section.key}"  # st.Page names callable pages after the function
     return page

@@ -3,9 +3,11 @@ opened from a saved folder; either way its bundle is what every page presents.""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -18,12 +20,12 @@ from analysis.llm.calls import LLMCalls
 from analysis.metrics.projection import PROJECTION
 from analysis.progress import Progress
 from analysis.tuning.demo import demo_candidate_folder, ensure_demo_candidate
-from analysis.verdict.gate import evaluate, load_policy, parse_policy
+from analysis.verdict.gate import Policy, evaluate, load_policy, parse_policy
 from dashboard import cache, saved, state
-from dashboard.policy import chosen as chosen_policy
 from reporting.html import write_report
 from reporting.sections.base import Context
 
+T = TypeVar("T")
 DEMO_CANDIDATE = "demo-candidate"  # the spec the Setup page offers for the bundled candidate
 
 
@@ -51,14 +53,33 @@ class Loaded:
             return []
         return cache.warnings_for(self.key, self.comparison)
 
-    def gate_context(self) -> Context:
-        """The page's view with the chosen policy's verdict on this comparison."""
-        policy = chosen_policy()
-        return Context(
-            domain=state.selected_domain(),
-            gate=evaluate(self.bundle.summary, policy),
-            policy_source=policy.source,
+    def gate_context(self, policy: Policy) -> Context:
+        """The page's view with ``policy``'s verdict on this comparison."""
+        return self.view(
+            "gate_context",
+            lambda: Context(
+                domain=state.selected_domain(),
+                gate=evaluate(self.bundle.summary, policy),
+                policy_source=policy.source,
+            ),
+            policy,
         )
+
+    def view(self, name: str, build: Callable[[], T], *options: object) -> T:
+        """What ``build`` makes of this comparison for the page's view: the sidebar's domain
+        and ``options`` (a cutoff, a colouring, a policy...), made once per server and then
+        shown again as it is. ``build`` must depend on nothing else, and whatever it returns
+        is shared read-only by every rerun and session."""
+        key = json.dumps(
+            [
+                self.key,
+                self.bundle.projection is not None,  # the same comparison, projected later
+                name,
+                state.selected_domain(),
+                [repr(o) for o in options],
+            ]
+        )
+        return cache.view_for(key, build)
 
 
 class StreamlitProgress(Progress):

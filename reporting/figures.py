@@ -31,12 +31,14 @@ def domain_colors(domains: Sequence[str]) -> dict[str, str]:
 
 
 def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    """Title, size and legend. No template: validating one costs about 13 ms a figure, the
+    dashboard's theme replaces its layout anyway, and the report sets its own (REPORT_TEMPLATE
+    in ``reporting.html``)."""
     fig.update_layout(
         title=title,
         height=height,
         margin=dict(l=60, r=20, t=60, b=50),
         legend=dict(orientation="h", y=-0.18),
-        template="plotly_white",
     )
     return fig
 
@@ -179,18 +181,25 @@ def horizon_curves(
     return _layout(fig, f"{title.capitalize()} (solid: baseline, dashed: candidate)")
 
 
+# Up to this many points a scatter is drawn as SVG; past it, on WebGL. A WebGL context costs
+# about half a second to start where the GPU is emulated (headless Chromium here, remote
+# desktops), while SVG slows with every marker.
+SVG_POINTS = 3_000
+
+
 def projection_scatter(
     frame: pd.DataFrame, side: str, color_by: str, colors: dict[str, str]
 ) -> go.Figure:
     """Documents in the shared 2-D frame for one model, coloured by domain or by drift."""
     x, y = frame[f"x_{side}"], frame[f"y_{side}"]
     hover = frame["hover"] if "hover" in frame else frame["doc_id"]
+    scatter = go.Scatter if len(frame) <= SVG_POINTS else go.Scattergl
     fig = go.Figure()
     if color_by == "domain":
         for domain in sorted(frame["domain"].unique()):
             mask = frame["domain"] == domain
             fig.add_trace(
-                go.Scattergl(
+                scatter(
                     x=x[mask],
                     y=y[mask],
                     mode="markers",
@@ -202,7 +211,7 @@ def projection_scatter(
             )
     else:
         fig.add_trace(
-            go.Scattergl(
+            scatter(
                 x=x,
                 y=y,
                 mode="markers",
@@ -223,7 +232,12 @@ def projection_scatter(
     return _layout(fig, f"{side.capitalize()} space", height=480)
 
 
+MODEL_BAR = "#4c78a8"  # one colour for both models' bars: the candidate's are hatched
+
+
 def geometry_bars(frame: pd.DataFrame, measure: str, label: str) -> go.Figure:
+    """One bar per domain and model. ``label``'s opening is the title; its parenthesis (how
+    to read it) labels the axis, which would not hold the whole label at this height."""
     fig = go.Figure()
     for model in ("baseline", "candidate"):
         part = frame[(frame["model"] == model) & (frame["domain"] != "(all)")]
@@ -232,12 +246,14 @@ def geometry_bars(frame: pd.DataFrame, measure: str, label: str) -> go.Figure:
                 x=part["domain"],
                 y=part[measure],
                 name=model,
+                marker_color=MODEL_BAR,
                 marker_pattern_shape="" if model == "baseline" else "/",
             )
         )
+    title, _, reading = label.partition(" (")
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title=label)
-    return _layout(fig, label.split(" (")[0], height=340)
+    fig.update_yaxes(title=reading.rstrip(")") or title)
+    return _layout(fig, title, height=340)
 
 
 def centroid_heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:

@@ -140,9 +140,21 @@ def passage_html(passage: Passage) -> str:
     )
 
 
+REPORT_TEMPLATE = "plotly_white"
+
+
 def _figure(fig: Any) -> str:
+    """One figure as a div, in the report's template. Set here, not on the figure: a figure
+    made without one carries plotly's default template, which inside the dashboard is
+    Streamlit's (placeholder colours only its frontend fills in)."""
+    spec = fig.to_plotly_json()
+    spec["layout"] = {
+        **spec.get("layout", {}),
+        "template": pio.templates[REPORT_TEMPLATE].to_plotly_json(),
+    }
     return pio.to_html(
-        fig,
+        spec,
+        validate=False,
         full_html=False,
         include_plotlyjs=False,
         config={"displaylogo": False, "responsive": True},

@@ -208,3 +208,45 @@ def test_small_tiles_skipping_empty_rows_collect_every_pair_a_full_scan_does(cut
     ).all()  # nobody's pairs are dropped
     for a, b in zip(tiled.histograms, whole.histograms, strict=True):
         assert np.abs(a - b).sum() <= 2  # at most an ulp across a bin edge
+
+
+def test_numpy_passes_match_the_compiled_ones_score_for_score():
+    """The NumPy twins a small comparison uses: the same bins, row maxima and kept pairs as
+    the compiled passes, with excluded pairs (-inf), scores at +-1 and a hair past them."""
+    from analysis.metrics import score_kernels
+
+    rng = np.random.default_rng(5)
+    for _ in range(25):
+        rows, cols = int(rng.integers(1, 50)), int(rng.integers(0, 250))
+        base, cand = (rng.uniform(-1.0002, 1.0002, (rows, cols)).astype(np.float32) for _ in "bc")
+        for scores in (base, cand):
+            scores[rng.random((rows, cols)) < 0.05] = -np.inf
+            scores[rng.random((rows, cols)) < 0.02] = 1.0
+            scores[rng.random((rows, cols)) < 0.02] = -1.0
+        counts, best = score_kernels.row_histograms(base, thresholds.N_BINS)
+        twin_counts, twin_best = thresholds._row_histograms_numpy(base, thresholds.N_BINS)
+        assert np.array_equal(counts, twin_counts) and np.array_equal(best, twin_best)
+        for cutoff in (-0.5, 0.3, 0.95):
+            floor_bin = int(rng.integers(0, thresholds.N_BINS))
+            compiled = score_kernels.kept_pairs(
+                base, cand, np.float32(cutoff), floor_bin, thresholds.N_BINS
+            )
+            twin = thresholds._kept_pairs_numpy(
+                base, cand, np.float32(cutoff), floor_bin, thresholds.N_BINS
+            )
+            assert all(np.array_equal(a, b) for a, b in zip(compiled, twin, strict=True))
+
+
+def test_a_small_comparison_cuts_the_same_with_numpy_as_compiled(monkeypatch):
+    rng = np.random.default_rng(8)
+    queries, docs = rng.normal(size=(30, 6)), rng.normal(size=(120, 6))
+    other = docs + 0.5 * rng.normal(size=docs.shape)
+    args = dict(_ids(30, 120), qrels_positions={0: {3: 1}})
+    small = threshold_exclusions((queries, docs), (queries, other), cutoff=0.4, **args)
+    monkeypatch.setattr(thresholds, "NUMPY_MAX_SCORES", 0)  # every size goes to numba
+    compiled = threshold_exclusions((queries, docs), (queries, other), cutoff=0.4, **args)
+    assert small.calibrated_cutoff == compiled.calibrated_cutoff
+    for name in ("query", "doc", "score_baseline", "score_candidate", "excluded_same"):
+        assert np.array_equal(getattr(small, name), getattr(compiled, name))
+    for a, b in zip(small.histograms, compiled.histograms, strict=True):
+        assert np.array_equal(a, b)

@@ -23,8 +23,11 @@ def test_a_module_imported_this_way_caches_its_numba_functions(tmp_path, monkeyp
         assert numba.njit is plain  # restored: other libraries decorate as they always did
         assert module.plus_one(1) == 2
         assert module.plus_one._cache.__class__.__name__ == "FunctionCache"  # not NullCache
+        # numba was imported before the folder was set (this test imports it): its
+        # configuration was read again, so the machine code lands in the tool's folder
+        assert any((tmp_path / "cache" / "numba").rglob("*plus_one*.nbi"))
+        assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "cache" / "numba")
     finally:
         sys.modules.pop("jitted_for_test", None)
-    # numba reads NUMBA_CACHE_DIR when it starts; this process's numba may have started
-    # already, so the folder is checked in the environment the next process inherits
-    assert os.environ["NUMBA_CACHE_DIR"] == str(tmp_path / "cache" / "numba")
+        os.environ.pop("NUMBA_CACHE_DIR", None)
+        numba.core.config.reload_config()  # the rest of the session caches where it did

@@ -95,3 +95,24 @@ def test_same_inputs_give_the_same_summary_apart_from_the_timestamp(tmp_path):
         text = (tmp_path / name / "summary.json").read_text()
         texts.append(re.sub(r'"created_at": "[^"]+"', '"created_at": ""', text))
     assert texts[0] == texts[1]
+
+
+def test_report_figures_carry_the_report_template_even_where_streamlit_set_the_default():
+    """The dashboard's Export page writes reports in a process where Streamlit made its own
+    template plotly's default: placeholder colours (#000001...) only its frontend fills in.
+    The report sets its template on every figure, so none of those reach the file."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from reporting.html import REPORT_TEMPLATE, _figure
+
+    previous = pio.templates.default
+    placeholder = go.layout.Template(layout={"colorway": ["#000001", "#000002"]})
+    pio.templates.default = placeholder  # stands in for Streamlit's template
+    try:
+        div = _figure(go.Figure(go.Bar(x=["a", "b"], y=[1, 2])))
+    finally:
+        pio.templates.default = previous
+    assert "#000001" not in div
+    colorway = pio.templates[REPORT_TEMPLATE].layout.colorway
+    assert json.dumps(list(colorway), separators=(",", ":")) in div

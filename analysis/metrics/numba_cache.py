@@ -22,6 +22,19 @@ from types import ModuleType
 from analysis.inputs.cache import default_cache_dir
 
 
+def use_tool_cache_dir() -> None:
+    """Point numba's on-disk cache at ``<cache>/numba`` (unless the user set
+    ``NUMBA_CACHE_DIR``). numba reads the variable when it is imported, so a process that
+    imported it earlier (the threshold passes) has its configuration read again."""
+    if "NUMBA_CACHE_DIR" in os.environ:
+        return
+    os.environ["NUMBA_CACHE_DIR"] = str(default_cache_dir() / "numba")
+    if "numba" in sys.modules:
+        from numba.core import config
+
+        config.reload_config()
+
+
 def import_umap() -> ModuleType:
     """``import umap``, its numba functions cached under ``<cache>/numba``."""
     return import_cached("umap")
@@ -32,7 +45,7 @@ def import_cached(name: str) -> ModuleType:
     already imported is returned as it is)."""
     if name in sys.modules:
         return sys.modules[name]
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(default_cache_dir() / "numba"))
+    use_tool_cache_dir()
     import numba
 
     plain_njit, plain_jit = numba.njit, numba.jit

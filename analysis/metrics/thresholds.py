@@ -9,7 +9,9 @@ baseline admits it and the candidate does not.
 
 Nothing query x document is held in memory: scores are computed in tiles, twice (once
 for score histograms, once to collect the admitted pairs), and each tile is read by a
-compiled pass (:mod:`analysis.metrics.score_kernels`).
+compiled pass (:mod:`analysis.metrics.score_kernels`). A small comparison uses the NumPy
+twins of those passes instead: loading numba's compiled code costs half a second, more than
+a few million scores take in NumPy.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ CURVE_STEP = 10  # one curve point every 10 bins: a 0.01 grid
 MAX_COLLECTED_PAIRS = 50_000_000
 TILE_ELEMENTS = 16 * 1024 * 1024  # scores per model per tile: 64 MiB of float32
 _TILE_QUERIES = 1024
+NUMPY_MAX_SCORES = 4 * 1024 * 1024  # queries x documents up to which NumPy reads the tiles
 _ULP_SLACK = np.float32(1e-5)  # far above a float32 dot product's rounding between kernels
 Qrels = Mapping[int, Mapping[int, int]]  # query position -> document position -> grade
 Spaces = list[tuple[np.ndarray, np.ndarray]]  # per model: (query vectors, document vectors)
@@ -391,8 +394,7 @@ def _histograms(
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per model, a (domains x bins) count of (query, document) scores, and each query's
     best score in each document tile (which tiles the collecting pass may skip)."""
-    from analysis.metrics.score_kernels import row_histograms
-
+    row_histograms, _ = _kernels(spaces)
     hist = [np.zeros((n_domains, N_BINS), np.int64) for _ in range(2)]
     best: list[list[np.ndarray]] = [[], []]
     for picked, _, tile, sims in _score_tiles(spaces, exclude, tile_elements):
@@ -405,6 +407,39 @@ def _histograms(
                 best[model].append(np.full(len(spaces[0][0]), -np.inf, dtype=np.float32))
             best[model][tile][picked] = row_best
     return hist, [np.column_stack(b) if b else np.zeros((0, 0), np.float32) for b in best]
+
+
+def _kernels(spaces: Spaces) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The per-tile passes (row histograms, kept pairs): compiled, or NumPy's when the whole
+    comparison is small enough that loading the compiled code would cost more."""
+    queries, documents = spaces[0]
+    if len(queries) * len(documents) <= NUMPY_MAX_SCORES:
+        return _row_histograms_numpy, _kept_pairs_numpy
+    from analysis.metrics.numba_cache import use_tool_cache_dir
+
+    use_tool_cache_dir()  # before numba is imported: its compiled passes cached there too
+    from analysis.metrics.score_kernels import kept_pairs, row_histograms
+
+    return row_histograms, kept_pairs
+
+
+def _row_histograms_numpy(sims: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """``score_kernels.row_histograms`` in NumPy: per row, counts by bin and the best score."""
+    bins = np.minimum(_bin(sims), n_bins - 1)  # -1: excluded or below -1, not counted
+    offsets = np.arange(len(sims))[:, None] * (n_bins + 1)
+    flat = np.bincount((offsets + bins + 1).ravel(), minlength=len(sims) * (n_bins + 1))
+    counts = flat.reshape(len(sims), n_bins + 1)[:, 1:]
+    best = sims.max(axis=1) if sims.shape[1] else np.full(len(sims), -np.inf, np.float32)
+    return counts, best.astype(np.float32)
+
+
+def _kept_pairs_numpy(
+    base: np.ndarray, cand: np.ndarray, cutoff: np.float32, floor_bin: int, n_bins: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``score_kernels.kept_pairs`` in NumPy: (rows, cols) in row-major order."""
+    kept = (base >= cutoff) | (cand >= cutoff) | (np.minimum(_bin(cand), n_bins - 1) >= floor_bin)
+    rows, cols = np.nonzero(kept)
+    return rows.astype(np.int64), cols.astype(np.int64)
 
 
 def _calibration_bin(candidate_counts: np.ndarray, n_admitted: int) -> int:
@@ -423,8 +458,7 @@ def _collect_pairs(
     hist: list[np.ndarray],
     best: list[np.ndarray] | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from analysis.metrics.score_kernels import kept_pairs
-
+    _, kept_pairs = _kernels(spaces)
     expected = int(hist[0].sum(axis=0)[_bin(np.float32(cutoff)) :].sum())
     expected += int(hist[1].sum(axis=0)[min(floor_bin, _bin(np.float32(cutoff))) :].sum())
     if expected > MAX_COLLECTED_PAIRS:

@@ -11,45 +11,55 @@ from reporting.sections.base import Table
 st.title("Answers")
 loaded = session.require_comparison()
 bundle, context = loaded.bundle, loaded.context()
-overview = section.overview_blocks(bundle, context)
+overview = loaded.view("answers", lambda: section.overview_blocks(bundle, context))
 lost_block = render.find(overview, section.LOST_KEY)
 render.show([b for b in overview if b is not lost_block], bundle)
 kind = section.coverage_kind(bundle)
 if kind is None or not isinstance(lost_block, Table):
     st.stop()  # nothing measured, or nothing lost (the overview said which)
-lost = lost_block.frame
-if lost.empty:
-    st.stop()  # the table above says no query lost it
-st.markdown(f"**{lost_block.title}** — pick one to read both contexts")
-lost = render.searched(lost, st.text_input("Search by id or words", key="answers_search"))
-if lost.empty:
-    st.stop()
-event = render.dataframe(
-    lost,
-    key="answers_lost_table",
-    selectable=True,
-    height=min(render.TABLE_HEIGHT, 38 + 35 * len(lost)),
-)
-rows = event.selection.rows if event is not None else []
-chosen = lost.iloc[rows[0]] if rows else lost.iloc[0]
-query_id = str(chosen["query_id"])
-st.subheader(query_id)
-render.show(section.query_lines(lost, query_id, kind))
-carrier = chosen.get(f"{kind.carrier_column}_baseline")
-open_changed, open_drift = st.columns(2)
-if open_changed.button("Open this query in Changed answers", key="answers_open_changed"):
-    state.select_query(query_id)
-    st.switch_page("views/changed.py", query_params=dict(st.query_params))
-if isinstance(carrier, str) and open_drift.button(
-    f"Open {carrier} (the baseline's carrier) in Neighbourhood drift", key="answers_open_drift"
-):
-    state.select_document(carrier)
-    st.switch_page("views/drift.py", query_params=dict(st.query_params))
-said = section.llm_answers(bundle, query_id)
-if said is not None:
-    render.show_block(said)
-shown = section.contexts(bundle, kind, query_id)
-if shown is None:
-    st.info("This bundle does not hold the two contexts of this query.")
-else:
-    render.show_block(shown)
+
+
+@st.fragment
+def lost_queries(loaded: session.Loaded, block: Table, kind: section.CoverageKind) -> None:
+    """The lost queries and the chosen one's two contexts: a fragment, so a search or a
+    selection reruns this part only."""
+    bundle = loaded.bundle
+    st.markdown(f"**{block.title}** — pick one to read both contexts")
+    lost = block.frame
+    lost = render.searched(lost, st.text_input("Search by id or words", key="answers_search"))
+    if lost.empty:
+        return
+    event = render.dataframe(
+        lost,
+        key="answers_lost_table",
+        selectable=True,
+        height=min(render.TABLE_HEIGHT, 38 + 35 * len(lost)),
+    )
+    rows = event.selection.rows if event is not None else []
+    chosen = lost.iloc[rows[0]] if rows else lost.iloc[0]
+    query_id = str(chosen["query_id"])
+    st.subheader(query_id)
+    render.show(section.query_lines(lost, query_id, kind))
+    carrier = chosen.get(f"{kind.carrier_column}_baseline")
+    open_changed, open_drift = st.columns(2)
+    if open_changed.button("Open this query in Changed answers", key="answers_open_changed"):
+        state.select_query(query_id)
+        st.switch_page("views/changed.py", query_params=dict(st.query_params))
+    if isinstance(carrier, str) and open_drift.button(
+        f"Open {carrier} (the baseline's carrier) in Neighbourhood drift",
+        key="answers_open_drift",
+    ):
+        state.select_document(carrier)
+        st.switch_page("views/drift.py", query_params=dict(st.query_params))
+    said = section.llm_answers(bundle, query_id)
+    if said is not None:
+        render.show_block(said)
+    shown = section.contexts(bundle, kind, query_id)
+    if shown is None:
+        st.info("This bundle does not hold the two contexts of this query.")
+    else:
+        render.show_block(shown)
+
+
+if not lost_block.frame.empty:  # else the table above says no query lost it
+    lost_queries(loaded, lost_block, kind)

@@ -13,21 +13,30 @@ from reporting.sections.documents import full_text, with_texts
 st.title("Neighbourhood drift")
 loaded = session.require_comparison()
 bundle, context = loaded.bundle, loaded.context()
-render.show(section.blocks(bundle, context), bundle)
-ranked = section.most_drifted(bundle, context.domain).head(section.PAGE_ROWS)
-options = list(ranked.get("doc_id", []))
-opened = state.selected_document()  # a document another page sent here
-if opened and opened not in options:
-    options.insert(0, opened)
-st.subheader("One document's neighbours")
-choice = st.selectbox("Inspect a document", options, key=state.DOCUMENT)
-found = section.neighbours_of(bundle, choice) if choice else None
-if choice and found is None:
-    st.info(
-        f"{choice} has no saved neighbours: it was outside the drift sample, or this bundle "
-        "was written before neighbours were saved."
+render.show(loaded.view("drift", lambda: section.blocks(bundle, context)), bundle)
+
+
+@st.fragment
+def inspector(loaded: session.Loaded) -> None:
+    """One document's neighbours: a fragment, so picking another reruns this part only."""
+    bundle, context = loaded.bundle, loaded.context()
+    ranked = loaded.view(
+        "drift_ranked", lambda: section.most_drifted(bundle, context.domain).head(section.PAGE_ROWS)
     )
-if choice and found is not None:
+    options = list(ranked.get("doc_id", []))
+    opened = state.selected_document()  # a document another page sent here
+    if opened and opened not in options:
+        options.insert(0, opened)
+    st.subheader("One document's neighbours")
+    choice = st.selectbox("Inspect a document", options, key=state.DOCUMENT)
+    found = section.neighbours_of(bundle, choice) if choice else None
+    if choice and found is None:
+        st.info(
+            f"{choice} has no saved neighbours: it was outside the drift sample, or this "
+            "bundle was written before neighbours were saved."
+        )
+    if not choice or found is None:
+        return
     text = full_text(bundle, choice)
     st.markdown(f"**{choice}**")
     if text is not None:
@@ -53,3 +62,6 @@ if choice and found is not None:
         if st.button("Open query", key="drift_open"):
             state.select_query(pick)
             st.switch_page("views/changed.py", query_params=dict(st.query_params))
+
+
+inspector(loaded)

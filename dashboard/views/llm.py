@@ -12,7 +12,7 @@ from reporting.sections.base import Pair, Passage, Table, Text
 st.title("LLM answers")
 loaded = session.require_comparison()
 bundle, context = loaded.bundle, loaded.context()
-shown = section.blocks(bundle, context)
+shown = loaded.view("llm", lambda: section.blocks(bundle, context))
 render.show(shown, bundle)
 answers_block = render.find(shown, "llm_answers")
 contexts = bundle.table("llm_contexts")

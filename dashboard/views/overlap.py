@@ -10,8 +10,8 @@ from reporting.sections import overlap
 st.title("Retrieval overlap")
 loaded = session.require_comparison()
 bundle, context = loaded.bundle, loaded.context()
-blocks = overlap.blocks(bundle, context)
-scatter = overlap.query_scatter(bundle, context)
+blocks = loaded.view("overlap", lambda: overlap.blocks(bundle, context))
+scatter = loaded.view("overlap_scatter", lambda: overlap.query_scatter(bundle, context))
 render.show(blocks[:1])
 if scatter is not None:
     event = st.plotly_chart(

@@ -11,7 +11,8 @@ from reporting.sections import gate, overview
 st.title("Overview")
 loaded = session.require_comparison()
 policy.chooser()
-context = loaded.gate_context()
-render.show(overview.blocks(loaded.bundle, context))
+rules = policy.chosen()
+context = loaded.gate_context(rules)
+render.show(loaded.view("overview", lambda: overview.blocks(loaded.bundle, context), rules))
 with st.expander("Every guardrail check"):
-    render.show(gate.blocks(loaded.bundle, context))
+    render.show(loaded.view("gate_checks", lambda: gate.blocks(loaded.bundle, context), rules))

@@ -13,16 +13,26 @@ if session.needs_projection(loaded):  # computed on this page's first visit, nev
     with st.status("Projecting both spaces to 2-D (UMAP)…", expanded=True) as box:
         loaded = session.with_projection(loaded, session.StreamlitProgress(box))
         box.update(label="Projection ready", state="complete", expanded=False)
-bundle = loaded.bundle
-colour_by = "domain"
-if bundle.projection is not None:
-    colour_by = st.radio(
-        "Colour by",
-        list(space.COLOUR_BY),
-        horizontal=True,
-        key="space_color",
-        format_func=space.COLOUR_BY.get,
+
+
+@st.fragment
+def projection(loaded: session.Loaded) -> None:
+    """The section, coloured as chosen: a fragment, so a new colouring redraws this only."""
+    bundle = loaded.bundle
+    colour_by = "domain"
+    if bundle.projection is not None:
+        colour_by = st.radio(
+            "Colour by",
+            list(space.COLOUR_BY),
+            horizontal=True,
+            key="space_color",
+            format_func=space.COLOUR_BY.get,
+        )
+    render.show(
+        loaded.view("space", lambda: space.blocks(bundle, loaded.context(), colour_by), colour_by)
     )
-render.show(space.blocks(bundle, loaded.context(), colour_by))
-if bundle.projection is None and loaded.comparison is None:
+
+
+projection(loaded)
+if loaded.bundle.projection is None and loaded.comparison is None:
     session.offer_recompute(loaded, "The projection was not saved with this comparison.")

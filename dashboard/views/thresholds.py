@@ -100,7 +100,10 @@ def cut_view(loaded: session.Loaded, saved: section.Cut) -> None:
         help="The useful documents lost at the same cutoff. Unjudged pairs excluded in the "
         "tuning domain are often pruned on purpose; judged-relevant ones never are.",
     )
-    render.show(section.cut_blocks(cut, bundle, context), bundle)
+    at = None if cut is saved else float(cutoff)  # a saved comparison shows the saved cut
+    render.show(
+        loaded.view("thresholds", lambda: section.cut_blocks(cut, bundle, context), at), bundle
+    )
 
 
 cut_view(loaded, saved)
