@@ -29,6 +29,7 @@ from analysis.inputs.source import EmbeddingSource
 from analysis.inputs.specs import resolve_source
 from analysis.llm.calls import LLMCalls
 from analysis.metrics.projection import PROJECTION
+from analysis.metrics.thresholds import THRESHOLDS, ThresholdResult, held_pairs_floor, narrowed
 from analysis.progress import Progress
 from analysis.settings import CompareConfig
 from reporting.sections.thresholds import Cut, cut_from_result
@@ -42,6 +43,7 @@ LIMITS = {
     "embeddings": 8,
     "comparison": 8,
     "recut": 64,
+    "held": 8,
     "bundle": 8,
     "saved": 8,
     "record": 8,
@@ -57,6 +59,19 @@ class Store:
         self._entries: dict[str, OrderedDict[str, Any]] = {k: OrderedDict() for k in LIMITS}
         self._guard = threading.Lock()
         self._locks: dict[tuple[str, str], threading.Lock] = {}
+
+    def peek(self, kind: str, key: str) -> Any:
+        """The entry under ``key``, or None (nothing is computed)."""
+        with self._guard:
+            return self._entries[kind].get(key)
+
+    def put(self, kind: str, key: str, value: Any) -> None:
+        with self._guard:
+            entries = self._entries[kind]
+            entries[key] = value
+            entries.move_to_end(key)
+            while len(entries) > LIMITS[kind]:
+                entries.popitem(last=False)
 
     def get(self, kind: str, key: str, compute: Callable[[], T]) -> T:
         with self._guard:
@@ -156,10 +171,35 @@ def projected_for(key: str, comparison: Comparison, progress: Progress) -> Compa
 
 
 def cut_for(key: str, cutoff: float, comparison: Comparison, summary: Summary) -> Cut:
-    """The threshold section's cut at another cutoff (the engine re-cuts once per value)."""
+    """The threshold section's cut at another cutoff: filtered from pairs held at or below
+    it (the slider's steps compute no scores), once per value."""
     return store().get(
-        "recut", f"{key}|{cutoff:.4f}", lambda: cut_from_result(recut(comparison, cutoff), summary)
+        "recut",
+        f"{key}|{cutoff:.4f}",
+        lambda: cut_from_result(narrowed(_held(key, comparison, cutoff), cutoff), summary),
     )
+
+
+SLIDER_SPAN = 0.25  # how far the Threshold page's slider reaches below the default cutoff
+HELD_PAIRS = 2_000_000  # pairs held to re-cut from: about 60 MB
+
+
+def _held(key: str, comparison: Comparison, cutoff: float) -> ThresholdResult:
+    """Pairs at a cutoff at or below ``cutoff``: the comparison's own, else the lowest set
+    held so far, else one pass collecting them as far down the slider as ``HELD_PAIRS``
+    allows (so the next steps down need no pass either)."""
+    own = comparison.result(THRESHOLDS)
+    if own is None:
+        raise ValueError("this comparison has no queries, so no threshold exclusions")
+    if own.cutoff <= cutoff:
+        return own
+    held = store().peek("held", key)
+    if held is not None and held.cutoff <= cutoff:
+        return held
+    floor = held_pairs_floor(own, cutoff, lowest=own.cutoff - SLIDER_SPAN, budget=HELD_PAIRS)
+    held = recut(comparison, floor)
+    store().put("held", key, held)
+    return held
 
 
 def view_for(key: str, build: Callable[[], T]) -> T:

@@ -250,3 +250,42 @@ def test_a_small_comparison_cuts_the_same_with_numpy_as_compiled(monkeypatch):
         assert np.array_equal(getattr(small, name), getattr(compiled, name))
     for a, b in zip(small.histograms, compiled.histograms, strict=True):
         assert np.array_equal(a, b)
+
+
+def _cut_inputs(seed: int) -> tuple[tuple, tuple, dict]:
+    rng = np.random.default_rng(seed)
+    queries, docs = rng.normal(size=(35, 6)), rng.normal(size=(160, 6))
+    other = docs + 0.6 * rng.normal(size=docs.shape)
+    args = dict(_ids(35, 160), qrels_positions={0: {3: 1}, 4: {9: 2}, 7: {11: 1}})
+    args["query_domains"] = ["a"] * 20 + ["b"] * 15
+    args["exclude"] = rng.integers(-1, 160, 35)
+    return (queries, docs), (queries, other), args
+
+
+def test_narrowing_held_pairs_gives_the_cut_a_fresh_pass_gives_at_every_higher_cutoff():
+    """The slider's re-cut without scores: from pairs held at 0.1, every cutoff above it
+    (pairs, scores, grades, calibrated cutoff, exclusions) as a full pass computes it."""
+    baseline, candidate, args = _cut_inputs(21)
+    held = threshold_exclusions(baseline, candidate, cutoff=0.1, **args)
+    for cutoff in (0.1, 0.13, 0.2, 0.35, 0.5, 0.8, 0.99):
+        fresh = threshold_exclusions(baseline, candidate, cutoff=cutoff, **args)
+        cut = thresholds.narrowed(held, cutoff)
+        assert cut.calibrated_cutoff == fresh.calibrated_cutoff
+        for name in ("query", "doc", "score_baseline", "score_candidate", "grade"):
+            assert np.array_equal(getattr(cut, name), getattr(fresh, name)), (cutoff, name)
+        assert cut.by_domain(["a", "b"]) == fresh.by_domain(["a", "b"])
+    with pytest.raises(ValueError, match="below the held pairs"):
+        thresholds.narrowed(held, 0.05)
+
+
+def test_held_pairs_floor_goes_as_low_as_the_budget_allows():
+    baseline, candidate, args = _cut_inputs(22)
+    own = threshold_exclusions(baseline, candidate, cutoff=0.6, **args)
+    assert thresholds.held_pairs_floor(own, 0.6, lowest=0.35, budget=0) == 0.6
+    assert thresholds.held_pairs_floor(own, 0.6, lowest=0.35, budget=10**9) == pytest.approx(0.35)
+    for budget in (50, 300, 1000):
+        floor = thresholds.held_pairs_floor(own, 0.6, lowest=-1.0, budget=budget)
+        held = threshold_exclusions(baseline, candidate, cutoff=floor, **args)
+        assert floor == 0.6 or len(held.doc) <= budget  # the histograms' bound holds
+    floors = [thresholds.held_pairs_floor(own, 0.6, lowest=-1.0, budget=b) for b in (50, 300, 1000)]
+    assert floors == sorted(floors, reverse=True) and floors[-1] < 0.6  # more room, lower

@@ -16,8 +16,9 @@ a few million scores take in NumPy.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -334,6 +335,60 @@ def threshold_exclusions(
     )
 
 
+def narrowed(
+    result: ThresholdResult, cutoff: float, cutoff_source: str = "user"
+) -> ThresholdResult:
+    """The exclusions at ``cutoff`` >= ``result.cutoff``, from the pairs ``result`` holds: no
+    score is computed again.
+
+    Exact: at a higher cutoff the baseline admits a subset of its pairs, and the candidate
+    admits a subset at the same cutoff; the calibrated cutoff (the n-th best candidate
+    score, n the pairs the baseline admits) can only rise, and ``result`` holds every pair
+    scoring at least its own calibrated cutoff. The curve and histograms are unchanged.
+    """
+    if cutoff < result.cutoff:
+        raise ValueError(f"cutoff {cutoff} is below the held pairs' cutoff {result.cutoff}")
+    base, cand = result.score_baseline, result.score_candidate
+    calibrated = _nth_largest(cand, int((base >= cutoff).sum()))
+    admitted = (base >= cutoff) | (cand >= cutoff)
+    if calibrated is not None:
+        admitted |= cand >= calibrated
+    return replace(
+        result,
+        cutoff_source=cutoff_source,
+        cutoff=cutoff,
+        calibrated_cutoff=calibrated,
+        query=result.query[admitted],
+        doc=result.doc[admitted],
+        score_baseline=base[admitted],
+        score_candidate=cand[admitted],
+        grade=result.grade[admitted],
+    )
+
+
+def held_pairs_floor(
+    result: ThresholdResult, cutoff: float, *, lowest: float, budget: int
+) -> float:
+    """The lowest cutoff on the curve's 0.01 grid, between ``lowest`` and ``cutoff``, whose
+    pairs (bounded above from ``result``'s histograms) number at most ``budget``: pairs held
+    from there give every cutoff up to ``cutoff`` and beyond by :func:`narrowed`. ``cutoff``
+    itself when no lower one fits."""
+    base, cand = (h.sum(axis=0) for h in result.histograms)
+    from_top = [np.cumsum(h[::-1])[::-1] for h in (base, cand)]
+    floor = cutoff
+    step = CURVE_STEP / BINS_PER_UNIT
+    candidate = cutoff - step
+    while candidate >= lowest - 1e-9 and candidate >= -1.0:
+        at = int(_bin(np.float32(candidate)))
+        admitted = int(from_top[0][at])
+        # either model at the cutoff, and the candidate down to its calibrated cutoff
+        held = admitted + int(from_top[1][min(at, _calibration_bin(cand, admitted))])
+        if held > budget:
+            break
+        floor, candidate = candidate, candidate - step
+    return floor
+
+
 def _grades(query: np.ndarray, doc: np.ndarray, qrels_positions: Qrels, n_docs: int) -> np.ndarray:
     """Judged grade of each (query, document) pair, 0 when unjudged (vectorised lookup)."""
     judged = [(q * n_docs + d, g) for q, docs in qrels_positions.items() for d, g in docs.items()]
@@ -420,7 +475,20 @@ def _kernels(spaces: Spaces) -> tuple[Callable[..., Any], Callable[..., Any]]:
     use_tool_cache_dir()  # before numba is imported: its compiled passes cached there too
     from analysis.metrics.score_kernels import kept_pairs, row_histograms
 
-    return row_histograms, kept_pairs
+    return _one_at_a_time(row_histograms), _one_at_a_time(kept_pairs)
+
+
+# numba's parallel passes are not safe to enter from two threads at once under its fallback
+# threading layer (workqueue aborts the process); a dashboard has several threads.
+_COMPILED = threading.Lock()
+
+
+def _one_at_a_time(kernel: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        with _COMPILED:
+            return kernel(*args)
+
+    return call
 
 
 def _row_histograms_numpy(sims: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:

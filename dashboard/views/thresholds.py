@@ -10,6 +10,7 @@ import streamlit as st
 from analysis.metrics.grouping import OVERALL
 from dashboard import cache, render, session, state
 from reporting.sections import thresholds as section
+from reporting.sections.base import Pair
 
 
 def _curve_at(curve: pd.DataFrame, cutoff: float, domain: str | None) -> None:
@@ -40,6 +41,15 @@ saved = section.cut_from_bundle(bundle)
 if saved is None:
     st.info(section.NO_QUERIES + " Add queries on the Setup page.")
     st.stop()
+# The curves do not move with the slider (its numbers below read them at the cutoff chosen):
+# drawn once, outside the slider's fragment, so a step redraws no chart.
+shown: section.Cut = saved  # (a name the lambda below sees as set)
+curves = loaded.view("threshold_curves", lambda: section.curve_blocks(shown, bundle, context))
+render.show_block(Pair(*curves))
+st.caption(
+    "Dotted lines: the comparison's cutoff and the candidate's calibrated cutoff. The slider "
+    "below re-cuts at another cutoff; the numbers under it follow."
+)
 
 
 def _metric_with_share(column: Any, label: str, count: int, total: int, **options: Any) -> None:
@@ -63,19 +73,20 @@ def cut_view(loaded: session.Loaded, saved: section.Cut) -> None:
         key=state.CUTOFF,
         help=f"Default {default:.3f}: {saved.settings.cutoff_source}.",
     )
-    at_saved = abs(cutoff - round(default, 2)) < 1e-9  # the slider at its start: the saved cut
+    start = round(default, 2)
+    at_saved = abs(cutoff - start) < 1e-9  # the slider at its start: the saved cut
     if at_saved:
         cut = saved
     elif loaded.comparison is not None:
         cut = cache.cut_for(loaded.key, float(cutoff), loaded.comparison, bundle.summary)
     else:  # a saved comparison: the curves hold every cutoff, the pairs only the saved one
         cut = saved
-        _curve_at(saved.curve, float(cutoff), context.domain)
         session.offer_recompute(
             loaded,
             f"The pairs and shares below are at the saved cutoff {default:.2f}; re-cutting them at "
             f"{cutoff:.2f} needs the vectors.",
         )
+    _curve_at(saved.curve, float(cutoff), context.domain)
     counts = cut.counts(context.domain)
 
     cols = st.columns(4)
@@ -101,8 +112,10 @@ def cut_view(loaded: session.Loaded, saved: section.Cut) -> None:
         "tuning domain are often pruned on purpose; judged-relevant ones never are.",
     )
     at = None if cut is saved else float(cutoff)  # a saved comparison shows the saved cut
+    st.markdown(section.cutoff_text(cut.settings))
     render.show(
-        loaded.view("thresholds", lambda: section.cut_blocks(cut, bundle, context), at), bundle
+        loaded.view("threshold_tables", lambda: section.cut_tables(cut, bundle, context), at),
+        bundle,
     )
 
 

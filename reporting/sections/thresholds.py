@@ -119,6 +119,17 @@ def cutoff_text(settings: CutoffSettings) -> str:
 
 
 def cut_blocks(cut: Cut, bundle: Bundle, context: Context) -> list[Block]:
+    """The whole section at ``cut``: its cutoffs, the curves, the shares and the pairs."""
+    return [
+        Text(cutoff_text(cut.settings)),
+        *curve_blocks(cut, bundle, context),
+        *cut_tables(cut, bundle, context),
+    ]
+
+
+def curve_blocks(cut: Cut, bundle: Bundle, context: Context) -> list[Block]:
+    """Documents admitted per query, and recall, as the cutoff sweeps around ``cut``'s
+    centre; vertical lines at ``cut``'s cutoff and calibrated cutoff."""
     domain = context.domain
     curve = cut.curve
     curve = (
@@ -140,12 +151,15 @@ def cut_blocks(cut: Cut, bundle: Bundle, context: Context) -> list[Block]:
         if curve["recall"].notna().any()
         else Text("No judgments: recall curves need relevance judgments.")
     )
+    return [admitted, recall]
+
+
+def cut_tables(cut: Cut, bundle: Bundle, context: Context) -> list[Block]:
+    """The excluded shares per document domain and the excluded pairs at ``cut``."""
+    domain = context.domain
     names = [domain] if domain else [*bundle.summary.domain_names, OVERALL]
     pairs = excluded_pairs(cut, bundle.documents, domain)
     return [
-        Text(cutoff_text(cut.settings)),
-        admitted,
-        recall,
         Table("exclusion_shares", "Excluded shares per document domain", share_table(cut, names)),
         Table(
             "excluded_pairs",
