@@ -19,16 +19,20 @@ from streamlit.navigation.page import StreamlitPage
 # Streamlit runs this file as a script; make the repository importable as a package root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dashboard import warmup  # noqa: E402  (imports nothing heavy)
+
+st.set_page_config(page_title="Recall Horizon", page_icon=":material/radar:", layout="wide")
+# Before the engine's imports (about a second on a server's first run): the browser fetches
+# and compiles the chart library meanwhile.
+warmup.chart_library()
+
 from dashboard import (  # noqa: E402
     sidebar,
     startup,
     state,
-    warmup,
 )
 from dashboard.generic import section_page  # noqa: E402
 from reporting.sections import SECTIONS  # noqa: E402
-
-st.set_page_config(page_title="Recall Horizon", page_icon=":material/radar:", layout="wide")
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
@@ -74,7 +78,6 @@ if page.url_path != HOME.url_path:
     for problem in st.session_state.pop("_url_problems", []):
         st.warning(problem)
 sidebar.render()
-warmup.chart_library()
 current = next((name for name, p in PAGES.items() if p.url_path == page.url_path), "overview")
 st.session_state[state.PAGE] = current
 state.write_url(current)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from dashboard import render, session
@@ -11,8 +13,10 @@ st.title("Embedding space")
 loaded = session.require_comparison()
 if session.needs_projection(loaded):  # computed on this page's first visit, never before
     with st.status("Projecting both spaces to 2-D (UMAP)…", expanded=True) as box:
+        started = time.perf_counter()
         loaded = session.with_projection(loaded, session.StreamlitProgress(box))
-        box.update(label="Projection ready", state="complete", expanded=False)
+        spent = time.perf_counter() - started
+        box.update(label=f"Projection ready in {spent:.1f} s", state="complete", expanded=False)
 
 
 @st.fragment
