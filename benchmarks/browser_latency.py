@@ -176,6 +176,8 @@ def main() -> None:
         "with `-- --open`: nothing computed, its projection read from the folder",
     )
     args = parser.parse_args()
+    if args.saved and not Path(args.saved, "summary.json").is_file():
+        parser.error(f"--saved {args.saved}: no summary.json there (not a saved comparison)")
     from playwright.sync_api import sync_playwright
 
     from benchmarks.dashboard_latency import write_inputs

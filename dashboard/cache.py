@@ -180,7 +180,7 @@ def cut_for(key: str, cutoff: float, comparison: Comparison, summary: Summary) -
     )
 
 
-SLIDER_SPAN = 0.25  # how far the Threshold page's slider reaches below the default cutoff
+SLIDER_SPAN = 0.25  # how far the Threshold page's slider reaches either side of the cutoff
 HELD_PAIRS = 2_000_000  # pairs held to re-cut from: about 60 MB
 
 

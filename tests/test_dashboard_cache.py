@@ -47,3 +47,32 @@ def test_file_signature_changes_when_a_file_changes(tmp_path):
     (tmp_path / "corpus.jsonl").write_text("one more")
     assert cache.file_signature(str(tmp_path)) != before
     assert cache.file_signature("") == ""
+
+
+def test_a_page_view_is_built_once_per_domain_options_and_projection(monkeypatch):
+    """Loaded.view's key: the same view is shown again as built; another domain, another
+    option (a cutoff, a policy) or the projection arriving builds it anew."""
+    from types import SimpleNamespace
+
+    from dashboard import session, state
+
+    shared = cache.Store()  # a store for this test only
+    monkeypatch.setattr(cache, "store", lambda: shared)
+    domain: list[str | None] = [None]
+    monkeypatch.setattr(state, "selected_domain", lambda: domain[0])
+    builds: list[int] = []
+
+    def build() -> int:
+        builds.append(1)
+        return len(builds)
+
+    plain = session.Loaded(SimpleNamespace(projection=None), "comparison")  # type: ignore[arg-type]
+    assert plain.view("t", build, 0.3) == 1
+    assert plain.view("t", build, 0.3) == 1  # shown again, not rebuilt
+    assert plain.view("t", build, 0.31) == 2
+    assert plain.view("other", build, 0.3) == 3
+    domain[0] = "legal"
+    assert plain.view("t", build, 0.3) == 4
+    projected = session.Loaded(SimpleNamespace(projection=object()), "comparison")  # type: ignore[arg-type]
+    assert projected.view("t", build, 0.3) == 5
+    assert plain.view("t", build, 0.3) == 4

@@ -369,10 +369,10 @@ def narrowed(
 def held_pairs_floor(
     result: ThresholdResult, cutoff: float, *, lowest: float, budget: int
 ) -> float:
-    """The lowest cutoff on the curve's 0.01 grid, between ``lowest`` and ``cutoff``, whose
-    pairs (bounded above from ``result``'s histograms) number at most ``budget``: pairs held
-    from there give every cutoff up to ``cutoff`` and beyond by :func:`narrowed`. ``cutoff``
-    itself when no lower one fits."""
+    """The lowest of ``cutoff``, ``cutoff`` - 0.01, ``cutoff`` - 0.02, ... (not below
+    ``lowest``) down to which the held pairs (bounded above from ``result``'s histograms)
+    stay within ``budget``: pairs held from there give every cutoff above it by
+    :func:`narrowed`. ``cutoff`` itself when no lower one fits."""
     base, cand = (h.sum(axis=0) for h in result.histograms)
     from_top = [np.cumsum(h[::-1])[::-1] for h in (base, cand)]
     floor = cutoff

@@ -63,7 +63,8 @@ def cut_view(loaded: session.Loaded, saved: section.Cut) -> None:
     the page only (not the sidebar, the router or the comparison's lookup)."""
     bundle, context = loaded.bundle, loaded.context()
     default = saved.settings.cutoff
-    low, high = max(-1.0, round(default - 0.25, 2)), min(1.0, round(default + 0.25, 2))
+    span = cache.SLIDER_SPAN
+    low, high = max(-1.0, round(default - span, 2)), min(1.0, round(default + span, 2))
     cutoff = st.slider(
         "Similarity cutoff of your RAG pipeline",
         low,
