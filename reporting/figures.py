@@ -148,24 +148,37 @@ def query_scatter(
 
 def horizon_curves(
     curve: pd.DataFrame,
-    measure: str,
+    panels: Sequence[tuple[str, str]],
     cutoffs: dict[str, float | None],
     colors: dict[str, str],
-    title: str,
 ) -> go.Figure:
-    """Per domain and model, ``measure`` as the cutoff sweeps; vertical lines at the cutoffs."""
-    fig = go.Figure()
-    for (domain, model), part in curve.groupby(["domain", "model"], sort=True):
-        fig.add_trace(
-            go.Scatter(
-                x=part["cutoff"],
-                y=part[measure],
-                mode="lines",
-                name=f"{domain} · {model}",
-                line=dict(color=colors.get(domain, "#444444"), dash=MODEL_DASH[model], width=2),
-                legendgroup=domain,
+    """Per domain and model, each panel's measure (``(column, title)``) as the cutoff sweeps,
+    side by side on one cutoff axis; vertical lines at the cutoffs. One figure, so one
+    legend entry per line shows or hides it in every panel."""
+    fig = make_subplots(
+        rows=1,
+        cols=len(panels),
+        subplot_titles=[title.capitalize() for _, title in panels],
+        horizontal_spacing=0.08,
+    )
+    for col, (measure, title) in enumerate(panels, start=1):
+        for (domain, model), part in curve.groupby(["domain", "model"], sort=True):
+            fig.add_trace(
+                go.Scatter(
+                    x=part["cutoff"],
+                    y=part[measure],
+                    mode="lines",
+                    name=f"{domain} · {model}",
+                    line=dict(color=colors.get(domain, "#444444"), dash=MODEL_DASH[model], width=2),
+                    legendgroup=f"{domain} · {model}",
+                    showlegend=col == 1,
+                ),
+                row=1,
+                col=col,
             )
-        )
+        fig.update_yaxes(title=title, row=1, col=col)
+        fig.update_xaxes(title="similarity cutoff", row=1, col=col)
+    fig.update_xaxes(matches="x")  # one cutoff axis: zooming one panel zooms both
     positions = ("top left", "top right")
     for (label, value), position in zip(cutoffs.items(), positions, strict=False):
         if value is not None:
@@ -175,61 +188,78 @@ def horizon_curves(
                 line_color="#555555",
                 annotation_text=label,
                 annotation_position=position,
+                row="all",
+                col="all",
             )
-    fig.update_xaxes(title="similarity cutoff")
-    fig.update_yaxes(title=title)
-    return _layout(fig, f"{title.capitalize()} (solid: baseline, dashed: candidate)")
+    return _layout(fig, "As the cutoff sweeps (solid: baseline, dashed: candidate)", height=460)
 
 
 # Up to this many points a scatter is drawn as SVG; past it, on WebGL. A WebGL context costs
 # about half a second to start where the GPU is emulated (headless Chromium here, remote
-# desktops), while SVG slows with every marker.
+# desktops), while SVG slows with every marker. Both spaces share one figure, so one context.
 SVG_POINTS = 3_000
+SIDES = ("baseline", "candidate")
 
 
-def projection_scatter(
-    frame: pd.DataFrame, side: str, color_by: str, colors: dict[str, str]
-) -> go.Figure:
-    """Documents in the shared 2-D frame for one model, coloured by domain or by drift."""
-    x, y = frame[f"x_{side}"], frame[f"y_{side}"]
+def projection_scatter(frame: pd.DataFrame, color_by: str, colors: dict[str, str]) -> go.Figure:
+    """Documents in the shared 2-D frame, baseline left and candidate right on the same
+    axes (zooming one zooms both), coloured by domain or by drift."""
     hover = frame["hover"] if "hover" in frame else frame["doc_id"]
-    scatter = go.Scatter if len(frame) <= SVG_POINTS else go.Scattergl
-    fig = go.Figure()
-    if color_by == "domain":
-        for domain in sorted(frame["domain"].unique()):
-            mask = frame["domain"] == domain
+    scatter = go.Scatter if len(frame) * len(SIDES) <= SVG_POINTS else go.Scattergl
+    fig = make_subplots(
+        rows=1,
+        cols=len(SIDES),
+        subplot_titles=[f"{side.capitalize()} space" for side in SIDES],
+        horizontal_spacing=0.03,
+    )
+    for col, side in enumerate(SIDES, start=1):
+        x, y = frame[f"x_{side}"], frame[f"y_{side}"]
+        if color_by == "domain":
+            for domain in sorted(frame["domain"].unique()):
+                mask = frame["domain"] == domain
+                fig.add_trace(
+                    scatter(
+                        x=x[mask],
+                        y=y[mask],
+                        mode="markers",
+                        name=domain,
+                        legendgroup=domain,  # one legend entry shows or hides both sides
+                        showlegend=col == 1,
+                        text=hover[mask],
+                        hovertemplate="%{text}<extra></extra>",
+                        marker=dict(color=colors.get(domain), size=6),
+                    ),
+                    row=1,
+                    col=col,
+                )
+        else:
             fig.add_trace(
                 scatter(
-                    x=x[mask],
-                    y=y[mask],
+                    x=x,
+                    y=y,
                     mode="markers",
-                    name=domain,
-                    text=hover[mask],
+                    name=side,
+                    showlegend=False,
+                    text=hover,
                     hovertemplate="%{text}<extra></extra>",
-                    marker=dict(color=colors.get(domain), size=6),
-                )
-            )
-    else:
-        fig.add_trace(
-            scatter(
-                x=x,
-                y=y,
-                mode="markers",
-                text=hover,
-                hovertemplate="%{text}<extra></extra>",
-                marker=dict(
-                    color=frame[color_by],
-                    colorscale="RdYlBu",
-                    cmin=0,
-                    cmax=1,
-                    size=6,
-                    colorbar=dict(title="neighbours kept"),
+                    marker=dict(color=frame[color_by], coloraxis="coloraxis", size=6),
                 ),
+                row=1,
+                col=col,
+            )
+    if color_by != "domain":
+        fig.update_layout(
+            coloraxis=dict(
+                colorscale="RdYlBu", cmin=0, cmax=1, colorbar=dict(title="neighbours kept")
             )
         )
-    fig.update_xaxes(showticklabels=False, title="")
-    fig.update_yaxes(showticklabels=False, title="", scaleanchor="x")
-    return _layout(fig, f"{side.capitalize()} space", height=480)
+    # One frame for both: the candidate's panel matches the baseline's axes, and each
+    # panel keeps a 1:1 aspect so distances read the same in both.
+    fig.update_xaxes(showticklabels=False, title="", matches="x")
+    fig.update_yaxes(showticklabels=False, title="", matches="y")
+    fig.update_yaxes(scaleanchor="x", row=1, col=1)
+    fig.update_yaxes(scaleanchor="x2", row=1, col=2)
+    return _layout(fig, "Both spaces in the baseline's frame", height=520)
 
 
 MODEL_BAR = "#4c78a8"  # one colour for both models' bars: the candidate's are hatched

@@ -10,7 +10,6 @@ import streamlit as st
 from analysis.metrics.grouping import OVERALL
 from dashboard import cache, render, session, state
 from reporting.sections import thresholds as section
-from reporting.sections.base import Pair
 
 
 def _curve_at(curve: pd.DataFrame, cutoff: float, domain: str | None) -> None:
@@ -45,7 +44,7 @@ if saved is None:
 # drawn once, outside the slider's fragment, so a step redraws no chart.
 shown: section.Cut = saved  # (a name the lambda below sees as set)
 curves = loaded.view("threshold_curves", lambda: section.curve_blocks(shown, bundle, context))
-render.show_block(Pair(*curves))
+render.show(curves)
 st.caption(
     "Dotted lines: the comparison's cutoff and the candidate's calibrated cutoff. The slider "
     "below re-cuts at another cutoff; the numbers under it follow."

@@ -50,12 +50,7 @@ def projection_block(bundle: Bundle, context: Context, colour_by: str = "domain"
     if frame is None:
         return Text(NO_PROJECTION, muted=True)
     colors = figures.domain_colors(bundle.summary.domain_names)
-    return Pair(
-        *(
-            Chart(f"proj_{side}", figures.projection_scatter(frame, side, colour_by, colors))
-            for side in ("baseline", "candidate")
-        )
-    )
+    return Chart("projection", figures.projection_scatter(frame, colour_by, colors))
 
 
 def projection_caption(bundle: Bundle) -> Text:

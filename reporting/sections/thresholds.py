@@ -140,18 +140,14 @@ def curve_blocks(cut: Cut, bundle: Bundle, context: Context) -> list[Block]:
     ]
     marks = {"cutoff": cut.settings.cutoff, "calibrated": cut.settings.calibrated_candidate_cutoff}
     colors = figures.domain_colors(bundle.summary.domain_names)
-    admitted = Chart(
-        "curve_admitted",
-        figures.horizon_curves(
-            curve, "mean_admitted", marks, colors, "documents admitted per query"
-        ),
-    )
-    recall: Block = (
-        Chart("curve_recall", figures.horizon_curves(curve, "recall", marks, colors, "recall"))
-        if curve["recall"].notna().any()
-        else Text("No judgments: recall curves need relevance judgments.")
-    )
-    return [admitted, recall]
+    panels = [("mean_admitted", "documents admitted per query")]
+    judged = curve["recall"].notna().any()
+    if judged:
+        panels.append(("recall", "recall"))
+    chart = Chart("horizon_curves", figures.horizon_curves(curve, panels, marks, colors))
+    if judged:
+        return [chart]
+    return [chart, Text("No judgments: recall curves need relevance judgments.")]
 
 
 def cut_tables(cut: Cut, bundle: Bundle, context: Context) -> list[Block]:

@@ -1,0 +1,113 @@
+"""The projection's figure: both spaces in one frame, one drawing surface."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from reporting import figures
+
+
+def _frame(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "doc_id": [f"d{i}" for i in range(n)],
+            "domain": np.where(np.arange(n) % 3 == 0, "legal", "finance"),
+            "x_baseline": rng.normal(size=n),
+            "y_baseline": rng.normal(size=n),
+            "x_candidate": rng.normal(size=n) + 5,
+            "y_candidate": rng.normal(size=n) - 5,
+            "neighbourhood_jaccard": rng.uniform(size=n),
+        }
+    )
+
+
+def _points(fig: go.Figure, axis: str) -> set[tuple[float, float]]:
+    return {
+        (float(x), float(y))
+        for trace in fig.data
+        if trace.xaxis == axis
+        for x, y in zip(trace.x, trace.y, strict=True)
+    }
+
+
+@pytest.mark.parametrize("colour_by", ["domain", "neighbourhood_jaccard"])
+def test_both_spaces_share_one_frame(colour_by):
+    frame = _frame(30)
+    colors = figures.domain_colors(["legal", "finance"])
+    fig = figures.projection_scatter(frame, colour_by, colors)
+    left = set(zip(frame["x_baseline"], frame["y_baseline"], strict=True))
+    right = set(zip(frame["x_candidate"], frame["y_candidate"], strict=True))
+    assert _points(fig, "x") == left  # the baseline's points on the left, every one of them
+    assert _points(fig, "x2") == right
+    layout = fig.layout
+    assert layout.xaxis2.matches == "x" and layout.yaxis2.matches == "y"  # zoom one, both move
+    assert layout.yaxis.scaleanchor == "x" and layout.yaxis2.scaleanchor == "x2"
+
+
+def test_one_legend_entry_per_domain_shows_or_hides_both_sides():
+    fig = figures.projection_scatter(_frame(30), "domain", {})
+    shown = [t.name for t in fig.data if t.showlegend is not False]
+    assert sorted(shown) == ["finance", "legal"]
+    for domain in ("finance", "legal"):
+        assert {t.xaxis for t in fig.data if t.legendgroup == domain} == {"x", "x2"}
+
+
+def test_drift_colours_share_one_scale():
+    fig = figures.projection_scatter(_frame(30), "neighbourhood_jaccard", {})
+    assert {t.marker.coloraxis for t in fig.data} == {"coloraxis"}
+    assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0, 1)
+
+
+def test_svg_up_to_the_limit_webgl_past_it():
+    """Counted over both panels: they are drawn on one surface."""
+    half = figures.SVG_POINTS // 2
+    small = figures.projection_scatter(_frame(half), "domain", {})
+    large = figures.projection_scatter(_frame(half + 1), "domain", {})
+    assert {t.type for t in small.data} == {"scatter"}
+    assert {t.type for t in large.data} == {"scattergl"}
+
+
+def _curve() -> pd.DataFrame:
+    cutoffs = np.round(np.arange(0.0, 0.5, 0.01), 2)
+    rows = [
+        {
+            "domain": domain,
+            "model": model,
+            "cutoff": c,
+            "mean_admitted": 50 * (1 - c) + (5 if model == "candidate" else 0),
+            "recall": 1 - c,
+        }
+        for domain in ("finance", "legal")
+        for model in ("baseline", "candidate")
+        for c in cutoffs
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_horizon_curves_one_figure_one_panel_per_measure():
+    curve = _curve()
+    panels = [("mean_admitted", "documents admitted per query"), ("recall", "recall")]
+    fig = figures.horizon_curves(curve, panels, {"cutoff": 0.3, "calibrated": 0.35}, {})
+    for axis, measure in (("x", "mean_admitted"), ("x2", "recall")):
+        lines = {t.name: list(t.y) for t in fig.data if t.xaxis == axis}
+        assert len(lines) == 4  # every domain x model in every panel
+        legal = curve[(curve["domain"] == "legal") & (curve["model"] == "candidate")]
+        assert lines["legal · candidate"] == list(legal[measure])
+    assert sorted(t.name for t in fig.data if t.showlegend is not False) == sorted(
+        {t.name for t in fig.data}
+    )  # one legend entry per line, shared by both panels
+    assert fig.layout.xaxis2.matches == "x"
+    marks = [s.x0 for s in fig.layout.shapes]
+    assert sorted(marks) == [0.3, 0.3, 0.35, 0.35]  # both cutoffs marked in both panels
+
+
+def test_horizon_curves_without_a_calibrated_cutoff_marks_one_line_per_panel():
+    fig = figures.horizon_curves(
+        _curve(), [("mean_admitted", "admitted")], {"cutoff": 0.3, "calibrated": None}, {}
+    )
+    assert [s.x0 for s in fig.layout.shapes] == [0.3]
+    assert {t.xaxis for t in fig.data} == {"x"}
