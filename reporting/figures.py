@@ -265,41 +265,60 @@ def projection_scatter(frame: pd.DataFrame, color_by: str, colors: dict[str, str
 MODEL_BAR = "#4c78a8"  # one colour for both models' bars: the candidate's are hatched
 
 
-def geometry_bars(frame: pd.DataFrame, measure: str, label: str) -> go.Figure:
-    """One bar per domain and model. ``label``'s opening is the title; its parenthesis (how
-    to read it) labels the axis, which would not hold the whole label at this height."""
-    fig = go.Figure()
-    for model in ("baseline", "candidate"):
-        part = frame[(frame["model"] == model) & (frame["domain"] != "(all)")]
-        fig.add_trace(
-            go.Bar(
-                x=part["domain"],
-                y=part[measure],
-                name=model,
-                marker_color=MODEL_BAR,
-                marker_pattern_shape="" if model == "baseline" else "/",
+def geometry_bars(frame: pd.DataFrame, measures: Sequence[tuple[str, str]]) -> go.Figure:
+    """One panel per measure (``(column, label)``), one bar per domain and model. A label's
+    parenthesis (how to read it) goes on its title's second line: a narrow panel's axis would
+    not hold it."""
+    titles = []
+    for _, label in measures:
+        name, _, reading = label.partition(" (")
+        titles.append(f"{name}<br><sub>{reading.rstrip(')')}</sub>" if reading else name)
+    fig = make_subplots(rows=1, cols=len(measures), subplot_titles=titles, horizontal_spacing=0.06)
+    for col, (measure, _) in enumerate(measures, start=1):
+        for model in ("baseline", "candidate"):
+            part = frame[(frame["model"] == model) & (frame["domain"] != "(all)")]
+            fig.add_trace(
+                go.Bar(
+                    x=part["domain"],
+                    y=part[measure],
+                    name=model,
+                    legendgroup=model,
+                    showlegend=col == 1,
+                    marker_color=MODEL_BAR,
+                    marker_pattern_shape="" if model == "baseline" else "/",
+                ),
+                row=1,
+                col=col,
             )
-        )
-    title, _, reading = label.partition(" (")
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title=reading.rstrip(")") or title)
-    return _layout(fig, title, height=340)
+    _layout(fig, "Each domain's geometry (plain: baseline, hatched: candidate)", height=400)
+    return fig.update_layout(margin_t=100)  # room for the two-line panel titles
 
 
-def centroid_heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:
-    fig = go.Figure(
-        go.Heatmap(
-            z=matrix.values,
-            x=list(matrix.columns),
-            y=list(matrix.index),
-            zmin=-1,
-            zmax=1,
-            colorscale="RdBu_r",
-            texttemplate="%{z:.2f}",
-        )
+def centroid_heatmaps(matrices: dict[str, pd.DataFrame]) -> go.Figure:
+    """Cosine between domain centroids, one panel per model (``{model: matrix}``), on one
+    colour scale from -1 to 1."""
+    fig = make_subplots(
+        rows=1,
+        cols=len(matrices),
+        subplot_titles=list(matrices),
+        horizontal_spacing=0.12,
     )
+    for col, matrix in enumerate(matrices.values(), start=1):
+        fig.add_trace(
+            go.Heatmap(
+                z=matrix.values,
+                x=list(matrix.columns),
+                y=list(matrix.index),
+                coloraxis="coloraxis",
+                texttemplate="%{z:.2f}",
+            ),
+            row=1,
+            col=col,
+        )
+    fig.update_layout(coloraxis=dict(colorscale="RdBu_r", cmin=-1, cmax=1))
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title, height=360)
+    return _layout(fig, "Domain centroid similarity", height=380)
 
 
 def coverage_curves(

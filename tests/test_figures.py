@@ -111,3 +111,36 @@ def test_horizon_curves_without_a_calibrated_cutoff_marks_one_line_per_panel():
     )
     assert [s.x0 for s in fig.layout.shapes] == [0.3]
     assert {t.xaxis for t in fig.data} == {"x"}
+
+
+def test_geometry_one_panel_per_measure_every_domain_both_models():
+    rows = [
+        {"domain": d, "model": m, "tight": i + (0.5 if m == "candidate" else 0), "rank": 10 - i}
+        for i, d in enumerate(["finance", "legal", "(all)"])
+        for m in ("baseline", "candidate")
+    ]
+    frame = pd.DataFrame(rows)
+    fig = figures.geometry_bars(frame, [("tight", "tightness (higher: tighter)"), ("rank", "rank")])
+    for axis, measure in (("x", "tight"), ("x2", "rank")):
+        bars = {t.name: (list(t.x), list(t.y)) for t in fig.data if t.xaxis == axis}
+        assert set(bars) == {"baseline", "candidate"}
+        for model, (domains, values) in bars.items():
+            part = frame[(frame["model"] == model) & (frame["domain"] != "(all)")]
+            assert domains == ["finance", "legal"]  # the overall row is not a domain
+            assert values == list(part[measure])
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["tightness<br><sub>higher: tighter</sub>", "rank"]
+    assert sorted(t.name for t in fig.data if t.showlegend is not False) == [
+        "baseline",
+        "candidate",
+    ]
+
+
+def test_centroid_heatmaps_share_one_scale():
+    names = ["finance", "legal"]
+    baseline = pd.DataFrame([[1.0, 0.2], [0.2, 1.0]], index=names, columns=names)
+    candidate = pd.DataFrame([[1.0, 0.6], [0.6, 1.0]], index=names, columns=names)
+    fig = figures.centroid_heatmaps({"baseline": baseline, "candidate": candidate})
+    assert [t.z.tolist() for t in fig.data] == [baseline.values.tolist(), candidate.values.tolist()]
+    assert {t.coloraxis for t in fig.data} == {"coloraxis"}
+    assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (-1, 1)

@@ -12,7 +12,6 @@ from reporting.sections.base import (
     Chart,
     Context,
     Heading,
-    Pair,
     Section,
     Text,
     in_domain,
@@ -64,27 +63,12 @@ def projection_caption(bundle: Bundle) -> Text:
 
 def shrinkage_blocks(bundle: Bundle) -> list[Block]:
     out: list[Block] = []
-    geometry = bundle.geometry
-    if geometry is not None:
-        out += [
-            Chart(f"geo_{measure}", figures.geometry_bars(geometry, measure, label))
-            for measure, label in MEASURES
-        ]
+    if bundle.geometry is not None:
+        out.append(Chart("geometry", figures.geometry_bars(bundle.geometry, MEASURES)))
     centroids = bundle.summary.get(CentroidSimilarity)
     if centroids is not None:
-        out.append(
-            Pair(
-                *(
-                    Chart(
-                        f"centroid_{model}",
-                        figures.centroid_heatmap(
-                            centroids.frame(model), f"Domain centroid similarity: {model}"
-                        ),
-                    )
-                    for model in ("baseline", "candidate")
-                )
-            )
-        )
+        matrices = {model: centroids.frame(model) for model in ("baseline", "candidate")}
+        out.append(Chart("centroids", figures.centroid_heatmaps(matrices)))
     return out
 
 
