@@ -321,41 +321,54 @@ def centroid_heatmaps(matrices: dict[str, pd.DataFrame]) -> go.Figure:
     return _layout(fig, "Domain centroid similarity", height=380)
 
 
+COVERAGE_AXES = {
+    "k": ("as the context grows", "k (documents in the context)"),
+    "cutoff": ("as the cutoff rises", "cutoff (documents scoring at least this are passed)"),
+}
+
+
 def coverage_curves(
-    curve: pd.DataFrame,
+    sweeps: Sequence[tuple[str, pd.DataFrame, float | None]],
     colors: dict[str, str],
     *,
-    over: str,
     label: str,
-    marker: float | None = None,
 ) -> go.Figure:
-    """Coverage per domain and model along ``over`` ("k" or "cutoff"; solid: baseline,
-    dashed: candidate); ``marker``: the comparison's own setting, as a vertical line."""
-    fig = go.Figure()
-    for (domain, model), part in curve.groupby(["domain", "model"], sort=True):
-        fig.add_trace(
-            go.Scatter(
-                x=part[over],
-                y=part["coverage"],
-                mode="lines",
-                name=f"{domain} · {model}",
-                line=dict(color=colors.get(domain, "#444444"), dash=MODEL_DASH[model], width=2),
-                legendgroup=domain,
+    """Coverage per domain and model, one panel per sweep ``(over, curve, marker)``: along
+    ``over`` ("k" or "cutoff"; solid: baseline, dashed: candidate), with ``marker`` (the
+    comparison's own setting) as a vertical line. The panels share the coverage axis."""
+    fig = make_subplots(
+        rows=1,
+        cols=len(sweeps),
+        subplot_titles=[f"{label.capitalize()} {COVERAGE_AXES[over][0]}" for over, _, _ in sweeps],
+        shared_yaxes=True,
+        horizontal_spacing=0.05,
+    )
+    low = 1.0
+    for col, (over, curve, marker) in enumerate(sweeps, start=1):
+        for (domain, model), part in curve.groupby(["domain", "model"], sort=True):
+            fig.add_trace(
+                go.Scatter(
+                    x=part[over],
+                    y=part["coverage"],
+                    mode="lines",
+                    name=f"{domain} · {model}",
+                    line=dict(color=colors.get(domain, "#444444"), dash=MODEL_DASH[model], width=2),
+                    legendgroup=f"{domain} · {model}",
+                    showlegend=col == 1,
+                ),
+                row=1,
+                col=col,
             )
-        )
-    if marker is not None:
-        fig.add_vline(x=marker, line=dict(color="#888888", dash="dot", width=1))
-    if over == "k":
-        fig.update_xaxes(title="k (documents in the context)")
-        title = f"{label.capitalize()} as the context grows"
-    else:
-        fig.update_xaxes(title="cutoff (documents scoring at least this are passed)")
-        title = f"{label.capitalize()} as the cutoff rises"
-    low = float(curve["coverage"].min()) if len(curve) else 0.0
-    fig.update_yaxes(title=label, range=[max(0.0, low - 0.05), 1.02])
+        if marker is not None:
+            fig.add_vline(x=marker, line=dict(color="#888888", dash="dot", width=1), row=1, col=col)
+        fig.update_xaxes(title=COVERAGE_AXES[over][1], row=1, col=col)
+        if len(curve):
+            low = min(low, float(curve["coverage"].min()))
+    fig.update_yaxes(range=[max(0.0, low - 0.05), 1.02])
+    fig.update_yaxes(title=label, row=1, col=1)
     key = "solid: baseline · dashed: candidate · dotted: this comparison's setting"
-    _layout(fig, f"{title}<br><sup>{key}</sup>")
-    return fig.update_layout(legend=dict(orientation="v", x=1.02, y=1), margin=dict(r=180))
+    _layout(fig, f"{label.capitalize()}<br><sup>{key}</sup>", height=460)
+    return fig.update_layout(legend=dict(orientation="v", x=1.02, y=1), margin=dict(r=180, t=90))
 
 
 def round_trajectories(

@@ -144,3 +144,27 @@ def test_centroid_heatmaps_share_one_scale():
     assert [t.z.tolist() for t in fig.data] == [baseline.values.tolist(), candidate.values.tolist()]
     assert {t.coloraxis for t in fig.data} == {"coloraxis"}
     assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (-1, 1)
+
+
+def test_coverage_one_panel_per_sweep_on_one_coverage_axis():
+    def sweep(over: str, values: list[float]) -> pd.DataFrame:
+        return pd.DataFrame(
+            [
+                {"domain": d, "model": m, over: v, "coverage": 0.5 + 0.1 * i}
+                for d in ("finance", "legal")
+                for m in ("baseline", "candidate")
+                for i, v in enumerate(values)
+            ]
+        )
+
+    by_k, by_cutoff = sweep("k", [1, 5, 10]), sweep("cutoff", [0.2, 0.4])
+    fig = figures.coverage_curves(
+        [("k", by_k, 10), ("cutoff", by_cutoff, None)], {}, label="answer coverage"
+    )
+    assert {t.name for t in fig.data if t.xaxis == "x"} == {
+        f"{d} · {m}" for d in ("finance", "legal") for m in ("baseline", "candidate")
+    }
+    assert [list(t.x) for t in fig.data if t.xaxis == "x2"][0] == [0.2, 0.4]
+    assert fig.layout.yaxis2.matches == "y"  # one coverage axis for both sweeps
+    assert tuple(fig.layout.yaxis.range) == (0.45, 1.02)
+    assert [(s.x0, s.xref) for s in fig.layout.shapes] == [(10, "x")]  # only k has a marker

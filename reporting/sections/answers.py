@@ -176,17 +176,19 @@ def overview_blocks(bundle: Bundle, context: Context) -> list[Block]:
     ]
     colors = figures.domain_colors(bundle.summary.domain_names)
     k_curve, cutoff_curve, _ = kind.tables()
-    charts = []
+    sweeps = []
     for name, over, marker in (
         (k_curve, "k", setting.get("k") if setting.get("by") == "top-k" else None),
         (cutoff_curve, "cutoff", setting.get("cutoff")),
     ):
         curve = bundle.table(name)
         if curve is not None:
-            shown = in_domain(curve[curve["domain"] != "(all)"], context.domain)
-            fig = figures.coverage_curves(shown, colors, over=over, label=label, marker=marker)
-            charts.append(Chart(name, fig))
-    out += charts
+            sweeps.append(
+                (over, in_domain(curve[curve["domain"] != "(all)"], context.domain), marker)
+            )
+    if sweeps:
+        fig = figures.coverage_curves(sweeps, colors, label=label)
+        out.append(Chart(f"{kind.name}_coverage_curves", fig))
     lost = lost_queries(bundle, kind, context.domain)
     carrier = f"{kind.carrier_column}_baseline"
     if carrier in lost:
