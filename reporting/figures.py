@@ -146,6 +146,27 @@ def query_scatter(
     return _layout(fig, "Every query: click a point to open it in Changed answers")
 
 
+def _model_lines(
+    fig: go.Figure, curve: pd.DataFrame, x: str, y: str, colors: dict[str, str], col: int
+) -> None:
+    """One line per domain and model in panel ``col`` (solid: baseline, dashed: candidate);
+    the first panel's lines carry the legend, whose entries show or hide every panel's."""
+    for (domain, model), part in curve.groupby(["domain", "model"], sort=True):
+        fig.add_trace(
+            go.Scatter(
+                x=part[x],
+                y=part[y],
+                mode="lines",
+                name=f"{domain} · {model}",
+                line=dict(color=colors.get(domain, "#444444"), dash=MODEL_DASH[model], width=2),
+                legendgroup=f"{domain} · {model}",
+                showlegend=col == 1,
+            ),
+            row=1,
+            col=col,
+        )
+
+
 def horizon_curves(
     curve: pd.DataFrame,
     panels: Sequence[tuple[str, str]],
@@ -162,20 +183,7 @@ def horizon_curves(
         horizontal_spacing=0.08,
     )
     for col, (measure, title) in enumerate(panels, start=1):
-        for (domain, model), part in curve.groupby(["domain", "model"], sort=True):
-            fig.add_trace(
-                go.Scatter(
-                    x=part["cutoff"],
-                    y=part[measure],
-                    mode="lines",
-                    name=f"{domain} · {model}",
-                    line=dict(color=colors.get(domain, "#444444"), dash=MODEL_DASH[model], width=2),
-                    legendgroup=f"{domain} · {model}",
-                    showlegend=col == 1,
-                ),
-                row=1,
-                col=col,
-            )
+        _model_lines(fig, curve, "cutoff", measure, colors, col)
         fig.update_yaxes(title=title, row=1, col=col)
         fig.update_xaxes(title="similarity cutoff", row=1, col=col)
     fig.update_xaxes(matches="x")  # one cutoff axis: zooming one panel zooms both
@@ -345,20 +353,7 @@ def coverage_curves(
     )
     low = 1.0
     for col, (over, curve, marker) in enumerate(sweeps, start=1):
-        for (domain, model), part in curve.groupby(["domain", "model"], sort=True):
-            fig.add_trace(
-                go.Scatter(
-                    x=part[over],
-                    y=part["coverage"],
-                    mode="lines",
-                    name=f"{domain} · {model}",
-                    line=dict(color=colors.get(domain, "#444444"), dash=MODEL_DASH[model], width=2),
-                    legendgroup=f"{domain} · {model}",
-                    showlegend=col == 1,
-                ),
-                row=1,
-                col=col,
-            )
+        _model_lines(fig, curve, over, "coverage", colors, col)
         if marker is not None:
             fig.add_vline(x=marker, line=dict(color="#888888", dash="dot", width=1), row=1, col=col)
         fig.update_xaxes(title=COVERAGE_AXES[over][1], row=1, col=col)
