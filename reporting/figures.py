@@ -186,7 +186,8 @@ def horizon_curves(
         _model_lines(fig, curve, "cutoff", measure, colors, col)
         fig.update_yaxes(title=title, row=1, col=col)
         fig.update_xaxes(title="similarity cutoff", row=1, col=col)
-    fig.update_xaxes(matches="x")  # one cutoff axis: zooming one panel zooms both
+    for col in range(2, len(panels) + 1):  # one cutoff axis: zooming one panel zooms all
+        fig.update_xaxes(matches="x", row=1, col=col)
     positions = ("top left", "top right")
     for (label, value), position in zip(cutoffs.items(), positions, strict=False):
         if value is not None:
@@ -263,8 +264,10 @@ def projection_scatter(frame: pd.DataFrame, color_by: str, colors: dict[str, str
         )
     # One frame for both: the candidate's panel matches the baseline's axes, and each
     # panel keeps a 1:1 aspect so distances read the same in both.
-    fig.update_xaxes(showticklabels=False, title="", matches="x")
-    fig.update_yaxes(showticklabels=False, title="", matches="y")
+    fig.update_xaxes(showticklabels=False, title="")
+    fig.update_yaxes(showticklabels=False, title="")
+    fig.update_xaxes(matches="x", row=1, col=2)
+    fig.update_yaxes(matches="y", row=1, col=2)
     fig.update_yaxes(scaleanchor="x", row=1, col=1)
     fig.update_yaxes(scaleanchor="x2", row=1, col=2)
     return _layout(fig, "Both spaces in the baseline's frame", height=520)

@@ -168,3 +168,16 @@ def test_coverage_one_panel_per_sweep_on_one_coverage_axis():
     assert fig.layout.yaxis2.matches == "y"  # one coverage axis for both sweeps
     assert tuple(fig.layout.yaxis.range) == (0.45, 1.02)
     assert [(s.x0, s.xref) for s in fig.layout.shapes] == [(10, "x")]  # only k has a marker
+
+
+def test_no_axis_matches_itself():
+    """Only the other panels name the first one: an axis matching itself is a self-reference."""
+    for fig in (
+        figures.projection_scatter(_frame(30), "domain", {}),
+        figures.horizon_curves(_curve(), [("mean_admitted", "a")], {"cutoff": 0.3}, {}),
+        figures.horizon_curves(_curve(), [("mean_admitted", "a"), ("recall", "r")], {}, {}),
+    ):
+        for name in fig.layout:
+            if name.startswith(("xaxis", "yaxis")):
+                own = name[0] + name[5:]  # xaxis2 -> x2
+                assert fig.layout[name].matches != own, name
