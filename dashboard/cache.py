@@ -193,13 +193,17 @@ def _held(key: str, comparison: Comparison, cutoff: float) -> ThresholdResult:
         raise ValueError("this comparison has no queries, so no threshold exclusions")
     if own.cutoff <= cutoff:
         return own
-    held = store().peek("held", key)
-    if held is not None and held.cutoff <= cutoff:
+    with _HOLDING:  # two sessions stepping below at once would each pay the pass
+        held = store().peek("held", key)
+        if held is not None and held.cutoff <= cutoff:
+            return held
+        floor = held_pairs_floor(own, cutoff, lowest=own.cutoff - SLIDER_SPAN, budget=HELD_PAIRS)
+        held = recut(comparison, floor)
+        store().put("held", key, held)
         return held
-    floor = held_pairs_floor(own, cutoff, lowest=own.cutoff - SLIDER_SPAN, budget=HELD_PAIRS)
-    held = recut(comparison, floor)
-    store().put("held", key, held)
-    return held
+
+
+_HOLDING = threading.Lock()  # the passes that collect held pairs: one at a time
 
 
 def view_for(key: str, build: Callable[[], T]) -> T:

@@ -76,3 +76,36 @@ def test_a_page_view_is_built_once_per_domain_options_and_projection(monkeypatch
     projected = session.Loaded(SimpleNamespace(projection=object()), "comparison")  # type: ignore[arg-type]
     assert projected.view("t", build, 0.3) == 5
     assert plain.view("t", build, 0.3) == 4
+
+
+def test_held_pairs_one_pass_serves_every_step_down_and_concurrent_sessions(monkeypatch):
+    """The slider below the comparison's cutoff: one pass collects pairs down to the floor
+    (even when sessions ask at once), and every step at or above that floor reuses them."""
+    from types import SimpleNamespace
+
+    shared = cache.Store()
+    monkeypatch.setattr(cache, "store", lambda: shared)
+    own = SimpleNamespace(cutoff=0.50)
+    comparison = SimpleNamespace(result=lambda family: own)
+    passes: list[float] = []
+
+    def recut(_comparison, floor):
+        passes.append(floor)
+        time.sleep(0.05)
+        return SimpleNamespace(cutoff=floor)
+
+    monkeypatch.setattr(cache, "recut", recut)
+    monkeypatch.setattr(cache, "held_pairs_floor", lambda own, cutoff, **_: 0.40)
+    assert cache._held("c", comparison, 0.55) is own  # above: the comparison's own pairs
+    threads = [
+        threading.Thread(target=lambda: cache._held("c", comparison, 0.49)) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert passes == [0.40]
+    assert cache._held("c", comparison, 0.42).cutoff == 0.40 and passes == [0.40]
+    monkeypatch.setattr(cache, "held_pairs_floor", lambda own, cutoff, **_: 0.30)
+    assert cache._held("c", comparison, 0.35).cutoff == 0.30  # below the floor: a new pass
+    assert passes == [0.40, 0.30]
