@@ -4,6 +4,7 @@ opened from a saved folder; either way its bundle is what every page presents.""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,8 +95,9 @@ class StreamlitProgress(Progress):
 
     def start(self, stage: str, total: int) -> None:
         self.stage_name, self.total, self.done = stage, max(total, 1), 0
-        self.box.update(label=stage)
-        self.bar = self.box.progress(0.0, text=stage)
+        box = self._box()
+        box.update(label=stage)
+        self.bar = box.progress(0.0, text=stage)
 
     def advance(self, amount: int) -> None:
         self.done += amount
@@ -105,6 +107,41 @@ class StreamlitProgress(Progress):
     def finish(self, note: str = "") -> None:
         if self.bar is not None:
             self.bar.progress(1.0, text=f"{self.stage_name}: done")
+
+    def _box(self) -> Any:
+        return self.box
+
+
+class LazyStatusProgress(StreamlitProgress):
+    """Progress in an ``st.status`` box that opens only when a stage starts: a result
+    already computed shows no box, and skips the box's own pause (Streamlit sleeps 50 ms
+    when one opens), which every page switch would otherwise pay. Used as a context: on
+    leaving it the box, if it opened, folds under ``done`` (which may name ``{seconds}``,
+    the time spent) or, on an exception, ``failed``."""
+
+    def __init__(self, label: str, *, done: str, failed: str, expanded: bool = False) -> None:
+        super().__init__(None)
+        self.label, self.done_label, self.failed_label = label, done, failed
+        self.expanded = expanded
+        self.slot = st.empty()
+        self.started = time.perf_counter()
+
+    def _box(self) -> Any:
+        if self.box is None:
+            self.box = self.slot.status(self.label, expanded=self.expanded)
+        return self.box
+
+    def __enter__(self) -> LazyStatusProgress:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if self.box is None or (kind is not None and not issubclass(kind, Exception)):
+            return  # nothing was shown, or Streamlit stops or reruns the script
+        if kind is None:
+            label = self.done_label.format(seconds=time.perf_counter() - self.started)
+            self.box.update(label=label, state="complete", expanded=False)
+        else:
+            self.box.update(label=self.failed_label, state="error", expanded=False)
 
 
 def resolve_spec_model(spec: str, progress: Progress) -> str:
@@ -195,9 +232,12 @@ def require_comparison() -> Loaded:
             loaded = load_saved(fingerprint)
         else:
             assert spec is not None
-            with st.status("Preparing the comparison…", expanded=False) as box:
-                loaded = load(spec, progress=StreamlitProgress(box))
-                box.update(label="Comparison ready", state="complete")
+            with LazyStatusProgress(
+                "Preparing the comparison…",
+                done="Comparison ready",
+                failed="The comparison could not be prepared",
+            ) as progress:
+                loaded = load(spec, progress=progress)
     except InputError as err:
         st.error(f"This comparison cannot be loaded:\n\n{err}")
         st.stop()

@@ -233,3 +233,23 @@ def test_the_projection_waits_for_its_own_page(app, monkeypatch):
     assert any(r.key == "space_color" for r in at.radio)  # the projection is drawn
     at.switch_page("views/space.py").run()
     assert calls == [1]  # once per server
+
+
+def test_progress_boxes_open_only_while_something_is_computed(app):
+    """A page whose comparison (or projection) is already computed shows no progress box;
+    the run that computes one shows it, folded as done."""
+    from dashboard import cache
+
+    cache.store.clear()
+    at = _open(app, "overview")  # the first run computed the comparison; this one did not
+    assert [s.label for s in at.status] == []
+    at.switch_page("views/space.py").run()
+    assert [(s.label.startswith("Projection ready in "), s.state) for s in at.status] == [
+        (True, "complete")
+    ]
+    at.switch_page("views/space.py").run()
+    assert at.status.len == 0
+
+    app.session_state["run"] = {**app.session_state["run"], "k": 2}  # a new comparison
+    app.switch_page("views/drift.py").run()
+    assert [(s.label, s.state) for s in at.status] == [("Comparison ready", "complete")]

@@ -101,8 +101,22 @@ def test_horizon_curves_one_figure_one_panel_per_measure():
         {t.name for t in fig.data}
     )  # one legend entry per line, shared by both panels
     assert fig.layout.xaxis2.matches == "x"
-    marks = [s.x0 for s in fig.layout.shapes]
-    assert sorted(marks) == [0.3, 0.3, 0.35, 0.35]  # both cutoffs marked in both panels
+    marks = sorted((s.x0, s.xref, s.yref) for s in fig.layout.shapes)
+    assert marks == [  # both cutoffs marked in both panels, top to bottom
+        (0.3, "x", "y domain"),
+        (0.3, "x2", "y2 domain"),
+        (0.35, "x", "y domain"),
+        (0.35, "x2", "y2 domain"),
+    ]
+    labels = sorted(
+        (a.text, a.xref, a.x, a.xanchor) for a in fig.layout.annotations if a.xref != "paper"
+    )
+    assert labels == [  # named at each line's top: the first left of its line, the second right
+        ("calibrated", "x", 0.35, "left"),
+        ("calibrated", "x2", 0.35, "left"),
+        ("cutoff", "x", 0.3, "right"),
+        ("cutoff", "x2", 0.3, "right"),
+    ]
 
 
 def test_horizon_curves_without_a_calibrated_cutoff_marks_one_line_per_panel():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from dashboard import render, session
@@ -12,11 +10,13 @@ from reporting.sections import space
 st.title("Embedding space")
 loaded = session.require_comparison()
 if session.needs_projection(loaded):  # computed on this page's first visit, never before
-    with st.status("Projecting both spaces to 2-D (UMAP)…", expanded=True) as box:
-        started = time.perf_counter()
-        loaded = session.with_projection(loaded, session.StreamlitProgress(box))
-        spent = time.perf_counter() - started
-        box.update(label=f"Projection ready in {spent:.1f} s", state="complete", expanded=False)
+    with session.LazyStatusProgress(
+        "Projecting both spaces to 2-D (UMAP)…",
+        done="Projection ready in {seconds:.1f} s",
+        failed="The projection failed",
+        expanded=True,
+    ) as progress:
+        loaded = session.with_projection(loaded, progress)
 
 
 @st.fragment
