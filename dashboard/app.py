@@ -27,6 +27,7 @@ st.set_page_config(page_title="Recall Horizon", page_icon=":material/radar:", la
 warmup.chart_library()
 
 from dashboard import (  # noqa: E402
+    prebuild,
     sidebar,
     startup,
     state,
@@ -81,4 +82,5 @@ sidebar.render()
 current = next((name for name, p in PAGES.items() if p.url_path == page.url_path), "overview")
 st.session_state[state.PAGE] = current
 state.write_url(current)
-page.run()
+with prebuild.after_run():  # then the other pages' first views, in the background
+    page.run()

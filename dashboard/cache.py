@@ -49,6 +49,7 @@ LIMITS = {
     "record": 8,
     "warnings": 8,
     "view": 256,
+    "prebuild": 64,
 }
 
 

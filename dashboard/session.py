@@ -4,6 +4,7 @@ opened from a saved folder; either way its bundle is what every page presents.""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from reporting.sections.base import Context
 
 T = TypeVar("T")
 DEMO_CANDIDATE = "demo-candidate"  # the spec the Setup page offers for the bundled candidate
+_this_run = threading.local()  # what the script run shows (a run is one thread's work)
 
 
 @dataclass(frozen=True)
@@ -71,16 +73,19 @@ class Loaded:
         and ``options`` (a cutoff, a colouring, a policy...), made once per server and then
         shown again as it is. ``build`` must depend on nothing else, and whatever it returns
         is shared read-only by every rerun and session."""
-        key = json.dumps(
+        return cache.view_for(self.view_key(name, state.selected_domain(), options), build)
+
+    def view_key(self, name: str, domain: str | None, options: tuple[object, ...]) -> str:
+        """The view's name in the cache (``view``), for the sidebar's ``domain``."""
+        return json.dumps(
             [
                 self.key,
                 self.bundle.projection is not None,  # the same comparison, projected later
                 name,
-                state.selected_domain(),
+                domain,
                 [repr(o) for o in options],
             ]
         )
-        return cache.view_for(key, build)
 
 
 class StreamlitProgress(Progress):
@@ -245,7 +250,19 @@ def require_comparison() -> Loaded:
     for warning in loaded.warnings():
         st.warning(warning)
     _validate_selection(loaded)
+    note_shown(loaded, state.selected_domain())
     return loaded
+
+
+def note_shown(loaded: Loaded | None, domain: str | None = None) -> None:
+    """Record the comparison (and sidebar domain) this script run shows; None forgets it."""
+    _this_run.shown = None if loaded is None else (loaded, domain)
+
+
+def shown_this_run() -> tuple[Loaded, str | None] | None:
+    """The comparison this script run showed and its domain, if it showed one."""
+    shown: tuple[Loaded, str | None] | None = getattr(_this_run, "shown", None)
+    return shown
 
 
 def _validate_selection(loaded: Loaded) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import render, session, state
+from dashboard import page_views, render, session, state
 from reporting.sections import answers as section
 from reporting.sections.base import Table
 
 st.title("Answers")
 loaded = session.require_comparison()
-bundle, context = loaded.bundle, loaded.context()
-overview = loaded.view("answers", lambda: section.overview_blocks(bundle, context))
+bundle = loaded.bundle
+overview = page_views.ANSWERS.of(loaded)
 lost_block = render.find(overview, section.LOST_KEY)
 render.show([b for b in overview if b is not lost_block], bundle)
 kind = section.coverage_kind(bundle)

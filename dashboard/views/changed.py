@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import render, session, state
+from dashboard import page_views, render, session, state
 from reporting.sections import changed as section
 from reporting.sections.base import Table
 from reporting.sections.documents import with_texts
@@ -24,20 +24,12 @@ if queries is None or queries.empty:
 def browser(loaded: session.Loaded, queries: pd.DataFrame) -> None:
     """Filters, the query table and the chosen query's lists: a fragment, so a filter or a
     selection reruns this part only, from lists already built for the same view."""
-    bundle, context = loaded.bundle, loaded.context()
+    bundle = loaded.bundle
     f1, f2, f3 = st.columns(3)
     only_changed = f1.checkbox("Only queries whose top-k changed", True, key="changed_only")
     max_overlap = f2.slider("Top-k Jaccard at most", 0.0, 1.0, 1.0, 0.05, key="changed_max_overlap")
     order = f3.selectbox("Rank by", section.orders(bundle), key="changed_order")
-    shown = loaded.view(
-        "changed_queries",
-        lambda: section.changed_queries(
-            bundle, context.domain, only_changed=only_changed, max_overlap=max_overlap, order=order
-        ),
-        only_changed,
-        max_overlap,
-        order,
-    )
+    shown = page_views.CHANGED_QUERIES.of(loaded, only_changed, max_overlap, order)
     words = st.text_input(
         "Search a query by id or words", key="changed_search", placeholder="e.g. invoice"
     )

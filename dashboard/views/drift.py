@@ -5,24 +5,21 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import render, session, state
+from dashboard import page_views, render, session, state
 from reporting.sections import drift as section
 from reporting.sections.base import Table
 from reporting.sections.documents import full_text, with_texts
 
 st.title("Neighbourhood drift")
 loaded = session.require_comparison()
-bundle, context = loaded.bundle, loaded.context()
-render.show(loaded.view("drift", lambda: section.blocks(bundle, context)), bundle)
+render.show(page_views.DRIFT.of(loaded), loaded.bundle)
 
 
 @st.fragment
 def inspector(loaded: session.Loaded) -> None:
     """One document's neighbours: a fragment, so picking another reruns this part only."""
-    bundle, context = loaded.bundle, loaded.context()
-    ranked = loaded.view(
-        "drift_ranked", lambda: section.most_drifted(bundle, context.domain).head(section.PAGE_ROWS)
-    )
+    bundle = loaded.bundle
+    ranked = page_views.DRIFT_RANKED.of(loaded)
     options = list(ranked.get("doc_id", []))
     opened = state.selected_document()  # a document another page sent here
     if opened and opened not in options:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import render, session
-from reporting.sections import llm as section
+from dashboard import page_views, render, session
 from reporting.sections.base import Pair, Passage, Table, Text
 
 st.title("LLM answers")
 loaded = session.require_comparison()
-bundle, context = loaded.bundle, loaded.context()
-shown = loaded.view("llm", lambda: section.blocks(bundle, context))
+bundle = loaded.bundle
+shown = page_views.LLM.of(loaded)
 render.show(shown, bundle)
 answers_block = render.find(shown, "llm_answers")
 contexts = bundle.table("llm_contexts")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import render, session, state
-from reporting.sections import overlap
+from dashboard import page_views, render, session, state
 
 st.title("Retrieval overlap")
 loaded = session.require_comparison()
-bundle, context = loaded.bundle, loaded.context()
-blocks = loaded.view("overlap", lambda: overlap.blocks(bundle, context))
-scatter = loaded.view("overlap_scatter", lambda: overlap.query_scatter(bundle, context))
+bundle = loaded.bundle
+blocks = page_views.OVERLAP.of(loaded)
+scatter = page_views.OVERLAP_SCATTER.of(loaded)
 render.show(blocks[:1])
 if scatter is not None:
     event = st.plotly_chart(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import render, session
+from dashboard import page_views, render, session
 from reporting.sections import space
 
 st.title("Embedding space")
@@ -32,9 +32,7 @@ def projection(loaded: session.Loaded) -> None:
             key="space_color",
             format_func=space.COLOUR_BY.get,
         )
-    render.show(
-        loaded.view("space", lambda: space.blocks(bundle, loaded.context(), colour_by), colour_by)
-    )
+    render.show(page_views.SPACE.of(loaded, colour_by))
 
 
 projection(loaded)

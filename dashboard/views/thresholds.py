@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.metrics.grouping import OVERALL
-from dashboard import cache, render, session, state
+from dashboard import cache, page_views, render, session, state
 from reporting.sections import thresholds as section
 
 
@@ -35,16 +35,13 @@ def _curve_at(curve: pd.DataFrame, cutoff: float, domain: str | None) -> None:
 
 st.title("Threshold exclusions")
 loaded = session.require_comparison()
-bundle, context = loaded.bundle, loaded.context()
-saved = section.cut_from_bundle(bundle)
+saved = section.cut_from_bundle(loaded.bundle)
 if saved is None:
     st.info(section.NO_QUERIES + " Add queries on the Setup page.")
     st.stop()
 # The curves do not move with the slider (its numbers below read them at the cutoff chosen):
 # drawn once, outside the slider's fragment, so a step redraws no chart.
-shown: section.Cut = saved  # (a name the lambda below sees as set)
-curves = loaded.view("threshold_curves", lambda: section.curve_blocks(shown, bundle, context))
-render.show(curves)
+render.show(page_views.THRESHOLD_CURVES.of(loaded))
 st.caption(
     "Dotted lines: the comparison's cutoff and the candidate's calibrated cutoff. The slider "
     "below re-cuts at another cutoff; the numbers under it follow."
@@ -111,12 +108,15 @@ def cut_view(loaded: session.Loaded, saved: section.Cut) -> None:
         help="The useful documents lost at the same cutoff. Unjudged pairs excluded in the "
         "tuning domain are often pruned on purpose; judged-relevant ones never are.",
     )
-    at = None if cut is saved else float(cutoff)  # a saved comparison shows the saved cut
     st.markdown(section.cutoff_text(cut.settings))
-    render.show(
-        loaded.view("threshold_tables", lambda: section.cut_tables(cut, bundle, context), at),
-        bundle,
-    )
+    if cut is saved:  # the slider at its start, or a saved comparison: the saved cut
+        tables = page_views.SAVED_CUT_TABLES.of(loaded, None)
+    else:
+        at = float(cutoff)
+        tables = loaded.view(
+            "threshold_tables", lambda: section.cut_tables(cut, bundle, context), at
+        )
+    render.show(tables, bundle)
 
 
 cut_view(loaded, saved)
