@@ -19,6 +19,9 @@ from reporting.sections.base import Context
 
 log = logging.getLogger(__name__)
 THREAD_NAME = "recall-horizon-prebuild"
+# One builder at a time (domains chosen in quick succession each start one): two cores
+# are shared with the pages being drawn.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @contextmanager
@@ -51,6 +54,11 @@ def _started(loaded: Loaded, domain: str | None) -> threading.Thread:
 def build_first_views(loaded: Loaded, domain: str | None) -> None:
     """Every page view's first visit for ``domain``, into the view cache (no Streamlit call:
     this runs outside any script run)."""
+    with _ONE_AT_A_TIME:
+        _build(loaded, domain)
+
+
+def _build(loaded: Loaded, domain: str | None) -> None:
     bundle, context = loaded.bundle, Context(domain=domain)
     for view in page_views.FIRST_VISITS:
         if not view.shown_for(bundle):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 
 import pytest
 
@@ -102,3 +103,32 @@ def test_a_run_that_stops_builds_nothing_ahead(monkeypatch):
     with prebuild.after_run():
         session.note_shown("a comparison", "legal")
     assert started == [("a comparison", "legal")]
+
+
+def test_builders_for_several_domains_take_turns(monkeypatch):
+    """Domains chosen in quick succession each start a builder; they run one at a time."""
+    running, most = [0], [0]
+
+    def slow(bundle, context):
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        running[0] -= 1
+
+    class Shown:  # what the builder reads of a Loaded
+        bundle = None
+
+        def view_key(self, name, domain, options):
+            return f"turns|{name}|{domain}"
+
+    monkeypatch.setattr(page_views, "FIRST_VISITS", (page_views.PageView("slow", slow),))
+    cache.store.clear()
+    builders = [
+        threading.Thread(target=prebuild.build_first_views, args=(Shown(), domain))
+        for domain in ("legal", "clinical", "finance")
+    ]
+    for builder in builders:
+        builder.start()
+    for builder in builders:
+        builder.join(timeout=10)
+    assert most[0] == 1
