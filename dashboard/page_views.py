@@ -71,11 +71,13 @@ DRIFT = PageView("drift", drift.blocks)
 DRIFT_RANKED = PageView("drift_ranked", _most_drifted)
 THRESHOLD_CURVES = PageView("threshold_curves", _threshold_curves)
 SAVED_CUT_TABLES = PageView("threshold_tables", _saved_cut_tables, lambda bundle: (None,))
+# The Changed answers page's filters start here (only changed queries, any overlap), and
+# its ordering at the first of ``changed.orders``.
+ONLY_CHANGED_AT_FIRST, MAX_OVERLAP_AT_FIRST = True, 1.0
 CHANGED_QUERIES = PageView(
     "changed_queries",
     _changed_queries,
-    # the filters' defaults on the Changed answers page
-    lambda bundle: (True, 1.0, changed.orders(bundle)[0]),
+    lambda bundle: (ONLY_CHANGED_AT_FIRST, MAX_OVERLAP_AT_FIRST, changed.orders(bundle)[0]),
 )
 ANSWERS = PageView("answers", answers.overview_blocks)
 LLM = PageView("llm", llm.blocks)

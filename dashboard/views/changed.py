@@ -26,8 +26,17 @@ def browser(loaded: session.Loaded, queries: pd.DataFrame) -> None:
     selection reruns this part only, from lists already built for the same view."""
     bundle = loaded.bundle
     f1, f2, f3 = st.columns(3)
-    only_changed = f1.checkbox("Only queries whose top-k changed", True, key="changed_only")
-    max_overlap = f2.slider("Top-k Jaccard at most", 0.0, 1.0, 1.0, 0.05, key="changed_max_overlap")
+    only_changed = f1.checkbox(
+        "Only queries whose top-k changed", page_views.ONLY_CHANGED_AT_FIRST, key="changed_only"
+    )
+    max_overlap = f2.slider(
+        "Top-k Jaccard at most",
+        0.0,
+        1.0,
+        page_views.MAX_OVERLAP_AT_FIRST,
+        0.05,
+        key="changed_max_overlap",
+    )
     order = f3.selectbox("Rank by", section.orders(bundle), key="changed_order")
     shown = page_views.CHANGED_QUERIES.of(loaded, only_changed, max_overlap, order)
     words = st.text_input(
