@@ -1,7 +1,9 @@
-"""Stage-by-stage progress reporting that any front end can render (tqdm, Streamlit)."""
+"""Stage-by-stage progress, notes and warnings that any front end can render (tqdm,
+Streamlit): the one callback the pipeline reports through."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -17,6 +19,12 @@ class Progress:
 
     def finish(self, note: str = "") -> None:
         pass
+
+    def note(self, line: str) -> None:
+        """A line the user should read now (a plan, a count)."""
+
+    def warn(self, line: str) -> None:
+        """Something that looks wrong but does not stop the run."""
 
     @contextmanager
     def stage(self, name: str, total: int = 1) -> Iterator[Callable[[int], None]]:
@@ -49,3 +57,9 @@ class TqdmProgress(Progress):
                 self._bar.update(self._bar.total - self._bar.n)
             self._bar.close()
             self._bar = None
+
+    def note(self, line: str) -> None:
+        print(line, file=sys.stderr)
+
+    def warn(self, line: str) -> None:
+        print(f"warning: {line}", file=sys.stderr)

@@ -42,7 +42,7 @@ PAGES = [  # nav title, what shows the page is drawn
     ("Retrieval overlap", ".js-plotly-plot"),
     ("Neighbourhood drift", ".js-plotly-plot"),
     ("Threshold exclusions", '[data-testid="stMetric"]'),
-    ("Changed answers", '[data-testid="stDataFrame"]'),
+    ("Changed results", '[data-testid="stDataFrame"]'),
     ("Answers", '[data-testid="stDataFrame"]'),
     ("Embedding space", ".js-plotly-plot"),
     ("Overview", ".js-plotly-plot"),

@@ -32,7 +32,7 @@ from dashboard import (  # noqa: E402
     startup,
     state,
 )
-from dashboard.generic import section_page  # noqa: E402
+from dashboard.section_page import section_page  # noqa: E402
 from reporting.sections import SECTIONS  # noqa: E402
 
 VIEWS = Path(__file__).resolve().parent / "views"

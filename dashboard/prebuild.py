@@ -7,14 +7,14 @@ than building it twice."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
 
-from dashboard import cache, page_views, session
-from dashboard.session import Loaded
+from dashboard import cache, prepared, shown
+from dashboard.shown import Shown
 from reporting.sections.base import Context
 
 log = logging.getLogger(__name__)
@@ -29,45 +29,41 @@ def after_run() -> Iterator[None]:
     """Around a page's run: when it ends normally, its comparison's first views are built
     in the background. A run that stops, reruns or fails starts nothing (a rerun follows
     at once, and would share the two cores with the builder)."""
-    session.note_shown(None)
+    shown.note_shown(None)
     yield
-    shown = session.shown_this_run()
-    session.note_shown(None)
-    if shown is not None:
-        start(*shown)
+    this_run = shown.shown_this_run()
+    shown.note_shown(None)
+    if this_run is not None:
+        start(*this_run)
 
 
-def start(loaded: Loaded, domain: str | None) -> threading.Thread:
-    """The thread building ``loaded``'s first views for ``domain``: started once per server."""
-    key = loaded.view_key("prebuild", domain, ())
-    return cache.store().get("prebuild", key, lambda: _started(loaded, domain))
+def start(on_show: Shown, domain: str | None) -> threading.Thread:
+    """The thread building ``on_show``'s first views for ``domain``: started once per server."""
+    key = json.dumps([on_show.key, on_show.bundle.projection is not None, domain])
+    return cache.store().get("prebuild", key, lambda: _started(on_show, domain))
 
 
-def _started(loaded: Loaded, domain: str | None) -> threading.Thread:
+def _started(on_show: Shown, domain: str | None) -> threading.Thread:
     thread = threading.Thread(
-        target=build_first_views, args=(loaded, domain), name=THREAD_NAME, daemon=True
+        target=build_first_views, args=(on_show, domain), name=THREAD_NAME, daemon=True
     )
     thread.start()
     return thread
 
 
-def build_first_views(loaded: Loaded, domain: str | None) -> None:
+def build_first_views(on_show: Shown, domain: str | None) -> None:
     """Every page view's first visit for ``domain``, into the view cache (no Streamlit call:
     this runs outside any script run)."""
     with _ONE_AT_A_TIME:
-        _build(loaded, domain)
+        _build(on_show, domain)
 
 
-def _build(loaded: Loaded, domain: str | None) -> None:
-    bundle, context = loaded.bundle, Context(domain=domain)
-    for view in page_views.FIRST_VISITS:
-        if not view.shown_for(bundle):
+def _build(on_show: Shown, domain: str | None) -> None:
+    context = Context(domain=domain)
+    for item in prepared.FIRST_VISITS:
+        if not item.shown_for(on_show):
             continue
-        options = view.first(bundle)
         try:
-            cache.view_for(
-                loaded.view_key(view.name, domain, options),
-                partial(view.build, bundle, context, *options),
-            )
+            item.made(on_show, context, item.first(on_show))
         except Exception:  # the page builds it again on its visit and shows the error there
-            log.warning("building the %s view ahead failed", view.name, exc_info=True)
+            log.warning("building the %s view ahead failed", item.name, exc_info=True)

@@ -1,6 +1,6 @@
 """A section's blocks as Streamlit elements (the report renders the same blocks as HTML).
 
-Every table is shown for people (labels, units, words; see ``reporting.people``); a table
+Every table is shown for people (labels, units, words; see ``reporting.labels``); a table
 that lists queries or documents gets a search box, and selecting a document's row opens
 its whole text.
 """
@@ -15,7 +15,7 @@ import streamlit as st
 
 from analysis.bundle.files import Bundle
 from reporting.html import PASSAGE_STYLE, passage_html
-from reporting.people import CHANGE, COUNT, DELTA, NUMBER, POINTS, SCORE, SHARE, for_people
+from reporting.labels import CHANGE, COUNT, DELTA, NUMBER, POINTS, SCORE, SHARE, for_people
 from reporting.sections.base import Block, Bullets, Chart, Heading, Passage, Stack, Table, Text
 from reporting.sections.documents import full_text
 

@@ -63,11 +63,11 @@ def open_path(
             raise InputError(f"{path}: cannot read ({err})") from None
         return open_zip(data, str(path), read=read), None
     if (path / ROUNDS_FILE).is_file():
-        return open_series(path.resolve(), read=read)
+        return open_rounds(path.resolve(), read=read)
     return open_folder(path, read=read), None
 
 
-def open_series(
+def open_rounds(
     folder: Path, *, read: Callable[[Path], Bundle] = load_bundle
 ) -> tuple[Bundle, str]:
     """Remember every comparison of a rounds output and the series itself; return the last
@@ -77,13 +77,13 @@ def open_series(
         for kind in ("cumulative", "marginal"):
             for compared in item[kind]:
                 open_folder(folder / compared["folder"], read=read)
-    fingerprint = series_fingerprint(folder)
+    fingerprint = rounds_fingerprint(folder)
     _remember(fingerprint, {"series": str(folder)})
     last = record["rounds"][-1]["cumulative"][0]["folder"]
     return read(folder / last), fingerprint  # read once already: served from the cache
 
 
-def series_fingerprint(folder: Path) -> str:
+def rounds_fingerprint(folder: Path) -> str:
     """16 hex digits of the sha256 of the series' rounds.json."""
     return hashlib.sha256((folder / ROUNDS_FILE).read_bytes()).hexdigest()[:16]
 

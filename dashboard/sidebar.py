@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.errors import InputError
+from analysis.pipeline.run import load_corpus
 from dashboard import cache, saved, state
 
 
@@ -53,6 +54,6 @@ def _describe() -> list[str] | None:
         f"**Candidate** `{spec.candidate}`  \n**k** {spec.k}"
     )
     try:
-        return list(cache.corpus_for(spec.corpus, spec.queries, spec.qrels, spec.answers).domains)
+        return list(load_corpus(spec.request(), memo=cache.store()).domains)
     except InputError:
         return None

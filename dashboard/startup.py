@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis.errors import InputError
-from dashboard import cache, saved, session, state
+from dashboard import cache, recompute, saved, state
 
 
 def open_from_arguments(args: list[str]) -> list[str]:
@@ -20,7 +20,7 @@ def open_from_arguments(args: list[str]) -> list[str]:
         except InputError as err:
             return [f"The folder given with --open cannot be opened: {err}"]
         state.set_saved(bundle.summary.fingerprint)
-        state.set_series(series)
+        state.set_rounds(series)
     elif "--demo" in args:
-        state.set_run(session.demo_run())
+        state.set_run(recompute.demo_run())
     return []

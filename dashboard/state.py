@@ -8,24 +8,21 @@ validated before use, and nothing from the URL is ever unpickled or evaluated.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import streamlit as st
 
-from analysis.context import measure_for
 from analysis.errors import InputError
-from analysis.inputs.tokenizers import CHARACTERS, context_tokenizer
-from analysis.llm.chat import ChatModel
-from analysis.llm.resolve import EMBEDDED, chat_model
-from analysis.settings import CompareConfig
+from analysis.inputs.tokenizers import CHARACTERS
+from analysis.llm.resolve import EMBEDDED
+from analysis.pipeline.request import Request
 from dashboard import saved
 
 RUN = "run"  # the RunSpec of the comparison on show, when it is computed here
 SAVED = "saved"  # the fingerprint of the saved comparison on show, when one was opened
 SHOWN = "shown"  # the fingerprint of the comparison on show (what a link names)
-SERIES = "series"  # the fingerprint of the series of rounds open, if any
+ROUNDS_OPEN = "series"  # the fingerprint of the series of rounds open, if any
 PAGE = "_page"  # the page being drawn (its key in the router)
 DOMAIN = "domain"  # the domain selected in the sidebar ("" = all)
 QUERY = "query"  # the selected query id ("" = none)
@@ -66,29 +63,32 @@ class RunSpec:
             raise InputError(
                 f"context unit must be tokens or {CHARACTERS}, got {self.context_unit!r}"
             )
-        measure_for(self.config().context_tokenizer)  # the tokenizer loads, before any work
-        return self
-
-    def chat_model(self) -> ChatModel | None:
         if self.llm not in ("", EMBEDDED, "endpoint"):
             raise InputError(f"LLM must be none, {EMBEDDED} or endpoint, got {self.llm!r}")
-        return _chat_model(self.llm, self.llm_base_url, self.llm_model, self.llm_api_key_env)
+        self.request().config()  # the tokenizer loads and the LLM resolves, before any work
+        return self
 
-    def config(self) -> CompareConfig:
-        model = self.chat_model()
-        return CompareConfig(
+    def request(self) -> Request:
+        """What the engine's pipeline is asked for (it builds the CompareConfig)."""
+        endpoint = self.llm == "endpoint"
+        return Request(
+            corpus=self.corpus,
+            baseline=self.baseline,
+            candidate=self.candidate,
+            queries=self.queries or None,
+            qrels=self.qrels or None,
+            answers=self.answers or None,
             k=self.k,
             cutoff=self.cutoff,
             projection=self.projection,
             neighbours=self.neighbours,
             context_budget=self.context_budget,
             context_by=self.context_by,
-            context_tokenizer=context_tokenizer(
-                CHARACTERS if self.context_unit == CHARACTERS else None,
-                baseline=self.baseline,
-                budget=self.context_budget,
-            ),
-            llm=model.identity if model is not None else None,
+            context_tokenizer=CHARACTERS if self.context_unit == CHARACTERS else None,
+            llm=None if endpoint else (self.llm or None),
+            llm_base_url=self.llm_base_url or None if endpoint else None,
+            llm_model=self.llm_model or None if endpoint else None,
+            llm_api_key_env=self.llm_api_key_env or None if endpoint else None,
             llm_queries=self.llm_queries,
         )
 
@@ -134,17 +134,6 @@ class RunSpec:
         )
         return spec.validated()
 
-    def with_cutoff(self, cutoff: float | None) -> RunSpec:
-        return replace(self, cutoff=cutoff)
-
-
-@lru_cache(maxsize=8)
-def _chat_model(llm: str, base_url: str, model: str, key_env: str) -> ChatModel | None:
-    """One chat model per setting (the embedded one hashes its file once)."""
-    if llm == "endpoint":
-        return chat_model(None, base_url=base_url, model=model, api_key_env=key_env or None)
-    return chat_model(llm or None)
-
 
 def get_run() -> RunSpec | None:
     value = st.session_state.get(RUN)
@@ -155,7 +144,7 @@ def set_run(spec: RunSpec) -> None:
     st.session_state[RUN] = asdict(spec)
     st.session_state.pop(SAVED, None)
     st.session_state.pop(SHOWN, None)  # known once it is computed
-    st.session_state.pop(SERIES, None)
+    st.session_state.pop(ROUNDS_OPEN, None)
 
 
 def get_saved() -> str | None:
@@ -170,17 +159,17 @@ def set_saved(fingerprint: str) -> None:
     st.session_state.pop(RUN, None)
 
 
-def get_series() -> str | None:
-    value = st.session_state.get(SERIES)
+def get_rounds() -> str | None:
+    value = st.session_state.get(ROUNDS_OPEN)
     return value if isinstance(value, str) and value else None
 
 
-def set_series(fingerprint: str | None) -> None:
+def set_rounds(fingerprint: str | None) -> None:
     """The series of rounds the Rounds page shows (None: no series)."""
     if fingerprint:
-        st.session_state[SERIES] = fingerprint
+        st.session_state[ROUNDS_OPEN] = fingerprint
     else:
-        st.session_state.pop(SERIES, None)
+        st.session_state.pop(ROUNDS_OPEN, None)
 
 
 def set_shown(fingerprint: str) -> None:
@@ -224,7 +213,7 @@ def load_url_once() -> list[str]:
     params = {key: st.query_params[key] for key in st.query_params}
     problems = []
     if params.get("series"):
-        problems += _follow_series(params["series"])
+        problems += _follow_rounds(params["series"])
     if params.get("comparison"):
         problems += _follow(params["comparison"])
     else:
@@ -241,14 +230,14 @@ def load_url_once() -> list[str]:
     return problems
 
 
-def _follow_series(fingerprint: str) -> list[str]:
+def _follow_rounds(fingerprint: str) -> list[str]:
     entry = saved.lookup(fingerprint)
     if entry is None or entry.series is None:
         return [
             f"The link names series of rounds {fingerprint[:40]!r}, which this server has not "
             "opened. Open its rounds --out folder on the Setup page, then follow the link again."
         ]
-    set_series(fingerprint)
+    set_rounds(fingerprint)
     return []
 
 
@@ -280,8 +269,8 @@ def write_url(page: str) -> None:
     shown = st.session_state.get(SHOWN)
     if shown and (get_run() is not None or get_saved() is not None):
         params["comparison"] = shown
-    if get_series():
-        params["series"] = get_series()
+    if get_rounds():
+        params["series"] = get_rounds()
     if selected_domain():
         params["domain"] = selected_domain()
     if selected_query():

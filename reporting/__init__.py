@@ -1,1 +1,2 @@
-"""Rendering: plotly figures and the self-contained HTML report (never computes a metric)."""
+"""Rendering: plotly charts (``reporting.charts``), the presenters (``reporting.sections``)
+and the self-contained HTML report. Nothing here computes a metric."""

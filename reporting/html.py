@@ -18,7 +18,7 @@ from plotly.offline import get_plotlyjs
 
 from analysis.bundle.files import Bundle
 from analysis.verdict.gate import GateResult
-from reporting.people import PeopleTable, cell_text, for_people
+from reporting.labels import PeopleTable, cell_text, for_people
 from reporting.sections import SECTIONS
 from reporting.sections.base import (
     Block,

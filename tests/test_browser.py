@@ -4,7 +4,7 @@ Two servers on loopback ports. The first runs the demo comparison (real models: 
 MiniLM and the demo candidate, tuned on first use) from the Setup page and visits every
 page. The second opens the demo's saved output (``analysis demo --out``) with an empty
 cache and the hub offline, so no model can be reached: it visits every page, follows a
-shared link into Changed answers, and opens the Export page's zip uploaded through the
+shared link into Changed results, and opens the Export page's zip uploaded through the
 Setup page. Each checks for real content and no error, and saves a screenshot of every
 page under artifacts/screenshots/. Needs Debian's chromium (scripts/test installs it); set
 RH_REQUIRE_BROWSER=1 to fail instead of skip when it is missing.
@@ -30,7 +30,7 @@ PAGES = [
     ("Neighbourhood drift", "drift", ".js-plotly-plot"),
     ("Threshold exclusions", "thresholds", '[data-testid="stMetric"]'),
     ("Embedding space", "space", ".js-plotly-plot"),
-    ("Changed answers", "changed", '[data-testid="stDataFrame"]'),
+    ("Changed results", "changed", '[data-testid="stDataFrame"]'),
     ("Answers", "answers", "mark"),  # a lost query's answer, highlighted in its document
     ("LLM answers", "llm", '[data-testid="stMarkdown"]'),  # no LLM in the demo run: says how
     ("Export", "export", '[data-testid="stButton"]'),
@@ -153,7 +153,7 @@ def test_the_saved_demo_opens_with_no_model_reachable(saved_demo, tmp_path):
             page.get_by_role("button", name="Data bundle (.zip)").click()
         archive = tmp_path / "bundle.zip"
         download.value.save_as(archive)
-        # a shared link, in a new session: the Changed answers page with its query selected
+        # a shared link, in a new session: the Changed results page with its query selected
         query = str(bundle.queries["query_id"].iloc[7])
         shared = browser.new_page(viewport={"width": 1500, "height": 1100})
         shared.goto(f"{url}/changed?comparison={fingerprint}&query={query}")
@@ -178,7 +178,7 @@ def test_the_saved_demo_opens_with_no_model_reachable(saved_demo, tmp_path):
         browser.close()
 
 
-DEMO_SERIES = [  # the demo recipe (analysis/tuning/demo.py) in two rounds of 50 epochs
+DEMO_ROUNDS = [  # the demo recipe (analysis/tuning/demo.py) in two rounds of 50 epochs
     "--adapter",
     "--no-adapter-bias",
     "--epochs",
@@ -215,7 +215,7 @@ def test_the_rounds_page_in_chromium(model_cache, tmp_path):
             "legal",
             "--base",
             "default",
-            *DEMO_SERIES,
+            *DEMO_ROUNDS,
             "--out",
             str(series),
         ],

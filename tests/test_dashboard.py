@@ -180,11 +180,11 @@ def test_the_context_settings_travel_in_the_link_and_choose_the_budget_unit():
         context_unit="characters",
     )
     assert RunSpec.from_params(spec.to_params()) == spec
-    assert spec.config().context_tokenizer is None  # characters
+    assert spec.request().config().context_tokenizer is None  # characters
     tokens = RunSpec(corpus="/c", baseline="default", candidate="default", context_budget=300)
-    assert tokens.config().context_tokenizer == "default"  # the baseline's tokenizer
+    assert tokens.request().config().context_tokenizer == "default"  # the baseline's tokenizer
     vectors = RunSpec(corpus="/c", baseline="vectors:/v.parquet", candidate="default")
-    assert vectors.config().context_tokenizer is None
+    assert vectors.request().config().context_tokenizer is None
     params = {"corpus": "/c", "baseline": "a", "candidate": "b", "context_by": "bm25"}
     with pytest.raises(ValueError, match="--context-by must be one of top-k, cutoff"):
         RunSpec.from_params(params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+from analysis.pipeline.run import file_signature
 from dashboard import cache
 
 
@@ -43,18 +44,18 @@ def test_least_recently_used_entries_are_evicted(monkeypatch):
 
 def test_file_signature_changes_when_a_file_changes(tmp_path):
     (tmp_path / "corpus.jsonl").write_text("one")
-    before = cache.file_signature(str(tmp_path))
+    before = file_signature(str(tmp_path))
     (tmp_path / "corpus.jsonl").write_text("one more")
-    assert cache.file_signature(str(tmp_path)) != before
-    assert cache.file_signature("") == ""
+    assert file_signature(str(tmp_path)) != before
+    assert file_signature("") == ""
 
 
 def test_a_page_view_is_built_once_per_domain_options_and_projection(monkeypatch):
-    """Loaded.view's key: the same view is shown again as built; another domain, another
+    """Prepared's key: the same item is shown again as built; another domain, another
     option (a cutoff, a policy) or the projection arriving builds it anew."""
     from types import SimpleNamespace
 
-    from dashboard import session, state
+    from dashboard import prepared, shown, state
 
     shared = cache.Store()  # a store for this test only
     monkeypatch.setattr(cache, "store", lambda: shared)
@@ -62,50 +63,18 @@ def test_a_page_view_is_built_once_per_domain_options_and_projection(monkeypatch
     monkeypatch.setattr(state, "selected_domain", lambda: domain[0])
     builds: list[int] = []
 
-    def build() -> int:
+    def build(on_show, context, *options) -> int:
         builds.append(1)
         return len(builds)
 
-    plain = session.Loaded(SimpleNamespace(projection=None), "comparison")  # type: ignore[arg-type]
-    assert plain.view("t", build, 0.3) == 1
-    assert plain.view("t", build, 0.3) == 1  # shown again, not rebuilt
-    assert plain.view("t", build, 0.31) == 2
-    assert plain.view("other", build, 0.3) == 3
+    item, other = prepared.Prepared("t", build), prepared.Prepared("other", build)
+    plain = shown.Shown(SimpleNamespace(projection=None), "comparison")  # type: ignore[arg-type]
+    assert item.of(plain, 0.3) == 1
+    assert item.of(plain, 0.3) == 1  # shown again, not rebuilt
+    assert item.of(plain, 0.31) == 2
+    assert other.of(plain, 0.3) == 3
     domain[0] = "legal"
-    assert plain.view("t", build, 0.3) == 4
-    projected = session.Loaded(SimpleNamespace(projection=object()), "comparison")  # type: ignore[arg-type]
-    assert projected.view("t", build, 0.3) == 5
-    assert plain.view("t", build, 0.3) == 4
-
-
-def test_held_pairs_one_pass_serves_every_step_down_and_concurrent_sessions(monkeypatch):
-    """The slider below the comparison's cutoff: one pass collects pairs down to the floor
-    (even when sessions ask at once), and every step at or above that floor reuses them."""
-    from types import SimpleNamespace
-
-    shared = cache.Store()
-    monkeypatch.setattr(cache, "store", lambda: shared)
-    own = SimpleNamespace(cutoff=0.50)
-    comparison = SimpleNamespace(result=lambda family: own)
-    passes: list[float] = []
-
-    def recut(_comparison, floor):
-        passes.append(floor)
-        time.sleep(0.05)
-        return SimpleNamespace(cutoff=floor)
-
-    monkeypatch.setattr(cache, "recut", recut)
-    monkeypatch.setattr(cache, "held_pairs_floor", lambda own, cutoff, **_: 0.40)
-    assert cache._held("c", comparison, 0.55) is own  # above: the comparison's own pairs
-    threads = [
-        threading.Thread(target=lambda: cache._held("c", comparison, 0.49)) for _ in range(4)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert passes == [0.40]
-    assert cache._held("c", comparison, 0.42).cutoff == 0.40 and passes == [0.40]
-    monkeypatch.setattr(cache, "held_pairs_floor", lambda own, cutoff, **_: 0.30)
-    assert cache._held("c", comparison, 0.35).cutoff == 0.30  # below the floor: a new pass
-    assert passes == [0.40, 0.30]
+    assert item.of(plain, 0.3) == 4
+    projected = shown.Shown(SimpleNamespace(projection=object()), "comparison")  # type: ignore[arg-type]
+    assert item.of(projected, 0.3) == 5
+    assert item.of(plain, 0.3) == 4

@@ -199,13 +199,13 @@ def test_a_series_of_rounds_by_epochs_and_by_pairs_with_seeds(tiny, tmp_path):
     the full recipe's model (the same cache entry); by pairs, round 2 starts from round 1."""
     from analysis.cli import main
     from analysis.rounds.spec import rounds_from_folder, targets_from_recipes
-    from analysis.tuning.series import finetune_series
+    from analysis.tuning.rounds import finetune_rounds
 
     corpus = load_corpus(tiny)
     pairs = read_pairs(tiny / "train" / "pairs.jsonl", corpus, "legal")
     recipe = Recipe(epochs=2, batch_size=2, learning_rate=1e-3, adapter=True)
     cache = tmp_path / "cache"
-    chains = finetune_series(
+    chains = finetune_rounds(
         resolve_source("default"),
         corpus,
         pairs,

@@ -7,10 +7,11 @@ import json
 import logging
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
-from dashboard import cache, page_views, prebuild, session, state
+from dashboard import cache, prebuild, prepared, shown, state
 from tests.test_dashboard import _open, app, specs  # noqa: F401  (fixtures)
 
 PAGES = ("overlap", "drift", "thresholds", "changed", "answers", "llm")
@@ -48,13 +49,13 @@ def test_a_pages_first_visit_finds_its_views_built(app, views_built):  # noqa: F
     at = _open(app, "overview")
     _wait_for_prebuild()
     ahead = set(views_built)
-    assert {v.name for v in page_views.FIRST_VISITS if v is not page_views.SPACE} <= ahead
+    assert {v.name for v in prepared.FIRST_VISITS if v is not prepared.SPACE} <= ahead
     assert "space" not in ahead  # its projection is computed on its page's first visit
     views_built.clear()
     for view in PAGES:
         at.switch_page(f"views/{view}.py").run()
         assert not at.exception, (view, [e.value for e in at.exception])
-    # only what follows the selected query (the first row of the Changed answers table)
+    # only what follows the selected query (the first row of the Changed results table)
     assert sorted(views_built) == ["changed_left", "changed_lists"]
 
 
@@ -77,11 +78,11 @@ def test_a_view_that_fails_ahead_is_logged_and_the_others_are_built(
     monkeypatch,
     caplog,
 ):
-    def broken(bundle, context):
+    def broken(on_show, context):
         raise ValueError("no such column")
 
-    failing = page_views.PageView("broken_view", broken)
-    monkeypatch.setattr(page_views, "FIRST_VISITS", (failing, page_views.OVERLAP))
+    failing = prepared.Prepared("broken_view", broken)
+    monkeypatch.setattr(prepared, "FIRST_VISITS", (failing, prepared.OVERLAP))
     cache.store.clear()
     with caplog.at_level(logging.WARNING, logger=prebuild.__name__):
         at = _open(app, "drift")
@@ -95,13 +96,13 @@ def test_a_run_that_stops_builds_nothing_ahead(monkeypatch):
     started = []
     monkeypatch.setattr(prebuild, "start", lambda *shown: started.append(shown))
     with pytest.raises(RuntimeError), prebuild.after_run():
-        session.note_shown("a comparison", None)
+        shown.note_shown("a comparison", None)
         raise RuntimeError("the page stopped")
     with prebuild.after_run():
         pass  # a page that showed no comparison (Setup)
     assert started == []
     with prebuild.after_run():
-        session.note_shown("a comparison", "legal")
+        shown.note_shown("a comparison", "legal")
     assert started == [("a comparison", "legal")]
 
 
@@ -109,19 +110,17 @@ def test_builders_for_several_domains_take_turns(monkeypatch):
     """Domains chosen in quick succession each start a builder; they run one at a time."""
     running, most = [0], [0]
 
-    def slow(bundle, context):
+    def slow(on_show, context):
         running[0] += 1
         most[0] = max(most[0], running[0])
         time.sleep(0.05)
         running[0] -= 1
 
-    class Shown:  # what the builder reads of a Loaded
-        bundle = None
+    class Shown:  # what the builder reads of the comparison on show
+        key = "turns"
+        bundle = SimpleNamespace(projection=None)
 
-        def view_key(self, name, domain, options):
-            return f"turns|{name}|{domain}"
-
-    monkeypatch.setattr(page_views, "FIRST_VISITS", (page_views.PageView("slow", slow),))
+    monkeypatch.setattr(prepared, "FIRST_VISITS", (prepared.Prepared("slow", slow),))
     cache.store.clear()
     builders = [
         threading.Thread(target=prebuild.build_first_views, args=(Shown(), domain))

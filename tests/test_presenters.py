@@ -19,7 +19,7 @@ from analysis.bundle.files import load_bundle
 from analysis.verdict.gate import evaluate, load_policy
 from dashboard.state import RunSpec
 from reporting.html import people_html, render
-from reporting.people import KIND_OF_LABEL, PeopleTable, for_people
+from reporting.labels import KIND_OF_LABEL, PeopleTable, for_people
 from tests.dashboard_fixture import compared
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")

@@ -9,7 +9,7 @@ import pytest
 from analysis.numbers import p_clause, p_text
 from analysis.verdict.scorecard import COLUMNS, headlines, scorecard
 from dashboard.uploads import arrange_beir, flat_tables, save_uploads
-from reporting.figures import scorecard_heatmap
+from reporting.charts import scorecard_heatmap
 from tests.summaries import quality_figures, section, summary
 
 

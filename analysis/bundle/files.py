@@ -102,18 +102,23 @@ def bundle_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_comparison(comparison: Comparison, out: Path, *, corpus_source: str) -> Bundle:
-    """Write the TREC runs, the qrels and the bundle as ``out``; return the bundle.
+def write_comparison(
+    comparison: Comparison, out: Path, *, corpus_source: str, bundle: Bundle | None = None
+) -> Bundle:
+    """Write the TREC runs, the qrels and the bundle (``bundle``, when it is already made)
+    as ``out``; return the bundle.
 
     ``out`` is replaced whole (see ``analysis.bundle.out``): an earlier output's files never
     survive into this one, and a folder that is not ours is refused.
     """
     with replacing(out) as staging:
-        bundle = _write_all(comparison, staging, corpus_source=corpus_source)
+        bundle = _write_all(comparison, staging, corpus_source=corpus_source, bundle=bundle)
     return Bundle(bundle.summary, bundle.tables, out)
 
 
-def _write_all(comparison: Comparison, out: Path, *, corpus_source: str) -> Bundle:
+def _write_all(
+    comparison: Comparison, out: Path, *, corpus_source: str, bundle: Bundle | None
+) -> Bundle:
     corpus = comparison.corpus
     k = comparison.config.k
     for label, ranking in (
@@ -126,7 +131,7 @@ def _write_all(comparison: Comparison, out: Path, *, corpus_source: str) -> Bund
         )
     if corpus.qrels:
         write_trec_qrels(out / "qrels.trec", corpus.qrels)
-    bundle = make_bundle(comparison, corpus_source=corpus_source)
+    bundle = bundle or make_bundle(comparison, corpus_source=corpus_source)
     write_bundle(bundle, out)
     return bundle
 

@@ -1,4 +1,4 @@
-"""Changed answers: the queries whose top-k changed, what entered and left, and why it matters.
+"""Changed results: the queries whose top-k changed, what entered and left, and why it matters.
 
 Links drift to impact: every document that left a query's results carries its own
 neighbourhood drift, and every drifting document lists the queries it left.

@@ -17,14 +17,14 @@ from analysis.errors import InputError
 from analysis.rounds.measures import MEASURES, domain_measures, over_seeds
 from analysis.rounds.run import Compared, RoundResult
 from analysis.verdict.gate import GateResult
-from analysis.verdict.rounds import SeriesVerdict
+from analysis.verdict.rounds import RoundsVerdict
 
 GAIN_MEASURE = "ndcg@10"  # the trade-off: the tuned domains' gain against the others' loss
 
 
 def build_record(
     results: Sequence[RoundResult],
-    verdict: SeriesVerdict,
+    verdict: RoundsVerdict,
     *,
     baseline: str,
     targets: Sequence[str],

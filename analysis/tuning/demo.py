@@ -14,6 +14,7 @@ from analysis.tuning.finetune import RECIPE_FILE, Recipe, finetune, read_pairs
 
 SAMPLE_CORPUS = Path(__file__).resolve().parents[2] / "sample_corpora" / "enterprise"
 DEMO_DOMAIN = "legal"
+DEMO_CANDIDATE = "demo-candidate"  # the model spec that names the demo's tuned model
 # A linear adapter on the frozen MiniLM, trained hard on 60 legal (question, clause) pairs,
 # with the legal documents' own geometry anchored: the recipe that reproduced the paradox
 # (sample_corpora/README.md lists what else was tried and what each did).
@@ -53,12 +54,12 @@ def ensure_demo_candidate(
     )
 
 
-def ensure_demo_series(
+def ensure_demo_rounds(
     rounds: int, cache_root: Path | None = None, progress: Progress | None = None
 ) -> Path:
     """The demo's recipe cut into ``rounds`` rounds by epochs, in a cache folder (built on
     first use: the adapter trains in seconds)."""
-    from analysis.tuning.series import finetune_series
+    from analysis.tuning.rounds import finetune_rounds
 
     folder = (cache_root or default_cache_dir()) / f"demo-series-{rounds}"
     if all((folder / f"round{r + 1}" / RECIPE_FILE).is_file() for r in range(rounds)):
@@ -69,7 +70,7 @@ def ensure_demo_series(
     base = resolve_source("default")
     assert isinstance(base, SentenceTransformerSource)
     pairs = read_pairs(SAMPLE_CORPUS / "train" / "pairs.jsonl", corpus, DEMO_DOMAIN)
-    finetune_series(
+    finetune_rounds(
         base,
         corpus,
         pairs,

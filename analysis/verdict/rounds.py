@@ -39,7 +39,7 @@ class RoundVerdict:
 
 
 @dataclass(frozen=True)
-class SeriesVerdict:
+class RoundsVerdict:
     rounds: tuple[RoundVerdict, ...]
 
     @property
@@ -66,11 +66,11 @@ class SeriesVerdict:
         return f"roll back to {target}: {self.rounds[-1].name} breaches the policy"
 
 
-def series_verdict(
+def rounds_verdict(
     rounds: Sequence[tuple[str, Sequence[Summary], Sequence[Summary]]], policy: Policy
-) -> SeriesVerdict:
+) -> RoundsVerdict:
     """``rounds``: (name, cumulative summaries, marginal summaries), one summary per seed."""
-    return SeriesVerdict(
+    return RoundsVerdict(
         tuple(
             RoundVerdict(
                 name,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import page_views, render, session, state
+from dashboard import prepared, render, state
+from dashboard.shown import Shown, require_comparison
 from reporting.sections import answers as section
 from reporting.sections.base import Table
 
 st.title("Answers")
-loaded = session.require_comparison()
-bundle = loaded.bundle
-overview = page_views.ANSWERS.of(loaded)
+on_show = require_comparison()
+bundle = on_show.bundle
+overview = prepared.ANSWERS.of(on_show)
 lost_block = render.find(overview, section.LOST_KEY)
 render.show([b for b in overview if b is not lost_block], bundle)
 kind = section.coverage_kind(bundle)
@@ -20,10 +21,10 @@ if kind is None or not isinstance(lost_block, Table):
 
 
 @st.fragment
-def lost_queries(loaded: session.Loaded, block: Table, kind: section.CoverageKind) -> None:
+def lost_queries(on_show: Shown, block: Table, kind: section.CoverageKind) -> None:
     """The lost queries and the chosen one's two contexts: a fragment, so a search or a
     selection reruns this part only."""
-    bundle = loaded.bundle
+    bundle = on_show.bundle
     st.markdown(f"**{block.title}** — pick one to read both contexts")
     lost = block.frame
     lost = render.searched(lost, st.text_input("Search by id or words", key="answers_search"))
@@ -42,7 +43,7 @@ def lost_queries(loaded: session.Loaded, block: Table, kind: section.CoverageKin
     render.show(section.query_lines(lost, query_id, kind))
     carrier = chosen.get(f"{kind.carrier_column}_baseline")
     open_changed, open_drift = st.columns(2)
-    if open_changed.button("Open this query in Changed answers", key="answers_open_changed"):
+    if open_changed.button("Open this query in Changed results", key="answers_open_changed"):
         state.select_query(query_id)
         st.switch_page("views/changed.py", query_params=dict(st.query_params))
     if isinstance(carrier, str) and open_drift.button(
@@ -62,4 +63,4 @@ def lost_queries(loaded: session.Loaded, block: Table, kind: section.CoverageKin
 
 
 if not lost_block.frame.empty:  # else the table above says no query lost it
-    lost_queries(loaded, lost_block, kind)
+    lost_queries(on_show, lost_block, kind)

@@ -1,44 +1,44 @@
-"""Changed answers: the section's query table with filters, and the selected query's lists."""
+"""Changed results: the section's query table with filters, and the selected query's lists."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import page_views, render, session, state
+from dashboard import prepared, render, state
+from dashboard.shown import Shown, require_comparison
 from reporting.sections import changed as section
 from reporting.sections.base import Table
-from reporting.sections.documents import with_texts
 
 PAGE_SIZE = 50
 
-st.title("Changed answers")
-loaded = session.require_comparison()
-queries = loaded.bundle.queries
+st.title("Changed results")
+on_show = require_comparison()
+queries = on_show.bundle.queries
 if queries is None or queries.empty:
     st.info("This corpus has no queries. Add a queries file on the Setup page.")
     st.stop()
 
 
 @st.fragment
-def browser(loaded: session.Loaded, queries: pd.DataFrame) -> None:
+def browser(on_show: Shown, queries: pd.DataFrame) -> None:
     """Filters, the query table and the chosen query's lists: a fragment, so a filter or a
     selection reruns this part only, from lists already built for the same view."""
-    bundle = loaded.bundle
+    bundle = on_show.bundle
     f1, f2, f3 = st.columns(3)
     only_changed = f1.checkbox(
-        "Only queries whose top-k changed", page_views.ONLY_CHANGED_AT_FIRST, key="changed_only"
+        "Only queries whose top-k changed", prepared.ONLY_CHANGED_AT_FIRST, key="changed_only"
     )
     max_overlap = f2.slider(
         "Top-k Jaccard at most",
         0.0,
         1.0,
-        page_views.MAX_OVERLAP_AT_FIRST,
+        prepared.MAX_OVERLAP_AT_FIRST,
         0.05,
         key="changed_max_overlap",
     )
     order = f3.selectbox("Rank by", section.orders(bundle), key="changed_order")
-    shown = page_views.CHANGED_QUERIES.of(loaded, only_changed, max_overlap, order)
+    shown = prepared.CHANGED_QUERIES.of(on_show, only_changed, max_overlap, order)
     words = st.text_input(
         "Search a query by id or words", key="changed_search", placeholder="e.g. invoice"
     )
@@ -62,14 +62,10 @@ def browser(loaded: session.Loaded, queries: pd.DataFrame) -> None:
     if not match.empty and isinstance(match.iloc[0].get("text"), str):
         st.markdown(f"> {match.iloc[0]['text']}")
     render.show_block(
-        loaded.view("changed_lists", lambda: section.side_by_side(bundle, query_id), query_id),
+        prepared.CHANGED_LISTS.of(on_show, query_id),
         bundle,
     )
-    left_docs = loaded.view(
-        "changed_left",
-        lambda: with_texts(section.left_documents(bundle, query_id), bundle),
-        query_id,
-    )
+    left_docs = prepared.CHANGED_LEFT.of(on_show, query_id)
     if not left_docs.empty:
         st.markdown(
             "**Documents that left, with their own neighbourhood drift** "
@@ -78,4 +74,4 @@ def browser(loaded: session.Loaded, queries: pd.DataFrame) -> None:
         render.show_block(Table("left_documents", "", left_docs), bundle)
 
 
-browser(loaded, queries)
+browser(on_show, queries)

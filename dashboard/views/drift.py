@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from dashboard import page_views, render, session, state
+from dashboard import prepared, render, state
+from dashboard.shown import Shown, require_comparison
 from reporting.sections import drift as section
-from reporting.sections.base import Table
-from reporting.sections.documents import full_text, with_texts
+from reporting.sections.documents import full_text
 
 st.title("Neighbourhood drift")
-loaded = session.require_comparison()
-render.show(page_views.DRIFT.of(loaded), loaded.bundle)
+on_show = require_comparison()
+render.show(prepared.DRIFT.of(on_show), on_show.bundle)
 
 
 @st.fragment
-def inspector(loaded: session.Loaded) -> None:
+def inspector(on_show: Shown) -> None:
     """One document's neighbours: a fragment, so picking another reruns this part only."""
-    bundle = loaded.bundle
-    ranked = page_views.DRIFT_RANKED.of(loaded)
+    bundle = on_show.bundle
+    ranked = prepared.DRIFT_RANKED.of(on_show)
     options = list(ranked.get("doc_id", []))
     opened = state.selected_document()  # a document another page sent here
     if opened and opened not in options:
@@ -38,27 +37,13 @@ def inspector(loaded: session.Loaded) -> None:
     st.markdown(f"**{choice}**")
     if text is not None:
         st.text(text[0])
-    left, right = st.columns(2)
-    with left:
-        kept = pd.DataFrame(
-            {"doc_id": found.baseline, "kept": [d in found.candidate for d in found.baseline]}
-        )
-        render.show_block(
-            Table("neighbours_baseline", "Neighbours under the baseline", with_texts(kept, bundle))
-        )
-    with right:
-        new = pd.DataFrame(
-            {"doc_id": found.candidate, "new": [d not in found.baseline for d in found.candidate]}
-        )
-        render.show_block(
-            Table("neighbours_candidate", "Neighbours under the candidate", with_texts(new, bundle))
-        )
+    render.show_block(section.neighbour_tables(bundle, found), bundle)
     st.markdown(f"**Queries whose top-k this document left:** {len(found.queries_left)}")
     if found.queries_left:
-        pick = st.selectbox("Open one in Changed answers", found.queries_left, key="drift_query")
+        pick = st.selectbox("Open one in Changed results", found.queries_left, key="drift_query")
         if st.button("Open query", key="drift_open"):
             state.select_query(pick)
             st.switch_page("views/changed.py", query_params=dict(st.query_params))
 
 
-inspector(loaded)
+inspector(on_show)

@@ -10,10 +10,11 @@ import streamlit as st
 
 from analysis.bundle.files import bundle_files
 from analysis.errors import InputError
-from dashboard import session
+from dashboard import exporting
+from dashboard.shown import require_comparison, with_projection
 
 st.title("Export")
-loaded = session.require_comparison()
+on_show = require_comparison()
 st.write(
     "The data bundle (summary.json and the Parquet tables) and the self-contained HTML "
     "report, exactly as `python -m analysis compare` and `python -m analysis report` "
@@ -28,14 +29,14 @@ if st.button("Prepare the report and the bundle", type="primary", key="export_pr
     policy = (policy_file.name, policy_file.getvalue()) if policy_file is not None else None
     try:
         with st.spinner("Writing the bundle and rendering the report…"):
-            folder = session.export(session.with_projection(loaded), policy)
+            folder = exporting.export(with_projection(on_show), policy)
         st.session_state["export_folder"] = str(folder)
     except InputError as err:
         st.error(str(err))
 exported = st.session_state.get("export_folder")
 if (
     exported
-    and Path(exported).name == loaded.fingerprint
+    and Path(exported).name == on_show.fingerprint
     and Path(exported, "report.html").is_file()
 ):
     folder = Path(exported)

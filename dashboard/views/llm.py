@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import page_views, render, session
-from reporting.sections.base import Pair, Passage, Table, Text
+from dashboard import prepared, render
+from dashboard.shown import require_comparison
+from reporting.sections import llm as section
+from reporting.sections.base import Table
 
 st.title("LLM answers")
-loaded = session.require_comparison()
-bundle = loaded.bundle
-shown = page_views.LLM.of(loaded)
+on_show = require_comparison()
+bundle = on_show.bundle
+shown = prepared.LLM.of(on_show)
 render.show(shown, bundle)
 answers_block = render.find(shown, "llm_answers")
 contexts = bundle.table("llm_contexts")
@@ -21,21 +23,4 @@ answers = answers_block.frame
 query_id = st.selectbox(
     "Read one query's answers and contexts", answers["query_id"], key="llm_query"
 )
-row = answers[answers["query_id"] == query_id].iloc[0]
-if isinstance(row.get("text"), str):
-    st.markdown(f"> {row['text']}")
-if isinstance(row.get("reference_answers"), str):
-    st.caption(f"Reference answers: {row['reference_answers']}")
-given = contexts[contexts["query_id"] == query_id].set_index("model")["context"]
-render.show_block(
-    Pair(
-        Text(f"**Baseline's answer:** {row['llm_answer_baseline']}"),
-        Text(f"**Candidate's answer:** {row['llm_answer_candidate']}"),
-    )
-)
-render.show_block(
-    Pair(
-        Passage("the baseline's context, as the LLM read it", str(given.get("baseline", ""))),
-        Passage("the candidate's context, as the LLM read it", str(given.get("candidate", ""))),
-    )
-)
+render.show(section.query_blocks(answers, contexts, query_id), bundle)

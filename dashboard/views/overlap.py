@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import page_views, render, session, state
+from dashboard import prepared, render, state
+from dashboard.shown import require_comparison
 
 st.title("Retrieval overlap")
-loaded = session.require_comparison()
-bundle = loaded.bundle
-blocks = page_views.OVERLAP.of(loaded)
-scatter = page_views.OVERLAP_SCATTER.of(loaded)
+on_show = require_comparison()
+bundle = on_show.bundle
+blocks = prepared.OVERLAP.of(on_show)
+scatter = prepared.OVERLAP_SCATTER.of(on_show)
 render.show(blocks[:1])
 if scatter is not None:
     event = st.plotly_chart(

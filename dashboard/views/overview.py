@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import policy, render, session
-from reporting.sections import gate, overview
+from dashboard import policy, prepared, render
+from dashboard.shown import require_comparison
 
 st.title("Overview")
-loaded = session.require_comparison()
+on_show = require_comparison()
 policy.chooser()
 rules = policy.chosen()
-context = loaded.gate_context(rules)
-render.show(loaded.view("overview", lambda: overview.blocks(loaded.bundle, context), rules))
+render.show(prepared.OVERVIEW.of(on_show, rules))
 with st.expander("Every guardrail check"):
-    render.show(loaded.view("gate_checks", lambda: gate.blocks(loaded.bundle, context), rules))
+    render.show(prepared.GATE_CHECKS.of(on_show, rules))

@@ -10,7 +10,7 @@ from dashboard import cache, render, saved, state
 from reporting.sections import rounds as section
 
 st.title("Rounds")
-fingerprint = state.get_series()
+fingerprint = state.get_rounds()
 entry = saved.lookup(fingerprint) if fingerprint else None
 if entry is None or entry.series is None:
     st.info(
@@ -21,7 +21,7 @@ if entry is None or entry.series is None:
     st.stop()
 folder = entry.series
 try:
-    record = cache.series_record(folder)
+    record = cache.rounds_record(folder)
 except InputError as err:
     st.error(f"This series cannot be read:\n\n{err}")
     st.stop()
@@ -66,7 +66,7 @@ if chosen["fingerprint"] != shown:
         st.error(str(err))
         st.stop()
     state.set_saved(chosen["fingerprint"])
-    state.set_series(fingerprint)
+    state.set_rounds(fingerprint)
     state.write_url("rounds")
 against = "the baseline" if kind == "cumulative" else f"{names[index - 1]}"
 st.caption(f"Every page now shows **{item['name']}** (seed {seed}) against {against}.")

@@ -9,11 +9,13 @@ from analysis.errors import InputError
 from analysis.inputs.tokenizers import CHARACTERS
 from analysis.llm.resolve import EMBEDDED
 from analysis.settings import CONTEXT_BY
-from analysis.tuning.demo import DEMO_DOMAIN, SAMPLE_CORPUS
-from dashboard import opening, session, state, uploads
+from analysis.tuning.demo import DEMO_CANDIDATE, DEMO_DOMAIN, SAMPLE_CORPUS
+from dashboard import open_saved, recompute, state, uploads
+from dashboard.progress_box import StreamlitProgress
+from dashboard.shown import load
 
 st.title("Setup")
-opening.panel()
+open_saved.panel()
 st.divider()
 st.subheader("Or compute a comparison")
 st.write(
@@ -23,7 +25,7 @@ st.write(
 
 MODEL_CHOICES = {
     "default": "all-MiniLM-L6-v2 (bundled, offline)",
-    session.DEMO_CANDIDATE: f"Demo candidate: MiniLM tuned for precision on '{DEMO_DOMAIN}'",
+    DEMO_CANDIDATE: f"Demo candidate: MiniLM tuned for precision on '{DEMO_DOMAIN}'",
     "folder": "A sentence-transformers model folder on this server",
     "hub": "A Hugging Face Hub id (needs network or a local HF cache)",
     "vectors": "Precomputed vectors (vectors:PATH, Parquet or .npy)",
@@ -98,7 +100,7 @@ def model_input(label: str, default: str) -> str:
         index=kinds.index(default),
         key=f"setup_{label}_kind",
     )
-    if choice in ("default", session.DEMO_CANDIDATE):
+    if choice in ("default", DEMO_CANDIDATE):
         return choice
     hint = {"folder": "/path/to/model", "hub": "org/model-name", "vectors": "/path/vectors.parquet"}
     value = st.text_input(
@@ -114,7 +116,7 @@ left, right = st.columns(2)
 with left:
     baseline = model_input("Baseline", "default")
 with right:
-    candidate = model_input("Candidate", session.DEMO_CANDIDATE)
+    candidate = model_input("Candidate", DEMO_CANDIDATE)
 a, b, c = st.columns(3)
 k = a.number_input("k (documents retrieved per query)", 1, 1000, 10, key="setup_k")
 neighbours = a.number_input(
@@ -185,7 +187,7 @@ with st.expander("LLM in the loop (optional): answers from both contexts"):
         20 if llm == EMBEDDED else 0,
         key="setup_llm_queries",
     )
-if not session.demo_candidate_ready() and session.DEMO_CANDIDATE in (baseline, candidate):
+if not recompute.demo_candidate_ready() and DEMO_CANDIDATE in (baseline, candidate):
     st.info(
         "The demo candidate is built on first use by tuning MiniLM on the sample corpus' "
         "legal training pairs (about a minute on two CPU cores), then cached."
@@ -222,7 +224,7 @@ if (
     )
     try:
         with st.status("Running the comparison…", expanded=True) as box:
-            session.load(spec.validated(), progress=session.StreamlitProgress(box))
+            load(spec.validated(), progress=StreamlitProgress(box))
             box.update(label="Comparison ready", state="complete", expanded=False)
     except (InputError, ValueError) as err:
         st.error(f"{err}\n\nThe previous results, if any, are still available on the other pages.")

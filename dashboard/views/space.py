@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import page_views, render, session
+from dashboard import prepared, recompute, render
+from dashboard.progress_box import LazyStatusProgress
+from dashboard.shown import Shown, needs_projection, require_comparison, with_projection
 from reporting.sections import space
 
 st.title("Embedding space")
-loaded = session.require_comparison()
-if session.needs_projection(loaded):  # computed on this page's first visit, never before
-    with session.LazyStatusProgress(
+on_show = require_comparison()
+if needs_projection(on_show):  # computed on this page's first visit, never before
+    with LazyStatusProgress(
         "Projecting both spaces to 2-D (UMAP)…",
         done="Projection ready in {seconds:.1f} s",
         failed="The projection failed",
         expanded=True,
     ) as progress:
-        loaded = session.with_projection(loaded, progress)
+        on_show = with_projection(on_show, progress)
 
 
 @st.fragment
-def projection(loaded: session.Loaded) -> None:
+def projection(on_show: Shown) -> None:
     """The section, coloured as chosen: a fragment, so a new colouring redraws this only."""
-    bundle = loaded.bundle
+    bundle = on_show.bundle
     colour_by = "domain"
     if bundle.projection is not None:
         colour_by = st.radio(
@@ -32,9 +34,9 @@ def projection(loaded: session.Loaded) -> None:
             key="space_color",
             format_func=space.COLOUR_BY.get,
         )
-    render.show(page_views.SPACE.of(loaded, colour_by))
+    render.show(prepared.SPACE.of(on_show, colour_by))
 
 
-projection(loaded)
-if loaded.bundle.projection is None and loaded.comparison is None:
-    session.offer_recompute(loaded, "The projection was not saved with this comparison.")
+projection(on_show)
+if on_show.bundle.projection is None and on_show.comparison is None:
+    recompute.offer_recompute(on_show, "The projection was not saved with this comparison.")

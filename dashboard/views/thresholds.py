@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from analysis.metrics.grouping import OVERALL
-from dashboard import cache, page_views, render, session, state
+from dashboard import cache, prepared, recompute, render, state
+from dashboard.shown import Shown, require_comparison
 from reporting.sections import thresholds as section
 
 
@@ -34,14 +35,14 @@ def _curve_at(curve: pd.DataFrame, cutoff: float, domain: str | None) -> None:
 
 
 st.title("Threshold exclusions")
-loaded = session.require_comparison()
-saved = section.cut_from_bundle(loaded.bundle)
+on_show = require_comparison()
+saved = section.cut_from_bundle(on_show.bundle)
 if saved is None:
     st.info(section.NO_QUERIES + " Add queries on the Setup page.")
     st.stop()
 # The curves do not move with the slider (its numbers below read them at the cutoff chosen):
 # drawn once, outside the slider's fragment, so a step redraws no chart.
-render.show(page_views.THRESHOLD_CURVES.of(loaded))
+render.show(prepared.THRESHOLD_CURVES.of(on_show))
 st.caption(
     "Dotted lines: the comparison's cutoff and the candidate's calibrated cutoff. The slider "
     "below re-cuts at another cutoff; the numbers under it follow."
@@ -54,10 +55,10 @@ def _metric_with_share(column: Any, label: str, count: int, total: int, **option
 
 
 @st.fragment
-def cut_view(loaded: session.Loaded, saved: section.Cut) -> None:
+def cut_view(on_show: Shown, saved: section.Cut) -> None:
     """The slider and everything it moves: a fragment, so a new cutoff reruns this part of
     the page only (not the sidebar, the router or the comparison's lookup)."""
-    bundle, context = loaded.bundle, loaded.context()
+    bundle, context = on_show.bundle, on_show.context()
     default = saved.settings.cutoff
     span = cache.SLIDER_SPAN
     low, high = max(-1.0, round(default - span, 2)), min(1.0, round(default + span, 2))
@@ -74,12 +75,12 @@ def cut_view(loaded: session.Loaded, saved: section.Cut) -> None:
     at_saved = abs(cutoff - start) < 1e-9  # the slider at its start: the saved cut
     if at_saved:
         cut = saved
-    elif loaded.comparison is not None:
-        cut = cache.cut_for(loaded.key, float(cutoff), loaded.comparison, bundle.summary)
+    elif on_show.comparison is not None:
+        cut = cache.cut_for(on_show.key, float(cutoff), on_show.comparison, bundle.summary)
     else:  # a saved comparison: the curves hold every cutoff, the pairs only the saved one
         cut = saved
-        session.offer_recompute(
-            loaded,
+        recompute.offer_recompute(
+            on_show,
             f"The pairs and shares below are at the saved cutoff {default:.2f}; re-cutting them at "
             f"{cutoff:.2f} needs the vectors.",
         )
@@ -109,14 +110,9 @@ def cut_view(loaded: session.Loaded, saved: section.Cut) -> None:
         "tuning domain are often pruned on purpose; judged-relevant ones never are.",
     )
     st.markdown(section.cutoff_text(cut.settings))
-    if cut is saved:  # the slider at its start, or a saved comparison: the saved cut
-        tables = page_views.SAVED_CUT_TABLES.of(loaded, None)
-    else:
-        at = float(cutoff)
-        tables = loaded.view(
-            "threshold_tables", lambda: section.cut_tables(cut, bundle, context), at
-        )
+    at = None if cut is saved else float(cutoff)  # None: the saved cut
+    tables = prepared.THRESHOLD_TABLES.of(on_show, at)
     render.show(tables, bundle)
 
 
-cut_view(loaded, saved)
+cut_view(on_show, saved)

@@ -14,7 +14,7 @@ from analysis.bundle.files import Bundle
 from analysis.context import describe_context
 from analysis.metrics.answers import ANSWER, KINDS, CoverageKind
 from analysis.metrics.llm import JudgeAgreement
-from reporting import figures
+from reporting import charts
 from reporting.sections.base import (
     Block,
     Chart,
@@ -174,7 +174,7 @@ def overview_blocks(bundle: Bundle, context: Context) -> list[Block]:
         Text(f"Context: {describe_context(setting)}."),
         Table(f"{kind.name}_coverage", f"{label.capitalize()} per domain", table),
     ]
-    colors = figures.domain_colors(bundle.summary.domain_names)
+    colors = charts.domain_colors(bundle.summary.domain_names)
     k_curve, cutoff_curve, _ = kind.tables()
     sweeps = []
     for name, over, marker in (
@@ -187,7 +187,7 @@ def overview_blocks(bundle: Bundle, context: Context) -> list[Block]:
                 (over, in_domain(curve[curve["domain"] != "(all)"], context.domain), marker)
             )
     if sweeps:
-        fig = figures.coverage_curves(sweeps, colors, label=label)
+        fig = charts.coverage_curves(sweeps, colors, label=label)
         out.append(Chart(f"{kind.name}_coverage_curves", fig))
     lost = lost_queries(bundle, kind, context.domain)
     carrier = f"{kind.carrier_column}_baseline"

@@ -1,4 +1,4 @@
-"""Changed answers: which queries got different documents, and what entered and left?"""
+"""Changed results: which queries got different documents, and what entered and left?"""
 
 from __future__ import annotations
 
@@ -125,4 +125,4 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
     return out
 
 
-SECTION = Section("changed", "Changed answers", ":material/compare_arrows:", blocks)
+SECTION = Section("changed", "Changed results", ":material/compare_arrows:", blocks)

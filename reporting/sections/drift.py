@@ -9,8 +9,18 @@ import pandas as pd
 from analysis.bundle.files import Bundle
 from analysis.metrics.drift import DRIFT_NEIGHBOURS
 from analysis.neighbours import NeighbourSearch
-from reporting import figures
-from reporting.sections.base import Block, Chart, Context, Section, Table, Text, in_domain, present
+from reporting import charts
+from reporting.sections.base import (
+    Block,
+    Chart,
+    Context,
+    Pair,
+    Section,
+    Table,
+    Text,
+    in_domain,
+    present,
+)
 from reporting.sections.documents import with_texts
 
 LABELS = {
@@ -72,16 +82,31 @@ def neighbours_of(bundle: Bundle, doc_id: str) -> Neighbours | None:
     )
 
 
+def neighbour_tables(bundle: Bundle, found: Neighbours) -> Pair:
+    """One document's neighbours under each model, side by side: which the candidate kept,
+    which are new."""
+    kept = pd.DataFrame(
+        {"doc_id": found.baseline, "kept": [d in found.candidate for d in found.baseline]}
+    )
+    new = pd.DataFrame(
+        {"doc_id": found.candidate, "new": [d not in found.baseline for d in found.candidate]}
+    )
+    return Pair(
+        Table("neighbours_baseline", "Neighbours under the baseline", with_texts(kept, bundle)),
+        Table("neighbours_candidate", "Neighbours under the candidate", with_texts(new, bundle)),
+    )
+
+
 def blocks(bundle: Bundle, context: Context) -> list[Block]:
     documents = bundle.documents
     if documents is None or "neighbourhood_jaccard" not in documents:
         return [Text("No drift table in this bundle.")]
-    colors = figures.domain_colors(bundle.summary.domain_names)
+    colors = charts.domain_colors(bundle.summary.domain_names)
     analysed = documents.dropna(subset=["neighbourhood_jaccard"])
     out: list[Block] = [
         Chart(
             "drift_box",
-            figures.distributions(
+            charts.distributions(
                 analysed,
                 ["neighbourhood_jaccard", "purity_candidate"],
                 colors,

@@ -7,7 +7,18 @@ import pandas as pd
 
 from analysis.bundle.files import Bundle
 from analysis.metrics.llm import JudgeAgreement, LLMFigures
-from reporting.sections.base import Block, Context, Section, Table, Text, in_domain, present
+from reporting.labels import COLUMNS
+from reporting.sections.base import (
+    Block,
+    Context,
+    Pair,
+    Passage,
+    Section,
+    Table,
+    Text,
+    in_domain,
+    present,
+)
 from reporting.sections.documents import with_texts
 
 REPORT_ROWS = 20
@@ -34,6 +45,30 @@ ANSWER_COLUMNS = (
     "llm_f1_candidate",
     "llm_preference",
 )
+
+
+def query_blocks(answers: pd.DataFrame, contexts: pd.DataFrame, query_id: str) -> list[Block]:
+    """One sampled query: its text and reference answers, the LLM's two answers side by
+    side (labelled as the answers table labels them), and the two contexts it read."""
+    row = answers[answers["query_id"] == query_id].iloc[0]
+    shown: list[Block] = []
+    if isinstance(row.get("text"), str):
+        shown.append(Text(f"> {row['text']}"))
+    if isinstance(row.get("reference_answers"), str):
+        shown.append(Text(f"Reference answers: {row['reference_answers']}", muted=True))
+    given = contexts[contexts["query_id"] == query_id].set_index("model")["context"]
+    sides = [
+        (
+            Text(f"**{COLUMNS[f'llm_answer_{side}'].label}:** {row[f'llm_answer_{side}']}"),
+            Passage(f"the {side}'s context, as the LLM read it", str(given.get(side, ""))),
+        )
+        for side in ("baseline", "candidate")
+    ]
+    return [
+        *shown,
+        Pair(sides[0][0], sides[1][0]),
+        Pair(sides[0][1], sides[1][1]),
+    ]
 
 
 def agreement_line(judge: JudgeAgreement) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from analysis.bundle.files import Bundle
-from reporting import figures
+from reporting import charts
 from reporting.sections.base import Block, Chart, Context, Section, Table, Text, in_domain, present
 
 LABELS = {
@@ -26,13 +26,13 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
     queries = bundle.queries
     if queries is None or queries.empty:
         return [Text(NO_QUERIES)]
-    colors = figures.domain_colors(bundle.summary.domain_names)
+    colors = charts.domain_colors(bundle.summary.domain_names)
     least = present(in_domain(queries, context.domain).sort_values("jaccard"), LEAST_COLUMNS)
     where = f" in {context.domain}" if context.domain else ""
     return [
         Chart(
             "overlap_box",
-            figures.distributions(
+            charts.distributions(
                 queries,
                 ["jaccard", "rbo"],
                 colors,
@@ -51,8 +51,8 @@ def query_scatter(bundle: Bundle, context: Context) -> go.Figure | None:
         return None
     shown = in_domain(queries, context.domain)
     y = "relevance_lost" if "relevance_lost" in shown else "rank_shift"
-    colors = figures.domain_colors(bundle.summary.domain_names)
-    return figures.query_scatter(shown, "jaccard", y, colors, LABELS)
+    colors = charts.domain_colors(bundle.summary.domain_names)
+    return charts.query_scatter(shown, "jaccard", y, colors, LABELS)
 
 
 SECTION = Section("overlap", "Retrieval overlap", ":material/join_inner:", blocks)

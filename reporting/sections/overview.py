@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analysis.bundle.files import Bundle
 from analysis.verdict.scorecard import COLUMNS, headlines, scorecard
-from reporting import figures
+from reporting import charts
 from reporting.sections.base import (
     Block,
     Bullets,
@@ -50,7 +50,7 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
     return [
         *out,
         Heading("Scorecard"),
-        Chart("scorecard", figures.scorecard_heatmap(card, COLUMNS)),
+        Chart("scorecard", charts.scorecard_heatmap(card, COLUMNS)),
         Text(CAPTION, muted=True),
         *([search] if approximate and search is not None else []),
         Table("scorecard_table", "", card.drop(columns=["severity"]), index=True),

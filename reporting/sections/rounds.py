@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.rounds.record import gate_summary, record_frame
-from reporting import figures
+from reporting import charts
 from reporting.sections.base import Block, Chart, Heading, Table, Text
 from reporting.sections.gate import policy_name
 
@@ -38,7 +38,7 @@ def blocks(record: dict[str, Any]) -> list[Block]:
     out.append(
         Chart(
             "rounds_trajectories",
-            figures.round_trajectories(cumulative, domains, targets, _baseline_values(cumulative)),
+            charts.round_trajectories(cumulative, domains, targets, _baseline_values(cumulative)),
         )
     )
     for measure in ("ndcg@10", "recall@k", "coverage"):

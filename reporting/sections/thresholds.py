@@ -16,7 +16,7 @@ from analysis.bundle.files import Bundle
 from analysis.bundle.summary import Summary
 from analysis.metrics.grouping import OVERALL
 from analysis.metrics.thresholds import CutoffSettings, ExclusionFigures, ThresholdResult
-from reporting import figures
+from reporting import charts
 from reporting.sections.base import Block, Chart, Context, Section, Table, Text
 from reporting.sections.documents import with_texts
 
@@ -139,12 +139,12 @@ def curve_blocks(cut: Cut, bundle: Bundle, context: Context) -> list[Block]:
         curve["cutoff"].between(cut.centre - CURVE_HALF_WIDTH, cut.centre + CURVE_HALF_WIDTH)
     ]
     marks = {"cutoff": cut.settings.cutoff, "calibrated": cut.settings.calibrated_candidate_cutoff}
-    colors = figures.domain_colors(bundle.summary.domain_names)
+    colors = charts.domain_colors(bundle.summary.domain_names)
     panels = [("mean_admitted", "documents admitted per query")]
     judged = curve["recall"].notna().any()
     if judged:
         panels.append(("recall", "recall"))
-    chart = Chart("horizon_curves", figures.horizon_curves(curve, panels, marks, colors))
+    chart = Chart("horizon_curves", charts.horizon_curves(curve, panels, marks, colors))
     if judged:
         return [chart]
     return [chart, Text("No judgments: recall curves need relevance judgments.")]

@@ -32,7 +32,7 @@ from analysis.tuning.finetune import RECIPE_FILE, Recipe, TrainingPair, finetune
 ROUND_BY = ("epochs", "pairs")
 
 
-def finetune_series(
+def finetune_rounds(
     base: SentenceTransformerSource,
     corpus: Corpus,
     pairs: Sequence[TrainingPair],

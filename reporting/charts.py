@@ -143,7 +143,7 @@ def query_scatter(
         )
     fig.update_xaxes(title=labels.get(x, x))
     fig.update_yaxes(title=labels.get(y, y))
-    return _layout(fig, "Every query: click a point to open it in Changed answers")
+    return _layout(fig, "Every query: click a point to open it in Changed results")
 
 
 def _model_lines(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from reporting.html import _table
-from reporting.people import for_people, grade_word
+from reporting.labels import for_people, grade_word
 
 
 def test_shares_become_percentages_and_grades_words():

@@ -44,7 +44,7 @@ def _opened(open_it: Callable[[], tuple[Bundle, str | None]]) -> None:
         st.error(f"{err}\n\nThe comparison on show, if any, is unchanged.")
         return
     state.set_saved(bundle.summary.fingerprint)
-    state.set_series(series)
+    state.set_rounds(series)
     state.select_query(None)
     state.write_url("setup")  # the link names the opened comparison from now on
     manifest = bundle.summary.manifest

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from dashboard import render, session
+from dashboard import prepared, render
+from dashboard.shown import require_comparison
 from reporting.sections.base import Section
 
 
@@ -15,9 +16,8 @@ def section_page(section: Section) -> Callable[[], None]:
 
     def page() -> None:
         st.title(section.title)
-        loaded = session.require_comparison()
-        blocks = loaded.view(section.key, lambda: section.blocks(loaded.bundle, loaded.context()))
-        render.show(blocks, loaded.bundle)
+        on_show = require_comparison()
+        render.show(prepared.of_section(section).of(on_show), on_show.bundle)
 
     page.__name__ = f"section_{section.key}"  # st.Page names callable pages after the function
     return page

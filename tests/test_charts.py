@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from reporting import figures
+from reporting import charts
 
 
 def _frame(n: int) -> pd.DataFrame:
@@ -37,8 +37,8 @@ def _points(fig: go.Figure, axis: str) -> set[tuple[float, float]]:
 @pytest.mark.parametrize("colour_by", ["domain", "neighbourhood_jaccard"])
 def test_both_spaces_share_one_frame(colour_by):
     frame = _frame(30)
-    colors = figures.domain_colors(["legal", "finance"])
-    fig = figures.projection_scatter(frame, colour_by, colors)
+    colors = charts.domain_colors(["legal", "finance"])
+    fig = charts.projection_scatter(frame, colour_by, colors)
     left = set(zip(frame["x_baseline"], frame["y_baseline"], strict=True))
     right = set(zip(frame["x_candidate"], frame["y_candidate"], strict=True))
     assert _points(fig, "x") == left  # the baseline's points on the left, every one of them
@@ -49,7 +49,7 @@ def test_both_spaces_share_one_frame(colour_by):
 
 
 def test_one_legend_entry_per_domain_shows_or_hides_both_sides():
-    fig = figures.projection_scatter(_frame(30), "domain", {})
+    fig = charts.projection_scatter(_frame(30), "domain", {})
     shown = [t.name for t in fig.data if t.showlegend is not False]
     assert sorted(shown) == ["finance", "legal"]
     for domain in ("finance", "legal"):
@@ -57,16 +57,16 @@ def test_one_legend_entry_per_domain_shows_or_hides_both_sides():
 
 
 def test_drift_colours_share_one_scale():
-    fig = figures.projection_scatter(_frame(30), "neighbourhood_jaccard", {})
+    fig = charts.projection_scatter(_frame(30), "neighbourhood_jaccard", {})
     assert {t.marker.coloraxis for t in fig.data} == {"coloraxis"}
     assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0, 1)
 
 
 def test_svg_up_to_the_limit_webgl_past_it():
     """Counted over both panels: they are drawn on one surface."""
-    half = figures.SVG_POINTS // 2
-    small = figures.projection_scatter(_frame(half), "domain", {})
-    large = figures.projection_scatter(_frame(half + 1), "domain", {})
+    half = charts.SVG_POINTS // 2
+    small = charts.projection_scatter(_frame(half), "domain", {})
+    large = charts.projection_scatter(_frame(half + 1), "domain", {})
     assert {t.type for t in small.data} == {"scatter"}
     assert {t.type for t in large.data} == {"scattergl"}
 
@@ -91,7 +91,7 @@ def _curve() -> pd.DataFrame:
 def test_horizon_curves_one_figure_one_panel_per_measure():
     curve = _curve()
     panels = [("mean_admitted", "documents admitted per query"), ("recall", "recall")]
-    fig = figures.horizon_curves(curve, panels, {"cutoff": 0.3, "calibrated": 0.35}, {})
+    fig = charts.horizon_curves(curve, panels, {"cutoff": 0.3, "calibrated": 0.35}, {})
     for axis, measure in (("x", "mean_admitted"), ("x2", "recall")):
         lines = {t.name: list(t.y) for t in fig.data if t.xaxis == axis}
         assert len(lines) == 4  # every domain x model in every panel
@@ -120,7 +120,7 @@ def test_horizon_curves_one_figure_one_panel_per_measure():
 
 
 def test_horizon_curves_without_a_calibrated_cutoff_marks_one_line_per_panel():
-    fig = figures.horizon_curves(
+    fig = charts.horizon_curves(
         _curve(), [("mean_admitted", "admitted")], {"cutoff": 0.3, "calibrated": None}, {}
     )
     assert [s.x0 for s in fig.layout.shapes] == [0.3]
@@ -134,7 +134,7 @@ def test_geometry_one_panel_per_measure_every_domain_both_models():
         for m in ("baseline", "candidate")
     ]
     frame = pd.DataFrame(rows)
-    fig = figures.geometry_bars(frame, [("tight", "tightness (higher: tighter)"), ("rank", "rank")])
+    fig = charts.geometry_bars(frame, [("tight", "tightness (higher: tighter)"), ("rank", "rank")])
     for axis, measure in (("x", "tight"), ("x2", "rank")):
         bars = {t.name: (list(t.x), list(t.y)) for t in fig.data if t.xaxis == axis}
         assert set(bars) == {"baseline", "candidate"}
@@ -154,7 +154,7 @@ def test_centroid_heatmaps_share_one_scale():
     names = ["finance", "legal"]
     baseline = pd.DataFrame([[1.0, 0.2], [0.2, 1.0]], index=names, columns=names)
     candidate = pd.DataFrame([[1.0, 0.6], [0.6, 1.0]], index=names, columns=names)
-    fig = figures.centroid_heatmaps({"baseline": baseline, "candidate": candidate})
+    fig = charts.centroid_heatmaps({"baseline": baseline, "candidate": candidate})
     assert [t.z.tolist() for t in fig.data] == [baseline.values.tolist(), candidate.values.tolist()]
     assert {t.coloraxis for t in fig.data} == {"coloraxis"}
     assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (-1, 1)
@@ -172,7 +172,7 @@ def test_coverage_one_panel_per_sweep_on_one_coverage_axis():
         )
 
     by_k, by_cutoff = sweep("k", [1, 5, 10]), sweep("cutoff", [0.2, 0.4])
-    fig = figures.coverage_curves(
+    fig = charts.coverage_curves(
         [("k", by_k, 10), ("cutoff", by_cutoff, None)], {}, label="answer coverage"
     )
     assert {t.name for t in fig.data if t.xaxis == "x"} == {
@@ -187,9 +187,9 @@ def test_coverage_one_panel_per_sweep_on_one_coverage_axis():
 def test_no_axis_matches_itself():
     """Only the other panels name the first one: an axis matching itself is a self-reference."""
     for fig in (
-        figures.projection_scatter(_frame(30), "domain", {}),
-        figures.horizon_curves(_curve(), [("mean_admitted", "a")], {"cutoff": 0.3}, {}),
-        figures.horizon_curves(_curve(), [("mean_admitted", "a"), ("recall", "r")], {}, {}),
+        charts.projection_scatter(_frame(30), "domain", {}),
+        charts.horizon_curves(_curve(), [("mean_admitted", "a")], {"cutoff": 0.3}, {}),
+        charts.horizon_curves(_curve(), [("mean_admitted", "a"), ("recall", "r")], {}, {}),
     ):
         for name in fig.layout:
             if name.startswith(("xaxis", "yaxis")):

@@ -1,0 +1,191 @@
+"""The arguments commands share, and the one function that turns them into a
+:class:`~analysis.pipeline.request.Request`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import fields
+from pathlib import Path
+
+from analysis.pipeline.request import Request
+from analysis.settings import CONTEXT_BY, DEFAULT_DRIFT_EXACT_MAX_DOCS
+
+PROG = "recall-horizon"
+EXIT_OK, EXIT_BREACH, EXIT_BAD_INPUT = 0, 1, 2
+MODEL_SPECS = "'default', a model folder, a hub id, or vectors:PATH"
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= ``low`` (argparse names the option on error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        return value
+
+    return parse
+
+
+def request_from(args: argparse.Namespace, **override: object) -> Request:
+    """The request the parsed arguments make: every Request field the command has an
+    option for, the Request's default for the others (``override`` wins)."""
+    names = {f.name for f in fields(Request)}
+    given = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    given.setdefault("baseline", "")
+    given.setdefault("candidate", "")
+    return Request(**{**given, **override})
+
+
+def say(line: str) -> None:
+    """A line for the user on stderr (stdout holds the command's result)."""
+    print(line, file=sys.stderr)
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Either an existing output folder (--from) or everything a fresh comparison needs."""
+    parser.add_argument("--from", dest="from_dir", type=Path, help="an existing compare --out")
+    add_comparison_arguments(parser, required=False)
+
+
+def add_comparison_arguments(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    """The one set of arguments of every command that compares (compare, check, report)."""
+    add_corpus_arguments(parser, required=required)
+    add_model_arguments(parser, required=required)
+    parser.add_argument(
+        "--out", required=required, type=Path, help="output folder of the comparison"
+    )
+    add_setting_arguments(parser)
+
+
+def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
+    """How every comparison is made: k, the cutoff, drift, the context, the LLM."""
+    parser.add_argument("--k", type=int, default=10, help="retrieval depth (default 10)")
+    parser.add_argument(
+        "--cutoff",
+        type=float,
+        help="similarity cutoff of the RAG pipeline (default: median of the baseline's k-th score)",
+    )
+    parser.add_argument(
+        "--neighbours", type=int, default=10, help="neighbours per document for drift (10)"
+    )
+    parser.add_argument(
+        "--drift-exact-max-docs",
+        type=int,
+        default=DEFAULT_DRIFT_EXACT_MAX_DOCS,
+        help="above this many documents, drift's neighbours come from an approximate index "
+        "whose exactness is audited against exact search and written to the manifest "
+        f"({DEFAULT_DRIFT_EXACT_MAX_DOCS})",
+    )
+    parser.add_argument("--rbo-p", type=float, default=0.9, help="RBO persistence (0.9)")
+    parser.add_argument(
+        "--projection", action="store_true", help="also compute the 2-D UMAP projection (slow)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for every sample (0)")
+    parser.add_argument(
+        "--context-budget",
+        type=int,
+        help="how much context the LLM receives, in tokens of --context-tokenizer "
+        "(default: no limit)",
+    )
+    parser.add_argument(
+        "--context-by",
+        choices=CONTEXT_BY,
+        default="top-k",
+        help="the context holds the top-k documents, or those at or above --cutoff (top-k)",
+    )
+    parser.add_argument(
+        "--context-tokenizer",
+        help="whose tokens count --context-budget: a model folder or hub id, or 'characters' "
+        "(default: the baseline model's tokenizer; characters for precomputed vectors)",
+    )
+    add_llm_arguments(parser)
+    parser.add_argument(
+        "--keep-identical-ids",
+        action="store_true",
+        help="allow a query to retrieve the document with its own id (BEIR excludes it)",
+    )
+
+
+def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
+    llm = parser.add_argument_group(
+        "LLM in the loop (answers from both contexts, judgments of the changed documents)"
+    )
+    llm.add_argument(
+        "--llm",
+        help="'default': the embedded SmolLM2-135M (offline, far too small to trust; for "
+        "machinery and demos). Your own model: --llm-base-url and --llm-model instead",
+    )
+    llm.add_argument("--llm-base-url", help="an OpenAI-compatible endpoint, e.g. http://host/v1")
+    llm.add_argument("--llm-model", help="the model's name at --llm-base-url")
+    llm.add_argument(
+        "--llm-api-key-env",
+        help="the environment variable holding the API key (the key is never written anywhere)",
+    )
+    llm.add_argument(
+        "--llm-queries",
+        type=at_least(1),
+        help="a seeded sample of this many queries, split evenly over domains (default: all)",
+    )
+    llm.add_argument(
+        "--max-llm-calls",
+        type=at_least(0),
+        help="stop after this many LLM calls (cached answers are free; default: no limit)",
+    )
+    llm.add_argument(
+        "--llm-concurrency", type=at_least(1), default=4, help="calls in flight at once (4)"
+    )
+    llm.add_argument(
+        "--llm-timeout", type=float, default=60.0, help="seconds per call before retrying (60)"
+    )
+    llm.add_argument(
+        "--llm-agreement-pairs",
+        type=at_least(0),
+        default=40,
+        help="judged pairs the LLM judge is checked on (40)",
+    )
+
+
+def add_corpus_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument(
+        "--corpus",
+        required=required,
+        help="a BEIR folder, a folder of BEIR folders, or a documents table (CSV/JSONL/Parquet)",
+    )
+    parser.add_argument("--queries", help="queries table (flat-table corpora only)")
+    parser.add_argument("--qrels", help="judgments table (flat-table corpora only)")
+    parser.add_argument(
+        "--answers", help="reference answers table (query_id, answer; several rows per query)"
+    )
+    parser.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
+    parser.add_argument(
+        "--strict", action="store_true", help="treat corpus notices (e.g. unknown ids) as errors"
+    )
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    parser.add_argument("--baseline", required=required, help=f"baseline model: {MODEL_SPECS}")
+    parser.add_argument("--candidate", required=required, help=f"candidate model: {MODEL_SPECS}")
+    add_encoding_arguments(parser)
+
+
+def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="embedding cache folder (default: $RECALL_HORIZON_CACHE or ~/.cache/recall-horizon)",
+    )
+    parser.add_argument("--batch-size", type=at_least(1), default=64, help="encoding batch size")
+    parser.add_argument(
+        "--max-seq-length", type=at_least(1), help="override the models' max tokens"
+    )
+    parser.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="allow models that ship their own Python code to run it (off by default)",
+    )

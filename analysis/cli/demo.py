@@ -1,0 +1,80 @@
+"""``demo``: the newcomer's first run, offline: the demo candidate (tuned on first use),
+compared on the sample corpus, with its report; or the demo's rounds."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from types import ModuleType
+
+import analysis.cli.report as report
+import analysis.cli.rounds as rounds
+from analysis.cli.arguments import EXIT_OK, at_least
+
+NAME = "demo"
+HELP = "build the demo candidate (once), compare it on the sample corpus, report"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out", type=Path, help="output folder (artifacts/demo; artifacts/demo-rounds)"
+    )
+    parser.add_argument("--cache-dir", type=Path, help="embedding/model cache folder")
+    parser.add_argument(
+        "--rounds",
+        type=at_least(1),
+        help="instead, the demo's recipe in N rounds, compared round by round "
+        "(exit 1 when a rollback is advised, as `rounds`)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from analysis.progress import TqdmProgress
+    from analysis.tuning.demo import DEMO_DOMAIN, SAMPLE_CORPUS, ensure_demo_candidate
+
+    if args.rounds:
+        return run_rounds(args)
+    out = args.out or Path("artifacts/demo")
+    started = time.perf_counter()
+    folder, cached = ensure_demo_candidate(args.cache_dir, progress=TqdmProgress())
+    how = "from the cache" if cached else f"tuned on '{DEMO_DOMAIN}'"
+    print(f"demo candidate {how} in {time.perf_counter() - started:.0f}s: {folder}")
+    report.run(
+        _parsed(
+            report,
+            ["--corpus", str(SAMPLE_CORPUS), "--baseline", "default", "--candidate", str(folder)]
+            + ["--out", str(out), "--projection", "--report", str(out / "report.html")]
+            + _cache(args),
+        )
+    )
+    return EXIT_OK
+
+
+def run_rounds(args: argparse.Namespace) -> int:
+    """The demo's recipe in ``--rounds`` rounds by epochs (built once, then cached), and
+    ``rounds`` on them."""
+    from analysis.progress import TqdmProgress
+    from analysis.tuning.demo import SAMPLE_CORPUS, ensure_demo_rounds
+
+    checkpoints = ensure_demo_rounds(args.rounds, args.cache_dir, progress=TqdmProgress())
+    out = args.out or Path("artifacts/demo-rounds")
+    return rounds.run(
+        _parsed(
+            rounds,
+            ["--corpus", str(SAMPLE_CORPUS), "--baseline", "default"]
+            + ["--series", str(checkpoints), "--out", str(out)]
+            + _cache(args),
+        )
+    )
+
+
+def _parsed(command: ModuleType, argv: list[str]) -> argparse.Namespace:
+    """``argv`` parsed as ``command``'s arguments."""
+    parser = argparse.ArgumentParser(prog=command.NAME)
+    command.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def _cache(args: argparse.Namespace) -> list[str]:
+    return ["--cache-dir", str(args.cache_dir)] if args.cache_dir else []

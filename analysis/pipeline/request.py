@@ -1,0 +1,116 @@
+"""What a front end asks for: the inputs and every setting of one comparison.
+
+:meth:`Request.config` is the one place settings become a :class:`CompareConfig`, and
+:meth:`Request.chat_model` the one place the LLM options become a chat model, for the
+command line and the dashboard alike. A bad value raises an :class:`InputError` that names
+the command-line option.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from analysis.errors import InputError
+from analysis.settings import DEFAULT_DRIFT_EXACT_MAX_DOCS, CompareConfig
+
+if TYPE_CHECKING:
+    from analysis.llm.chat import ChatModel
+
+
+@dataclass(frozen=True)
+class Request:
+    """A comparison's inputs (corpus, two model specs, encoding) and settings.
+
+    Model specs: ``default``, a model folder, a hub id, ``vectors:PATH``, or
+    ``demo-candidate`` (the bundled demo's tuned model, built on first use).
+    """
+
+    corpus: str
+    baseline: str
+    candidate: str
+    queries: str | None = None
+    qrels: str | None = None
+    answers: str | None = None
+    split: str = "test"
+    strict: bool = False  # corpus notices are errors
+    cache_dir: Path | None = None  # None: $RECALL_HORIZON_CACHE or ~/.cache/recall-horizon
+    batch_size: int = 64
+    max_seq_length: int | None = None
+    trust_remote_code: bool = False
+    k: int = 10
+    cutoff: float | None = None
+    neighbours: int = 10
+    drift_exact_max_docs: int = DEFAULT_DRIFT_EXACT_MAX_DOCS
+    rbo_p: float = 0.9
+    projection: bool = False
+    seed: int = 0
+    keep_identical_ids: bool = False
+    context_budget: int | None = None
+    context_by: str = "top-k"
+    context_tokenizer: str | None = None  # None: the baseline's; "characters"
+    llm: str | None = None  # "default": the embedded model; None with llm_base_url: yours
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key_env: str | None = None  # the variable's name, never the key
+    llm_queries: int | None = None
+    max_llm_calls: int | None = None
+    llm_concurrency: int = 4
+    llm_timeout: float = 60.0
+    llm_agreement_pairs: int = 40
+
+    @property
+    def chat_model(self) -> ChatModel | None:
+        """The chat model the LLM options name (None: no LLM)."""
+        return _chat_model(
+            self.llm, self.llm_base_url, self.llm_model, self.llm_api_key_env, self.llm_timeout
+        )
+
+    def config(self) -> CompareConfig:
+        """The comparison's settings, validated (a bad LLM option or a tokenizer that
+        cannot load fails here, before any work)."""
+        from analysis.context import measure_for
+        from analysis.inputs.tokenizers import context_tokenizer
+
+        model = self.chat_model
+        config = CompareConfig(
+            k=self.k,
+            cutoff=self.cutoff,
+            neighbours=self.neighbours,
+            drift_exact_max_docs=self.drift_exact_max_docs,
+            rbo_p=self.rbo_p,
+            projection=self.projection,
+            random_state=self.seed,
+            exclude_identical_ids=not self.keep_identical_ids,
+            context_budget=self.context_budget,
+            context_by=self.context_by,
+            context_tokenizer=context_tokenizer(
+                self.context_tokenizer, baseline=self.baseline, budget=self.context_budget
+            ),
+            llm=model.identity if model is not None else None,
+            llm_queries=self.llm_queries,
+            llm_agreement_pairs=self.llm_agreement_pairs,
+        )
+        measure_for(config.context_tokenizer)
+        return config
+
+    def with_models(self, baseline: str, candidate: str) -> Request:
+        return replace(self, baseline=baseline, candidate=candidate)
+
+
+@lru_cache(maxsize=8)
+def _chat_model(
+    llm: str | None,
+    base_url: str | None,
+    model: str | None,
+    api_key_env: str | None,
+    timeout: float,
+) -> ChatModel | None:
+    """One chat model per setting, per process (the embedded one hashes its file once)."""
+    from analysis.llm.resolve import chat_model
+
+    if timeout <= 0:
+        raise InputError(f"--llm-timeout must be a number of seconds above 0, got {timeout}")
+    return chat_model(llm, base_url=base_url, model=model, api_key_env=api_key_env, timeout=timeout)

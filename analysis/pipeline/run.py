@@ -1,0 +1,311 @@
+"""run_comparison(request) -> Outcome: every stage of a comparison, in one place.
+
+Stages: the corpus, the two model sources, both models' vectors (through the embedding
+cache), the comparison, its bundle. A front end passes a :class:`Memo` to keep stages
+between calls (the dashboard keeps them per server); the command line keeps nothing.
+Progress, notes and warnings go to the one :class:`Progress` callback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from analysis.errors import InputError
+from analysis.pipeline.request import Request
+from analysis.progress import Progress
+
+if TYPE_CHECKING:
+    from analysis.bundle.files import Bundle
+    from analysis.compare import Comparison
+    from analysis.inputs.cache import EmbeddingCache
+    from analysis.inputs.corpus import Corpus
+    from analysis.inputs.embed import CorpusEmbeddings
+    from analysis.inputs.models import SentenceTransformerSource
+    from analysis.inputs.source import EmbeddingSource
+    from analysis.llm.calls import LLMCalls
+    from analysis.metrics.family import Family
+
+T = TypeVar("T")
+
+
+class Memo(Protocol):
+    """Where a front end keeps a stage's result between runs, by kind and content key."""
+
+    def get(self, kind: str, key: str, compute: Callable[[], T]) -> T: ...
+
+
+class Recompute:
+    """No memory: every stage is computed (the command line runs once)."""
+
+    def get(self, kind: str, key: str, compute: Callable[[], T]) -> T:
+        return compute()
+
+
+RECOMPUTE = Recompute()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A finished comparison: the engine's result, its bundle (what every presenter reads),
+    the key it is memoised under and what looked wrong in the vectors."""
+
+    comparison: Comparison
+    bundle: Bundle
+    key: str
+    warnings: tuple[str, ...] = ()
+
+    def counts(self) -> str:
+        """Where the vectors came from, in words: "1,200 texts encoded, 40 from the cache"."""
+        sides = (self.comparison.baseline, self.comparison.candidate)
+        counts = [
+            (sum(s.encoded for s in sides), "texts encoded"),
+            (sum(s.cached for s in sides), "from the embedding cache"),
+            (sum(s.read for s in sides), "read from vectors files"),
+        ]
+        return ", ".join(f"{n:,} {what}" for n, what in counts if n) or "nothing to embed"
+
+
+def run_comparison(
+    request: Request,
+    *,
+    progress: Progress | None = None,
+    memo: Memo = RECOMPUTE,
+    families: tuple[Family, ...] | None = None,
+) -> Outcome:
+    """The comparison ``request`` asks for, with its bundle (``families``: all of them)."""
+    from analysis.bundle.files import make_bundle
+    from analysis.compare import FAMILIES, compare, comparison_key
+
+    progress = progress or Progress()
+    families = FAMILIES if families is None else families
+    config = request.config()  # every setting checked before any work
+    corpus = load_corpus(request, progress=progress, memo=memo)
+    baseline, candidate = (
+        source_of(request, spec, progress=progress, memo=memo)
+        for spec in (request.baseline, request.candidate)
+    )
+    cache = embedding_cache(request, [baseline, candidate])
+    sides_key = f"{corpus.fingerprint}|{baseline.fingerprint}|{candidate.fingerprint}"
+    sides = memo.get(
+        "embeddings",
+        sides_key,
+        lambda: _embed_pair(corpus, baseline, candidate, cache, progress),
+    )
+    warnings = memo.get("warnings", sides_key, lambda: _warned(sides, progress))
+    key = comparison_key(corpus, *sides, config)
+    staged = _families_key(key, families)
+    comparison = memo.get(
+        "comparison",
+        staged,
+        lambda: compare(
+            corpus,
+            *sides,
+            config,
+            progress=progress,
+            llm=llm_calls(request, cache, progress),
+            families=families,
+        ),
+    )
+    bundle = memo.get(
+        "bundle",
+        f"{staged}|{request.corpus}",
+        lambda: make_bundle(comparison, corpus_source=request.corpus),
+    )
+    return Outcome(comparison, bundle, key, warnings)
+
+
+def with_families(
+    outcome: Outcome,
+    request: Request,
+    *,
+    progress: Progress | None = None,
+    memo: Memo = RECOMPUTE,
+) -> Outcome:
+    """The outcome with every family computed, from its own rankings (a front end may show
+    the fast families first and compute a slow one, the projection, when it is asked for)."""
+    from analysis.bundle.files import make_bundle
+    from analysis.compare import FAMILIES, complete
+
+    if outcome.comparison.families == FAMILIES:
+        return outcome
+    staged = _families_key(outcome.key, FAMILIES)
+    full = memo.get(
+        "comparison",
+        staged,
+        lambda: complete(outcome.comparison, progress=progress or Progress()),
+    )
+    bundle = memo.get(
+        "bundle",
+        f"{staged}|{request.corpus}",
+        lambda: make_bundle(full, corpus_source=request.corpus),
+    )
+    return Outcome(full, bundle, outcome.key, outcome.warnings)
+
+
+def load_corpus(
+    request: Request, *, progress: Progress | None = None, memo: Memo = RECOMPUTE
+) -> Corpus:
+    """The request's corpus; its notices are warnings, or errors under ``strict``."""
+    from analysis.inputs.corpus import load_corpus as read_corpus
+
+    paths = [request.corpus, request.queries, request.qrels, request.answers]
+    key = json.dumps([*paths, request.split, file_signature(*paths)])
+    corpus = memo.get(
+        "corpus",
+        key,
+        lambda: read_corpus(
+            request.corpus,
+            queries=request.queries or None,
+            qrels=request.qrels or None,
+            answers=request.answers or None,
+            split=request.split,
+        ),
+    )
+    if request.strict and corpus.notices:
+        raise InputError("--strict: the corpus has problems:\n" + "\n".join(corpus.notices))
+    for notice in corpus.notices:
+        (progress or Progress()).warn(notice)
+    return corpus
+
+
+def source_of(
+    request: Request, spec: str, *, progress: Progress | None = None, memo: Memo = RECOMPUTE
+) -> EmbeddingSource:
+    """The embedding source a model spec names, loaded once per memo (``demo-candidate``:
+    the demo's tuned model, built on first use)."""
+    from analysis.inputs.specs import resolve_source
+    from analysis.tuning.demo import DEMO_CANDIDATE, ensure_demo_candidate
+
+    if spec == DEMO_CANDIDATE:
+        spec = memo.get(
+            "resolved",
+            json.dumps([spec, str(request.cache_dir)]),
+            lambda: str(ensure_demo_candidate(request.cache_dir, progress=progress)[0]),
+        )
+    options = (request.trust_remote_code, request.max_seq_length, request.batch_size)
+    return memo.get(
+        "source",
+        json.dumps([spec, *options]),
+        lambda: resolve_source(
+            spec,
+            trust_remote_code=request.trust_remote_code,
+            max_seq_length=request.max_seq_length,
+            batch_size=request.batch_size,
+        ),
+    )
+
+
+def model_of(request: Request, spec: str, option: str) -> SentenceTransformerSource:
+    """A model to run (encode or train), where precomputed vectors cannot stand in."""
+    from analysis.inputs.models import SentenceTransformerSource
+
+    source = source_of(request, spec)
+    if not isinstance(source, SentenceTransformerSource):
+        raise InputError(f"{option} must be a sentence-transformers model, not precomputed vectors")
+    return source
+
+
+def embedding_cache(request: Request, sources: list[EmbeddingSource]) -> EmbeddingCache:
+    """The request's embedding cache; one that encoded texts cannot be written to is an
+    error before any encoding."""
+    from analysis.bundle.out import check_writable
+    from analysis.inputs.cache import EmbeddingCache
+
+    cache = EmbeddingCache(request.cache_dir)
+    if any(s.cache_namespace("document") is not None for s in sources):
+        check_writable(cache.root, what=f"embedding cache {cache.root} (--cache-dir)")
+    return cache
+
+
+def embed(
+    corpus: Corpus,
+    source: EmbeddingSource,
+    cache: EmbeddingCache,
+    *,
+    label: str,
+    progress: Progress,
+) -> CorpusEmbeddings:
+    """One model's vectors of the corpus, through the cache; damaged cache entries and
+    a damaged cache entry is a warning."""
+    from analysis.inputs.embed import embed_corpus
+
+    seen = len(cache.discarded)
+    vectors = embed_corpus(corpus, source, cache=cache, label=label, progress=progress)
+    _warn_discarded(cache, seen, progress)
+    return vectors
+
+
+def llm_calls(request: Request, cache: EmbeddingCache, progress: Progress) -> LLMCalls | None:
+    """The run's LLM calls, cached beside the embeddings; the plan is a note."""
+    from analysis.llm.calls import LLMCalls
+
+    model = request.chat_model
+    if model is None:
+        return None
+    return LLMCalls(
+        model,
+        cache.root,
+        concurrency=request.llm_concurrency,
+        max_calls=request.max_llm_calls,
+        progress=progress,
+        report=progress.note,
+    )
+
+
+def file_signature(*paths: str | None) -> str:
+    """Size and modification time of every file under the given paths (a cheap change
+    check for memo keys)."""
+    parts = []
+    for raw in paths:
+        if not raw:
+            continue
+        path = Path(raw)
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for item in files:
+            if item.is_file():
+                stat = item.stat()
+                parts.append(f"{item}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def _embed_pair(
+    corpus: Corpus,
+    baseline: EmbeddingSource,
+    candidate: EmbeddingSource,
+    cache: EmbeddingCache,
+    progress: Progress,
+) -> tuple[CorpusEmbeddings, CorpusEmbeddings]:
+    from analysis.compare import embed_pair
+
+    seen = len(cache.discarded)
+    sides = embed_pair(corpus, baseline, candidate, cache=cache, progress=progress)
+    _warn_discarded(cache, seen, progress)
+    return sides
+
+
+def _warn_discarded(cache: EmbeddingCache, seen: int, progress: Progress) -> None:
+    for path in cache.discarded[seen:]:
+        progress.warn(f"damaged cache entry {path} was discarded and recomputed")
+
+
+def _warned(
+    sides: tuple[CorpusEmbeddings, CorpusEmbeddings], progress: Progress
+) -> tuple[str, ...]:
+    """What looks broken in either side's vectors (a scan of every vector), each warned."""
+    warnings = sides[0].warnings("baseline") + sides[1].warnings("candidate")
+    for warning in warnings:
+        progress.warn(warning)
+    return tuple(warnings)
+
+
+def _families_key(key: str, families: tuple[Family, ...]) -> str:
+    """The memo key of a comparison computed for ``families`` only."""
+    from analysis.compare import FAMILIES
+
+    if families == FAMILIES:
+        return key
+    return key + "|" + "+".join(f.name for f in families)

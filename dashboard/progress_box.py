@@ -1,0 +1,75 @@
+"""Progress of a computation as the page shows it: stage by stage inside an ``st.status``
+box (the pipeline's one callback)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import streamlit as st
+
+from analysis.progress import Progress
+
+
+class StreamlitProgress(Progress):
+    """Stage-by-stage progress inside an ``st.status`` box."""
+
+    def __init__(self, box: Any) -> None:
+        self.box = box
+        self.bar: Any = None
+        self.total = 1
+        self.done = 0
+        self.stage_name = ""
+
+    def start(self, stage: str, total: int) -> None:
+        self.stage_name, self.total, self.done = stage, max(total, 1), 0
+        box = self._box()
+        box.update(label=stage)
+        self.bar = box.progress(0.0, text=stage)
+
+    def advance(self, amount: int) -> None:
+        self.done += amount
+        if self.bar is not None:
+            self.bar.progress(min(1.0, self.done / self.total), text=self.stage_name)
+
+    def finish(self, note: str = "") -> None:
+        if self.bar is not None:
+            self.bar.progress(1.0, text=f"{self.stage_name}: done")
+
+    def warn(self, line: str) -> None:
+        self._box().warning(line)
+
+    def _box(self) -> Any:
+        return self.box
+
+
+class LazyStatusProgress(StreamlitProgress):
+    """Progress in an ``st.status`` box that opens only when a stage starts: a result
+    already computed shows no box, and skips the box's own pause (Streamlit sleeps 50 ms
+    when one opens), which every page switch would otherwise pay. Used as a context: on
+    leaving it the box, if it opened, folds under ``done`` (which may name ``{seconds}``,
+    the time spent) or, on an exception, ``failed``."""
+
+    def __init__(self, label: str, *, done: str, failed: str, expanded: bool = False) -> None:
+        super().__init__(None)
+        self.label, self.done_label, self.failed_label = label, done, failed
+        self.expanded = expanded
+        self.slot = st.empty()
+        self.started = time.perf_counter()
+
+    def _box(self) -> Any:
+        if self.box is None:
+            self.box = self.slot.status(self.label, expanded=self.expanded)
+        return self.box
+
+    def __enter__(self) -> LazyStatusProgress:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if self.box is None or (kind is not None and not issubclass(kind, Exception)):
+            return  # nothing was shown, or Streamlit stops or reruns the script
+        if kind is None:
+            label = self.done_label.format(seconds=time.perf_counter() - self.started)
+            self.box.update(label=label, state="complete", expanded=False)
+        else:
+            self.box.update(label=self.failed_label, state="error", expanded=False)
