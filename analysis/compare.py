@@ -22,8 +22,9 @@ from analysis.inputs.corpus import Corpus
 from analysis.inputs.embed import CorpusEmbeddings, embed_corpus
 from analysis.inputs.source import EmbeddingSource
 from analysis.llm.calls import LLMCalls
-from analysis.metrics.answers import ANSWERS, CURVE_DEPTH
+from analysis.metrics.answers import ANSWERS
 from analysis.metrics.changed import CHANGED
+from analysis.metrics.coverage_curves import CURVE_DEPTH
 from analysis.metrics.drift import DRIFT
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.geometry import GEOMETRY

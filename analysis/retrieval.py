@@ -17,7 +17,6 @@ import pandas as pd
 
 from analysis.progress import Progress
 
-DEFAULT_BLOCK_BYTES = 64 * 1024 * 1024
 _UNIT = 1e-5  # |squared norm - 1| below which a float32 row counts as normalised already
 QUERY_BLOCK = 2048  # queries per faiss call: the unit of progress
 _CHUNK = 64  # columns per chunk when bounding the top-k (see _select_top)
@@ -161,11 +160,6 @@ def _search_block(
         top, top_scores = _select_top(sims[None, :], width)
         indices[row], scores[row] = top[0], top_scores[0]
     return indices, scores
-
-
-def _mask_excluded(sims: np.ndarray, excluded: np.ndarray) -> None:
-    rows = np.flatnonzero(excluded >= 0)
-    sims[rows, excluded[rows]] = -np.inf
 
 
 def _select_top(sims: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,8 @@ from analysis.inputs.corpus import load_corpus
 from analysis.inputs.models import SentenceTransformerSource
 from analysis.inputs.specs import resolve_source
 from analysis.tuning.demo import DEMO_DOMAIN, DEMO_RECIPE, SAMPLE_CORPUS
-from analysis.tuning.finetune import Recipe, finetune, read_pairs
+from analysis.tuning.finetune import Recipe, finetune
+from analysis.tuning.pairs import read_pairs
 from benchmarks.domain_table import domain_table
 
 RECIPES = {

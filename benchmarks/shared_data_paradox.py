@@ -26,7 +26,8 @@ from analysis.inputs.models import SentenceTransformerSource
 from analysis.inputs.specs import resolve_source
 from analysis.progress import TqdmProgress
 from analysis.tuning.demo import DEMO_RECIPE
-from analysis.tuning.finetune import finetune, read_pairs
+from analysis.tuning.finetune import finetune
+from analysis.tuning.pairs import read_pairs
 from benchmarks.domain_table import domain_table
 
 

@@ -30,7 +30,7 @@ def domain_colors(domains: Sequence[str]) -> dict[str, str]:
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(domains))}
 
 
-def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+def layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
     """Title, size and legend. No template: validating one costs about 13 ms a figure, the
     dashboard's theme replaces its layout anyway, and the report sets its own (REPORT_TEMPLATE
     in ``reporting.html``)."""
@@ -65,7 +65,7 @@ def scorecard_heatmap(card: pd.DataFrame, columns: Sequence[str]) -> go.Figure:
         )
     )
     fig.update_yaxes(autorange="reversed")
-    return _layout(
+    return layout(
         fig,
         "Per-domain scorecard (★ significant after Benjamini–Hochberg)",
         height=140 + 48 * len(card.index),
@@ -118,7 +118,7 @@ def distributions(
                 col=col,
             )
         fig.update_yaxes(range=[-0.05, 1.05], row=1, col=col)
-    return _layout(fig, title)
+    return layout(fig, title)
 
 
 def query_scatter(
@@ -143,7 +143,7 @@ def query_scatter(
         )
     fig.update_xaxes(title=labels.get(x, x))
     fig.update_yaxes(title=labels.get(y, y))
-    return _layout(fig, "Every query: click a point to open it in Changed results")
+    return layout(fig, "Every query: click a point to open it in Changed results")
 
 
 def _model_lines(
@@ -232,138 +232,12 @@ def horizon_curves(
             for col in range(1, len(panels) + 1)
         ],
     )
-    return _layout(fig, "As the cutoff sweeps (solid: baseline, dashed: candidate)", height=460)
+    return layout(fig, "As the cutoff sweeps (solid: baseline, dashed: candidate)", height=460)
 
 
 # Up to this many points a scatter is drawn as SVG; past it, on WebGL. A WebGL context costs
 # about half a second to start where the GPU is emulated (headless Chromium here, remote
 # desktops), while SVG slows with every marker. Both spaces share one figure, so one context.
-SVG_POINTS = 3_000
-SIDES = ("baseline", "candidate")
-
-
-def projection_scatter(frame: pd.DataFrame, color_by: str, colors: dict[str, str]) -> go.Figure:
-    """Documents in the shared 2-D frame, baseline left and candidate right on the same
-    axes (zooming one zooms both), coloured by domain or by drift."""
-    hover = frame["hover"] if "hover" in frame else frame["doc_id"]
-    scatter = go.Scatter if len(frame) * len(SIDES) <= SVG_POINTS else go.Scattergl
-    fig = make_subplots(
-        rows=1,
-        cols=len(SIDES),
-        subplot_titles=[f"{side.capitalize()} space" for side in SIDES],
-        horizontal_spacing=0.03,
-    )
-    for col, side in enumerate(SIDES, start=1):
-        x, y = frame[f"x_{side}"], frame[f"y_{side}"]
-        if color_by == "domain":
-            for domain in sorted(frame["domain"].unique()):
-                mask = frame["domain"] == domain
-                fig.add_trace(
-                    scatter(
-                        x=x[mask],
-                        y=y[mask],
-                        mode="markers",
-                        name=domain,
-                        legendgroup=domain,  # one legend entry shows or hides both sides
-                        showlegend=col == 1,
-                        text=hover[mask],
-                        hovertemplate="%{text}<extra></extra>",
-                        marker=dict(color=colors.get(domain), size=6),
-                    ),
-                    row=1,
-                    col=col,
-                )
-        else:
-            fig.add_trace(
-                scatter(
-                    x=x,
-                    y=y,
-                    mode="markers",
-                    name=side,
-                    showlegend=False,
-                    text=hover,
-                    hovertemplate="%{text}<extra></extra>",
-                    marker=dict(color=frame[color_by], coloraxis="coloraxis", size=6),
-                ),
-                row=1,
-                col=col,
-            )
-    if color_by != "domain":
-        fig.update_layout(
-            coloraxis=dict(
-                colorscale="RdYlBu", cmin=0, cmax=1, colorbar=dict(title="neighbours kept")
-            )
-        )
-    # One frame for both: the candidate's panel matches the baseline's axes, and each
-    # panel keeps a 1:1 aspect so distances read the same in both.
-    fig.update_xaxes(showticklabels=False, title="")
-    fig.update_yaxes(showticklabels=False, title="")
-    fig.update_xaxes(matches="x", row=1, col=2)
-    fig.update_yaxes(matches="y", row=1, col=2)
-    fig.update_yaxes(scaleanchor="x", row=1, col=1)
-    fig.update_yaxes(scaleanchor="x2", row=1, col=2)
-    return _layout(fig, "Both spaces in the baseline's frame", height=520)
-
-
-MODEL_BAR = "#4c78a8"  # one colour for both models' bars: the candidate's are hatched
-
-
-def geometry_bars(frame: pd.DataFrame, measures: Sequence[tuple[str, str]]) -> go.Figure:
-    """One panel per measure (``(column, label)``), one bar per domain and model. A label's
-    parenthesis (how to read it) goes on its title's second line: a narrow panel's axis would
-    not hold it."""
-    titles = []
-    for _, label in measures:
-        name, _, reading = label.partition(" (")
-        titles.append(f"{name}<br><sub>{reading.rstrip(')')}</sub>" if reading else name)
-    fig = make_subplots(rows=1, cols=len(measures), subplot_titles=titles, horizontal_spacing=0.06)
-    for col, (measure, _) in enumerate(measures, start=1):
-        for model in ("baseline", "candidate"):
-            part = frame[(frame["model"] == model) & (frame["domain"] != "(all)")]
-            fig.add_trace(
-                go.Bar(
-                    x=part["domain"],
-                    y=part[measure],
-                    name=model,
-                    legendgroup=model,
-                    showlegend=col == 1,
-                    marker_color=MODEL_BAR,
-                    marker_pattern_shape="" if model == "baseline" else "/",
-                ),
-                row=1,
-                col=col,
-            )
-    fig.update_layout(barmode="group")
-    _layout(fig, "Each domain's geometry (plain: baseline, hatched: candidate)", height=400)
-    return fig.update_layout(margin_t=100)  # room for the two-line panel titles
-
-
-def centroid_heatmaps(matrices: dict[str, pd.DataFrame]) -> go.Figure:
-    """Cosine between domain centroids, one panel per model (``{model: matrix}``), on one
-    colour scale from -1 to 1."""
-    fig = make_subplots(
-        rows=1,
-        cols=len(matrices),
-        subplot_titles=list(matrices),
-        horizontal_spacing=0.12,
-    )
-    for col, matrix in enumerate(matrices.values(), start=1):
-        fig.add_trace(
-            go.Heatmap(
-                z=matrix.values,
-                x=list(matrix.columns),
-                y=list(matrix.index),
-                coloraxis="coloraxis",
-                texttemplate="%{z:.2f}",
-            ),
-            row=1,
-            col=col,
-        )
-    fig.update_layout(coloraxis=dict(colorscale="RdBu_r", cmin=-1, cmax=1))
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Domain centroid similarity", height=380)
-
-
 COVERAGE_AXES = {
     "k": ("as the context grows", "k (documents in the context)"),
     "cutoff": ("as the cutoff rises", "cutoff (documents scoring at least this are passed)"),
@@ -399,7 +273,7 @@ def coverage_curves(
     fig.update_yaxes(range=[max(0.0, low - 0.05), 1.02])
     fig.update_yaxes(title=label, row=1, col=1)
     key = "solid: baseline · dashed: candidate · dotted: this comparison's setting"
-    _layout(fig, f"{label.capitalize()}<br><sup>{key}</sup>", height=460)
+    layout(fig, f"{label.capitalize()}<br><sup>{key}</sup>", height=460)
     return fig.update_layout(legend=dict(orientation="v", x=1.02, y=1), margin=dict(r=180, t=90))
 
 
@@ -438,7 +312,7 @@ def round_trajectories(
                 row=i // cols + 1,
                 col=i % cols + 1,
             )
-    return _layout(
+    return layout(
         fig,
         "Each domain over the rounds (vs the baseline; error bars: spread over seeds)",
         height=300 * rows + 120,

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from reporting import charts
+from reporting import charts, space_charts
 
 
 def _frame(n: int) -> pd.DataFrame:
@@ -38,7 +38,7 @@ def _points(fig: go.Figure, axis: str) -> set[tuple[float, float]]:
 def test_both_spaces_share_one_frame(colour_by):
     frame = _frame(30)
     colors = charts.domain_colors(["legal", "finance"])
-    fig = charts.projection_scatter(frame, colour_by, colors)
+    fig = space_charts.projection_scatter(frame, colour_by, colors)
     left = set(zip(frame["x_baseline"], frame["y_baseline"], strict=True))
     right = set(zip(frame["x_candidate"], frame["y_candidate"], strict=True))
     assert _points(fig, "x") == left  # the baseline's points on the left, every one of them
@@ -49,7 +49,7 @@ def test_both_spaces_share_one_frame(colour_by):
 
 
 def test_one_legend_entry_per_domain_shows_or_hides_both_sides():
-    fig = charts.projection_scatter(_frame(30), "domain", {})
+    fig = space_charts.projection_scatter(_frame(30), "domain", {})
     shown = [t.name for t in fig.data if t.showlegend is not False]
     assert sorted(shown) == ["finance", "legal"]
     for domain in ("finance", "legal"):
@@ -57,16 +57,16 @@ def test_one_legend_entry_per_domain_shows_or_hides_both_sides():
 
 
 def test_drift_colours_share_one_scale():
-    fig = charts.projection_scatter(_frame(30), "neighbourhood_jaccard", {})
+    fig = space_charts.projection_scatter(_frame(30), "neighbourhood_jaccard", {})
     assert {t.marker.coloraxis for t in fig.data} == {"coloraxis"}
     assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (0, 1)
 
 
 def test_svg_up_to_the_limit_webgl_past_it():
     """Counted over both panels: they are drawn on one surface."""
-    half = charts.SVG_POINTS // 2
-    small = charts.projection_scatter(_frame(half), "domain", {})
-    large = charts.projection_scatter(_frame(half + 1), "domain", {})
+    half = space_charts.SVG_POINTS // 2
+    small = space_charts.projection_scatter(_frame(half), "domain", {})
+    large = space_charts.projection_scatter(_frame(half + 1), "domain", {})
     assert {t.type for t in small.data} == {"scatter"}
     assert {t.type for t in large.data} == {"scattergl"}
 
@@ -134,7 +134,9 @@ def test_geometry_one_panel_per_measure_every_domain_both_models():
         for m in ("baseline", "candidate")
     ]
     frame = pd.DataFrame(rows)
-    fig = charts.geometry_bars(frame, [("tight", "tightness (higher: tighter)"), ("rank", "rank")])
+    fig = space_charts.geometry_bars(
+        frame, [("tight", "tightness (higher: tighter)"), ("rank", "rank")]
+    )
     for axis, measure in (("x", "tight"), ("x2", "rank")):
         bars = {t.name: (list(t.x), list(t.y)) for t in fig.data if t.xaxis == axis}
         assert set(bars) == {"baseline", "candidate"}
@@ -154,7 +156,7 @@ def test_centroid_heatmaps_share_one_scale():
     names = ["finance", "legal"]
     baseline = pd.DataFrame([[1.0, 0.2], [0.2, 1.0]], index=names, columns=names)
     candidate = pd.DataFrame([[1.0, 0.6], [0.6, 1.0]], index=names, columns=names)
-    fig = charts.centroid_heatmaps({"baseline": baseline, "candidate": candidate})
+    fig = space_charts.centroid_heatmaps({"baseline": baseline, "candidate": candidate})
     assert [t.z.tolist() for t in fig.data] == [baseline.values.tolist(), candidate.values.tolist()]
     assert {t.coloraxis for t in fig.data} == {"coloraxis"}
     assert (fig.layout.coloraxis.cmin, fig.layout.coloraxis.cmax) == (-1, 1)
@@ -187,7 +189,7 @@ def test_coverage_one_panel_per_sweep_on_one_coverage_axis():
 def test_no_axis_matches_itself():
     """Only the other panels name the first one: an axis matching itself is a self-reference."""
     for fig in (
-        charts.projection_scatter(_frame(30), "domain", {}),
+        space_charts.projection_scatter(_frame(30), "domain", {}),
         charts.horizon_curves(_curve(), [("mean_admitted", "a")], {"cutoff": 0.3}, {}),
         charts.horizon_curves(_curve(), [("mean_admitted", "a"), ("recall", "r")], {}, {}),
     ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.metrics import thresholds
+from analysis.metrics import threshold_passes, thresholds
 from analysis.metrics.drift import neighbourhood_drift
 from analysis.metrics.reach import reachability
 from analysis.metrics.thresholds import ROUNDING_SLACK, default_cutoff, threshold_exclusions
@@ -186,7 +186,7 @@ def test_small_tiles_skipping_empty_rows_collect_every_pair_a_full_scan_does(cut
     whole = threshold_exclusions(
         (queries, docs), (queries, other), cutoff=cutoff, exclude=exclude, **args
     )
-    monkeypatch.setattr(thresholds, "_TILE_QUERIES", 3)
+    monkeypatch.setattr(threshold_passes, "_TILE_QUERIES", 3)
     tiled = threshold_exclusions(
         (queries, docs),
         (queries, other),
@@ -223,16 +223,18 @@ def test_numpy_passes_match_the_compiled_ones_score_for_score():
             scores[rng.random((rows, cols)) < 0.05] = -np.inf
             scores[rng.random((rows, cols)) < 0.02] = 1.0
             scores[rng.random((rows, cols)) < 0.02] = -1.0
-        counts, best = score_kernels.row_histograms(base, thresholds.N_BINS)
-        twin_counts, twin_best = thresholds._row_histograms_numpy(base, thresholds.N_BINS)
+        counts, best = score_kernels.row_histograms(base, threshold_passes.N_BINS)
+        twin_counts, twin_best = threshold_passes.row_histograms_numpy(
+            base, threshold_passes.N_BINS
+        )
         assert np.array_equal(counts, twin_counts) and np.array_equal(best, twin_best)
         for cutoff in (-0.5, 0.3, 0.95):
-            floor_bin = int(rng.integers(0, thresholds.N_BINS))
+            floor_bin = int(rng.integers(0, threshold_passes.N_BINS))
             compiled = score_kernels.kept_pairs(
-                base, cand, np.float32(cutoff), floor_bin, thresholds.N_BINS
+                base, cand, np.float32(cutoff), floor_bin, threshold_passes.N_BINS
             )
-            twin = thresholds._kept_pairs_numpy(
-                base, cand, np.float32(cutoff), floor_bin, thresholds.N_BINS
+            twin = threshold_passes.kept_pairs_numpy(
+                base, cand, np.float32(cutoff), floor_bin, threshold_passes.N_BINS
             )
             assert all(np.array_equal(a, b) for a, b in zip(compiled, twin, strict=True))
 
@@ -243,7 +245,7 @@ def test_a_small_comparison_cuts_the_same_with_numpy_as_compiled(monkeypatch):
     other = docs + 0.5 * rng.normal(size=docs.shape)
     args = dict(_ids(30, 120), qrels_positions={0: {3: 1}})
     small = threshold_exclusions((queries, docs), (queries, other), cutoff=0.4, **args)
-    monkeypatch.setattr(thresholds, "NUMPY_MAX_SCORES", 0)  # every size goes to numba
+    monkeypatch.setattr(threshold_passes, "NUMPY_MAX_SCORES", 0)  # every size goes to numba
     compiled = threshold_exclusions((queries, docs), (queries, other), cutoff=0.4, **args)
     assert small.calibrated_cutoff == compiled.calibrated_cutoff
     for name in ("query", "doc", "score_baseline", "score_candidate", "excluded_same"):

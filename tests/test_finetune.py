@@ -10,7 +10,8 @@ import pytest
 from analysis.errors import InputError
 from analysis.inputs.corpus import load_corpus
 from analysis.inputs.specs import resolve_source
-from analysis.tuning.finetune import RECIPE_FILE, Recipe, TrainingPair, finetune, read_pairs
+from analysis.tuning.finetune import RECIPE_FILE, Recipe, finetune
+from analysis.tuning.pairs import TrainingPair, read_pairs
 from tests.fakes import write_beir, write_jsonl
 
 pytestmark = pytest.mark.real_model

@@ -23,7 +23,7 @@ LAYERS = (
     ("analysis.metrics",),
     ("analysis.compare",),
     ("analysis.bundle",),
-    ("analysis.verdict", "analysis.terminal"),
+    ("analysis.verdict", "analysis.text_table"),
     ("analysis.tuning",),
     ("analysis.rounds",),  # series of candidates: compared, judged, recorded
     ("analysis.pipeline",),  # one entry from a request to a bundle, for both front ends

@@ -342,7 +342,8 @@ def test_the_dashboard_runs_the_llm_and_its_page_shows_both_answers(env):
     assert "LLM: test-model at http://127.0.0.1" in text
     frames = {tuple(f.value.columns) for f in at.dataframe}
     assert any("LLM's answer, candidate context" in columns for columns in frames)
-    assert "Baseline's answer:" in text and "Candidate's answer:" in text
+    # the drill-down labels both answers as the answers table does (one presenter's words)
+    assert "LLM's answer, baseline context:" in text and "LLM's answer, candidate context:" in text
     assert KEY not in text
 
 

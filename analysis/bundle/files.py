@@ -21,7 +21,7 @@ from analysis.bundle.trec import write_trec_qrels, write_trec_run
 from analysis.compare import Comparison
 from analysis.errors import InputError
 from analysis.metrics.answers import KINDS
-from analysis.metrics.llm import JudgeAgreement
+from analysis.metrics.llm_judge import JudgeAgreement
 from analysis.metrics.thresholds import CutoffSettings
 from analysis.retrieval import Ranking
 

@@ -36,12 +36,3 @@ def write_trec_qrels(path: Path, qrels: Mapping[str, Mapping[str, int]]) -> None
         for query_id in sorted(qrels):
             for doc_id, grade in sorted(qrels[query_id].items()):
                 handle.write(f"{query_id} 0 {doc_id} {grade}\n")
-
-
-def read_trec_run(path: Path) -> dict[str, dict[str, float]]:
-    """qid -> docid -> score, as written by ``write_trec_run``."""
-    run: dict[str, dict[str, float]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        query_id, _, doc_id, _, score, _ = line.split()
-        run.setdefault(query_id, {})[doc_id] = float(score)
-    return run

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from analysis.bundle.out import check_out
     from analysis.pipeline.run import run_comparison
     from analysis.progress import TqdmProgress
-    from analysis.terminal import domain_table
+    from reporting.text import comparison_text
 
     request = request_from(args)
     request.config()  # every setting checked before the output folder
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     bundle = write_comparison(
         outcome.comparison, args.out, corpus_source=request.corpus, bundle=outcome.bundle
     )
-    print(domain_table(bundle.summary))
+    print(comparison_text(bundle))
     elapsed = time.perf_counter() - started
     print(f"\n{outcome.counts()}; wrote {args.out} in {elapsed:.1f}s")
     return EXIT_OK

@@ -71,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from analysis.pipeline.run import load_corpus, model_of
     from analysis.progress import TqdmProgress
-    from analysis.tuning.finetune import Recipe, finetune, read_pairs
+    from analysis.tuning.finetune import Recipe, finetune
+    from analysis.tuning.pairs import read_pairs
 
     request = request_from(args)
     progress = TqdmProgress()

@@ -29,8 +29,3 @@ def files_sha256(root: Path, files: Iterable[Path]) -> str:
 def text_digests(texts: Iterable[str]) -> list[bytes]:
     """The 32-byte sha256 of each text (the embedding cache's per-text key)."""
     return [hashlib.sha256(text.encode("utf-8")).digest() for text in texts]
-
-
-def short(fingerprint: str) -> str:
-    """The 12-character prefix shown to people (the full digest goes into files)."""
-    return fingerprint[:12]

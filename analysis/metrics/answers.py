@@ -21,13 +21,17 @@ import numpy as np
 import pandas as pd
 
 from analysis.context import (
-    ContextMeasure,
     context_parts,
-    measure_for,
-    selected,
 )
 from analysis.inputs.corpus import Corpus
+from analysis.metrics.answer_contexts import (
+    ContextSetting,
+    context_setting,
+    contexts_of,
+    ranked_to_depth,
+)
 from analysis.metrics.answer_text import answer_span, contains_answer
+from analysis.metrics.coverage_curves import cutoff_curve, k_curve
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import domain_groups, mean_or_none
 from analysis.metrics.quality import (
@@ -35,11 +39,8 @@ from analysis.metrics.quality import (
     paired_randomisation_test,
     relative_change,
 )
-from analysis.metrics.thresholds import default_cutoff
 from analysis.retrieval import Ranking
 
-CURVE_DEPTH = 50  # coverage curves over k = 1 .. 50
-CUTOFF_STEP = 0.01  # coverage curves over the cutoff: a 0.01 grid
 MODELS = ("baseline", "candidate")
 
 
@@ -204,32 +205,6 @@ class AnswerResult(FamilyResult):
         }
 
 
-@dataclass(frozen=True)
-class ContextSetting:
-    """How the context is built: top-k or at/above the cutoff, then cut at the budget."""
-
-    by: str  # "top-k" or "cutoff"
-    k: int
-    cutoff: float
-    budget: int | None
-    measure: ContextMeasure
-
-    def documents(self, ranking: Ranking, query: int) -> list[int]:
-        return selected(
-            ranking.indices[query], ranking.scores[query], by=self.by, k=self.k, cutoff=self.cutoff
-        )
-
-    def describe(self, depth: int) -> dict[str, Any]:
-        return {
-            "by": self.by,
-            "k": self.k,
-            "cutoff": self.cutoff,
-            "max_documents": self.k if self.by == "top-k" else depth,
-            "budget": self.budget,
-            "budget_unit": self.measure.unit,
-        }
-
-
 # A query's carrier test: (query position, document position, the document's part in the
 # context) -> whether that part gives the query what it needs.
 Carries = Callable[[int, int, str], bool]
@@ -340,9 +315,9 @@ def _coverage(
         tuple(carrier[0]),
         tuple(carrier[1]),
         _rank_in(rankings[1], first_doc[0], rows, n),
-        _k_curve(first_rank, rows, query_domains, depth),
-        _cutoff_curve(first_score, rows, query_domains, setting.cutoff),
-        _contexts(rankings, changed, setting, carries, spans, doc_ids, doc_texts, query_ids),
+        k_curve(first_rank, rows, query_domains, depth),
+        cutoff_curve(first_score, rows, query_domains, setting.cutoff),
+        contexts_of(rankings, changed, setting, carries, spans, doc_ids, doc_texts, query_ids),
         setting.describe(depth),
         n_resamples,
         random_state,
@@ -379,105 +354,6 @@ def _rank_in(ranking: Ranking, docs: np.ndarray, rows: np.ndarray, n: int) -> np
     return out
 
 
-def _by_domain(rows: np.ndarray, query_domains: Sequence[str]) -> dict[str, np.ndarray]:
-    labels = [query_domains[q] for q in rows]
-    return {
-        name: rows[members] for name, members in domain_groups(labels, sorted(set(labels))).items()
-    }
-
-
-def _k_curve(
-    first_rank: list[np.ndarray], rows: np.ndarray, query_domains: Sequence[str], depth: int
-) -> pd.DataFrame:
-    out = []
-    ks = np.arange(1, depth + 1)
-    for name, members in _by_domain(rows, query_domains).items():
-        for model, ranks in zip(MODELS, first_rank, strict=True):
-            coverage = (ranks[members][None, :] <= ks[:, None]).mean(axis=1)
-            out.append(
-                pd.DataFrame({"domain": name, "model": model, "k": ks, "coverage": coverage})
-            )
-    return _concat(out, ["domain", "model", "k", "coverage"])
-
-
-def _cutoff_curve(
-    first_score: list[np.ndarray], rows: np.ndarray, query_domains: Sequence[str], cutoff: float
-) -> pd.DataFrame:
-    """Coverage at every cutoff of a 0.01 grid spanning the carriers' scores and ``cutoff``."""
-    scores = np.concatenate([s[rows] for s in first_score])
-    finite = scores[np.isfinite(scores)]
-    low = min(float(finite.min()) if len(finite) else cutoff, cutoff)
-    high = max(float(finite.max()) if len(finite) else cutoff, cutoff)
-    steps = np.arange(np.floor(low / CUTOFF_STEP) - 1, np.ceil(high / CUTOFF_STEP) + 2)
-    grid = np.clip(np.round(steps * CUTOFF_STEP, 2), -1.0, 1.0)
-    grid = np.unique(grid)
-    out = []
-    for name, members in _by_domain(rows, query_domains).items():
-        for model, carried in zip(MODELS, first_score, strict=True):
-            coverage = (carried[members][None, :] >= grid[:, None]).mean(axis=1)
-            out.append(
-                pd.DataFrame({"domain": name, "model": model, "cutoff": grid, "coverage": coverage})
-            )
-    return _concat(out, ["domain", "model", "cutoff", "coverage"])
-
-
-def _contexts(
-    rankings: tuple[Ranking, Ranking],
-    queries: np.ndarray,
-    setting: ContextSetting,
-    carries: Carries,
-    spans: Callable[[int, str], tuple[int, int] | None],
-    doc_ids: Sequence[str],
-    doc_texts: Sequence[str],
-    query_ids: Sequence[str],
-) -> pd.DataFrame:
-    """Both contexts of every query whose coverage changed, a row per document part.
-
-    ``carries`` marks the parts that give the query what it needs; ``span_start`` /
-    ``span_end`` locate the answer inside ``text`` (answer coverage only).
-    """
-    rows = []
-    for q in queries:
-        for model, ranking in zip(MODELS, rankings, strict=True):
-            chosen = setting.documents(ranking, q)
-            parts = context_parts(
-                chosen, doc_texts, k=len(chosen), budget=setting.budget, measure=setting.measure
-            )
-            for rank, (position, part) in enumerate(parts, start=1):
-                carried = carries(q, position, part)
-                span = spans(q, part) if carried else None
-                rows.append(
-                    {
-                        "query_id": query_ids[q],
-                        "model": model,
-                        "rank": rank,
-                        "doc_id": doc_ids[position],
-                        "score": float(ranking.scores[q, rank - 1]),
-                        "text": part,
-                        "carries": carried,
-                        "span_start": span[0] if span else None,
-                        "span_end": span[1] if span else None,
-                    }
-                )
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "query_id",
-            "model",
-            "rank",
-            "doc_id",
-            "score",
-            "text",
-            "carries",
-            "span_start",
-            "span_end",
-        ],
-    )
-    return frame.astype(
-        {"rank": "int64", "carries": bool, "span_start": "Int64", "span_end": "Int64"}
-    )
-
-
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
@@ -499,29 +375,6 @@ def _compute(inputs: Inputs) -> AnswerResult | None:
             return answer_coverage(rankings, corpus, answers=answers, **common)
     with inputs.progress.stage("judged-relevant coverage (no reference answers)"):
         return judged_coverage(rankings, corpus, qrels=inputs.qrels, **common)
-
-
-def context_setting(inputs: Inputs) -> ContextSetting:
-    """The comparison's context: its k or cutoff (the baseline's default when unset), its
-    budget and the measure that counts it."""
-    config = inputs.config
-    cutoff = config.cutoff
-    if cutoff is None:
-        cutoff = default_cutoff(inputs.baseline_ranking, config.k)
-    measure = measure_for(config.context_tokenizer)
-    return ContextSetting(config.context_by, config.k, cutoff, config.context_budget, measure)
-
-
-def ranked_to_depth(inputs: Inputs) -> tuple[Ranking, Ranking]:
-    """Both of compare's rankings, without padding beyond the corpus."""
-    n_docs = inputs.corpus.n_docs
-    return _to_depth(inputs.baseline_ranking, n_docs), _to_depth(inputs.candidate_ranking, n_docs)
-
-
-def _to_depth(ranking: Ranking, n_docs: int) -> Ranking:
-    """compare's ranking (deep enough for the curves) without padding beyond the corpus."""
-    depth = min(ranking.k, n_docs)
-    return Ranking(ranking.indices[:, :depth], ranking.scores[:, :depth])
 
 
 ANSWERS = Family("answers", _compute)

@@ -66,10 +66,6 @@ class ChangedAnswers(FamilyResult):
         rows = self.moves[self.moves["query_id"] == query_id]
         return rows.sort_values(["rank_baseline", "rank_candidate"], na_position="last")
 
-    def queries_left_by(self, doc_id: str) -> list[str]:
-        moved = self.moves
-        return moved[(moved["doc_id"] == doc_id) & (moved["change"] == "left")]["query_id"].tolist()
-
 
 def changed_answers(
     baseline: Ranking,

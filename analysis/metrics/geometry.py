@@ -191,9 +191,6 @@ class GeometryResult(FamilyResult):
             self.domains, self.centroid_similarity_baseline, self.centroid_similarity_candidate
         )
 
-    def centroid_frame(self, model: str) -> pd.DataFrame:
-        return self.centroids().frame(model)
-
     def by_domain(self, names: Sequence[str]) -> dict[str, GeometryFigures]:
         """Every domain that has documents (and overall); ``names`` only sets the order."""
         ratios = self.ratios()

@@ -35,14 +35,14 @@ from analysis.llm.prompts import (
     read_relevance,
     relevance_request,
 )
+from analysis.metrics.answer_contexts import context_setting, ranked_to_depth
 from analysis.metrics.answer_text import exact_match, normalize_answer, token_f1
-from analysis.metrics.answers import context_setting, ranked_to_depth
 from analysis.metrics.changed import CHANGED, ChangedAnswers
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import domain_groups, mean_or_none
+from analysis.metrics.llm_judge import JudgeAgreement, agreement_pairs, judge_agreement
 from analysis.metrics.quality import benjamini_hochberg, paired_randomisation_test
 
-LOW_KAPPA = 0.4  # below this the judge's agreement is called low ("moderate" starts at 0.41)
 JUDGED_DOC_CHARS = 2000  # the opening of a document the judge reads (bounds the cost)
 MODELS = ("baseline", "candidate")
 
@@ -96,54 +96,6 @@ class LLMFigures:
         if not isinstance(values, Mapping):
             return None
         return cls(**{f.name: values[f.name] for f in fields(cls)})
-
-
-@dataclass(frozen=True)
-class JudgeAgreement:
-    """The LLM judge against the corpus' judgments (summary key ``llm_judge``).
-
-    ``n_pairs`` judged pairs (relevant: grade > 0), with as many negatives as could be
-    found among the judged grade-0 pairs and, where those run short, documents of another
-    domain (``negatives`` says which); ``accuracy`` and Cohen's ``kappa`` over the readable
-    verdicts; ``low`` when κ < 0.4 or unknown.
-    """
-
-    model: str
-    embedded: bool
-    n_pairs: int
-    accuracy: float | None
-    kappa: float | None
-    unreadable: int
-    negatives: str
-    low: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {"llm_judge": {f.name: getattr(self, f.name) for f in fields(self)}}
-
-    @classmethod
-    def from_json(cls, summary: Mapping[str, Any]) -> JudgeAgreement | None:
-        values = summary.get("llm_judge")
-        if not isinstance(values, Mapping):
-            return None
-        return cls(**{f.name: values[f.name] for f in fields(cls)})
-
-    def warning(self) -> str | None:
-        """What a reader must know before trusting an LLM-derived number (None: nothing)."""
-        said = []
-        if self.embedded:
-            said.append(
-                f"{self.model} is a 135M-parameter model shipped for offline runs and tests; "
-                "it is far too small to be a trustworthy judge or answerer"
-            )
-        if self.kappa is None:
-            said.append("the judge could not be checked against judgments (none in the corpus)")
-        elif self.low:
-            said.append(
-                f"the judge agrees with the corpus' judgments at Cohen's κ = {self.kappa:.2f} "
-                f"(accuracy {self.accuracy:.0%} on {self.n_pairs} pairs): low agreement, so "
-                "its verdicts are close to noise"
-            )
-        return "; ".join(said) + "." if said else None
 
 
 @dataclass(frozen=True)
@@ -294,7 +246,7 @@ def _compute(inputs: Inputs) -> LLMResult | None:
     ]
     changes = _changes(inputs.result(CHANGED), {corpus.query_ids[q] for q in sampled})
     change_requests = [_relevance(corpus, r.query_id, r.doc_id) for r in changes.itertuples()]
-    pairs, negatives = _agreement_pairs(inputs, config.llm_agreement_pairs)
+    pairs, negatives = agreement_pairs(inputs, config.llm_agreement_pairs)
     pair_requests = [_relevance(corpus, r.query_id, r.doc_id) for r in pairs.itertuples()]
     unreferenced = [q for q in sampled if corpus.query_ids[q] not in corpus.answers]
     _announce(llm, answer_requests + change_requests + pair_requests, 2 * len(unreferenced))
@@ -312,7 +264,7 @@ def _compute(inputs: Inputs) -> LLMResult | None:
         changes,
         pairs,
         pd.DataFrame(contexts, columns=["query_id", "model", "context"]),
-        _agreement(pairs, spec, llm.model.embedded, negatives),
+        judge_agreement(pairs, spec, llm.model.embedded, negatives),
         {
             "model": spec,
             "embedded": llm.model.embedded,
@@ -422,60 +374,6 @@ def _query_frame(
         columns["llm_unreadable_verdicts"][corpus.query_index[query_id]] += int(count)
     frame = pd.DataFrame({"query_id": corpus.query_ids, "domain": corpus.query_domains})
     return pd.concat([frame, pd.DataFrame(columns)], axis=1)
-
-
-def _agreement_pairs(inputs: Inputs, size: int) -> tuple[pd.DataFrame, str]:
-    """A seeded sample of judged pairs, half relevant and half not where possible."""
-    corpus = inputs.corpus
-    columns = ["query_id", "doc_id", "grade"]
-    judged = [(q, d, g) for q, docs in inputs.qrels.items() for d, g in docs.items()]
-    if not judged or size == 0:
-        return pd.DataFrame(columns=columns), "none"
-    rng = np.random.default_rng(inputs.config.random_state)
-    positives = [p for p in judged if p[2] > 0]
-    negatives = [p for p in judged if p[2] <= 0]
-    half = size // 2
-    chosen_pos = [positives[i] for i in rng.permutation(len(positives))[: size - half]]
-    chosen_neg = [negatives[i] for i in rng.permutation(len(negatives))[:half]]
-    source = "judged grade 0"
-    if len(chosen_neg) < half and chosen_pos:  # too few judged negatives
-        domains = np.asarray(corpus.doc_domains, dtype=object)
-        for i in range(half - len(chosen_neg)):
-            q = chosen_pos[i % len(chosen_pos)][0]
-            others = np.flatnonzero(domains != corpus.query_domains[q])
-            if len(others):  # a document of another domain: taken as not relevant
-                chosen_neg.append((q, int(rng.choice(others)), 0))
-        source = (
-            f"{source}, then documents of another domain"
-            if negatives
-            else ("documents of another domain")
-        )
-    rows = [(corpus.query_ids[q], corpus.doc_ids[d], int(g)) for q, d, g in chosen_pos + chosen_neg]
-    return pd.DataFrame(rows, columns=columns), source
-
-
-def _agreement(pairs: pd.DataFrame, model: str, embedded: bool, negatives: str) -> JudgeAgreement:
-    from sklearn.metrics import cohen_kappa_score
-
-    readable = pairs[pairs["judged_relevant"].notna()] if len(pairs) else pairs
-    accuracy = kappa = None
-    if len(readable):
-        truth = (readable["grade"] > 0).to_numpy(bool)
-        said = readable["judged_relevant"].astype(bool).to_numpy()
-        accuracy = float((truth == said).mean())
-        kappa = float(cohen_kappa_score(truth, said)) if len(set(truth)) > 1 else None
-        if kappa is not None and not math.isfinite(kappa):
-            kappa = 0.0  # the judge said the same thing every time: no agreement beyond chance
-    return JudgeAgreement(
-        model,
-        embedded,
-        len(pairs),
-        accuracy,
-        kappa,
-        int(len(pairs) - len(readable)),
-        negatives,
-        kappa is None or kappa < LOW_KAPPA,
-    )
 
 
 LLM = Family("llm", _compute)

@@ -3,7 +3,7 @@
 At a million documents and 10,000 queries there are 10^10 scores per model; the NumPy
 version of these passes made six float64 temporaries of every tile (20 ns a score here).
 Imported lazily by :mod:`analysis.metrics.thresholds`, so importing ``analysis`` stays fast.
-Bins match ``thresholds._bin`` exactly: floor((s + 1) * 1000) in float64, scores below -1
+Bins match ``threshold_passes.bin_of`` exactly: floor((s + 1) * 1000) in float64, scores below -1
 and excluded pairs (-inf) left out.
 """
 

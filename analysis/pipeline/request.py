@@ -8,7 +8,7 @@ the command-line option.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -95,9 +95,6 @@ class Request:
         )
         measure_for(config.context_tokenizer)
         return config
-
-    def with_models(self, baseline: str, candidate: str) -> Request:
-        return replace(self, baseline=baseline, candidate=candidate)
 
 
 @lru_cache(maxsize=8)

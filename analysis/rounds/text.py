@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from analysis.rounds.record import gate_summary
-from analysis.terminal import format_table
+from analysis.text_table import format_table
 
 TABLE_MEASURES = ("ndcg@10", "coverage", "neighbours_kept")
 PAIRED = ("ndcg@10", "recall@k", "coverage")  # a change between two models' values

@@ -10,9 +10,18 @@ from analysis.inputs.corpus import load_corpus
 from analysis.inputs.models import SentenceTransformerSource
 from analysis.inputs.specs import resolve_source
 from analysis.progress import Progress
-from analysis.tuning.finetune import RECIPE_FILE, Recipe, finetune, read_pairs
+from analysis.tuning.finetune import RECIPE_FILE, Recipe, finetune
+from analysis.tuning.pairs import read_pairs
 
-SAMPLE_CORPUS = Path(__file__).resolve().parents[2] / "sample_corpora" / "enterprise"
+
+def _sample_corpus() -> Path:
+    """The bundled sample corpus: inside the package once installed, beside it in a checkout."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "sample_corpora" / "enterprise"
+    return installed if installed.is_dir() else package.parent / "sample_corpora" / "enterprise"
+
+
+SAMPLE_CORPUS = _sample_corpus()
 DEMO_DOMAIN = "legal"
 DEMO_CANDIDATE = "demo-candidate"  # the model spec that names the demo's tuned model
 # A linear adapter on the frozen MiniLM, trained hard on 60 legal (question, clause) pairs,

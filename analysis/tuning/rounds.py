@@ -27,7 +27,8 @@ from analysis.inputs.corpus import Corpus
 from analysis.inputs.models import SentenceTransformerSource
 from analysis.inputs.specs import resolve_source
 from analysis.progress import Progress
-from analysis.tuning.finetune import RECIPE_FILE, Recipe, TrainingPair, finetune
+from analysis.tuning.finetune import RECIPE_FILE, Recipe, finetune
+from analysis.tuning.pairs import TrainingPair
 
 ROUND_BY = ("epochs", "pairs")
 

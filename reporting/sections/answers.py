@@ -13,7 +13,7 @@ import pandas as pd
 from analysis.bundle.files import Bundle
 from analysis.context import describe_context
 from analysis.metrics.answers import ANSWER, KINDS, CoverageKind
-from analysis.metrics.llm import JudgeAgreement
+from analysis.metrics.llm_judge import JudgeAgreement
 from reporting import charts
 from reporting.sections.base import (
     Block,
@@ -39,7 +39,6 @@ NO_COVERAGE = (
     "coverage is measured. Give queries an 'answers' field (a string or a list), an 'answers' "
     "column, or an --answers table (query_id, answer)."
 )
-NOTHING_LOST = "No query lost coverage here: every query covered under the baseline still is."
 EXPLAINED = {
     "answer": (
         "A query is covered when one of its reference answers appears in the context the LLM "

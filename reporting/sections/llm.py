@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 
 from analysis.bundle.files import Bundle
-from analysis.metrics.llm import JudgeAgreement, LLMFigures
+from analysis.metrics.llm import LLMFigures
+from analysis.metrics.llm_judge import JudgeAgreement
 from reporting.labels import COLUMNS
 from reporting.sections.base import (
     Block,

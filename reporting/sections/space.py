@@ -6,7 +6,7 @@ import pandas as pd
 
 from analysis.bundle.files import Bundle
 from analysis.metrics.geometry import CentroidSimilarity
-from reporting import charts
+from reporting import charts, space_charts
 from reporting.sections.base import (
     Block,
     Chart,
@@ -49,7 +49,7 @@ def projection_block(bundle: Bundle, context: Context, colour_by: str = "domain"
     if frame is None:
         return Text(NO_PROJECTION, muted=True)
     colors = charts.domain_colors(bundle.summary.domain_names)
-    return Chart("projection", charts.projection_scatter(frame, colour_by, colors))
+    return Chart("projection", space_charts.projection_scatter(frame, colour_by, colors))
 
 
 def projection_caption(bundle: Bundle) -> Text:
@@ -64,11 +64,11 @@ def projection_caption(bundle: Bundle) -> Text:
 def shrinkage_blocks(bundle: Bundle) -> list[Block]:
     out: list[Block] = []
     if bundle.geometry is not None:
-        out.append(Chart("geometry", charts.geometry_bars(bundle.geometry, MEASURES)))
+        out.append(Chart("geometry", space_charts.geometry_bars(bundle.geometry, MEASURES)))
     centroids = bundle.summary.get(CentroidSimilarity)
     if centroids is not None:
         matrices = {model: centroids.frame(model) for model in ("baseline", "candidate")}
-        out.append(Chart("centroids", charts.centroid_heatmaps(matrices)))
+        out.append(Chart("centroids", space_charts.centroid_heatmaps(matrices)))
     return out
 
 

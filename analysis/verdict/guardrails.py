@@ -1,0 +1,159 @@
+"""The guardrail table: each guardrail a policy can set, the number it reads from a domain's
+section of summary.json, the kind of limit it takes and how its check reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from analysis.bundle.summary import DomainSection
+from analysis.metrics.answers import AnswerFigures, CoverageFigures, JudgedCoverageFigures
+from analysis.metrics.llm import LLMFigures
+from analysis.metrics.overlap import OverlapFigures
+from analysis.metrics.quality import relative_change
+from analysis.metrics.reach import ReachFigures
+from analysis.metrics.thresholds import ExclusionFigures
+
+FRACTION, COUNT = "a number between 0 and 1", "a whole number >= 0"
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    """One limit a policy may set on a number of each domain's summary.
+
+    ``value_of`` reads that number (None when the comparison does not have it: the
+    guardrail is then not checked for that domain); ``at_least``: the number must reach the
+    limit (else stay at or under it); ``describe(value, limit)`` says what was checked.
+    """
+
+    name: str  # the key in the policy file
+    kind: str  # FRACTION or COUNT
+    value_of: Callable[[DomainSection], Any]
+    at_least: bool
+    describe: Callable[[Any, Any], str]
+    # the p-value of the change, for only_when_significant (None: not a tested change)
+    p_value_of: Callable[[DomainSection], float | None] | None = None
+
+
+def _overlap(section: DomainSection) -> float | None:
+    figures = section.get(OverlapFigures)
+    return figures.jaccard.mean if figures else None
+
+
+def _excluded_share(section: DomainSection) -> float | None:
+    figures = section.get(ExclusionFigures)
+    return figures.excluded_share_same_cutoff if figures else None
+
+
+def _coverage_drop(kind: type[CoverageFigures]) -> Callable[[DomainSection], float | None]:
+    def drop(section: DomainSection) -> float | None:
+        figures = section.get(kind)
+        change = figures.relative_change() if figures else None
+        return None if change is None else max(0.0, -change)
+
+    return drop
+
+
+def _coverage_p(kind: type[CoverageFigures]) -> Callable[[DomainSection], float | None]:
+    def p_value(section: DomainSection) -> float | None:
+        figures = section.get(kind)
+        return figures.p_value_bh if figures else None
+
+    return p_value
+
+
+def _llm_f1_drop(section: DomainSection) -> float | None:
+    figures = section.get(LLMFigures)
+    if figures is None or not figures.with_reference:
+        return None
+    change = relative_change(figures.f1.get("baseline"), figures.f1.get("candidate"))
+    return None if change is None else max(0.0, -change)
+
+
+def _llm_f1_p(section: DomainSection) -> float | None:
+    figures = section.get(LLMFigures)
+    return figures.f1_p_value_bh if figures else None
+
+
+def _llm_net_losses(section: DomainSection) -> float | None:
+    """(losses − wins) / compared queries: the share of queries whose answer got worse,
+    net of those that got better (0 when it won at least as often as it lost)."""
+    figures = section.get(LLMFigures)
+    compared = figures.wins + figures.ties + figures.losses if figures else 0
+    if figures is None or not compared:
+        return None
+    return max(0.0, (figures.losses - figures.wins) / compared)
+
+
+def _llm_preference_p(section: DomainSection) -> float | None:
+    figures = section.get(LLMFigures)
+    return figures.preference_p_value_bh if figures else None
+
+
+def _lost_reach(section: DomainSection) -> int | None:
+    figures = section.get(ReachFigures)
+    return figures.lost if figures else None
+
+
+# Relevance guardrails: the largest allowed relative drop of a metric (see _relevance_check).
+RELEVANCE = {"max_relative_drop_recall": "recall@k", "max_relative_drop_ndcg": "ndcg@10"}
+# Every other guardrail: one row each.
+GUARDRAILS: tuple[Guardrail, ...] = (
+    Guardrail(
+        "min_overlap",
+        FRACTION,
+        _overlap,
+        True,
+        lambda v, lim: f"mean top-k Jaccard {v:.3f} (min {lim:.2f})",
+    ),
+    Guardrail(
+        "max_excluded_share_same_cutoff",
+        FRACTION,
+        _excluded_share,
+        False,
+        lambda v, lim: f"{100 * v:.1f}% excluded at the same cutoff (max {100 * lim:.0f}%)",
+    ),
+    Guardrail(
+        "max_relative_drop_answer_coverage",
+        FRACTION,
+        _coverage_drop(AnswerFigures),
+        False,
+        lambda v, lim: f"answer coverage fell {100 * v:.1f}% (max drop {100 * lim:.0f}%)",
+        _coverage_p(AnswerFigures),
+    ),
+    Guardrail(
+        "max_relative_drop_judged_coverage",
+        FRACTION,
+        _coverage_drop(JudgedCoverageFigures),
+        False,
+        lambda v, lim: f"judged-relevant coverage fell {100 * v:.1f}% (max drop {100 * lim:.0f}%)",
+        _coverage_p(JudgedCoverageFigures),
+    ),
+    Guardrail(
+        "max_relative_drop_llm_f1",
+        FRACTION,
+        _llm_f1_drop,
+        False,
+        lambda v, lim: f"the LLM's answer F1 fell {100 * v:.1f}% (max drop {100 * lim:.0f}%)",
+        _llm_f1_p,
+    ),
+    Guardrail(
+        "max_llm_net_loss_share",
+        FRACTION,
+        _llm_net_losses,
+        False,
+        lambda v, lim: (
+            f"the LLM judged the candidate's answer worse, net, on {100 * v:.1f}% of queries "
+            f"(max {100 * lim:.0f}%)"
+        ),
+        _llm_preference_p,
+    ),
+    Guardrail(
+        "max_lost_reach_docs",
+        COUNT,
+        _lost_reach,
+        False,
+        lambda v, lim: f"{v} documents lost all reach (max {lim})",
+    ),
+)
