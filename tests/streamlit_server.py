@@ -22,9 +22,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(cache: str, *args: str, log: Path | None = None) -> Iterator[str]:
-    """``streamlit run dashboard/app.py [-- ARGS]`` with ``cache`` as the tool's cache and the
-    hub offline; yields its URL once the port answers. Output goes to ``log`` (or nowhere)."""
+def streamlit_server(
+    cache: str, *args: str, log: Path | None = None, root: Path = ROOT
+) -> Iterator[str]:
+    """``streamlit run dashboard/app.py [-- ARGS]`` in the checkout ``root`` with ``cache`` as
+    the tool's cache and the hub offline; yields its URL once the port answers. Output goes
+    to ``log`` (or nowhere)."""
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "RECALL_HORIZON_CACHE": cache}
     command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py"]
@@ -32,7 +35,7 @@ def streamlit_server(cache: str, *args: str, log: Path | None = None) -> Iterato
     command += ["--server.headless", "true", *(["--", *args] if args else [])]
     out = log.open("w") if log is not None else subprocess.DEVNULL
     try:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
     finally:
         if log is not None:
             out.close()  # type: ignore[union-attr]  # the child keeps its own handle

@@ -232,7 +232,7 @@ def test_the_rounds_page_in_chromium(model_cache, tmp_path):
             corpus,
             "--baseline",
             "default",
-            "--series",
+            "--checkpoints",
             str(series),
             "--out",
             str(out),

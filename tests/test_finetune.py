@@ -196,7 +196,7 @@ def test_anchor_errors_are_clear(tiny, tmp_path):
 
 
 def test_a_series_of_rounds_by_epochs_and_by_pairs_with_seeds(tiny, tmp_path):
-    """--rounds 2 --seeds 2: the layout `rounds --series` reads; by epochs, the last round is
+    """--rounds 2 --seeds 2: the layout `rounds --checkpoints` reads; by epochs, the last round is
     the full recipe's model (the same cache entry); by pairs, round 2 starts from round 1."""
     from analysis.cli import main
     from analysis.rounds.spec import rounds_from_folder, targets_from_recipes

@@ -234,8 +234,11 @@ def test_the_rounds_page_drives_every_page_and_the_series_report_is_written(
     [
         (["--round", "r1"], "expected NAME=SPEC"),
         (["--round", "a=x", "--round", "a=y"], "round name 'a' is given twice"),
-        (["--round", "a=x", "--series", "somewhere"], "either as --round options or as --series"),
-        (["--series", "/nowhere/at/all"], "--series /nowhere/at/all: no such folder"),
+        (
+            ["--round", "a=x", "--checkpoints", "somewhere"],
+            "either as --round options or as --checkpoints",
+        ),
+        (["--checkpoints", "/nowhere/at/all"], "--checkpoints /nowhere/at/all: no such folder"),
         ([], "give at least one --round"),
         (["--round", "a=BASE", "--target", "nautical"], "--target nautical: not a domain"),
     ],

@@ -63,7 +63,7 @@ def run_rounds(args: argparse.Namespace) -> int:
         _parsed(
             rounds,
             ["--corpus", str(SAMPLE_CORPUS), "--baseline", "default"]
-            + ["--series", str(checkpoints), "--out", str(out)]
+            + ["--checkpoints", str(checkpoints), "--out", str(out)]
             + _cache(args),
         )
     )

@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rounds",
         type=at_least(1),
         default=1,
-        help="save N checkpoints, OUT/round1 ... OUT/roundN (for `rounds --series`)",
+        help="save N checkpoints, OUT/round1 ... OUT/roundN (for `rounds --checkpoints`)",
     )
     parser.add_argument(
         "--round-by",
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         )
         print(
             f"{len(chains[0])} rounds x {len(chains)} seed(s) in {args.out} in "
-            f"{time.perf_counter() - started:.1f}s (use rounds --series {args.out})"
+            f"{time.perf_counter() - started:.1f}s (use rounds --checkpoints {args.out})"
         )
         return EXIT_OK
     out, cached = finetune(

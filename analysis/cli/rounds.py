@@ -39,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "with different seeds",
     )
     parser.add_argument(
-        "--series",
+        "--checkpoints",
+        "--series",  # its former name, still accepted
+        dest="checkpoints",
         type=Path,
         help="a folder whose sub-folders are the rounds' checkpoints, in name order "
         "(a sub-folder of model folders: one round, several seeds)",
@@ -55,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy", type=Path, help="policy TOML (default: the shipped default policy)"
     )
-    parser.add_argument("--out", required=True, type=Path, help="output folder of the series")
+    parser.add_argument("--out", required=True, type=Path, help="output folder of the rounds")
     add_encoding_arguments(parser)
     add_setting_arguments(parser)
 
@@ -69,10 +71,10 @@ def run(args: argparse.Namespace) -> int:
     from analysis.verdict.gate import load_policy
     from reporting.html import write_rounds_report
 
-    if args.rounds and args.series:
-        raise InputError("give the rounds either as --round options or as --series, not both")
+    if args.rounds and args.checkpoints:
+        raise InputError("give the rounds either as --round options or as --checkpoints, not both")
     rounds = [parse_round(r) for r in args.rounds] or (
-        rounds_from_folder(args.series) if args.series else []
+        rounds_from_folder(args.checkpoints) if args.checkpoints else []
     )
     check_rounds(rounds)
     policy = load_policy(args.policy)
@@ -90,5 +92,5 @@ def run(args: argparse.Namespace) -> int:
         )
         write_rounds_report(record, staging / "report.html")
     print(rounds_text(record))
-    print(f"\nwrote {args.out} ({len(rounds)} rounds; the series report: {args.out}/report.html)")
+    print(f"\nwrote {args.out} ({len(rounds)} rounds; the rounds report: {args.out}/report.html)")
     return EXIT_BREACH if verdict.rollback_advised else EXIT_OK

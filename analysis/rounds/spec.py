@@ -51,10 +51,10 @@ def rounds_from_folder(folder: Path) -> list[Round]:
     is one round trained with several seeds.
     """
     if not folder.is_dir():
-        raise InputError(f"--series {folder}: no such folder")
+        raise InputError(f"--checkpoints {folder}: no such folder")
     found = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: _natural(p.name))
     if not found:
-        raise InputError(f"--series {folder}: no sub-folders (one per round, in order)")
+        raise InputError(f"--checkpoints {folder}: no sub-folders (one per round, in order)")
     rounds = []
     for path in found:
         seeds = sorted(
@@ -68,7 +68,7 @@ def rounds_from_folder(folder: Path) -> list[Round]:
 
 def check_rounds(rounds: Sequence[Round]) -> None:
     if not rounds:
-        raise InputError("give at least one --round NAME=SPEC, or --series FOLDER")
+        raise InputError("give at least one --round NAME=SPEC, or --checkpoints FOLDER")
     seen: set[str] = set()
     for item in rounds:
         if item.name in seen:

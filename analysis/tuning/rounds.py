@@ -11,7 +11,7 @@ Two ways to cut training into rounds:
 
 Each seed trains its own chain (recipe seed + 0, 1, ...). Checkpoints land in
 ``OUT/round<r>/`` (``OUT/round<r>/seed-<s>/`` with several seeds), the layout
-``rounds --series OUT`` reads, and each checkpoint's recipe file records its round and
+``rounds --checkpoints OUT`` reads, and each checkpoint's recipe file records its round and
 what it was trained on.
 """
 

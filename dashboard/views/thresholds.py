@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
@@ -49,11 +47,6 @@ st.caption(
 )
 
 
-def _metric_with_share(column: Any, label: str, count: int, total: int, **options: Any) -> None:
-    share = f"{100 * count / total:.1f}% of {total:,} admitted" if total else None
-    column.metric(label, f"{count:,}", share, delta_color="off", delta_arrow="off", **options)
-
-
 @st.fragment
 def cut_view(on_show: Shown, saved: section.Cut) -> None:
     """The slider and everything it moves: a fragment, so a new cutoff reruns this part of
@@ -87,28 +80,15 @@ def cut_view(on_show: Shown, saved: section.Cut) -> None:
     _curve_at(saved.curve, float(cutoff), context.domain)
     counts = cut.counts(context.domain)
 
-    cols = st.columns(4)
-    cols[0].metric("Pairs the baseline admits", f"{counts.admitted_pairs_baseline:,}")
-    _metric_with_share(
-        cols[1],
-        "Excluded at the same cutoff",
-        counts.excluded_same_cutoff,
-        counts.admitted_pairs_baseline,
-    )
-    _metric_with_share(
-        cols[2],
-        "Excluded at the calibrated cutoff",
-        counts.excluded_calibrated,
-        counts.admitted_pairs_baseline,
-    )
-    _metric_with_share(
-        cols[3],
-        "Judged-relevant pairs excluded",
-        counts.relevant_excluded_same_cutoff,
-        counts.relevant_admitted_baseline,
-        help="The useful documents lost at the same cutoff. Unjudged pairs excluded in the "
-        "tuning domain are often pruned on purpose; judged-relevant ones never are.",
-    )
+    for column, counter in zip(st.columns(4), section.counters(counts), strict=True):
+        column.metric(
+            counter.label,
+            f"{counter.count:,}",
+            counter.share_text(),  # a share, not a change: neither coloured nor arrowed
+            delta_color="off",
+            delta_arrow="off",
+            help=counter.help,
+        )
     st.markdown(section.cutoff_text(cut.settings))
     at = None if cut is saved else float(cutoff)  # None: the saved cut
     tables = prepared.THRESHOLD_TABLES.of(on_show, at)

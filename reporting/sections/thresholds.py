@@ -50,6 +50,40 @@ class Cut:
         return self.shares[domain or OVERALL]
 
 
+@dataclass(frozen=True)
+class Counter:
+    """One count the Threshold page shows over its slider, with its share of the pairs it
+    is counted among (None: no share) and how to read it (None: no help)."""
+
+    label: str
+    count: int
+    of: int | None = None  # the pairs it is a share of
+    help: str | None = None
+
+    def share_text(self) -> str | None:
+        if not self.of:
+            return None
+        return f"{100 * self.count / self.of:.1f}% of {self.of:,} admitted"
+
+
+def counters(counts: ExclusionFigures) -> list[Counter]:
+    """The cut's headline counts in one domain: admitted pairs, and the excluded ones at
+    the same and the calibrated cutoff, all pairs and judged-relevant pairs."""
+    admitted = counts.admitted_pairs_baseline
+    return [
+        Counter("Pairs the baseline admits", admitted),
+        Counter("Excluded at the same cutoff", counts.excluded_same_cutoff, admitted),
+        Counter("Excluded at the calibrated cutoff", counts.excluded_calibrated, admitted),
+        Counter(
+            "Judged-relevant pairs excluded",
+            counts.relevant_excluded_same_cutoff,
+            counts.relevant_admitted_baseline,
+            "The useful documents lost at the same cutoff. Unjudged pairs excluded in the "
+            "tuning domain are often pruned on purpose; judged-relevant ones never are.",
+        ),
+    ]
+
+
 def cut_from_bundle(bundle: Bundle) -> Cut | None:
     settings = bundle.summary.get(CutoffSettings)
     pairs, curve = bundle.threshold_pairs, bundle.horizon_curve
