@@ -188,9 +188,9 @@ def test_a_corpus_without_queries_still_gets_document_side_diagnostics(data):
 
 def test_how_drift_searched_is_in_the_manifest_and_beside_the_drift_numbers():
     from analysis.bundle.files import make_bundle
-    from analysis.terminal import domain_table
     from reporting.sections import drift, overview
     from reporting.sections.base import Context
+    from reporting.text import comparison_text
 
     corpus, docs, queries = synthetic(n_docs_per_domain=400, n_queries_per_domain=5)
     base = embeddings("base", docs, queries)
@@ -210,5 +210,5 @@ def test_how_drift_searched_is_in_the_manifest_and_beside_the_drift_numbers():
             assert any("approximate search (faiss IVF" in t for t in texts)
             card = [b.text for b in overview.blocks(bundle, Context()) if hasattr(b, "text")]
             assert any("audited against exact search on 1,000" in t for t in card)
-            printed = domain_table(bundle.summary)  # what compare prints
-            assert "nbhd jaccard: Neighbours by approximate search (faiss IVF" in printed
+            printed = comparison_text(bundle)  # what compare prints
+            assert "Neighbours by approximate search (faiss IVF" in printed
