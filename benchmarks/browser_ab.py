@@ -10,7 +10,8 @@ round starts a fresh server of BEFORE, measures, then one of AFTER. Measured per
 cold start (until the Overview's first chart), then every page's first visit from the
 Overview (``Overview -> page``, each page once), then the Threshold page's slider moved
 three steps up and three down. Every time is taken in the page, on the browser's clock
-(``browser_latency.settled``). Prints per step the median of each checkout over the rounds.
+(``browser_latency.settled``). Prints per step the median of each checkout over the
+rounds, and its range.
 
 Cases: a saved comparison opened with ``-- --open FOLDER`` (``--saved``; e.g. the demo's
 ``artifacts/demo``), and the synthetic comparison of ``browser_latency.py`` from vectors
@@ -116,7 +117,10 @@ def main() -> None:
             print(f"\n{name}: median over {args.rounds} rounds, before -> after")
             for step in times["before"]:
                 old, new = (statistics.median(times[s][step]) for s in sides)
-                print(f"  {step:<40} {old:6.2f} s -> {new:6.2f} s")
+                spread = "   ".join(
+                    f"{s} {min(times[s][step]):.2f}-{max(times[s][step]):.2f}" for s in sides
+                )
+                print(f"  {step:<40} {old:6.2f} s -> {new:6.2f} s   ({spread})")
         browser.close()
 
 
