@@ -10,7 +10,7 @@ from analysis.metrics.drift import DriftFigures
 from analysis.metrics.grouping import Estimate
 from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import QualityFigures
-from analysis.metrics.reach import ReachFigures
+from analysis.metrics.reach import NetLoss, ReachFigures
 from analysis.metrics.thresholds import ExclusionFigures
 
 
@@ -62,7 +62,14 @@ def section(
             useful_excluded,
             useful_excluded,
         ).to_json(),
-        ReachFigures(0, lost, lost, 0).to_json(),
+        ReachFigures(
+            0,
+            lost,
+            lost,
+            0,
+            NetLoss.of(lost=lost, gained=0, reached=n_docs, spread=(0.01, 0.01)),
+            NetLoss.of(lost=0, gained=0, reached=n_docs // 2, spread=(0.01, 0.01)),
+        ).to_json(),
     ]
     if quality is not None:
         parts.append(quality.to_json())

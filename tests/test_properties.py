@@ -28,7 +28,8 @@ from analysis.inputs.corpus import Corpus
 from analysis.inputs.embed import CorpusEmbeddings
 from analysis.settings import CompareConfig
 
-MONTE_CARLO = {"overlap_ci", "p_value", "p_value_bh"}
+# resampled: their values depend on the order the resamples meet the items
+MONTE_CARLO = {"overlap_ci", "p_value", "p_value_bh", "ci_low", "ci_high"}
 
 
 @dataclass(frozen=True)

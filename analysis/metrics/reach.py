@@ -1,4 +1,12 @@
-"""Reachability: how many queries retrieve each document in their top-k, under each model."""
+"""Reachability: how many queries retrieve each document in their top-k, under each model.
+
+A document no query reaches can never be shown to the LLM. Which documents a set of
+queries reaches churns at the margin whenever the model moves a little: some drop out of
+every top-k, others come in. The loss that matters is the *net* one, as a share of what
+the baseline reached in the domain: ``(lost − gained) / reached``, with a 95% interval from
+resampling the queries (which documents are reached depends on which queries were asked),
+for every document and for the judged-relevant ones alone.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +18,83 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics.family import Family, FamilyResult, Inputs
-from analysis.metrics.grouping import domain_groups
+from analysis.metrics.grouping import OVERALL, domain_groups
 from analysis.retrieval import Ranking
 
 
 @dataclass(frozen=True)
+class NetLoss:
+    """Documents of a domain reached under the baseline (``reached``), how many of them no
+    query reaches under the candidate (``lost``), how many unreached ones it now reaches
+    (``gained``), and ``share`` = (lost − gained) / reached with its query-resampling 95%
+    interval (``low``, ``high``; see :func:`net_loss_spreads`); the share is None when the
+    baseline reached none.
+
+    >>> NetLoss.of(lost=45, gained=40, reached=1000).share
+    0.005
+    """
+
+    reached: int
+    lost: int
+    gained: int
+    share: float | None
+    low: float | None = None
+    high: float | None = None
+
+    @classmethod
+    def of(
+        cls, *, lost: int, gained: int, reached: int, spread: tuple[float, float] | None = None
+    ) -> NetLoss:
+        """``spread``: how far the interval reaches below and above the share."""
+        share = (lost - gained) / reached if reached else None
+        if share is None or spread is None:
+            return cls(reached, lost, gained, share)
+        return cls(reached, lost, gained, share, share - spread[0], share + spread[1])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reached_baseline": self.reached,
+            "lost": self.lost,
+            "gained": self.gained,
+            "share": self.share,
+            "ci_low": self.low,
+            "ci_high": self.high,
+        }
+
+    @classmethod
+    def from_json(cls, values: Any) -> NetLoss | None:
+        if not isinstance(values, Mapping):
+            return None
+        return cls(
+            values["reached_baseline"],
+            values["lost"],
+            values["gained"],
+            values["share"],
+            values.get("ci_low"),
+            values.get("ci_high"),
+        )
+
+
+@dataclass(frozen=True)
 class ReachFigures:
-    """One domain's documents that no query reaches, per model, and how many lost or gained.
+    """One domain's documents that no query reaches, per model, how many lost or gained
+    reach, and the net loss of reach: of every document, and of the judged-relevant ones.
 
     Summary keys: ``unreachable_docs`` (``baseline``, ``candidate``), ``lost_reach_docs``,
-    ``gained_reach_docs``.
+    ``gained_reach_docs``, ``net_lost_reach`` and ``net_lost_relevant_reach`` (each
+    ``reached_baseline``, ``lost``, ``gained``, ``share``, ``ci_low``, ``ci_high``; absent
+    from summaries written before they existed, and the relevant one without judgments).
     """
 
     unreachable_baseline: int
     unreachable_candidate: int
     lost: int  # reached by some query under the baseline, by none under the candidate
     gained: int
+    net: NetLoss | None = None
+    relevant: NetLoss | None = None  # the judged-relevant documents only
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "unreachable_docs": {
                 "baseline": self.unreachable_baseline,
                 "candidate": self.unreachable_candidate,
@@ -36,6 +102,11 @@ class ReachFigures:
             "lost_reach_docs": self.lost,
             "gained_reach_docs": self.gained,
         }
+        if self.net is not None:
+            out["net_lost_reach"] = self.net.to_json()
+        if self.relevant is not None:
+            out["net_lost_relevant_reach"] = self.relevant.to_json()
+        return out
 
     @classmethod
     def from_json(cls, section: Mapping[str, Any]) -> ReachFigures | None:
@@ -47,22 +118,26 @@ class ReachFigures:
             unreachable["candidate"],
             section["lost_reach_docs"],
             section["gained_reach_docs"],
+            NetLoss.from_json(section.get("net_lost_reach")),
+            NetLoss.from_json(section.get("net_lost_relevant_reach")),
         )
 
 
 @dataclass(frozen=True)
 class ReachResult(FamilyResult):
-    """Per document: the number of queries whose top-k holds it, per model.
-
-    A document no query reaches can never be shown to the LLM. ``lost`` documents were
-    reached by some query under the baseline and by none under the candidate.
-    """
+    """Per document: the number of queries whose top-k holds it, per model; and each
+    query's top-k under both models, which the net loss's interval resamples."""
 
     doc_ids: tuple[str, ...]
     doc_domains: tuple[str, ...]
     k: int
     baseline: np.ndarray  # (n_docs,) query counts
     candidate: np.ndarray
+    baseline_top: np.ndarray  # (n_queries, k) document positions, -1 for none
+    candidate_top: np.ndarray
+    relevant: np.ndarray | None = None  # (n_docs,) judged relevant to some query
+    resamples: int = 1000
+    random_state: int = 0
 
     @property
     def lost(self) -> np.ndarray:
@@ -86,15 +161,113 @@ class ReachResult(FamilyResult):
         )
 
     def by_domain(self, names: Sequence[str]) -> dict[str, ReachFigures]:
-        return {
-            name: ReachFigures(
+        groups = domain_groups(self.doc_domains, names)
+        relevant = self.relevant if self.relevant is not None and self.relevant.any() else None
+        spreads = net_loss_spreads(
+            self.baseline_top,
+            self.candidate_top,
+            groups,
+            n_docs=len(self.doc_ids),
+            relevant=relevant,
+            resamples=self.resamples,
+            random_state=self.random_state,
+        )
+        reached = self.baseline > 0
+        out = {}
+        for name, rows in groups.items():
+            net = NetLoss.of(
+                lost=int(self.lost[rows].sum()),
+                gained=int(self.gained[rows].sum()),
+                reached=int(reached[rows].sum()),
+                spread=spreads[name][0],
+            )
+            judged = None
+            if relevant is not None:
+                rel = rows[relevant[rows]]
+                judged = NetLoss.of(
+                    lost=int(self.lost[rel].sum()),
+                    gained=int(self.gained[rel].sum()),
+                    reached=int(reached[rel].sum()),
+                    spread=spreads[name][1],
+                )
+            out[name] = ReachFigures(
                 int((self.baseline[rows] == 0).sum()),
                 int((self.candidate[rows] == 0).sum()),
                 int(self.lost[rows].sum()),
                 int(self.gained[rows].sum()),
+                net,
+                judged,
             )
-            for name, rows in domain_groups(self.doc_domains, names).items()
-        }
+        return out
+
+
+def net_loss_spreads(
+    baseline_top: np.ndarray,
+    candidate_top: np.ndarray,
+    groups: Mapping[str, np.ndarray],
+    *,
+    n_docs: int,
+    relevant: np.ndarray | None = None,
+    resamples: int = 1000,
+    random_state: int = 0,
+) -> dict[str, tuple[tuple[float, float] | None, tuple[float, float] | None]]:
+    """Per group of documents, how far the net loss share of reach spreads below and above
+    its median over ``resamples`` resamplings of the queries (with replacement): (median −
+    2.5th percentile, 97.5th percentile − median), for every document and for the
+    ``relevant`` ones; None where no resample reaches a document of the group.
+
+    A resample asks about 63% of the distinct queries, so it reaches fewer documents and its
+    shares sit at another level than the observed one (churn is a larger part of a smaller
+    reached set); their spread, not their level, is what the interval takes from them
+    (:meth:`NetLoss.of` centres it on the observed share). Only documents in some top-k
+    matter, so each resample works on those alone.
+    """
+    shown = np.union1d(baseline_top[baseline_top >= 0], candidate_top[candidate_top >= 0])
+    compact = np.full(n_docs, -1, dtype=np.int64)
+    compact[shown] = np.arange(len(shown))
+    tops = [
+        np.where(top >= 0, compact[np.maximum(top, 0)], -1) for top in (baseline_top, candidate_top)
+    ]
+    names = [name for name in groups if name != OVERALL]
+    unnamed, outside = len(names), len(names) + 1  # two spare bins
+    code = np.full(len(shown), unnamed, dtype=np.int64)
+    for g, name in enumerate(names):
+        rows = compact[groups[name]]
+        code[rows[rows >= 0]] = g
+    codes = [code]
+    if relevant is not None:
+        codes.append(np.where(relevant[shown], code, outside))
+    n_queries = len(baseline_top)
+    rng = np.random.default_rng(random_state)
+    shares = np.full((resamples, 2, len(names) + 1), np.nan)  # the last column: OVERALL
+    for b in range(resamples if n_queries else 0):
+        asked = np.unique(rng.integers(0, n_queries, size=n_queries))
+        reached = []
+        for top in tops:
+            flags = np.zeros(len(shown) + 1, dtype=bool)
+            flags[top[asked].ravel()] = True  # -1 lands in the spare last slot
+            reached.append(flags[:-1])
+        net = (reached[0] & ~reached[1]).astype(np.float64) - (~reached[0] & reached[1])
+        for kind, kind_code in enumerate(codes):
+            lost = np.bincount(kind_code, weights=net, minlength=outside + 1)[:outside]
+            base = np.bincount(kind_code, weights=reached[0], minlength=outside + 1)[:outside]
+            lost = np.append(lost[:unnamed], lost.sum())
+            base = np.append(base[:unnamed], base.sum())
+            with np.errstate(invalid="ignore", divide="ignore"):
+                shares[b, kind] = np.where(base > 0, lost / base, np.nan)
+    out: dict[str, tuple[tuple[float, float] | None, tuple[float, float] | None]] = {}
+    for g, name in enumerate([*names, OVERALL]):
+        bounds: list[tuple[float, float] | None] = []
+        for kind in range(2):
+            values = shares[:, kind, g]
+            values = values[np.isfinite(values)]
+            if len(values) and kind < len(codes):
+                low, middle, high = np.percentile(values, [2.5, 50, 97.5])
+                bounds.append((float(middle - low), float(high - middle)))
+            else:
+                bounds.append(None)
+        out[name] = (bounds[0], bounds[1])
+    return out
 
 
 def reachability(
@@ -104,23 +277,45 @@ def reachability(
     k: int,
     doc_domains: Sequence[str],
     doc_ids: Sequence[str] | None = None,
+    relevant: np.ndarray | None = None,
+    resamples: int = 1000,
+    random_state: int = 0,
 ) -> ReachResult:
-    """How many queries hold each document in their top-k, under each model."""
-    counts = []
+    """How many queries hold each document in their top-k, under each model
+    (``relevant``: which documents some query judged relevant)."""
+    tops, counts = [], []
     for ranking in (baseline, candidate):
-        top = ranking.indices[:, :k]
+        top = np.ascontiguousarray(ranking.indices[:, :k])
+        tops.append(top)
         counts.append(np.bincount(top[top >= 0], minlength=len(doc_domains)))
     ids = tuple(doc_ids) if doc_ids is not None else tuple(str(i) for i in range(len(doc_domains)))
-    return ReachResult(ids, tuple(doc_domains), k, counts[0], counts[1])
+    return ReachResult(
+        ids,
+        tuple(doc_domains),
+        k,
+        counts[0],
+        counts[1],
+        tops[0],
+        tops[1],
+        relevant,
+        resamples,
+        random_state,
+    )
 
 
 def _compute(inputs: Inputs) -> ReachResult:
+    relevant = np.zeros(inputs.corpus.n_docs, dtype=bool)
+    for judged in inputs.qrels.values():
+        relevant[[d for d, grade in judged.items() if grade > 0]] = True
     return reachability(
         inputs.baseline_ranking,
         inputs.candidate_ranking,
         k=inputs.config.k,
         doc_domains=inputs.corpus.doc_domains,
         doc_ids=inputs.corpus.doc_ids,
+        relevant=relevant if relevant.any() else None,
+        resamples=inputs.config.bootstrap_resamples,
+        random_state=inputs.config.random_state,
     )
 
 

@@ -91,6 +91,7 @@ class DomainVerdict:
 class GateResult:
     checks: tuple[Check, ...]
     unknown_domains: tuple[str, ...]  # policy overrides naming domains not in the comparison
+    notes: tuple[str, ...] = ()  # what the reader should know of the guardrails checked
 
     @property
     def passed(self) -> bool:
@@ -209,7 +210,9 @@ def evaluate(summary: Summary, policy: Policy) -> GateResult:
     for name, section in summary.domains.items():
         checks += _domain_checks(name, section, policy.for_domain(name))
     unknown = tuple(sorted(set(policy.overrides) - set(summary.domain_names)))
-    return GateResult(tuple(checks), unknown)
+    checked = {c.guardrail for c in checks}
+    notes = tuple(rail.note for rail in GUARDRAILS if rail.note and rail.name in checked)
+    return GateResult(tuple(checks), unknown, notes)
 
 
 def _domain_checks(name: str, section: DomainSection, rails: Guardrails) -> list[Check]:
@@ -229,11 +232,12 @@ def _domain_checks(name: str, section: DomainSection, rails: Guardrails) -> list
         if limit is None:
             continue
         if value is None:
-            why = "the comparison has no such number for this domain"
-            checks.append(_missing(name, rail.name, limit, rails, why))
+            checks.append(_missing(name, rail.name, limit, rails, rail.missing))
             continue
-        passed = value >= limit if rail.at_least else value <= limit
         detail = rail.describe(value, limit)
+        if rail.decided_by is not None:
+            value = rail.decided_by(value)
+        passed = value >= limit if rail.at_least else value <= limit
         if not passed and rails.only_when_significant and rail.p_value_of is not None:
             p = rail.p_value_of(section)
             if p is None or p >= rails.alpha:

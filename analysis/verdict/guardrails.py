@@ -12,7 +12,7 @@ from analysis.metrics.answers import AnswerFigures, CoverageFigures, JudgedCover
 from analysis.metrics.llm import LLMFigures
 from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import relative_change
-from analysis.metrics.reach import ReachFigures
+from analysis.metrics.reach import NetLoss, ReachFigures
 from analysis.metrics.thresholds import ExclusionFigures
 
 FRACTION, COUNT = "a number between 0 and 1", "a whole number >= 0"
@@ -34,6 +34,11 @@ class Guardrail:
     describe: Callable[[Any, Any], str]
     # the p-value of the change, for only_when_significant (None: not a tested change)
     p_value_of: Callable[[DomainSection], float | None] | None = None
+    # the number held against the limit, when it is not the value itself (the lower end of
+    # a net loss's interval: a breach must hold for every plausible sample of queries)
+    decided_by: Callable[[Any], float] | None = None
+    note: str | None = None  # said beside the check whenever the policy sets this guardrail
+    missing: str = "the comparison has no such number for this domain"  # why, when it has not
 
 
 def _overlap(section: DomainSection) -> float | None:
@@ -96,6 +101,42 @@ def _lost_reach(section: DomainSection) -> int | None:
     return figures.lost if figures else None
 
 
+def _net_lost_reach(section: DomainSection) -> NetLoss | None:
+    figures = section.get(ReachFigures)
+    return figures.net if figures else None
+
+
+def _net_lost_relevant_reach(section: DomainSection) -> NetLoss | None:
+    figures = section.get(ReachFigures)
+    return figures.relevant if figures else None
+
+
+def _interval_low(net: NetLoss) -> float:
+    """The lower end of the net loss's interval (its share where none was computed; -1
+    where the baseline reached nothing, so nothing could be lost)."""
+    if net.share is None:
+        return -1.0
+    return net.low if net.low is not None else net.share
+
+
+def _net_loss_text(what: str) -> Callable[[NetLoss, float], str]:
+    def describe(net: NetLoss, limit: float) -> str:
+        if net.share is None:
+            return f"no {what} reached under the baseline: none could lose reach"
+        interval = (
+            f", 95% interval {100 * net.low:.1f}% to {100 * net.high:.1f}%"
+            if net.low is not None and net.high is not None
+            else ""
+        )
+        return (
+            f"{what} lost reach, net: {100 * net.share:.1f}% of {net.reached:,} reached "
+            f"({net.lost:,} lost, {net.gained:,} gained{interval}; max {100 * limit:.0f}% "
+            "for the whole interval)"
+        )
+
+    return describe
+
+
 # Relevance guardrails: the largest allowed relative drop of a metric (see _relevance_check).
 RELEVANCE = {"max_relative_drop_recall": "recall@k", "max_relative_drop_ndcg": "ndcg@10"}
 # Every other guardrail: one row each.
@@ -150,10 +191,36 @@ GUARDRAILS: tuple[Guardrail, ...] = (
         _llm_preference_p,
     ),
     Guardrail(
+        "max_net_lost_reach_share",
+        FRACTION,
+        _net_lost_reach,
+        False,
+        _net_loss_text("documents"),
+        decided_by=_interval_low,
+        missing="this summary predates the net loss of reach; compute the comparison again",
+    ),
+    Guardrail(
+        "max_net_lost_relevant_reach_share",
+        FRACTION,
+        _net_lost_relevant_reach,
+        False,
+        _net_loss_text("judged-relevant documents"),
+        decided_by=_interval_low,
+        missing=(
+            "no judged-relevant document in this corpus (or a summary from before the net "
+            "loss of reach), so the reach of judged-relevant documents cannot be checked"
+        ),
+    ),
+    Guardrail(
         "max_lost_reach_docs",
         COUNT,
         _lost_reach,
         False,
         lambda v, lim: f"{v} documents lost all reach (max {lim})",
+        note=(
+            "max_lost_reach_docs counts documents, whatever the domain's size, and counts "
+            "churn (documents that gained reach are not set against it); "
+            "max_net_lost_reach_share scales with the domain"
+        ),
     ),
 )

@@ -17,6 +17,7 @@ def gate_text(result: GateResult, source: str) -> str:
         for check in checks:
             mark = ("ok  " if check.evaluated else "skip") if check.passed else "FAIL"
             lines.append(f"  {mark}  {check.detail}")
+    lines += [f"\nnote: {note}" for note in result.notes]
     lines += ["", f"verdict: {verdict_line(result)}"]
     return "\n".join(lines)
 
