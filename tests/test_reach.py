@@ -114,3 +114,13 @@ def test_a_summary_without_the_net_loss_fails_closed_and_says_to_recompute():
 def test_nothing_reached_means_nothing_to_lose(limit):
     result = _gate(f"[defaults]\nmax_net_lost_reach_share = {limit}\n", n_docs=0)
     assert result.passed and "none could lose reach" in result.checks[0].detail
+
+
+def test_the_overview_says_it_too():
+    from reporting.sections.base import Context, Text
+    from reporting.sections.gate import verdict_blocks
+
+    result = _gate("[defaults]\nmax_lost_reach_docs = 10\n", n_docs=100, lost=11)
+    shown = verdict_blocks(Context(gate=result, policy_source="p.toml"))
+    texts = [b.text for b in shown if isinstance(b, Text)]
+    assert any("whatever the domain's size" in t for t in texts)

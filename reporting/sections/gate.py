@@ -31,7 +31,13 @@ def verdict_blocks(context: Context) -> list[Block]:
             Text("No guardrail of the policy applies to the numbers this comparison holds."),
             policy,
         ]
-    return [Heading(_headline(gate)), policy, Table("gate_verdict", "", _verdict_frame(gate))]
+    notes = [Text(f"Note: {note}.", muted=True) for note in gate.notes]
+    return [
+        Heading(_headline(gate)),
+        policy,
+        Table("gate_verdict", "", _verdict_frame(gate)),
+        *notes,
+    ]
 
 
 def _headline(gate: GateResult) -> str:
