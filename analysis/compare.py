@@ -123,9 +123,15 @@ def compare(
     progress: Progress | None = None,
     families: tuple[Family, ...] = FAMILIES,
     llm: LLMCalls | None = None,
+    candidate_ranking: Ranking | None = None,
 ) -> Comparison:
     """Retrieve with both models and compute every metric family (the LLM measures only
-    when ``llm`` is given; ``config.llm`` must then name it)."""
+    when ``llm`` is given; ``config.llm`` must then name it).
+
+    ``candidate_ranking``: what the candidate's pipeline retrieves, when it is not a plain
+    cosine search of its vectors (a remedy: hybrid, a recall floor, a reranker); at least
+    :func:`retrieval_depth` deep. The families that read the candidate's space (drift,
+    exclusions, geometry) still read its vectors."""
     if (llm is None) != (config.llm is None):
         raise ValueError("config.llm names the chat model passed as llm; give both or neither")
     if corpus.n_docs > 2 and config.neighbours >= corpus.n_docs - 1:
@@ -135,10 +141,11 @@ def compare(
             f"show; use --neighbours {corpus.n_docs - 2} or fewer"
         )
     progress = progress or Progress()
-    # one retrieval deep enough for every family: nDCG@10 at any k, coverage curves to k = 50
-    coverage = corpus.answers or any(corpus.qrels.values())
-    depth = max(config.k, NDCG_DEPTH, CURVE_DEPTH if coverage else 0)
+    depth = retrieval_depth(corpus, config)
     excluded = self_exclusions(corpus) if config.exclude_identical_ids else None
+    sides = [("baseline", baseline)] + (
+        [("candidate", candidate)] if candidate_ranking is None else []
+    )
     rankings = [
         top_k_cosine(
             side.queries,
@@ -148,8 +155,14 @@ def compare(
             progress=progress,
             stage=f"{label}: retrieving top-{depth}",
         )
-        for label, side in (("baseline", baseline), ("candidate", candidate))
+        for label, side in sides
     ]
+    if candidate_ranking is not None:
+        if candidate_ranking.k < depth:
+            raise ValueError(
+                f"candidate_ranking holds {candidate_ranking.k} per query, not {depth}"
+            )
+        rankings.append(candidate_ranking)
     results: dict[str, FamilyResult | None] = {}
     inputs = Inputs(
         corpus,
@@ -169,6 +182,13 @@ def compare(
     return Comparison(
         corpus, config, baseline, candidate, rankings[0], rankings[1], results, families
     )
+
+
+def retrieval_depth(corpus: Corpus, config: CompareConfig) -> int:
+    """How deep compare retrieves: enough for nDCG@10 at any k and the coverage curves to
+    k = 50 where the corpus has answers or judgments."""
+    coverage = corpus.answers or any(corpus.qrels.values())
+    return max(config.k, NDCG_DEPTH, CURVE_DEPTH if coverage else 0)
 
 
 def complete(

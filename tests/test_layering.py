@@ -26,6 +26,7 @@ LAYERS = (
     ("analysis.verdict", "analysis.text_table"),
     ("analysis.tuning",),
     ("analysis.rounds",),  # series of candidates: compared, judged, recorded
+    ("analysis.remedies",),  # what to ship instead: remedies as candidates, judged
     ("analysis.pipeline",),  # one entry from a request to a bundle, for both front ends
     ("reporting",),
     ("dashboard", "analysis.cli", "analysis.__main__"),  # the front ends

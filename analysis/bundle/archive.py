@@ -1,9 +1,10 @@
 """Unpack a zipped data bundle (the Export page's zip, or a zipped ``compare --out`` folder).
 
-Only the bundle's own files are taken (``summary.json`` and the Parquet tables, at the top
-of the archive or inside one folder); each is written under its bare name, so no member can
-land outside the destination, and the declared sizes are capped before anything is read.
-Nothing in the archive is executed or unpickled: Parquet and JSON are data.
+Only the bundle's own files are taken (``summary.json``, ``remedies.json`` and the Parquet
+tables, at the top of the archive or inside one folder); each is written under its bare
+name, so no member can land outside the destination, and the declared sizes are capped
+before anything is read. Nothing in the archive is executed or unpickled: Parquet and JSON
+are data.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import io
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from analysis.bundle.out import SUMMARY_FILE
+from analysis.bundle.out import REMEDIES_FILE, SUMMARY_FILE
 from analysis.errors import InputError
 
 MAX_UNPACKED_BYTES = 4 * 1024**3  # a 10,000-document bundle is a few MB
@@ -58,4 +59,5 @@ def unpack_bundle(data: bytes, dest: Path, *, name: str = "the archive") -> Path
 
 def _is_bundle_file(filename: str) -> bool:
     bare = PurePosixPath(filename).name
-    return bare == SUMMARY_FILE or (bare.endswith(".parquet") and not bare.startswith("."))
+    own = bare in (SUMMARY_FILE, REMEDIES_FILE)
+    return own or (bare.endswith(".parquet") and not bare.startswith("."))

@@ -12,10 +12,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from analysis.bundle.out import SUMMARY_FILE, replacing
+from analysis.bundle.out import REMEDIES_FILE, SUMMARY_FILE, replacing
 from analysis.bundle.summary import Summary, build_summary, summary_text
 from analysis.bundle.trec import write_trec_qrels, write_trec_run
 from analysis.compare import Comparison
@@ -33,6 +34,8 @@ class Bundle:
     summary: Summary
     tables: Mapping[str, pd.DataFrame]
     folder: Path | None = field(default=None, compare=False)
+    # records written beside the comparison, by file stem ("remedies": remedies.json)
+    extras: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def table(self, name: str) -> pd.DataFrame | None:
         return self.tables.get(name)
@@ -144,8 +147,10 @@ def write_bundle(bundle: Bundle, out: Path) -> None:
 
 
 def bundle_files(folder: Path) -> list[Path]:
-    """summary.json and every Parquet table of a comparison, in name order."""
-    return [folder / SUMMARY_FILE, *sorted(folder.glob("*.parquet"))]
+    """summary.json, remedies.json where remedies were evaluated, and every Parquet table of
+    a comparison, in name order."""
+    extras = [folder / REMEDIES_FILE] if (folder / REMEDIES_FILE).is_file() else []
+    return [folder / SUMMARY_FILE, *extras, *sorted(folder.glob("*.parquet"))]
 
 
 def bundle_sha256(folder: Path) -> str:
@@ -180,10 +185,13 @@ def load_bundle(folder: Path) -> Bundle:
             "(its summary.json says the comparison wrote them)"
         )
     try:
-        tables = {p.stem: pd.read_parquet(p) for p in bundle_files(folder)[1:]}
+        found = bundle_files(folder)
+        tables = {p.stem: pd.read_parquet(p) for p in found if p.suffix == ".parquet"}
+        extras = {p.stem: json.loads(p.read_text("utf-8")) for p in found if p.suffix == ".json"}
+        extras.pop("summary", None)
     except (OSError, ValueError) as err:
         raise InputError(f"{folder}: cannot read the data bundle ({err})") from None
-    return Bundle(summary, tables, folder)
+    return Bundle(summary, tables, folder, extras)
 
 
 def expected_tables(summary: Summary) -> list[str]:

@@ -20,6 +20,7 @@ from analysis.errors import InputError
 
 SUMMARY_FILE = "summary.json"
 ROUNDS_FILE = "rounds.json"  # a series of rounds' output (analysis.rounds)
+REMEDIES_FILE = "remedies.json"  # the remedies evaluated beside a comparison (analysis.remedies)
 
 
 def is_output_folder(folder: Path) -> bool:

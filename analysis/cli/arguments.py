@@ -8,8 +8,10 @@ import sys
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from analysis.pipeline.request import Request
+from analysis.remedies.plan import RemedyPlan, parse_grid, parse_remedies
 from analysis.settings import CONTEXT_BY, DEFAULT_DRIFT_EXACT_MAX_DOCS
 
 PROG = "recall-horizon"
@@ -61,6 +63,7 @@ def add_comparison_arguments(parser: argparse.ArgumentParser, *, required: bool)
         "--out", required=required, type=Path, help="output folder of the comparison"
     )
     add_setting_arguments(parser)
+    add_remedy_arguments(parser)
 
 
 def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
@@ -149,6 +152,47 @@ def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
         default=40,
         help="judged pairs the LLM judge is checked on (40)",
     )
+
+
+def add_remedy_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which remedies to evaluate beside the comparison, and their grids."""
+    group = parser.add_argument_group(
+        "remedies (each a new candidate against the same baseline, judged by the same policy)"
+    )
+    group.add_argument(
+        "--remedies",
+        metavar="LIST",
+        help="'all' or some of interpolate,fusion,hybrid,floor (comma-separated)",
+    )
+    group.add_argument("--alphas", help="interpolation grid (0,0.1,...,1)")
+    group.add_argument("--fusion-weights", help="score fusion: the candidate's weights (0,...,1)")
+    group.add_argument("--bm25-weights", help="hybrid: BM25's weights (0.1,0.2,0.3,0.5)")
+    group.add_argument("--floor-slots", help="recall floor: places kept for the baseline (2,4)")
+    group.add_argument(
+        "--remedy-target",
+        dest="remedy_targets",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="a domain the candidate was tuned for (repeat; default: where it gained most)",
+    )
+
+
+def remedy_plan(args: argparse.Namespace) -> RemedyPlan | None:
+    """The remedies the arguments ask for (None: none)."""
+    if not getattr(args, "remedies", None):
+        return None
+    grids: dict[str, Any] = {}
+    for option, name, whole in (
+        ("--alphas", "alphas", False),
+        ("--fusion-weights", "weights", False),
+        ("--bm25-weights", "bm25_weights", False),
+        ("--floor-slots", "floor_slots", True),
+    ):
+        text = getattr(args, option[2:].replace("-", "_"))
+        if text is not None:
+            grids[name] = parse_grid(option, text, whole=whole)
+    return RemedyPlan(parse_remedies(args.remedies), targets=tuple(args.remedy_targets), **grids)
 
 
 def add_corpus_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:

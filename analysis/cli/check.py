@@ -25,9 +25,24 @@ def run(args: argparse.Namespace) -> int:
     from analysis.verdict.text import gate_text
 
     policy = load_policy(args.policy)  # validate before any long computation
-    folder = output_folder(args)
+    folder = output_folder(args, policy)
     result = evaluate(load_summary(folder), policy)
     for name in result.unknown_domains:
         say(f"warning: the policy names domain '{name}', which is not in this comparison")
     print(gate_text(result, policy.source))
+    if not result.passed:
+        print(_remedy_line(folder))
     return EXIT_OK if result.passed else EXIT_BREACH
+
+
+def _remedy_line(folder: Path) -> str:
+    """What to ship instead, when remedies were evaluated beside this comparison."""
+    import json
+
+    from analysis.bundle.out import REMEDIES_FILE
+
+    path = folder / REMEDIES_FILE
+    if not path.is_file():
+        return "remedies: none evaluated (run with --remedies all to find what to ship instead)"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    return f"remedies: {record['sentence']}"

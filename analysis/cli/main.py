@@ -15,12 +15,22 @@ import analysis.cli.compare as compare
 import analysis.cli.demo as demo
 import analysis.cli.embed as embed
 import analysis.cli.finetune as finetune
+import analysis.cli.remedies as remedies
 import analysis.cli.report as report
 import analysis.cli.rounds as rounds
 from analysis.cli.arguments import EXIT_BAD_INPUT, PROG
 from analysis.errors import InputError
 
-COMMANDS: tuple[ModuleType, ...] = (compare, embed, check, report, rounds, demo, finetune)
+COMMANDS: tuple[ModuleType, ...] = (
+    compare,
+    remedies,
+    embed,
+    check,
+    report,
+    rounds,
+    demo,
+    finetune,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

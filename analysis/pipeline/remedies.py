@@ -1,0 +1,212 @@
+"""run_remedies(request, outcome, plan, policy) -> remedies.json's record: every remedy
+setting as a new candidate against the same baseline, on the same corpus, with the same
+families (the LLM's and the projection left out: cost) and judged by the same policy."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from analysis.errors import InputError
+from analysis.pipeline.request import Request
+from analysis.pipeline.run import Outcome, embed, embedding_cache, model_of
+from analysis.progress import Progress
+from analysis.remedies.plan import FLOOR, FUSION, HYBRID, INTERPOLATE, RemedyPlan
+
+if TYPE_CHECKING:
+    from analysis.inputs.embed import CorpusEmbeddings
+    from analysis.remedies.verdicts import Setting
+    from analysis.retrieval import Ranking
+    from analysis.verdict.gate import Policy
+
+LEXICAL_DEPTH = 100  # documents each retriever contributes before fusion
+
+
+def run_remedies(
+    request: Request,
+    outcome: Outcome,
+    plan: RemedyPlan,
+    policy: Policy,
+    *,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Every setting of every remedy in ``plan``, judged; remedies.json's record."""
+    from analysis.bundle.summary import Summary, build_summary
+    from analysis.compare import FAMILIES, compare, self_exclusions
+    from analysis.metrics.llm import LLM
+    from analysis.metrics.projection import PROJECTION
+    from analysis.remedies.verdicts import judged, record, targets_of
+
+    progress = progress or Progress()
+    comparison = outcome.comparison
+    corpus = comparison.corpus
+    unknown = [t for t in plan.targets if t not in corpus.domains]
+    if unknown:
+        raise InputError(f"--target {', '.join(unknown)}: not a domain of the corpus")
+    if INTERPOLATE in plan.remedies:  # before any other work: a mismatch is an error
+        sources = _interpolable(request)
+    config = replace(comparison.config, llm=None, projection=False)
+    families = tuple(f for f in FAMILIES if f not in (PROJECTION, LLM))
+    base, cand = comparison.baseline, comparison.candidate
+    targets = targets_of(outcome.bundle.summary, plan.targets)
+    excluded = self_exclusions(corpus) if config.exclude_identical_ids else None
+    settings: list[Setting] = []
+
+    def judge(
+        remedy: str,
+        setting: dict[str, Any],
+        label: str,
+        cost: dict[str, Any],
+        side: CorpusEmbeddings | None = None,
+        ranking: Ranking | None = None,
+    ) -> None:
+        with progress.stage(f"remedy: {label}"):
+            result = compare(
+                corpus, base, side or cand, config, families=families, candidate_ranking=ranking
+            )
+        summary = Summary(build_summary(result, corpus_source=request.corpus))
+        settings.append(judged(remedy, setting, label, summary, policy, targets, cost))
+
+    n_queries = max(corpus.n_queries, 1)
+    for remedy in plan.remedies:
+        if remedy == FUSION:
+            from analysis.remedies.fusion import fused
+            from analysis.retrieval import top_k_cosine
+
+            for w in plan.weights:
+                side = fused(base, cand, w)
+                seconds = _timed(partial(top_k_cosine, side.queries, side.documents, config.k))
+                cost = _cost(base.documents.nbytes if 0 < w < 1 else 0, int(0 < w < 1), seconds)
+                judge(
+                    FUSION, {"w": w}, f"fusion w={w:g}", cost | _per_query(seconds, n_queries), side
+                )
+        elif remedy == INTERPOLATE:
+            for alpha in plan.alphas:
+                started = time.perf_counter()
+                side = _interpolated(request, sources, alpha, outcome, progress)
+                built = time.perf_counter() - started
+                cost = {"extra_index_bytes": 0, "extra_calls_per_query": 0, "build_seconds": built}
+                judge(INTERPOLATE, {"alpha": alpha}, f"interpolation α={alpha:g}", cost, side)
+        elif remedy == HYBRID:
+            for label, setting, ranking, cost in _hybrid(comparison, plan, excluded, n_queries):
+                judge(HYBRID, setting, label, cost, ranking=ranking)
+        elif remedy == FLOOR:
+            for label, setting, ranking, cost in _floors(comparison, plan, n_queries, base):
+                judge(FLOOR, setting, label, cost, ranking=ranking)
+    candidate = judged(
+        "candidate", {}, "the candidate as it is", outcome.bundle.summary, policy, targets
+    )
+    return record(candidate, settings, targets, policy)
+
+
+def _interpolable(request: Request) -> tuple[Any, Any]:
+    """Both models, checked to be one architecture (an InputError names what is not)."""
+    from analysis.remedies.interpolate import check_interpolable
+
+    try:
+        baseline = model_of(request, request.baseline, "--baseline")
+        candidate = model_of(request, request.candidate, "--candidate")
+    except InputError as err:
+        raise InputError(f"--remedies interpolate needs both models' weights: {err}") from None
+    check_interpolable(baseline, candidate)
+    return baseline, candidate
+
+
+def _interpolated(
+    request: Request, sources: tuple[Any, Any], alpha: float, outcome: Outcome, progress: Progress
+) -> CorpusEmbeddings:
+    """The interpolated model's vectors (the sides' own at α = 0 and 1), through the cache."""
+    from analysis.remedies.interpolate import InterpolatedSource
+
+    if alpha == 0:
+        return outcome.comparison.baseline
+    if alpha == 1:
+        return outcome.comparison.candidate
+    source = InterpolatedSource(sources[0], sources[1], alpha)
+    cache = embedding_cache(request, [source])
+    return embed(outcome.comparison.corpus, source, cache, label=source.spec, progress=progress)
+
+
+def _hybrid(
+    comparison: Any, plan: RemedyPlan, excluded: np.ndarray | None, n_queries: int
+) -> list[tuple[str, dict[str, Any], Ranking, dict[str, Any]]]:
+    """BM25 fused with the candidate: the convex combinations over the grid, then RRF."""
+    from analysis.compare import retrieval_depth
+    from analysis.remedies.bm25 import bm25_top
+    from analysis.remedies.rankings import convex_fusion, ranking_of, reciprocal_rank_fusion
+    from analysis.retrieval import top_k_cosine
+
+    corpus, cand = comparison.corpus, comparison.candidate
+    depth = retrieval_depth(corpus, comparison.config)
+    reach = max(depth, LEXICAL_DEPTH)
+    lexical = bm25_top(corpus.doc_texts, corpus.query_texts, reach, exclude=excluded)
+    dense = top_k_cosine(cand.queries, cand.documents, reach, exclude=excluded)
+    out = []
+
+    def convex(weight: float, q: int) -> np.ndarray:
+        pairs = ((dense.indices[q], dense.scores[q]), (lexical.indices[q], lexical.scores[q]))
+        return convex_fusion(*pairs, weight, depth)
+
+    def rrf(q: int) -> np.ndarray:
+        return reciprocal_rank_fusion([dense.indices[q], lexical.indices[q]], depth)
+
+    fusers: list[tuple[str, dict[str, Any], Callable[[int], np.ndarray]]] = [
+        (f"hybrid BM25 {w:g}", {"bm25_weight": w, "fusion": "convex"}, partial(convex, w))
+        for w in plan.bm25_weights
+    ]
+    fusers.append(("hybrid RRF", {"fusion": "rrf", "k": 60}, rrf))
+    for label, setting, fuse in fusers:
+        started = time.perf_counter()
+        rows = [fuse(q) for q in range(corpus.n_queries)]
+        seconds = lexical.seconds + time.perf_counter() - started
+        cost = _cost(lexical.index_bytes, 0, seconds) | _per_query(seconds, n_queries)
+        out.append((label, setting, ranking_of(rows, cand.queries, cand.documents, depth), cost))
+    return out
+
+
+def _floors(
+    comparison: Any, plan: RemedyPlan, n_queries: int, base: CorpusEmbeddings
+) -> list[tuple[str, dict[str, Any], Ranking, dict[str, Any]]]:
+    """The recall floor at each number of places the baseline's dropped documents may take."""
+    from analysis.remedies.rankings import ranking_of, recall_floor
+
+    cand, k = comparison.candidate, comparison.config.k
+    depth = comparison.candidate_ranking.k
+    out = []
+    for slots in plan.floor_slots:
+        started = time.perf_counter()
+        rows = [
+            recall_floor(
+                comparison.candidate_ranking.indices[q],
+                comparison.baseline_ranking.indices[q],
+                k=k,
+                slots=slots,
+                depth=depth,
+            )
+            for q in range(comparison.corpus.n_queries)
+        ]
+        seconds = time.perf_counter() - started
+        cost = _cost(base.documents.nbytes, 1, seconds) | _per_query(seconds, n_queries)
+        ranking = ranking_of(rows, cand.queries, cand.documents, depth)
+        out.append((f"recall floor {slots}", {"slots": slots}, ranking, cost))
+    return out
+
+
+def _cost(index_bytes: int, calls: int, seconds: float) -> dict[str, Any]:
+    """What serving a remedy adds: a second index, extra encoder calls per query."""
+    return {"extra_index_bytes": int(index_bytes), "extra_calls_per_query": calls}
+
+
+def _per_query(seconds: float, n_queries: int) -> dict[str, float]:
+    return {"ms_per_query": 1000 * seconds / n_queries}
+
+
+def _timed(run: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
