@@ -158,7 +158,7 @@ def compare(
         for label, side in sides
     ]
     if candidate_ranking is not None:
-        if candidate_ranking.k < depth:
+        if candidate_ranking.k < min(depth, corpus.n_docs):
             raise ValueError(
                 f"candidate_ranking holds {candidate_ranking.k} per query, not {depth}"
             )

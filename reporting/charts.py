@@ -317,3 +317,29 @@ def round_trajectories(
         "Each domain over the rounds (vs the baseline; error bars: spread over seeds)",
         height=300 * rows + 120,
     )
+
+
+def remedy_frontier(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Each remedy setting: the target domains' nDCG@10 change (points) against the worst
+    other domain's relative change; filled where the setting passes the policy."""
+    fig = go.Figure()
+    for remedy, rows in frame.groupby("remedy", sort=False):
+        fig.add_trace(
+            go.Scatter(
+                x=100 * rows["worst_other"],
+                y=rows["target_points"],
+                mode="markers+text",
+                name=str(remedy),
+                text=rows["setting"],
+                textposition="top center",
+                marker=dict(
+                    size=11,
+                    color=colors.get(str(remedy)),
+                    symbol=["circle" if p else "circle-open" for p in rows["passed"]],
+                ),
+                hovertext=rows["label"],
+            )
+        )
+    fig.update_xaxes(title="worst other domain: nDCG@10 change (%)")
+    fig.update_yaxes(title="target domains: nDCG@10 change (points)")
+    return layout(fig, "What each remedy keeps against what it costs (filled: passes the policy)")

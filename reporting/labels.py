@@ -84,6 +84,7 @@ COLUMNS: dict[str, Column] = {
     "relevant excluded": Column("Judged-relevant excluded", SHARE),
     "Δ nDCG@10": Column("Δ nDCG@10", CHANGE),
     "Δ recall@k": Column("Δ recall@k", CHANGE),
+    "worst other domain: nDCG@10 change": Column("Worst other domain: nDCG@10 change", CHANGE),
     "p Δ nDCG@10": Column("p, Δ nDCG@10", P),
     "p Δ recall@k": Column("p, Δ recall@k", P),
     "lost reach": Column("Documents no query reaches now", COUNT),

@@ -144,6 +144,9 @@ def write_bundle(bundle: Bundle, out: Path) -> None:
     for name, frame in bundle.tables.items():
         frame.to_parquet(out / f"{name}.parquet", index=False)
     (out / SUMMARY_FILE).write_text(summary_text(bundle.summary.raw), encoding="utf-8")
+    for name, record in bundle.extras.items():  # remedies.json: beside the tables it judges
+        text = json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        (out / f"{name}.json").write_text(text, encoding="utf-8")
 
 
 def bundle_files(folder: Path) -> list[Path]:

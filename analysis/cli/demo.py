@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from types import ModuleType
 
+import analysis.cli.remedies as remedies
 import analysis.cli.report as report
 import analysis.cli.rounds as rounds
 from analysis.cli.arguments import EXIT_OK, at_least
@@ -21,6 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, help="output folder (artifacts/demo; artifacts/demo-rounds)"
     )
     parser.add_argument("--cache-dir", type=Path, help="embedding/model cache folder")
+    parser.add_argument(
+        "--remedies",
+        action="store_true",
+        help="also evaluate every remedy (exit 1 when none passes the policy, as `remedies`)",
+    )
     parser.add_argument(
         "--rounds",
         type=at_least(1),
@@ -40,15 +46,14 @@ def run(args: argparse.Namespace) -> int:
     folder, cached = ensure_demo_candidate(args.cache_dir, progress=TqdmProgress())
     how = "from the cache" if cached else f"tuned on '{DEMO_DOMAIN}'"
     print(f"demo candidate {how} in {time.perf_counter() - started:.0f}s: {folder}")
-    report.run(
-        _parsed(
-            report,
-            ["--corpus", str(SAMPLE_CORPUS), "--baseline", "default", "--candidate", str(folder)]
-            + ["--out", str(out), "--projection", "--report", str(out / "report.html")]
-            + _cache(args),
-        )
-    )
-    return EXIT_OK
+    inputs = ["--corpus", str(SAMPLE_CORPUS), "--baseline", "default", "--candidate", str(folder)]
+    inputs += ["--out", str(out), "--projection", *_cache(args)]
+    code = EXIT_OK
+    if args.remedies:
+        code = remedies.run(_parsed(remedies, inputs))
+        inputs = ["--from", str(out)]
+    report.run(_parsed(report, [*inputs, "--report", str(out / "report.html")]))
+    return code
 
 
 def run_rounds(args: argparse.Namespace) -> int:

@@ -112,17 +112,17 @@ def sentence(chosen: Setting | None, candidate: Setting, targets: Sequence[str])
         )
     where = ", ".join(targets)
     kept = (
-        f"keeps {chosen.target_points:+.1f} of {where}'s {candidate.target_points:+.1f} "
-        "nDCG@10 points"
+        f"{where} nDCG@10 {chosen.target_points:+.1f} points (the candidate: "
+        f"{candidate.target_points:+.1f})"
         if chosen.target_points is not None and candidate.target_points is not None
-        else "passes"
+        else "it passes"
     )
     worst = (
         f"; no other domain drops more than {100 * max(0.0, -chosen.worst_other):.1f}%"
         if chosen.worst_other is not None
         else ""
     )
-    return f"Ship {chosen.label}: it passes the policy and {kept}{worst}."
+    return f"Ship {chosen.label}: it passes the policy; {kept}{worst}."
 
 
 def record(

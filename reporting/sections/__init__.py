@@ -11,6 +11,7 @@ from reporting.sections import (
     manifest,
     overlap,
     overview,
+    remedies,
     space,
     thresholds,
 )
@@ -19,6 +20,7 @@ from reporting.sections.base import Section
 SECTIONS: tuple[Section, ...] = (
     overview.SECTION,
     gate.SECTION,
+    remedies.SECTION,
     overlap.SECTION,
     drift.SECTION,
     thresholds.SECTION,

@@ -1,0 +1,243 @@
+"""Remedies: exact at the ends, BM25 against an independent implementation, the fusions by
+hand, interpolation on real weights, and bad input refused before anything is written."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from analysis.bundle.summary import build_summary
+from analysis.cli import main
+from analysis.compare import compare
+from analysis.errors import InputError
+from analysis.remedies.bm25 import K1, B, scores_of
+from analysis.remedies.fusion import fused
+from analysis.remedies.plan import RemedyPlan, parse_grid
+from analysis.remedies.rankings import convex_fusion, recall_floor, reciprocal_rank_fusion
+from analysis.settings import CompareConfig
+from tests.dashboard_fixture import build
+from tests.fakes import compare_args
+from tests.synthetic import embeddings, synthetic
+
+FAST = CompareConfig(k=5, permutation_resamples=99, bootstrap_resamples=50)
+
+
+def _numbers(comparison) -> dict:
+    raw = build_summary(comparison, corpus_source="s")
+    return {"domains": raw["domains"], "overall": raw["overall"], "top": raw.get("thresholds")}
+
+
+def test_fusion_at_the_ends_is_the_baseline_and_the_candidate_to_the_last_digit():
+    corpus, docs, queries = synthetic()
+    base = embeddings("base", docs, queries)
+    noisy = docs + np.random.default_rng(2).normal(size=docs.shape).astype(np.float32)
+    cand = embeddings("cand", noisy, queries)
+    as_candidate = _numbers(compare(corpus, base, cand, FAST))
+    assert _numbers(compare(corpus, base, fused(base, cand, 1.0), FAST)) == as_candidate
+    as_baseline = _numbers(compare(corpus, base, base, FAST))
+    assert _numbers(compare(corpus, base, fused(base, cand, 0.0), FAST)) == as_baseline
+
+
+def test_fused_scores_are_the_weighted_cosines():
+    rng = np.random.default_rng(0)
+    base = embeddings("b", rng.normal(size=(6, 4)), rng.normal(size=(2, 4)))
+    cand = embeddings("c", rng.normal(size=(6, 3)), rng.normal(size=(2, 3)))
+    space = fused(base, cand, 0.3)
+
+    def cosines(side):
+        unit = lambda m: m / np.linalg.norm(m, axis=1, keepdims=True)  # noqa: E731
+        return unit(side.queries) @ unit(side.documents).T
+
+    expected = 0.7 * cosines(base) + 0.3 * cosines(cand)
+    assert np.allclose(space.queries @ space.documents.T, expected, atol=1e-6)
+
+
+class LuceneBM25(BM25Okapi):
+    """rank_bm25's BM25 with Lucene's idf, log(1 + (N − n + 0.5) / (n + 0.5))."""
+
+    def _calc_idf(self, nd):
+        self.idf = {w: np.log(1 + (self.corpus_size - n + 0.5) / (n + 0.5)) for w, n in nd.items()}
+
+
+def test_bm25_agrees_with_an_independent_implementation():
+    docs = [
+        "the supplier indemnifies the buyer against claims",
+        "the buyer pays invoices within thirty days",
+        "claims against the supplier are capped",
+        "thirty days notice ends the agreement",
+        "pressure ulcers need skin inspection",
+    ]
+    import bm25s
+
+    tokens = bm25s.tokenize(docs, stopwords="en", return_ids=False, show_progress=False)
+    other = LuceneBM25(tokens, k1=K1, b=B)
+    for query in ("supplier claims", "thirty days", "skin"):
+        ours = scores_of(docs, query)
+        terms = bm25s.tokenize([query], stopwords="en", return_ids=False, show_progress=False)[0]
+        # rank_bm25 keeps the (k1 + 1) numerator factor, which Lucene's variant drops
+        assert np.allclose(ours * (K1 + 1), other.get_scores(terms), rtol=1e-5)
+
+
+def test_reciprocal_rank_fusion_by_hand():
+    # doc 7: 1/61 + 1/62; doc 5: 1/62 + 1/61 (a tie: corpus order); doc 9: 1/63; doc 2: 1/63
+    fused_list = reciprocal_rank_fusion([np.array([7, 5, 9]), np.array([5, 7, 2])], 4)
+    assert fused_list.tolist() == [5, 7, 2, 9]
+
+
+def test_convex_fusion_by_hand():
+    dense = (np.array([0, 1, 2]), np.array([0.9, 0.5, 0.1]))  # normalised: 1, 0.5, 0
+    lexical = (np.array([2, 3, -1]), np.array([8.0, 2.0, np.nan]))  # normalised: 1, 0
+    # 0: 0.6; 1: 0.3; 2: 0.4; 3: 0
+    assert convex_fusion(dense, lexical, 0.4, 4).tolist() == [0, 2, 1, 3]
+
+
+def test_the_recall_floor_keeps_places_for_what_the_candidate_dropped():
+    candidate = np.array([1, 2, 3, 4, 5, 6])
+    baseline = np.array([9, 1, 8, 7, 2, 0])
+    # k = 4: the candidate's top-4 dropped 9, 8 (baseline order); 2 slots: 1, 2 + 9, 8
+    assert recall_floor(candidate, baseline, k=4, slots=2, depth=6).tolist() == [1, 2, 9, 8, 3, 4]
+    assert recall_floor(candidate, candidate, k=4, slots=2, depth=6).tolist() == [1, 2, 3, 4, 5, 6]
+
+
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        (dict(remedies=("rerank-everything",)), "unknown remedy; known: interpolate"),
+        (dict(remedies=()), "name at least one"),
+        (dict(remedies=("fusion",), weights=()), "--fusion-weights: the grid is empty"),
+        (dict(remedies=("fusion",), weights=(0.5, 1.5)), "--fusion-weights: 1.5 is outside"),
+        (dict(remedies=("floor",), floor_slots=(0,)), "--floor-slots must be whole numbers >= 1"),
+    ],
+)
+def test_a_bad_plan_names_the_option(plan, message):
+    with pytest.raises(InputError, match=message):
+        RemedyPlan(**plan)
+
+
+def test_a_grid_that_is_not_numbers_names_the_option():
+    with pytest.raises(InputError, match="--alphas: expected comma-separated numbers, got 'x'"):
+        parse_grid("--alphas", "0,x")
+
+
+@pytest.fixture(scope="module")
+def specs(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("remedies"))
+
+
+def test_the_remedies_command_writes_the_record_and_says_what_to_ship(specs, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = compare_args(specs["corpus"], specs["baseline"], specs["candidate"], str(out))
+    code = main(["remedies", *args[1:], "--k", "3", "--remedies", "fusion,hybrid,floor"])
+    record = json.loads((out / "remedies.json").read_text())
+    assert code == (0 if record["best"] else 1)
+    labels = [s["label"] for s in record["settings"]]
+    assert labels[:2] == ["fusion w=0", "fusion w=0.1"] and "hybrid RRF" in labels
+    assert "recall floor 2" in labels
+    fusion_zero = record["settings"][0]
+    assert fusion_zero["passed"] and set(fusion_zero["change"].values()) <= {0.0, None}
+    assert record["sentence"] in capsys.readouterr().out
+    from analysis.bundle.files import load_bundle
+
+    assert load_bundle(out).extras["remedies"] == record  # a saved comparison opens with it
+    assert main(["check", "--from", str(out)]) in (0, 1)
+    said = capsys.readouterr().out
+    assert "remedies:" in said or "every guardrail holds" in said
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--remedies", "teleport"], "unknown remedy"),
+        (["--remedies", "fusion", "--fusion-weights", "2"], "--fusion-weights: 2.0 is outside"),
+        (["--remedies", "interpolate"], "needs both models' weights"),
+        (["--remedies", "fusion", "--remedy-target", "mars"], "--target mars: not a domain"),
+    ],
+)
+def test_bad_remedy_input_exits_2_and_writes_nothing(specs, tmp_path, capsys, extra, message):
+    out = tmp_path / "out"
+    args = compare_args(specs["corpus"], specs["baseline"], specs["candidate"], str(out))
+    assert main([*args, "--k", "3", *extra]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.real_model
+def test_interpolation_on_real_weights(tmp_path):
+    """A full fine-tune (one layer changed) blends tensor by tensor; an added square Dense
+    layer starts from the identity; a layer that cannot is named."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Dense
+
+    from analysis.inputs.specs import resolve_source
+    from analysis.remedies.interpolate import (
+        InterpolatedSource,
+        check_interpolable,
+        interpolated_state,
+    )
+
+    base_source = resolve_source("default")
+    base = base_source._load()
+    tuned = SentenceTransformer(str(base_source.folder), device="cpu")
+    layer = "0.model.encoder.layer.5.output.dense.weight"
+    with torch.no_grad():
+        tuned.state_dict()[layer].add_(0.5)
+    tuned.save(str(tmp_path / "tuned"))
+    half = interpolated_state(base, tuned, 0.5)
+    assert torch.allclose(half[layer], base.state_dict()[layer] + 0.25)
+    source = InterpolatedSource(base_source, resolve_source(str(tmp_path / "tuned")), 0.5)
+    text = ["the supplier indemnifies the buyer"]
+    vectors = source.embed(["x"], text, role="document")
+    assert not np.allclose(vectors, base_source.embed(["x"], text, role="document"))
+
+    adapter = SentenceTransformer(str(base_source.folder), device="cpu")
+    adapter.append(Dense(384, 384, bias=True, activation_function=torch.nn.Identity()))
+    key = next(k for k in adapter.state_dict() if k.endswith("linear.weight"))
+    start = interpolated_state(base, adapter, 0.0)
+    assert torch.equal(start[key], torch.eye(384))
+    assert torch.allclose(interpolated_state(base, adapter, 1.0)[key], adapter.state_dict()[key])
+
+    out = tmp_path / "out"
+    corpus = build(tmp_path / "inputs")["corpus"]
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    code = main(
+        ["remedies", "--corpus", corpus, "--baseline", "default", "--candidate"]
+        + [str(tmp_path / "tuned"), "--out", str(out), "--k", "3", *cache]
+        + ["--remedies", "interpolate", "--alphas", "0,0.5,1"]
+    )
+    record = json.loads((out / "remedies.json").read_text())
+    assert code in (0, 1)
+    zero, middle, one = record["settings"]
+    assert set(zero["change"].values()) <= {0.0, None}  # the baseline itself
+    assert one["change"] == record["candidate"]["change"]  # the candidate, to the last digit
+    assert middle["cost"]["build_seconds"] > 0  # the α = 0.5 model was encoded
+
+    narrow = SentenceTransformer(str(base_source.folder), device="cpu")
+    narrow.append(Dense(384, 256, activation_function=torch.nn.Identity()))
+    narrow.save(str(tmp_path / "narrow"))
+    with pytest.raises(InputError, match=r"cannot interpolate module 3 \(3\.linear\)"):
+        check_interpolable(base_source, resolve_source(str(tmp_path / "narrow")))
+
+
+def test_remedies_travel_with_the_bundle_zip(specs, tmp_path):
+    import io
+    import zipfile
+
+    from analysis.bundle.archive import unpack_bundle
+    from analysis.bundle.files import bundle_files, load_bundle, write_bundle
+
+    out = tmp_path / "out"
+    args = compare_args(specs["corpus"], specs["baseline"], specs["candidate"], str(out))
+    main([*args, "--k", "3", "--remedies", "fusion", "--fusion-weights", "0,1"])
+    record = load_bundle(out).extras["remedies"]
+    copy = tmp_path / "copy"
+    write_bundle(load_bundle(out), copy)  # what the Export page writes
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        for path in bundle_files(copy):
+            archive.write(path, f"bundle/{path.name}")
+    opened = unpack_bundle(data.getvalue(), tmp_path / "opened")
+    assert load_bundle(opened).extras["remedies"] == record
