@@ -1,6 +1,12 @@
 """run_remedies(request, outcome, plan, policy) -> remedies.json's record: every remedy
-setting as a new candidate against the same baseline, on the same corpus, with the same
-families (the LLM's and the projection left out: cost) and judged by the same policy."""
+setting as a new candidate against the same baseline, on the same corpus, judged by the
+same policy.
+
+A setting computes the families the gate reads: relevance, answer or judged-relevant
+coverage, overlap, reach and exclusions. A ranking remedy (hybrid, floor) retrieves other
+documents from the candidate's unchanged space, so its exclusions are the candidate's own;
+drift, geometry, the LLM and the projection are left out (they do not decide the gate, and
+drift and the LLM cost the most)."""
 
 from __future__ import annotations
 
@@ -37,9 +43,12 @@ def run_remedies(
 ) -> dict[str, Any]:
     """Every setting of every remedy in ``plan``, judged; remedies.json's record."""
     from analysis.bundle.summary import Summary, build_summary
-    from analysis.compare import FAMILIES, compare, self_exclusions
-    from analysis.metrics.llm import LLM
-    from analysis.metrics.projection import PROJECTION
+    from analysis.compare import compare, self_exclusions
+    from analysis.metrics.answers import ANSWERS
+    from analysis.metrics.overlap import OVERLAP
+    from analysis.metrics.quality import QUALITY
+    from analysis.metrics.reach import REACH
+    from analysis.metrics.thresholds import THRESHOLDS
     from analysis.remedies.verdicts import judged, record, targets_of
 
     progress = progress or Progress()
@@ -51,7 +60,8 @@ def run_remedies(
     if INTERPOLATE in plan.remedies:  # before any other work: a mismatch is an error
         sources = _interpolable(request)
     config = replace(comparison.config, llm=None, projection=False)
-    families = tuple(f for f in FAMILIES if f not in (PROJECTION, LLM))
+    ranked_families = (OVERLAP, REACH, QUALITY, ANSWERS)
+    candidate_exclusions = {THRESHOLDS.name: comparison.results.get(THRESHOLDS.name)}
     base, cand = comparison.baseline, comparison.candidate
     targets = targets_of(outcome.bundle.summary, plan.targets)
     excluded = self_exclusions(corpus) if config.exclude_identical_ids else None
@@ -65,10 +75,14 @@ def run_remedies(
         side: CorpusEmbeddings | None = None,
         ranking: Ranking | None = None,
     ) -> None:
+        families = ranked_families + ((THRESHOLDS,) if ranking is None else ())
         with progress.stage(f"remedy: {label}"):
             result = compare(
                 corpus, base, side or cand, config, families=families, candidate_ranking=ranking
             )
+        if ranking is not None:  # the candidate's space, so the candidate's exclusions
+            results = {**result.results, **candidate_exclusions}
+            result = replace(result, results=results, families=(*families, THRESHOLDS))
         summary = Summary(build_summary(result, corpus_source=request.corpus))
         settings.append(judged(remedy, setting, label, summary, policy, targets, cost))
 
