@@ -241,3 +241,22 @@ def test_remedies_travel_with_the_bundle_zip(specs, tmp_path):
             archive.write(path, f"bundle/{path.name}")
     opened = unpack_bundle(data.getvalue(), tmp_path / "opened")
     assert load_bundle(opened).extras["remedies"] == record
+
+
+def test_the_best_remedy_keeps_some_gain_and_passes():
+    from analysis.remedies.verdicts import Setting, best, sentence
+
+    def setting(label, passed, points, worst):
+        return Setting("fusion", {}, label, passed, [], {}, {}, points, worst)
+
+    candidate = setting("the candidate as it is", False, 6.6, -0.12)
+    baseline = setting("fusion w=0", True, 0.0, 0.0)  # the baseline itself: rolling back
+    assert best([baseline]) is None
+    assert "roll back" in sentence(None, candidate, ["legal"])
+    chosen = best([baseline, setting("a", True, 3.0, -0.05), setting("b", False, 9.0, -0.2)])
+    assert chosen is not None and chosen.label == "a"
+    said = sentence(chosen, candidate, ["legal"])
+    assert said == (
+        "Ship a: it passes the policy; legal nDCG@10 +3.0 points (the candidate: +6.6); "
+        "no other domain drops more than 5.0%."
+    )

@@ -96,8 +96,9 @@ def frontier(settings: Sequence[Setting]) -> list[str]:
 
 def best(settings: Sequence[Setting]) -> Setting | None:
     """The passing setting that keeps the most in-domain gain (then the smallest loss
-    elsewhere)."""
-    passing = [s for s in settings if s.passed and s.target_points is not None]
+    elsewhere). A setting that keeps no gain is no remedy: at α = 0 or w = 0 it is the
+    baseline, which is rolling back."""
+    passing = [s for s in settings if s.passed and (s.target_points or 0) > 0]
     if not passing:
         return None
     return max(passing, key=lambda s: (s.target_points, s.worst_other or 0.0))
@@ -107,8 +108,9 @@ def sentence(chosen: Setting | None, candidate: Setting, targets: Sequence[str])
     """What to ship, in one sentence."""
     if chosen is None:
         return (
-            "No remedy passes the policy: every setting evaluated breaches a guardrail "
-            "somewhere (see each one's failed domains)."
+            "No remedy passes the policy and keeps any of the candidate's gain in "
+            f"{', '.join(targets) or 'its target domains'}: roll back (see each setting's "
+            "failed domains)."
         )
     where = ", ".join(targets)
     kept = (
