@@ -260,3 +260,65 @@ def test_the_best_remedy_keeps_some_gain_and_passes():
         "Ship a: it passes the policy; legal nDCG@10 +3.0 points (the candidate: +6.6); "
         "no other domain drops more than 5.0%."
     )
+
+
+def test_rerank_reorders_the_top_k_prime_and_keeps_the_rest():
+    from analysis.remedies.rerank import rerank
+
+    class Longest:  # scores a pair by the document's length
+        def predict(self, pairs, **_):
+            return [len(doc) for _, doc in pairs]
+
+    docs = ["a", "bbb", "cc", "dddd", "e"]
+    candidate = np.array([[0, 1, 2, 3, -1]])
+    done = rerank(Longest(), candidate, ["q"], docs, [2, 3])
+    assert done.rows[2][0].tolist() == [1, 0, 2, 3]  # top-2 (a, bbb) reranked: bbb first
+    assert done.rows[3][0].tolist() == [1, 2, 0, 3]
+    assert done.pairs_scored == 3  # scored once, at the deepest K′
+
+
+@pytest.fixture(scope="module")
+def tiny_cross_encoder(tmp_path_factory):
+    """A one-layer cross-encoder with MiniLM's tokenizer, built here (no download)."""
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from analysis.inputs.models import default_model_folder
+
+    folder = tmp_path_factory.mktemp("reranker") / "tiny"
+    tokenizer = AutoTokenizer.from_pretrained(str(default_model_folder()))
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=1,
+    )
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.real_model
+def test_the_rerank_remedy_end_to_end(specs, tiny_cross_encoder, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = compare_args(specs["corpus"], specs["baseline"], specs["candidate"], str(out))
+    code = main(
+        [*args, "--k", "3", "--remedies", "rerank", "--reranker", str(tiny_cross_encoder)]
+        + ["--rerank-depths", "5,10"]
+    )
+    assert code in (0, 1)
+    record = json.loads((out / "remedies.json").read_text())
+    assert [s["label"] for s in record["settings"]] == ["rerank top-5", "rerank top-10"]
+    assert [s["cost"]["extra_calls_per_query"] for s in record["settings"]] == [5, 10]
+    assert "rerank top-10" in capsys.readouterr().out
+
+
+def test_a_reranker_that_cannot_load_exits_2_and_writes_nothing(specs, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = compare_args(specs["corpus"], specs["baseline"], specs["candidate"], str(out))
+    code = main([*args, "--k", "3", "--remedies", "rerank", "--reranker", str(tmp_path)])
+    assert code == 2 and not out.exists()
+    assert f"--reranker {tmp_path}: " in capsys.readouterr().err
+    assert main([*args, "--k", "3", "--remedies", "rerank"]) == 2
+    assert "--remedies rerank needs --reranker SPEC" in capsys.readouterr().err

@@ -162,12 +162,16 @@ def add_remedy_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--remedies",
         metavar="LIST",
-        help="'all' or some of interpolate,fusion,hybrid,floor (comma-separated)",
+        help="'all' or some of interpolate,fusion,hybrid,floor,rerank (comma-separated)",
     )
     group.add_argument("--alphas", help="interpolation grid (0,0.1,...,1)")
     group.add_argument("--fusion-weights", help="score fusion: the candidate's weights (0,...,1)")
     group.add_argument("--bm25-weights", help="hybrid: BM25's weights (0.1,0.2,0.3,0.5)")
     group.add_argument("--floor-slots", help="recall floor: places kept for the baseline (2,4)")
+    group.add_argument(
+        "--reranker", metavar="SPEC", help="rerank: a cross-encoder's folder or hub id"
+    )
+    group.add_argument("--rerank-depths", help="rerank: the candidate's top K' reranked (20,50)")
     group.add_argument(
         "--remedy-target",
         dest="remedy_targets",
@@ -188,11 +192,17 @@ def remedy_plan(args: argparse.Namespace) -> RemedyPlan | None:
         ("--fusion-weights", "weights", False),
         ("--bm25-weights", "bm25_weights", False),
         ("--floor-slots", "floor_slots", True),
+        ("--rerank-depths", "rerank_depths", True),
     ):
         text = getattr(args, option[2:].replace("-", "_"))
         if text is not None:
             grids[name] = parse_grid(option, text, whole=whole)
-    return RemedyPlan(parse_remedies(args.remedies), targets=tuple(args.remedy_targets), **grids)
+    return RemedyPlan(
+        parse_remedies(args.remedies, reranker=args.reranker),
+        reranker=args.reranker,
+        targets=tuple(args.remedy_targets),
+        **grids,
+    )
 
 
 def add_corpus_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:

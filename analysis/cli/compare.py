@@ -42,14 +42,16 @@ def run(args: argparse.Namespace, policy: Policy | None = None) -> int:
     plan = remedy_plan(args)
     policy = policy or load_policy()
     check_out(args.out)  # before any work: a bad --out must not cost an encoding run
+    if plan is not None:  # the models and the reranker a plan needs, checked before any work
+        from analysis.pipeline.remedies import remedy_inputs, run_remedies
+
+        inputs = remedy_inputs(request, plan)
     started = time.perf_counter()
     progress = TqdmProgress()
     outcome = run_comparison(request, progress=progress)
     record = None
     if plan is not None:  # before anything is written: a bad remedy input writes nothing
-        from analysis.pipeline.remedies import run_remedies
-
-        record = run_remedies(request, outcome, plan, policy, progress=progress)
+        record = run_remedies(request, outcome, plan, policy, progress=progress, inputs=inputs)
     bundle = write_comparison(
         outcome.comparison, args.out, corpus_source=request.corpus, bundle=outcome.bundle
     )

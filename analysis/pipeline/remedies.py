@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from analysis.errors import InputError
 from analysis.pipeline.request import Request
 from analysis.pipeline.run import Outcome, embed, embedding_cache, model_of
 from analysis.progress import Progress
-from analysis.remedies.plan import FLOOR, FUSION, HYBRID, INTERPOLATE, RemedyPlan
+from analysis.remedies.plan import FLOOR, FUSION, HYBRID, INTERPOLATE, RERANK, RemedyPlan
 
 if TYPE_CHECKING:
     from analysis.inputs.embed import CorpusEmbeddings
@@ -33,6 +33,27 @@ if TYPE_CHECKING:
 LEXICAL_DEPTH = 100  # documents each retriever contributes before fusion
 
 
+@dataclass(frozen=True)
+class RemedyInputs:
+    """What a plan needs beyond the comparison, loaded and checked before any work: both
+    models' weights (interpolation) and the cross-encoder (reranking)."""
+
+    models: tuple[Any, Any] | None = None
+    reranker: Any = None
+
+
+def remedy_inputs(request: Request, plan: RemedyPlan) -> RemedyInputs:
+    """Load and check what ``plan`` needs (an InputError names what is wrong)."""
+    models = _interpolable(request) if INTERPOLATE in plan.remedies else None
+    reranker = None
+    if RERANK in plan.remedies:
+        from analysis.remedies.rerank import load_reranker
+
+        assert plan.reranker is not None
+        reranker = load_reranker(plan.reranker, trust_remote_code=request.trust_remote_code)
+    return RemedyInputs(models, reranker)
+
+
 def run_remedies(
     request: Request,
     outcome: Outcome,
@@ -40,8 +61,10 @@ def run_remedies(
     policy: Policy,
     *,
     progress: Progress | None = None,
+    inputs: RemedyInputs | None = None,
 ) -> dict[str, Any]:
-    """Every setting of every remedy in ``plan``, judged; remedies.json's record."""
+    """Every setting of every remedy in ``plan``, judged; remedies.json's record
+    (``inputs``: from :func:`remedy_inputs`, loaded now when not given)."""
     from analysis.bundle.summary import Summary, build_summary
     from analysis.compare import compare, self_exclusions
     from analysis.metrics.answers import ANSWERS
@@ -57,8 +80,7 @@ def run_remedies(
     unknown = [t for t in plan.targets if t not in corpus.domains]
     if unknown:
         raise InputError(f"--target {', '.join(unknown)}: not a domain of the corpus")
-    if INTERPOLATE in plan.remedies:  # before any other work: a mismatch is an error
-        sources = _interpolable(request)
+    inputs = inputs or remedy_inputs(request, plan)
     config = replace(comparison.config, llm=None, projection=False)
     ranked_families = (OVERLAP, REACH, QUALITY, ANSWERS)
     candidate_exclusions = {THRESHOLDS.name: comparison.results.get(THRESHOLDS.name)}
@@ -102,7 +124,8 @@ def run_remedies(
         elif remedy == INTERPOLATE:
             for alpha in plan.alphas:
                 started = time.perf_counter()
-                side = _interpolated(request, sources, alpha, outcome, progress)
+                assert inputs.models is not None
+                side = _interpolated(request, inputs.models, alpha, outcome, progress)
                 built = time.perf_counter() - started
                 cost = {"extra_index_bytes": 0, "extra_calls_per_query": 0, "build_seconds": built}
                 judge(INTERPOLATE, {"alpha": alpha}, f"interpolation α={alpha:g}", cost, side)
@@ -112,6 +135,10 @@ def run_remedies(
         elif remedy == FLOOR:
             for label, setting, ranking, cost in _floors(comparison, plan, n_queries, base):
                 judge(FLOOR, setting, label, cost, ranking=ranking)
+        elif remedy == RERANK:
+            reranked = _reranked(comparison, plan, excluded, inputs.reranker)
+            for label, setting, ranking, cost in reranked:
+                judge(RERANK, setting, label, cost, ranking=ranking)
     candidate = judged(
         "candidate", {}, "the candidate as it is", outcome.bundle.summary, policy, targets
     )
@@ -208,6 +235,32 @@ def _floors(
         cost = _cost(base.documents.nbytes, 1, seconds) | _per_query(seconds, n_queries)
         ranking = ranking_of(rows, cand.queries, cand.documents, depth)
         out.append((f"recall floor {slots}", {"slots": slots}, ranking, cost))
+    return out
+
+
+def _reranked(
+    comparison: Any, plan: RemedyPlan, excluded: np.ndarray | None, model: Any
+) -> list[tuple[str, dict[str, Any], Ranking, dict[str, Any]]]:
+    """The candidate's top K′ reranked by the cross-encoder, at each K′ of the grid."""
+    from analysis.compare import retrieval_depth
+    from analysis.remedies.rankings import ranking_of
+    from analysis.remedies.rerank import rerank
+    from analysis.retrieval import top_k_cosine
+
+    corpus, cand = comparison.corpus, comparison.candidate
+    depth = retrieval_depth(corpus, comparison.config)
+    deep = top_k_cosine(
+        cand.queries, cand.documents, max(depth, *plan.rerank_depths), exclude=excluded
+    )
+    done = rerank(model, deep.indices, corpus.query_texts, corpus.doc_texts, plan.rerank_depths)
+    deepest, out = max(plan.rerank_depths), []
+    for k_prime in plan.rerank_depths:
+        share = k_prime / deepest  # the pairs were scored once, at the deepest K′
+        per_query = done.seconds * share / max(corpus.n_queries, 1)
+        cost = {"extra_index_bytes": 0, "extra_calls_per_query": k_prime}
+        cost |= {"ms_per_query": 1000 * per_query}
+        ranking = ranking_of(done.rows[k_prime], cand.queries, cand.documents, depth)
+        out.append((f"rerank top-{k_prime}", {"depth": k_prime}, ranking, cost))
     return out
 
 

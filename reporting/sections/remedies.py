@@ -84,6 +84,8 @@ def _short(entry: dict[str, Any]) -> str:
         return f"BM25 {setting['bm25_weight']:g}"
     if "slots" in setting:
         return f"floor {setting['slots']}"
+    if "depth" in setting:
+        return f"rerank {setting['depth']}"
     return "as is"
 
 
