@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from analysis.bundle.files import write_bundle, write_comparison
@@ -11,10 +12,21 @@ from analysis.verdict.gate import evaluate, load_policy, parse_policy
 from dashboard.shown import Shown
 from reporting.html import write_report
 
+_WRITING: dict[str, threading.Lock] = {}
+_GUARD = threading.Lock()
+
 
 def export(shown: Shown, policy: tuple[str, bytes] | None) -> Path:
     """Write the comparison's bundle and report (judged by the uploaded policy, if any) into
-    a server folder named by the comparison's fingerprint; return the folder."""
+    a server folder named by the comparison's fingerprint; return the folder. Sessions
+    exporting the same comparison at once take turns (each replaces the folder whole)."""
+    with _GUARD:
+        lock = _WRITING.setdefault(shown.fingerprint, threading.Lock())
+    with lock:
+        return _export(shown, policy)
+
+
+def _export(shown: Shown, policy: tuple[str, bytes] | None) -> Path:
     folder = default_cache_dir() / "exports" / shown.fingerprint
     rules = (
         parse_policy(policy[1].decode("utf-8", errors="replace"), policy[0])

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,8 +123,12 @@ def lookup(fingerprint: str) -> Entry | None:
 
 
 def _remember(fingerprint: str, entry: dict[str, Any]) -> None:
+    """Write the entry atomically under a temporary name of this writer's own: sessions that
+    open the same comparison at once each replace the file whole (a shared ``.tmp`` name
+    made them race on its rename)."""
     index_dir().mkdir(parents=True, exist_ok=True)
     path = index_dir() / f"{fingerprint}.json"
-    staging = path.with_suffix(".tmp")
-    staging.write_text(json.dumps(entry), encoding="utf-8")
-    staging.replace(path)
+    handle, staging = tempfile.mkstemp(dir=index_dir(), prefix=f".{fingerprint}.", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(json.dumps(entry))
+    os.replace(staging, path)

@@ -7,6 +7,8 @@ command line; nothing uploaded is unpickled or imported.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +33,11 @@ def save_uploads(files: list[tuple[str, bytes]]) -> Path:
         digest.update(name.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
     folder = default_cache_dir() / "uploads" / digest.hexdigest()[:24]
     folder.mkdir(parents=True, exist_ok=True)
-    for name, data in files:
-        (folder / Path(name).name).write_bytes(data)
+    for name, data in files:  # atomically: two sessions uploading the same files may race
+        handle, staging = tempfile.mkstemp(dir=folder, prefix=".upload.", suffix=".tmp")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(staging, folder / Path(name).name)
     return folder
 
 

@@ -119,6 +119,29 @@ def test_vectors_not_covering_the_corpus_is_a_clear_error(two_domain_corpus, tmp
     assert code == 2 and "no vector for 4 document id(s)" in err
 
 
+def test_vector_rows_the_corpus_does_not_use_are_counted_not_dropped_in_silence(
+    two_domain_corpus, tmp_path, capsys
+):
+    vectors = write_vectors(two_domain_corpus, tmp_path / "v.parquet")
+    table = pd.read_parquet(vectors)
+    extra = pd.DataFrame(
+        {"id": ["other/x1", "other/x2"], "embedding": list(table["embedding"][:2])}
+    )
+    wider = tmp_path / "wider.parquet"
+    pd.concat([table, extra], ignore_index=True).to_parquet(wider)
+    code = main(
+        compare_args(
+            str(two_domain_corpus), f"vectors:{vectors}", f"vectors:{wider}", tmp_path / "o"
+        )
+    )
+    err = capsys.readouterr().err
+    assert code == 0
+    assert (
+        "candidate (vectors:" in err and "2 vector rows have ids that are not in the corpus" in err
+    )
+    assert "baseline (vectors:" not in err  # the baseline's file holds the corpus exactly
+
+
 def test_strict_turns_notices_into_errors(tmp_path, capsys):
     folder = write_beir(
         tmp_path / "legal", LEGAL_DOCS, [{"_id": "q1", "text": "x"}], [("q1", "ghost", 1)]

@@ -248,3 +248,30 @@ def test_open_on_a_folder_that_is_not_there_says_so_on_the_first_page(tmp_path, 
     assert not at.exception
     said = " ".join(w.value for w in at.warning)
     assert "cannot be opened" in said and "no such folder on this server" in said
+
+
+def test_sessions_remembering_one_comparison_at_once_do_not_collide(tmp_path, monkeypatch):
+    """Eight analysts opening the same saved comparison wrote the same temporary file and
+    raced on its rename (FileNotFoundError); each writer now has a name of its own."""
+    import json
+    import threading
+
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path))
+    failures: list[BaseException] = []
+
+    def remember(n: int) -> None:
+        try:
+            for _ in range(50):
+                saved._remember("0123456789abcdef", {"run": {"k": str(n)}})
+        except BaseException as err:  # noqa: BLE001  (any failure is the finding)
+            failures.append(err)
+
+    threads = [threading.Thread(target=remember, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    written = json.loads((saved.index_dir() / "0123456789abcdef.json").read_text())
+    assert written["run"]["k"] in {str(n) for n in range(8)}
+    assert not list(saved.index_dir().glob("*.tmp"))

@@ -25,6 +25,7 @@ class CorpusEmbeddings:
     queries: np.ndarray  # (n_queries, dim) float32
     encoded: int  # texts this run had to encode
     cached: int  # texts served from the cache (0 for precomputed vectors: they are read)
+    ignored: int = 0  # rows of a vectors file whose ids are not in the corpus
 
     @property
     def read(self) -> int:
@@ -42,6 +43,11 @@ class CorpusEmbeddings:
                     f"{label} ({self.spec}): {zero:,} of {len(vectors):,} {role} vectors are all "
                     "zero; they match nothing, which reads as a regression. Is the export broken?"
                 )
+        if self.ignored:
+            out.append(
+                f"{label} ({self.spec}): {self.ignored:,} vector rows have ids that are not in "
+                "the corpus and were ignored"
+            )
         return out
 
     @property
@@ -76,7 +82,13 @@ def embed_corpus(
     total = corpus.n_docs + corpus.n_queries
     computed = source.cache_namespace("document") is not None
     return CorpusEmbeddings(
-        source.spec, source.fingerprint, docs, queries, encoded, total - encoded if computed else 0
+        source.spec,
+        source.fingerprint,
+        docs,
+        queries,
+        encoded,
+        total - encoded if computed else 0,
+        getattr(source, "rows_ignored", 0),
     )
 
 

@@ -51,6 +51,13 @@ class PrecomputedVectors:
         self._index: dict[str, tuple[int, int]] | None = None
         self._shard_ids: list[list[str]] = []
         self._fingerprint: str | None = None
+        self._used: set[tuple[int, int]] = set()  # (shard, row) of every vector read
+
+    @property
+    def rows_ignored(self) -> int:
+        """Rows of the file whose ids no document or query read so far (a vector store's
+        export may hold more than the corpus: said, never dropped in silence)."""
+        return len(self._ids()) - len(self._used) if self._used else 0
 
     @property
     def ids_path(self) -> Path:
@@ -96,6 +103,9 @@ class PrecomputedVectors:
                 f"{self.path}: no vector for {len(missing)} {role} id(s) of the corpus "
                 f"(e.g. {examples}); the file must cover every document and query"
             )
+        if role == "document":  # a corpus reads its documents first: its own count starts
+            self._used = set()
+        self._used.update(located)
         shard_of = np.fromiter((f for f, _ in located), dtype=np.int64, count=len(located))
         row_of = np.fromiter((r for _, r in located), dtype=np.int64, count=len(located))
         out: np.ndarray | None = None
