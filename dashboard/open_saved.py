@@ -10,7 +10,7 @@ import streamlit as st
 
 from analysis.bundle.files import Bundle
 from analysis.errors import InputError
-from dashboard import cache, saved, state, uploads
+from dashboard import cache, saved, shared, state, uploads
 
 
 def panel() -> None:
@@ -23,7 +23,7 @@ def panel() -> None:
     with from_folder:
         path = st.text_input("Folder (or .zip)", key="open_folder", placeholder="artifacts/demo")
         if st.button("Open", key="open_folder_button", disabled=not path.strip()):
-            _opened(lambda: saved.open_path(Path(path.strip()), read=cache.saved_bundle))
+            _opened(lambda: _open_folder(path.strip()))
     with from_zip:
         upload = st.file_uploader(
             f"Bundle zip (up to {uploads.MAX_UPLOAD_MB} MB)", type=["zip"], key="open_zip"
@@ -35,6 +35,13 @@ def panel() -> None:
                     None,
                 )
             )
+
+
+def _open_folder(path: str) -> tuple[Bundle, str | None]:
+    mode = shared.current()
+    if mode is not None:
+        mode.check_path(path, "Folder")
+    return saved.open_path(Path(path), read=cache.saved_bundle)
 
 
 def _opened(open_it: Callable[[], tuple[Bundle, str | None]]) -> None:

@@ -8,7 +8,7 @@ validated before use, and nothing from the URL is ever unpickled or evaluated.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import streamlit as st
@@ -17,7 +17,7 @@ from analysis.errors import InputError
 from analysis.inputs.tokenizers import CHARACTERS
 from analysis.llm.resolve import EMBEDDED
 from analysis.pipeline.request import Request
-from dashboard import saved
+from dashboard import saved, shared
 
 RUN = "run"  # the RunSpec of the comparison on show, when it is computed here
 SAVED = "saved"  # the fingerprint of the saved comparison on show, when one was opened
@@ -54,6 +54,7 @@ class RunSpec:
     llm_model: str = ""
     llm_api_key_env: str = ""  # the variable's name, never the key
     llm_queries: int | None = None
+    llm_endpoint: str = ""  # shared mode: the operator's endpoint, by name
 
     def validated(self) -> RunSpec:
         """Itself, once its settings pass the engine's own checks (an InputError if not)."""
@@ -65,12 +66,48 @@ class RunSpec:
             )
         if self.llm not in ("", EMBEDDED, "endpoint"):
             raise InputError(f"LLM must be none, {EMBEDDED} or endpoint, got {self.llm!r}")
+        mode = shared.current()
+        if mode is not None:
+            self._check_shared(mode)
         self.request().config()  # the tokenizer loads and the LLM resolves, before any work
         return self
+
+    def _check_shared(self, mode: shared.SharedMode) -> None:
+        """What a visitor of a shared dashboard may name (see ``dashboard.shared``)."""
+        for raw, what in (
+            (self.corpus, "Corpus"),
+            (self.queries, "Queries table"),
+            (self.qrels, "Judgments table"),
+            (self.answers, "Reference answers table"),
+        ):
+            if raw:
+                mode.check_path(raw, what)
+        mode.check_model(self.baseline, "Baseline")
+        mode.check_model(self.candidate, "Candidate")
+        if self.llm_base_url or self.llm_model or self.llm_api_key_env:
+            raise InputError(
+                "this dashboard is shared: an LLM endpoint is picked by name from those the "
+                "operator offers, never typed (no URL, no variable name)"
+            )
+        if self.llm == "endpoint":
+            mode.endpoint(self.llm_endpoint)
 
     def request(self) -> Request:
         """What the engine's pipeline is asked for (it builds the CompareConfig)."""
         endpoint = self.llm == "endpoint"
+        if endpoint and self.llm_endpoint:  # shared mode: the operator's endpoint, by name
+            mode = shared.current()
+            if mode is None:
+                raise InputError(f"LLM endpoint {self.llm_endpoint!r}: no shared mode is set")
+            chosen = mode.endpoint(self.llm_endpoint)
+            offered = replace(
+                self,
+                llm_endpoint="",
+                llm_base_url=chosen.base_url,
+                llm_model=chosen.model,
+                llm_api_key_env=chosen.api_key_env or "",
+            )
+            return offered.request()
         return Request(
             corpus=self.corpus,
             baseline=self.baseline,
@@ -131,6 +168,7 @@ class RunSpec:
             llm_model=params.get("llm_model", ""),
             llm_api_key_env=params.get("llm_api_key_env", ""),
             llm_queries=llm_queries,
+            llm_endpoint=params.get("llm_endpoint", ""),
         )
         return spec.validated()
 

@@ -10,7 +10,7 @@ from analysis.inputs.tokenizers import CHARACTERS
 from analysis.llm.resolve import EMBEDDED
 from analysis.settings import CONTEXT_BY
 from analysis.tuning.demo import DEMO_CANDIDATE, DEMO_DOMAIN, SAMPLE_CORPUS
-from dashboard import open_saved, recompute, state, uploads
+from dashboard import open_saved, recompute, shared, state, uploads
 from dashboard.progress_box import StreamlitProgress
 from dashboard.shown import load
 
@@ -157,6 +157,11 @@ unit = c.selectbox(
     key="setup_context_unit",
     help="Precomputed vectors have no tokenizer: their budget is in characters.",
 )
+try:
+    mode = shared.current()
+except InputError as err:  # the operator's shared-mode file is broken: refuse, say why
+    st.error(f"This shared dashboard cannot start a comparison: {err}")
+    st.stop()
 with st.expander("LLM in the loop (optional): answers from both contexts"):
     llm = st.radio(
         "LLM",
@@ -169,17 +174,31 @@ with st.expander("LLM in the loop (optional): answers from both contexts"):
         key="setup_llm",
     )
     endpoint = llm == "endpoint"
-    e1, e2, e3 = st.columns(3)
-    llm_base_url = e1.text_input(
-        "Endpoint (base URL)", key="setup_llm_base_url", disabled=not endpoint
-    )
-    llm_model = e2.text_input("Model name there", key="setup_llm_model", disabled=not endpoint)
-    llm_key_env = e3.text_input(
-        "Environment variable holding the API key",
-        key="setup_llm_key_env",
-        disabled=not endpoint,
-        help="Its name only: the key itself never enters the page, a link or an output.",
-    )
+    llm_base_url = llm_model = llm_key_env = llm_endpoint = ""
+    if mode is not None:  # shared: the operator's endpoints, by name; nothing typed
+        offered = sorted(mode.endpoints)
+        llm_endpoint = (
+            st.selectbox(
+                "Endpoint (offered by this server's operator)",
+                offered,
+                key="setup_llm_endpoint",
+                disabled=not endpoint or not offered,
+                help="This dashboard is shared: endpoints and their keys are the operator's.",
+            )
+            or ""
+        )
+    else:
+        e1, e2, e3 = st.columns(3)
+        llm_base_url = e1.text_input(
+            "Endpoint (base URL)", key="setup_llm_base_url", disabled=not endpoint
+        )
+        llm_model = e2.text_input("Model name there", key="setup_llm_model", disabled=not endpoint)
+        llm_key_env = e3.text_input(
+            "Environment variable holding the API key",
+            key="setup_llm_key_env",
+            disabled=not endpoint,
+            help="Its name only: the key itself never enters the page, a link or an output.",
+        )
     llm_queries = st.number_input(
         "Queries the LLM sees (0: all; a seeded sample split evenly over domains)",
         0,
@@ -218,6 +237,7 @@ if (
         llm_base_url=llm_base_url.strip() if endpoint else "",
         llm_model=llm_model.strip() if endpoint else "",
         llm_api_key_env=llm_key_env.strip() if endpoint else "",
+        llm_endpoint=str(llm_endpoint) if endpoint else "",
         llm_queries=int(llm_queries) or None,
         cutoff=float(cutoff) if own_cutoff else None,
         projection=projection,

@@ -1,0 +1,140 @@
+"""Shared mode: what a visitor of a shared dashboard may name, decided by the operator.
+
+On when the operator points ``RECALL_HORIZON_SHARED`` at a TOML file (or starts the app with
+``-- --shared FILE``), and on by itself whenever the server listens beyond loopback
+(``--server.address 0.0.0.0``): then, with no file, nothing on the server can be named.
+
+.. code-block:: toml
+
+    roots = ["/srv/corpora", "/srv/models"]   # server paths a visitor may name, and below
+
+    [endpoints.team-llm]                       # LLM endpoints a visitor picks by name
+    base_url = "https://llm.internal/v1"
+    model = "our-model"
+    api_key_env = "TEAM_LLM_KEY"               # the operator's variable, never the visitor's
+
+A visitor's paths (corpus tables, model folders, vectors, saved folders) are resolved,
+symlinks included, and refused outside the roots; a model is otherwise a hub id; an LLM is
+the embedded one or an endpoint of the file, by name: no URL and no variable name is typed.
+The refusal names the roots, never what the refused path holds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analysis.errors import InputError
+
+CONFIG_VAR = "RECALL_HORIZON_SHARED"
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+LOOPBACK = {"", "localhost", "127.0.0.1", "::1"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An LLM endpoint the operator offers: where, which model, whose key."""
+
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+
+
+@dataclass(frozen=True)
+class SharedMode:
+    """The operator's roots and endpoints (``source``: where they were read from)."""
+
+    source: str
+    roots: tuple[Path, ...] = ()
+    endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
+
+    def check_path(self, raw: str, what: str) -> None:
+        """An InputError unless ``raw`` resolves (symlinks followed) under a root, or is the
+        server's own (the bundled sample corpus, the uploads folder)."""
+        resolved = Path(raw).expanduser().resolve()
+        for root in (*self.roots, *_own_folders()):
+            if resolved == root or root in resolved.parents:
+                return
+        allowed = ", ".join(str(r) for r in self.roots) or "none: the operator set no roots"
+        raise InputError(
+            f"{what}: this dashboard is shared, and only paths under its roots can be named "
+            f"(roots: {allowed}; set by the operator in {self.source})"
+        )
+
+    def check_model(self, spec: str, what: str) -> None:
+        """A model spec a visitor may name: the bundled ones, a hub id, or a path under a
+        root (``vectors:PATH`` included)."""
+        if spec in ("default", "demo-candidate"):
+            return
+        if spec.startswith("vectors:"):
+            self.check_path(spec.removeprefix("vectors:"), what)
+        elif HUB_ID.match(spec) and not Path(spec).expanduser().exists():
+            return
+        else:
+            self.check_path(spec, what)
+
+    def endpoint(self, name: str) -> Endpoint:
+        if name not in self.endpoints:
+            offered = ", ".join(sorted(self.endpoints)) or "none"
+            raise InputError(
+                f"LLM endpoint {name!r} is not one this shared dashboard offers "
+                f"(offered: {offered})"
+            )
+        return self.endpoints[name]
+
+
+def current(argv: list[str] | None = None) -> SharedMode | None:
+    """Shared mode as the operator set it up, or None on a local dashboard."""
+    args = sys.argv[1:] if argv is None else argv
+    path = os.environ.get(CONFIG_VAR, "")
+    if "--shared" in args and args.index("--shared") + 1 < len(args):
+        path = args[args.index("--shared") + 1]
+    if path:
+        return _read(Path(path))
+    if _listens_beyond_loopback():
+        return SharedMode("(no shared-mode file: the server listens beyond localhost)")
+    return None
+
+
+def _read(path: Path) -> SharedMode:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InputError(f"{path}: cannot read the shared-mode file ({err})") from None
+    unknown = set(data) - {"roots", "endpoints"}
+    if unknown:
+        raise InputError(f"{path}: unknown key(s) {sorted(unknown)}; use roots and endpoints")
+    roots = data.get("roots", [])
+    if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
+        raise InputError(f"{path}: roots must be a list of folder paths")
+    endpoints = {}
+    for name, entry in (data.get("endpoints") or {}).items():
+        if not isinstance(entry, dict) or not entry.get("base_url"):
+            raise InputError(f"{path}: [endpoints.{name}] needs a base_url")
+        endpoints[name] = Endpoint(
+            str(entry["base_url"]), str(entry.get("model", "")), entry.get("api_key_env")
+        )
+    return SharedMode(str(path), tuple(Path(r).expanduser().resolve() for r in roots), endpoints)
+
+
+def _own_folders() -> tuple[Path, ...]:
+    """What the server itself writes or ships, which its pages name for the visitor."""
+    from analysis.inputs.cache import default_cache_dir
+    from analysis.tuning.demo import SAMPLE_CORPUS
+
+    return (SAMPLE_CORPUS.resolve(), (default_cache_dir() / "uploads").resolve())
+
+
+def _listens_beyond_loopback() -> bool:
+    try:
+        import streamlit as st
+
+        address = st.get_option("server.address") or ""
+    except Exception:  # outside a Streamlit server (tests, the CLI): local
+        return False
+    return str(address) not in LOOPBACK

@@ -1,0 +1,146 @@
+"""Shared mode: a visitor names only paths under the operator's roots and LLM endpoints the
+operator offers, by name; the endpoint receives only the operator's key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analysis.errors import InputError
+from dashboard import shared
+from dashboard.state import RunSpec
+from tests.dashboard_fixture import build
+from tests.llm_server import chat_server
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+OPERATOR_KEY = "operator-secret-4c1d"
+SERVER_SECRET = "hunter2-server-only"
+
+
+@pytest.fixture
+def inputs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("root")
+    return root, build(root)
+
+
+@pytest.fixture
+def mode(inputs, tmp_path, monkeypatch):
+    """Shared mode with one root (the fixture's inputs) and one endpoint, set per test."""
+    root, _ = inputs
+
+    def configure(base_url: str = "http://127.0.0.1:9/v1") -> Path:
+        config = tmp_path / "shared.toml"
+        config.write_text(
+            f'roots = ["{root}"]\n\n[endpoints.team]\nbase_url = "{base_url}"\n'
+            'model = "test-model"\napi_key_env = "OPERATOR_KEY"\n'
+        )
+        monkeypatch.setenv(shared.CONFIG_VAR, str(config))
+        return config
+
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("OPERATOR_KEY", OPERATOR_KEY)
+    monkeypatch.setenv("SOME_SERVER_SECRET", SERVER_SECRET)
+    configure()
+    return configure
+
+
+def _spec(specs: dict[str, str], **changes) -> RunSpec:
+    fields = dict(corpus=specs["corpus"], baseline=specs["baseline"], candidate=specs["candidate"])
+    return RunSpec(**{**fields, "k": 3, "projection": False, **changes})
+
+
+def test_paths_outside_the_roots_are_refused_however_they_are_written(inputs, mode, tmp_path):
+    root, specs = inputs
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "way-out").symlink_to(outside)
+    for corpus in ("/etc", str(root / ".." / tmp_path.name), str(root / "way-out")):
+        with pytest.raises(InputError, match="only paths under its roots") as err:
+            _spec(specs, corpus=corpus).validated()
+        assert str(root) in str(err.value)  # the error names the roots
+    with pytest.raises(InputError, match="Baseline: this dashboard is shared"):
+        _spec(specs, baseline=f"vectors:{outside / 'v.parquet'}").validated()
+    _spec(specs).validated()  # under the root: accepted
+
+
+def test_an_endpoint_is_picked_by_name_and_nothing_else_is_typed(inputs, mode):
+    _, specs = inputs
+    with pytest.raises(InputError, match="'elsewhere' is not one this shared dashboard offers"):
+        _spec(specs, llm="endpoint", llm_endpoint="elsewhere").validated()
+    for typed in (
+        dict(llm_base_url="http://attacker.example/v1"),
+        dict(llm_api_key_env="SOME_SERVER_SECRET"),
+    ):
+        with pytest.raises(InputError, match="picked by name"):
+            _spec(specs, llm="endpoint", **typed).validated()
+    with pytest.raises(ValueError, match="picked by name"):  # a crafted link, too
+        RunSpec.from_params(
+            {**_spec(specs).to_params(), "llm": "endpoint"}
+            | {
+                "llm_base_url": "http://attacker.example/v1",
+                "llm_api_key_env": "SOME_SERVER_SECRET",
+            }
+        )
+
+
+def test_the_setup_page_offers_no_url_and_no_variable_name(mode):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["_url_loaded"] = True
+    at.run()
+    at.switch_page("views/setup.py").run()
+    keys = {w.key for w in at.text_input}
+    assert "setup_llm_key_env" not in keys and "setup_llm_base_url" not in keys
+    assert [s.options for s in at.selectbox if s.key == "setup_llm_endpoint"] == [["team"]]
+
+
+def test_the_setup_page_refuses_a_corpus_outside_the_roots(mode):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["_url_loaded"] = True
+    at.run()
+    at.switch_page("views/setup.py").run()
+    at.radio(key="setup_corpus_mode").set_value("A path on this server").run()
+    at.text_input(key="setup_corpus_path").set_value("/etc").run()
+    at.button(key="setup_run").click().run()
+    assert any("only paths under its roots" in e.value for e in at.error)
+    assert not at.exception
+
+
+def test_a_saved_folder_outside_the_roots_is_refused(mode):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["_url_loaded"] = True
+    at.run()
+    at.switch_page("views/setup.py").run()
+    at.text_input(key="open_folder").set_value("/etc").run()
+    at.button(key="open_folder_button").click().run()
+    assert any("only paths under its roots" in e.value for e in at.error)
+
+
+def test_the_endpoint_receives_only_the_operators_key(inputs, mode, tmp_path):
+    _, specs = inputs
+    with chat_server(lambda messages: "a reply") as server:
+        mode(base_url=server.url)
+        spec = _spec(specs, llm="endpoint", llm_endpoint="team", llm_queries=2)
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.session_state["run"] = spec.validated().__dict__
+        at.session_state["_url_loaded"] = True
+        at.run()
+        assert not at.exception and server.chat_calls > 0
+        keys = {r["headers"].get("authorization") for r in server.requests}
+    assert keys == {f"Bearer {OPERATOR_KEY}"}
+    written = " ".join(p.read_text(errors="ignore") for p in tmp_path.rglob("*") if p.is_file())
+    assert OPERATOR_KEY not in written and SERVER_SECRET not in written
+    assert OPERATOR_KEY not in json.dumps(spec.to_params())
+
+
+def test_listening_beyond_localhost_turns_shared_mode_on_with_nothing_allowed(monkeypatch):
+    import streamlit as st
+
+    monkeypatch.delenv(shared.CONFIG_VAR, raising=False)
+    monkeypatch.setattr(st, "get_option", lambda name: "0.0.0.0")
+    mode = shared.current([])
+    assert mode is not None and mode.roots == () and not mode.endpoints
+    monkeypatch.setattr(st, "get_option", lambda name: "127.0.0.1")
+    assert shared.current([]) is None  # local use is unchanged
