@@ -322,3 +322,49 @@ def test_a_reranker_that_cannot_load_exits_2_and_writes_nothing(specs, tmp_path,
     assert f"--reranker {tmp_path}: " in capsys.readouterr().err
     assert main([*args, "--k", "3", "--remedies", "rerank"]) == 2
     assert "--remedies rerank needs --reranker SPEC" in capsys.readouterr().err
+
+
+@pytest.mark.real_model
+def test_a_lora_candidate_is_interpolated_by_scaling_its_adapter(tmp_path):
+    import torch
+    from peft import LoraConfig
+    from sentence_transformers import SentenceTransformer
+
+    from analysis.inputs.specs import resolve_source
+    from analysis.remedies.interpolate import (
+        InterpolatedSource,
+        check_interpolable,
+        interpolation_plan,
+    )
+
+    base = resolve_source("default")
+    lora = SentenceTransformer(str(base.folder), device="cpu")
+    config = LoraConfig(r=4, lora_alpha=8, target_modules=["query", "value"])
+    lora.add_adapter(replace_init(config))
+    lora.save(str(tmp_path / "lora"))
+    candidate = resolve_source(str(tmp_path / "lora"))
+    check_interpolable(base, candidate)
+    text = ["the supplier indemnifies the buyer", "pressure ulcers need skin checks"]
+
+    def vectors(source):
+        return source.embed(["a", "b"], text, role="document")
+
+    at = {alpha: vectors(InterpolatedSource(base, candidate, alpha)) for alpha in (0.0, 0.5, 1.0)}
+    assert np.allclose(at[0.0], vectors(base), atol=1e-6)  # no adapter: the baseline
+    assert np.allclose(at[1.0], vectors(candidate), atol=1e-6)  # the whole adapter
+    assert not np.allclose(at[0.5], at[0.0], atol=1e-4)
+    assert not np.allclose(at[0.5], at[1.0], atol=1e-4)
+
+    other = SentenceTransformer(str(base.folder), device="cpu")
+    with torch.no_grad():
+        other.state_dict()["0.model.encoder.layer.0.attention.self.query.weight"].add_(0.1)
+    other.add_adapter(replace_init(config))  # an adapter on weights the baseline does not have
+    with pytest.raises(InputError, match="LoRA adapter is not on the baseline's weights"):
+        interpolation_plan(base._load(), other)
+
+
+def replace_init(config):
+    """A LoRA whose B starts random, not zero, so the adapter changes something at once."""
+    from dataclasses import replace as copy_with
+
+    return copy_with(config, init_lora_weights=False)

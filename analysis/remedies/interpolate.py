@@ -4,7 +4,10 @@
 Integer buffers (position ids) are copied from the candidate. A module the candidate has
 and the baseline has not (the demo's candidate adds a 384×384 Dense adapter) is
 interpolated toward the identity when it is a square linear layer: W(α) = (1 − α)·I + α·W,
-b(α) = α·b. Anything else that differs (a missing module, a shape) is an error that names it.
+b(α) = α·b. A LoRA candidate (a peft adapter on the baseline's frozen weights) is
+interpolated by scaling its adapter by α, which is the same thing (peft's
+``rescale_adapter_scale``). Anything else that differs (a missing module, a shape, an
+adapter on other weights) is an error that names it.
 At α = 0 the remedy is the baseline and at α = 1 the candidate themselves (their vectors,
 not a re-encoding), so the ends reproduce their numbers exactly.
 """
@@ -20,9 +23,12 @@ from analysis.inputs.models import SentenceTransformerSource
 
 
 def interpolation_plan(baseline: Any, candidate: Any) -> dict[str, str]:
-    """How each of the candidate's tensors is interpolated ("blend", "copy" or "identity"),
-    checked before anything is encoded; an InputError names what does not match."""
+    """How each of the candidate's tensors is interpolated ("blend", "copy", "identity", or
+    "lora": the adapter is scaled), checked before anything is encoded; an InputError names
+    what does not match."""
     base, cand = baseline.state_dict(), candidate.state_dict()
+    if any(".lora_A." in key for key in cand):
+        return _lora_plan(base, cand)
     missing = [key for key in base if key not in cand]
     if missing:
         raise InputError(
@@ -55,8 +61,11 @@ def interpolated_state(baseline: Any, candidate: Any, alpha: float) -> dict[str,
     import torch
 
     base, cand = baseline.state_dict(), candidate.state_dict()
+    plan = interpolation_plan(baseline, candidate)
+    if "lora" in plan.values():
+        raise ValueError("a LoRA candidate is interpolated by scaled_adapter, not tensor by tensor")
     out = {}
-    for key, how in interpolation_plan(baseline, candidate).items():
+    for key, how in plan.items():
         tensor = cand[key]
         if how == "copy":
             out[key] = tensor.clone()
@@ -98,9 +107,13 @@ class InterpolatedSource(SentenceTransformerSource):
     def _load(self) -> Any:
         if self._model is None:
             base, cand = self.baseline._load(), self.candidate._load()
-            model = copy.deepcopy(cand)
-            model.load_state_dict(interpolated_state(base, cand, self.alpha))
-            self._model = model
+            plan = interpolation_plan(base, cand)
+            if "lora" in plan.values():
+                self._model = scaled_adapter(cand, self.alpha)
+            else:
+                model = copy.deepcopy(cand)
+                model.load_state_dict(interpolated_state(base, cand, self.alpha))
+                self._model = model
         return self._model
 
 
@@ -109,6 +122,42 @@ def check_interpolable(
 ) -> None:
     """Raise an InputError naming the first module that cannot be interpolated."""
     interpolation_plan(baseline._load(), candidate._load())
+
+
+def _lora_plan(base: dict[str, Any], cand: dict[str, Any]) -> dict[str, str]:
+    """A LoRA candidate: its frozen weights must be the baseline's, to the last bit."""
+    import torch
+
+    plan = {}
+    for key, tensor in cand.items():
+        if ".lora_" in key:
+            plan[key] = "lora"
+            continue
+        own = key.replace(".base_layer.", ".")
+        if own not in base:
+            raise InputError(
+                f"cannot interpolate {_module(key)}: the candidate's LoRA adapter sits on a "
+                f"tensor the baseline does not have ({key})"
+            )
+        if base[own].shape != tensor.shape or not torch.equal(base[own], tensor):
+            raise InputError(
+                f"cannot interpolate {_module(key)}: the candidate's LoRA adapter is not on the "
+                f"baseline's weights (tensor {own} differs)"
+            )
+        plan[key] = "copy"
+    return plan
+
+
+def scaled_adapter(candidate: Any, alpha: float) -> Any:
+    """A copy of a LoRA candidate whose adapters act at ``alpha`` of their strength."""
+    from peft.tuners.lora import LoraLayer
+
+    model = copy.deepcopy(candidate)
+    for module in model.modules():
+        if isinstance(module, LoraLayer):
+            for name in module.scaling:
+                module.scaling[name] *= alpha
+    return model
 
 
 def _square_linear(key: str, tensor: Any) -> bool:
