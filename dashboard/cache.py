@@ -24,6 +24,8 @@ from analysis.bundle.summary import Summary
 from analysis.compare import Comparison, recut
 from analysis.metrics.thresholds import THRESHOLDS, ThresholdResult, held_pairs_floor, narrowed
 from analysis.pipeline.run import file_signature
+from dashboard import shared
+from dashboard.work_queue import WorkQueue
 from reporting.sections.thresholds import Cut, cut_from_result
 
 T = TypeVar("T")
@@ -41,6 +43,7 @@ LIMITS = {
     "warnings": 8,
     "view": 256,
     "prebuild": 64,
+    "ready": 256,
 }
 
 
@@ -84,6 +87,17 @@ class Store:
 @st.cache_resource(show_spinner=False)
 def store() -> Store:
     return Store()
+
+
+@st.cache_resource(show_spinner=False)
+def _work_queue(workers: int) -> WorkQueue:
+    return WorkQueue(workers)
+
+
+def work_queue() -> WorkQueue | None:
+    """The server's line for heavy work: in shared mode only (locally a run starts at once)."""
+    mode = shared.current()
+    return None if mode is None else _work_queue(mode.workers)
 
 
 def cut_for(key: str, cutoff: float, comparison: Comparison, summary: Summary) -> Cut:

@@ -39,6 +39,11 @@ class StreamlitProgress(Progress):
     def warn(self, line: str) -> None:
         self._box().warning(line)
 
+    def queued(self, position: int) -> None:
+        """The run waits for a free worker of a shared server (leaving the page cancels)."""
+        ahead = "next in line" if position == 1 else f"{position} runs ahead of you"
+        self._box().update(label=f"Waiting for a free worker: {ahead} (leave the page to cancel)")
+
     def _box(self) -> Any:
         return self.box
 

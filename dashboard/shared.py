@@ -13,6 +13,8 @@ On when the operator points ``RECALL_HORIZON_SHARED`` at a TOML file (or starts 
     model = "our-model"
     api_key_env = "TEAM_LLM_KEY"               # the operator's variable, never the visitor's
 
+    workers = 1                                # comparisons computed at once (the rest wait)
+
 A visitor's paths (corpus tables, model folders, vectors, saved folders) are resolved,
 symlinks included, and refused outside the roots; a model is otherwise a hub id; an LLM is
 the embedded one or an endpoint of the file, by name: no URL and no variable name is typed.
@@ -52,6 +54,7 @@ class SharedMode:
     source: str
     roots: tuple[Path, ...] = ()
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
+    workers: int = 1  # comparisons computed at once; the others wait in line
 
     def check_path(self, raw: str, what: str) -> None:
         """An InputError unless ``raw`` resolves (symlinks followed) under a root, or is the
@@ -106,9 +109,14 @@ def _read(path: Path) -> SharedMode:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise InputError(f"{path}: cannot read the shared-mode file ({err})") from None
-    unknown = set(data) - {"roots", "endpoints"}
+    unknown = set(data) - {"roots", "endpoints", "workers"}
     if unknown:
-        raise InputError(f"{path}: unknown key(s) {sorted(unknown)}; use roots and endpoints")
+        raise InputError(
+            f"{path}: unknown key(s) {sorted(unknown)}; use roots, endpoints and workers"
+        )
+    workers = data.get("workers", 1)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(f"{path}: workers must be a whole number >= 1, got {workers!r}")
     roots = data.get("roots", [])
     if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
         raise InputError(f"{path}: roots must be a list of folder paths")
@@ -119,7 +127,8 @@ def _read(path: Path) -> SharedMode:
         endpoints[name] = Endpoint(
             str(entry["base_url"]), str(entry.get("model", "")), entry.get("api_key_env")
         )
-    return SharedMode(str(path), tuple(Path(r).expanduser().resolve() for r in roots), endpoints)
+    roots_found = tuple(Path(r).expanduser().resolve() for r in roots)
+    return SharedMode(str(path), roots_found, endpoints, workers)
 
 
 def _own_folders() -> tuple[Path, ...]:

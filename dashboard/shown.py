@@ -4,6 +4,7 @@ what every page presents. A page starts with :func:`require_comparison`."""
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 
@@ -49,7 +50,19 @@ def _shown(outcome: Outcome, spec: state.RunSpec) -> Shown:
 
 def load(spec: state.RunSpec, *, progress: Progress | None = None) -> Shown:
     """The comparison for ``spec``, every family but the projection (that one waits for its
-    page), computed once per server."""
+    page), computed once per server; on a shared server a computation waits for a free
+    worker (one already computed does not)."""
+    queue, key = cache.work_queue(), json.dumps(spec.to_params(), sort_keys=True)
+    if queue is None or cache.store().peek("ready", key):
+        return _computed(spec, progress)
+    waiting = getattr(progress, "queued", None) or (lambda position: None)
+    with queue.slot(on_wait=waiting):
+        shown = _computed(spec, progress)
+    cache.store().put("ready", key, True)
+    return shown
+
+
+def _computed(spec: state.RunSpec, progress: Progress | None) -> Shown:
     outcome = run_comparison(spec.request(), progress=progress, memo=cache.store(), families=FIRST)
     saved.remember_run(outcome.bundle.summary.fingerprint, spec.to_params())
     return _shown(outcome, spec)
