@@ -42,7 +42,10 @@ def settings_frame(record: dict[str, Any]) -> pd.DataFrame:
                 "ms per query": _rounded(cost.get("ms_per_query"), 2),
             }
         )
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    calls = "extra encoder calls per query"
+    frame[calls] = pd.array(frame[calls], dtype="Int64")  # whole calls; none for the candidate
+    return frame
 
 
 def blocks(bundle: Bundle, context: Context) -> list[Block]:
@@ -52,12 +55,20 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
     frame = settings_frame(record)
     targets = ", ".join(record["targets"]) or "none"
     colors = charts.domain_colors(list(dict.fromkeys(frame["remedy"])))
-    table = frame.rename(
-        columns={
-            "target_points": f"nDCG@10 change in {targets} (points)",
-            "worst_other": "worst other domain: nDCG@10 change",
-        }
-    ).drop(columns=["label"])
+    table = (
+        frame.assign(
+            passed=frame["passed"].map({True: "pass", False: "FAIL"}),
+            **{"on the frontier": frame["on the frontier"].map({True: "yes", False: ""})},
+        )
+        .rename(
+            columns={
+                "passed": "gate",
+                "target_points": f"nDCG@10 change in {targets} (points)",
+                "worst_other": "worst other domain: nDCG@10 change",
+            }
+        )
+        .drop(columns=["label"])
+    )
     return [
         Heading(record["sentence"]),
         Text(
