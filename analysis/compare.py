@@ -124,6 +124,7 @@ def compare(
     families: tuple[Family, ...] = FAMILIES,
     llm: LLMCalls | None = None,
     candidate_ranking: Ranking | None = None,
+    baseline_ranking: Ranking | None = None,
 ) -> Comparison:
     """Retrieve with both models and compute every metric family (the LLM measures only
     when ``llm`` is given; ``config.llm`` must then name it).
@@ -131,7 +132,8 @@ def compare(
     ``candidate_ranking``: what the candidate's pipeline retrieves, when it is not a plain
     cosine search of its vectors (a remedy: hybrid, a recall floor, a reranker); at least
     :func:`retrieval_depth` deep. The families that read the candidate's space (drift,
-    exclusions, geometry) still read its vectors."""
+    exclusions, geometry) still read its vectors. ``baseline_ranking``: the baseline's,
+    when an earlier comparison of the same corpus and settings already retrieved it."""
     if (llm is None) != (config.llm is None):
         raise ValueError("config.llm names the chat model passed as llm; give both or neither")
     if corpus.n_docs > 2 and config.neighbours >= corpus.n_docs - 1:

@@ -3,10 +3,11 @@ setting as a new candidate against the same baseline, on the same corpus, judged
 same policy.
 
 A setting computes the families the gate reads: relevance, answer or judged-relevant
-coverage, overlap, reach and exclusions. A ranking remedy (hybrid, floor) retrieves other
-documents from the candidate's unchanged space, so its exclusions are the candidate's own;
-drift, geometry, the LLM and the projection are left out (they do not decide the gate, and
-drift and the LLM cost the most)."""
+coverage, overlap, reach, and exclusions when the policy checks them (two passes over every
+score). A ranking remedy (hybrid, floor, rerank) retrieves other documents from the
+candidate's unchanged space, so its exclusions are the candidate's own; drift, geometry,
+the LLM and the projection are left out (they decide no guardrail, and drift and the LLM
+cost the most)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ def run_remedies(
     """Every setting of every remedy in ``plan``, judged; remedies.json's record
     (``inputs``: from :func:`remedy_inputs`, loaded now when not given)."""
     from analysis.bundle.summary import Summary, build_summary
-    from analysis.compare import compare, self_exclusions
+    from analysis.compare import compare, retrieval_depth, self_exclusions
     from analysis.metrics.answers import ANSWERS
     from analysis.metrics.overlap import OVERLAP
     from analysis.metrics.quality import QUALITY
@@ -84,6 +85,8 @@ def run_remedies(
     config = replace(comparison.config, llm=None, projection=False)
     ranked_families = (OVERLAP, REACH, QUALITY, ANSWERS)
     candidate_exclusions = {THRESHOLDS.name: comparison.results.get(THRESHOLDS.name)}
+    # exclusions are two passes over every score: computed only when the policy reads them
+    exclusions = (THRESHOLDS,) if _reads_exclusions(policy) else ()
     base, cand = comparison.baseline, comparison.candidate
     targets = targets_of(outcome.bundle.summary, plan.targets)
     excluded = self_exclusions(corpus) if config.exclude_identical_ids else None
@@ -97,12 +100,18 @@ def run_remedies(
         side: CorpusEmbeddings | None = None,
         ranking: Ranking | None = None,
     ) -> None:
-        families = ranked_families + ((THRESHOLDS,) if ranking is None else ())
+        families = ranked_families + (exclusions if side is not None else ())
         with progress.stage(f"remedy: {label}"):
             result = compare(
-                corpus, base, side or cand, config, families=families, candidate_ranking=ranking
+                corpus,
+                base,
+                side or cand,
+                config,
+                families=families,
+                candidate_ranking=ranking,
+                baseline_ranking=comparison.baseline_ranking,
             )
-        if ranking is not None:  # the candidate's space, so the candidate's exclusions
+        if side is None and exclusions:  # the candidate's space: its own exclusions
             results = {**result.results, **candidate_exclusions}
             result = replace(result, results=results, families=(*families, THRESHOLDS))
         summary = Summary(build_summary(result, corpus_source=request.corpus))
@@ -114,13 +123,15 @@ def run_remedies(
             from analysis.remedies.fusion import fused
             from analysis.retrieval import top_k_cosine
 
+            depth = retrieval_depth(corpus, config)
             for w in plan.weights:
                 side = fused(base, cand, w)
-                seconds = _timed(partial(top_k_cosine, side.queries, side.documents, config.k))
+                started = time.perf_counter()
+                ranked = top_k_cosine(side.queries, side.documents, depth, exclude=excluded)
+                seconds = time.perf_counter() - started
                 cost = _cost(base.documents.nbytes if 0 < w < 1 else 0, int(0 < w < 1), seconds)
-                judge(
-                    FUSION, {"w": w}, f"fusion w={w:g}", cost | _per_query(seconds, n_queries), side
-                )
+                cost |= _per_query(seconds, n_queries)
+                judge(FUSION, {"w": w}, f"fusion w={w:g}", cost, side, ranked)
         elif remedy == INTERPOLATE:
             for alpha in plan.alphas:
                 started = time.perf_counter()
@@ -143,6 +154,12 @@ def run_remedies(
         "candidate", {}, "the candidate as it is", outcome.bundle.summary, policy, targets
     )
     return record(candidate, settings, targets, policy)
+
+
+def _reads_exclusions(policy: Policy) -> bool:
+    """Whether any domain's guardrails include the excluded share."""
+    rails = [policy.defaults, *policy.overrides.values()]
+    return any(r.limit("max_excluded_share_same_cutoff") is not None for r in rails)
 
 
 def _interpolable(request: Request) -> tuple[Any, Any]:
