@@ -12,6 +12,8 @@ On when the operator points ``RECALL_HORIZON_SHARED`` at a TOML file (or starts 
     base_url = "https://llm.internal/v1"
     model = "our-model"
     api_key_env = "TEAM_LLM_KEY"               # the operator's variable, never the visitor's
+    allow_pasted_key = false                   # true: a visitor may paste their own key,
+                                               # kept in their session's memory only
 
     workers = 1                                # comparisons computed at once (the rest wait)
 
@@ -45,6 +47,7 @@ class Endpoint:
     base_url: str
     model: str
     api_key_env: str | None = None
+    allow_pasted_key: bool = False  # a visitor may paste a key, kept in their session only
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,10 @@ def _read(path: Path) -> SharedMode:
         if not isinstance(entry, dict) or not entry.get("base_url"):
             raise InputError(f"{path}: [endpoints.{name}] needs a base_url")
         endpoints[name] = Endpoint(
-            str(entry["base_url"]), str(entry.get("model", "")), entry.get("api_key_env")
+            str(entry["base_url"]),
+            str(entry.get("model", "")),
+            entry.get("api_key_env"),
+            bool(entry.get("allow_pasted_key", False)),
         )
     roots_found = tuple(Path(r).expanduser().resolve() for r in roots)
     return SharedMode(str(path), roots_found, endpoints, workers)

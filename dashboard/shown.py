@@ -63,7 +63,8 @@ def load(spec: state.RunSpec, *, progress: Progress | None = None) -> Shown:
 
 
 def _computed(spec: state.RunSpec, progress: Progress | None) -> Shown:
-    outcome = run_comparison(spec.request(), progress=progress, memo=cache.store(), families=FIRST)
+    request = spec.request(pasted_key=st.session_state.get(state.PASTED_KEY) or None)
+    outcome = run_comparison(request, progress=progress, memo=cache.store(), families=FIRST)
     saved.remember_run(outcome.bundle.summary.fingerprint, spec.to_params())
     return _shown(outcome, spec)
 

@@ -30,6 +30,7 @@ DOCUMENT = "drift_doc"  # the document the drift page inspects
 CUTOFF = "cutoff"  # the threshold page's slider
 URL_LOADED = "_url_loaded"
 ALL_DOMAINS = "All domains"
+PASTED_KEY = "setup_llm_pasted_key"  # a visitor's own key: this session's memory only
 
 
 @dataclass(frozen=True)
@@ -92,22 +93,24 @@ class RunSpec:
         if self.llm == "endpoint":
             mode.endpoint(self.llm_endpoint)
 
-    def request(self) -> Request:
-        """What the engine's pipeline is asked for (it builds the CompareConfig)."""
+    def request(self, *, pasted_key: str | None = None) -> Request:
+        """What the engine's pipeline is asked for (it builds the CompareConfig);
+        ``pasted_key``: a visitor's own key, used where the operator's endpoint allows it."""
         endpoint = self.llm == "endpoint"
         if endpoint and self.llm_endpoint:  # shared mode: the operator's endpoint, by name
             mode = shared.current()
             if mode is None:
                 raise InputError(f"LLM endpoint {self.llm_endpoint!r}: no shared mode is set")
             chosen = mode.endpoint(self.llm_endpoint)
+            own = pasted_key if chosen.allow_pasted_key and pasted_key else None
             offered = replace(
                 self,
                 llm_endpoint="",
                 llm_base_url=chosen.base_url,
                 llm_model=chosen.model,
-                llm_api_key_env=chosen.api_key_env or "",
+                llm_api_key_env="" if own else chosen.api_key_env or "",
             )
-            return offered.request()
+            return replace(offered.request(), llm_api_key=own)
         return Request(
             corpus=self.corpus,
             baseline=self.baseline,

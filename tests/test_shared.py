@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.errors import InputError
 from dashboard import shared
-from dashboard.state import RunSpec
+from dashboard.state import PASTED_KEY, RunSpec
 from tests.dashboard_fixture import build
 from tests.llm_server import chat_server
 
@@ -31,11 +31,12 @@ def mode(inputs, tmp_path, monkeypatch):
     """Shared mode with one root (the fixture's inputs) and one endpoint, set per test."""
     root, _ = inputs
 
-    def configure(base_url: str = "http://127.0.0.1:9/v1") -> Path:
+    def configure(base_url: str = "http://127.0.0.1:9/v1", paste: bool = False) -> Path:
         config = tmp_path / "shared.toml"
         config.write_text(
             f'roots = ["{root}"]\n\n[endpoints.team]\nbase_url = "{base_url}"\n'
             'model = "test-model"\napi_key_env = "OPERATOR_KEY"\n'
+            f"allow_pasted_key = {'true' if paste else 'false'}\n"
         )
         monkeypatch.setenv(shared.CONFIG_VAR, str(config))
         return config
@@ -133,6 +134,39 @@ def test_the_endpoint_receives_only_the_operators_key(inputs, mode, tmp_path):
     written = " ".join(p.read_text(errors="ignore") for p in tmp_path.rglob("*") if p.is_file())
     assert OPERATOR_KEY not in written and SERVER_SECRET not in written
     assert OPERATOR_KEY not in json.dumps(spec.to_params())
+
+
+VISITOR_KEY = "visitor-key-93b2"
+
+
+def test_a_pasted_key_is_used_and_written_nowhere(inputs, mode, tmp_path):
+    _, specs = inputs
+    with chat_server(lambda messages: "a reply") as server:
+        mode(base_url=server.url, paste=True)
+        spec = _spec(specs, llm="endpoint", llm_endpoint="team", llm_queries=2)
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.session_state["run"] = spec.validated().__dict__
+        at.session_state["_url_loaded"] = True
+        at.session_state[PASTED_KEY] = VISITOR_KEY
+        at.run()
+        assert not at.exception and server.chat_calls > 0
+        keys = {r["headers"].get("authorization") for r in server.requests}
+        page = " ".join(m.value for m in at.markdown)
+    assert keys == {f"Bearer {VISITOR_KEY}"}  # the visitor's key, not the operator's
+    written = " ".join(p.read_text(errors="ignore") for p in tmp_path.rglob("*") if p.is_file())
+    assert VISITOR_KEY not in written and VISITOR_KEY not in page
+    assert VISITOR_KEY not in json.dumps(spec.to_params())
+
+
+def test_the_key_field_appears_only_where_the_operator_allows_it(mode):
+    for paste in (False, True):
+        mode(paste=paste)
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.session_state["_url_loaded"] = True
+        at.run()
+        at.switch_page("views/setup.py").run()
+        at.radio(key="setup_llm").set_value("endpoint").run()
+        assert (PASTED_KEY in {w.key for w in at.text_input}) == paste
 
 
 def test_listening_beyond_localhost_turns_shared_mode_on_with_nothing_allowed(monkeypatch):

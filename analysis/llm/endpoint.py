@@ -31,6 +31,7 @@ class OpenAICompatible:
         model: str,
         *,
         api_key_env: str | None = None,
+        api_key: str | None = None,
         timeout: float = 60.0,
         max_retries: int = 4,
     ) -> None:
@@ -40,7 +41,9 @@ class OpenAICompatible:
             raise InputError("--llm-model is required with --llm-base-url (the model's name there)")
         self.base_url = base_url.strip().rstrip("/")
         self.model = model.strip()
-        self._key = _read_key(api_key_env)
+        # a key given as a value (a shared dashboard's visitor pasted it for their session)
+        # wins over the variable; neither is part of the spec or the identity
+        self._key = api_key or _read_key(api_key_env)
         self.timeout = timeout
         self.max_retries = max_retries
         self._client: Any = None

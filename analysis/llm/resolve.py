@@ -14,6 +14,7 @@ def chat_model(
     base_url: str | None = None,
     model: str | None = None,
     api_key_env: str | None = None,
+    api_key: str | None = None,
     timeout: float = 60.0,
     max_retries: int = 4,
 ) -> ChatModel | None:
@@ -25,7 +26,12 @@ def chat_model(
         from analysis.llm.endpoint import OpenAICompatible
 
         return OpenAICompatible(
-            base_url, model or "", api_key_env=api_key_env, timeout=timeout, max_retries=max_retries
+            base_url,
+            model or "",
+            api_key_env=api_key_env,
+            api_key=api_key,
+            timeout=timeout,
+            max_retries=max_retries,
         )
     if model or api_key_env:
         raise InputError("--llm-model and --llm-api-key-env need --llm-base-url (the endpoint)")

@@ -8,7 +8,7 @@ the command-line option.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,6 +55,8 @@ class Request:
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key_env: str | None = None  # the variable's name, never the key
+    # a key as a value (a shared dashboard's visitor pasted it): never shown, never written
+    llm_api_key: str | None = field(default=None, repr=False, compare=False)
     llm_queries: int | None = None
     max_llm_calls: int | None = None
     llm_concurrency: int = 4
@@ -64,9 +66,10 @@ class Request:
     @property
     def chat_model(self) -> ChatModel | None:
         """The chat model the LLM options name (None: no LLM)."""
-        return _chat_model(
-            self.llm, self.llm_base_url, self.llm_model, self.llm_api_key_env, self.llm_timeout
-        )
+        settings = (self.llm, self.llm_base_url, self.llm_model, self.llm_api_key_env)
+        if self.llm_api_key:  # a pasted key is kept in no cache, not even this process's
+            return _chat_model.__wrapped__(*settings, self.llm_timeout, self.llm_api_key)
+        return _chat_model(*settings, self.llm_timeout)
 
     def config(self) -> CompareConfig:
         """The comparison's settings, validated (a bad LLM option or a tokenizer that
@@ -104,10 +107,18 @@ def _chat_model(
     model: str | None,
     api_key_env: str | None,
     timeout: float,
+    api_key: str | None = None,
 ) -> ChatModel | None:
     """One chat model per setting, per process (the embedded one hashes its file once)."""
     from analysis.llm.resolve import chat_model
 
     if timeout <= 0:
         raise InputError(f"--llm-timeout must be a number of seconds above 0, got {timeout}")
-    return chat_model(llm, base_url=base_url, model=model, api_key_env=api_key_env, timeout=timeout)
+    return chat_model(
+        llm,
+        base_url=base_url,
+        model=model,
+        api_key_env=api_key_env,
+        api_key=api_key,
+        timeout=timeout,
+    )

@@ -187,6 +187,15 @@ with st.expander("LLM in the loop (optional): answers from both contexts"):
             )
             or ""
         )
+        chosen = mode.endpoints.get(llm_endpoint)
+        if endpoint and chosen is not None and chosen.allow_pasted_key:
+            st.text_input(
+                "Your own API key (optional: kept in this session's memory only)",
+                type="password",
+                key=state.PASTED_KEY,
+                help="Never written to a file, a log, a link or a cache key; without it the "
+                "operator's key is used.",
+            )
     else:
         e1, e2, e3 = st.columns(3)
         llm_base_url = e1.text_input(
