@@ -7,8 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from analysis.errors import InputError
 from analysis.tuning.demo import DEMO_CANDIDATE, SAMPLE_CORPUS, demo_candidate_folder
-from dashboard import state
+from dashboard import shared, state
 from dashboard.shown import Shown
 
 
@@ -18,6 +19,14 @@ def recompute_spec(shown: Shown) -> tuple[state.RunSpec | None, str]:
     if shown.spec is not None:
         return shown.spec, "This comparison was computed on this server."
     manifest = shown.bundle.summary.manifest
+    mode = shared.current()
+    if mode is not None:  # a saved bundle (an upload, too) names paths: checked, not probed
+        try:
+            mode.check_path(manifest.corpus.source or "", "Its corpus")
+            for label, side in (("baseline", manifest.baseline), ("candidate", manifest.candidate)):
+                mode.check_model(side.spec, f"Its {label}")
+        except InputError as err:
+            return None, f"Recomputing is not possible here: {err}."
     missing = []
     if not manifest.corpus.source or not Path(manifest.corpus.source).exists():
         missing.append(f"the corpus `{manifest.corpus.source or '(not recorded)'}`")

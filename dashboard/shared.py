@@ -31,6 +31,7 @@ import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from analysis.errors import InputError
@@ -101,13 +102,20 @@ def current(argv: list[str] | None = None) -> SharedMode | None:
     if "--shared" in args and args.index("--shared") + 1 < len(args):
         path = args[args.index("--shared") + 1]
     if path:
-        return _read(Path(path))
+        try:
+            changed = Path(path).stat().st_mtime_ns
+        except OSError as err:
+            raise InputError(f"{path}: cannot read the shared-mode file ({err.strerror})") from None
+        return _read(Path(path), changed)
     if _listens_beyond_loopback():
         return SharedMode("(no shared-mode file: the server listens beyond localhost)")
     return None
 
 
-def _read(path: Path) -> SharedMode:
+@lru_cache(maxsize=4)
+def _read(path: Path, changed: int) -> SharedMode:
+    """The file, parsed once per version (``changed``: its modification time): every page
+    run asks for shared mode."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:

@@ -16,7 +16,7 @@ from analysis.errors import InputError
 from analysis.metrics.projection import PROJECTION
 from analysis.pipeline.run import Outcome, run_comparison, with_families
 from analysis.progress import Progress
-from dashboard import cache, saved, state
+from dashboard import cache, saved, shared, state
 from dashboard.progress_box import LazyStatusProgress
 from reporting.sections.base import Context
 
@@ -52,6 +52,9 @@ def load(spec: state.RunSpec, *, progress: Progress | None = None) -> Shown:
     """The comparison for ``spec``, every family but the projection (that one waits for its
     page), computed once per server; on a shared server a computation waits for a free
     worker (one already computed does not)."""
+    mode = shared.current()
+    if mode is not None:  # whatever put the spec in the session, a visitor names nothing else
+        spec.check_shared(mode)
     queue, key = cache.work_queue(), json.dumps(spec.to_params(), sort_keys=True)
     if queue is None or cache.store().peek("ready", key):
         return _computed(spec, progress)

@@ -69,11 +69,11 @@ class RunSpec:
             raise InputError(f"LLM must be none, {EMBEDDED} or endpoint, got {self.llm!r}")
         mode = shared.current()
         if mode is not None:
-            self._check_shared(mode)
+            self.check_shared(mode)
         self.request().config()  # the tokenizer loads and the LLM resolves, before any work
         return self
 
-    def _check_shared(self, mode: shared.SharedMode) -> None:
+    def check_shared(self, mode: shared.SharedMode) -> None:
         """What a visitor of a shared dashboard may name (see ``dashboard.shared``)."""
         for raw, what in (
             (self.corpus, "Corpus"),

@@ -178,3 +178,21 @@ def test_listening_beyond_localhost_turns_shared_mode_on_with_nothing_allowed(mo
     assert mode is not None and mode.roots == () and not mode.endpoints
     monkeypatch.setattr(st, "get_option", lambda name: "127.0.0.1")
     assert shared.current([]) is None  # local use is unchanged
+
+
+def test_a_saved_bundle_cannot_name_a_server_path_to_recompute_from(inputs, mode, tmp_path):
+    """An uploaded bundle's manifest is the visitor's text: its corpus path is checked
+    against the roots before anything is probed or recomputed."""
+    from analysis.bundle.files import load_bundle
+    from dashboard.recompute import recompute_spec
+    from dashboard.shown import Shown
+    from tests.dashboard_fixture import compared
+
+    root, _ = inputs
+    compared(root / "again", root / "out")
+    bundle = load_bundle(root / "out")
+    spec, why = recompute_spec(Shown(bundle, "saved"))
+    assert spec is not None  # its corpus is under the root
+    bundle.summary.raw["manifest"]["corpus"]["source"] = "/etc"
+    spec, why = recompute_spec(Shown(bundle, "saved"))
+    assert spec is None and "only paths under its roots" in why

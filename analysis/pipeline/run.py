@@ -154,21 +154,24 @@ def load_corpus(
 
     paths = [request.corpus, request.queries, request.qrels, request.answers]
     key = json.dumps([*paths, request.split, file_signature(*paths)])
-    corpus = memo.get(
-        "corpus",
-        key,
-        lambda: read_corpus(
+    progress = progress or Progress()
+
+    def read() -> Corpus:
+        corpus = read_corpus(
             request.corpus,
             queries=request.queries or None,
             qrels=request.qrels or None,
             answers=request.answers or None,
             split=request.split,
-        ),
-    )
+        )
+        if not request.strict:  # said once, when read (a front end's memo keeps it after)
+            for notice in corpus.notices:
+                progress.warn(notice)
+        return corpus
+
+    corpus = memo.get("corpus", key, read)
     if request.strict and corpus.notices:
         raise InputError("--strict: the corpus has problems:\n" + "\n".join(corpus.notices))
-    for notice in corpus.notices:
-        (progress or Progress()).warn(notice)
     return corpus
 
 
