@@ -24,6 +24,19 @@ def synthetic(
         queries.append(docs[-1][anchors] + 0.3 * rng.normal(size=(n_queries_per_domain, dim)))
         query_domains += [name] * n_queries_per_domain
     doc_vectors, query_vectors = np.vstack(docs), np.vstack(queries)
+    corpus = judged_corpus(doc_vectors, doc_domains, query_vectors, query_domains, "synthetic")
+    return corpus, doc_vectors.astype(np.float32), query_vectors.astype(np.float32)
+
+
+def judged_corpus(
+    doc_vectors: np.ndarray,
+    doc_domains: list[str],
+    query_vectors: np.ndarray,
+    query_domains: list[str],
+    name: str,
+) -> Corpus:
+    """A corpus of the given vectors' documents and queries, each query judging its three
+    closest documents (grades 2, 1, 1)."""
     doc_ids = tuple(f"d{i}" for i in range(len(doc_vectors)))
     query_ids = tuple(f"q{i}" for i in range(len(query_vectors)))
     unit_d = doc_vectors / np.linalg.norm(doc_vectors, axis=1, keepdims=True)
@@ -32,8 +45,8 @@ def synthetic(
     for q, row in enumerate(unit_q @ unit_d.T):
         best = np.argsort(-row)[:3]
         qrels[query_ids[q]] = {doc_ids[best[0]]: 2, doc_ids[best[1]]: 1, doc_ids[best[2]]: 1}
-    corpus = Corpus(
-        "synthetic",
+    return Corpus(
+        name,
         doc_ids,
         tuple(f"text {i}" for i in doc_ids),
         tuple(doc_domains),
@@ -42,7 +55,6 @@ def synthetic(
         tuple(query_domains),
         qrels,
     )
-    return corpus, doc_vectors.astype(np.float32), query_vectors.astype(np.float32)
 
 
 def embeddings(spec: str, docs: np.ndarray, queries: np.ndarray) -> CorpusEmbeddings:

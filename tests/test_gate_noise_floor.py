@@ -14,7 +14,7 @@ from analysis.compare import compare
 from analysis.inputs.corpus import Corpus
 from analysis.settings import CompareConfig
 from analysis.verdict.gate import evaluate, load_policy
-from tests.synthetic import embeddings
+from tests.synthetic import embeddings, judged_corpus
 
 TINY = 0.05  # noise norm, as a share of the vector's norm
 DAMAGE = 1.0
@@ -38,24 +38,7 @@ def generated(
         doc_domains += [name] * n_docs
         query_domains += [name] * n_queries
     doc_vectors, query_vectors = np.vstack(docs), np.vstack(queries)
-    doc_ids = tuple(f"d{i}" for i in range(len(doc_vectors)))
-    query_ids = tuple(f"q{i}" for i in range(len(query_vectors)))
-    unit = doc_vectors / np.linalg.norm(doc_vectors, axis=1, keepdims=True)
-    scores = (query_vectors / np.linalg.norm(query_vectors, axis=1, keepdims=True)) @ unit.T
-    qrels = {}
-    for q, row in enumerate(scores):
-        best = np.argsort(-row)[:3]
-        qrels[query_ids[q]] = {doc_ids[best[0]]: 2, doc_ids[best[1]]: 1, doc_ids[best[2]]: 1}
-    corpus = Corpus(
-        "generated",
-        doc_ids,
-        tuple(f"text {i}" for i in doc_ids),
-        tuple(doc_domains),
-        query_ids,
-        tuple(f"text {q}" for q in query_ids),
-        tuple(query_domains),
-        qrels,
-    )
+    corpus = judged_corpus(doc_vectors, doc_domains, query_vectors, query_domains, "generated")
     return corpus, doc_vectors.astype(np.float32), query_vectors.astype(np.float32)
 
 
