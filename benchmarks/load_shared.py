@@ -2,15 +2,19 @@
 saved comparison and switch pages for a while, each on its own sidebar domain.
 
 Usage: PYTHONPATH=. python benchmarks/load_shared.py SAVED_FOLDER [--sessions 8]
-                                                     [--seconds 120] [--cache DIR]
+                                  [--seconds 120] [--cache DIR] [--no-computing-visitor]
 
-One server (``-- --open SAVED_FOLDER``); each session opens it, picks a domain in the
+One server in shared mode (roots: the saved folder's parent; one worker) opened on the
+saved folder (``-- --open SAVED_FOLDER``); each session opens it, picks a domain in the
 sidebar (session i takes the i-th domain, round robin) and cycles through the pages until
 the time is up, timing each switch on the browser's clock (``browser_latency.settled``).
-Reported: page loads, any page that showed an exception, whether a session ever saw another
-session's domain, the switch median and p95 under load against one session alone (run
-first), and the server's memory (RSS, with its children) before the sessions and at the end,
-per extra session.
+Meanwhile one more visitor computes a comparison from scratch (the bundled sample corpus,
+the bundled model on both sides, an empty embedding cache, the projection on) by following
+its link, and waits for its Overview. Reported: page loads, any page that showed an
+exception, whether a session ever saw another session's domain, the switch median and p95
+under load against one session alone (run first), the computing visitor's time to its
+verdict, and the server's memory (RSS, with its children) before the sessions and at the
+end, per extra session.
 """
 
 from __future__ import annotations
@@ -74,6 +78,27 @@ def session(url: str, domain: str, seconds: float, out: dict) -> None:
     out.update(times=times, errors=errors, crossed=crossed, loads=loads)
 
 
+def computing_visitor(url: str, out: dict) -> None:
+    """A visitor who follows a link to a comparison nobody has computed, and waits for it."""
+    from urllib.parse import urlencode
+
+    from playwright.sync_api import sync_playwright
+
+    from analysis.tuning.demo import SAMPLE_CORPUS
+    from dashboard.state import RunSpec
+
+    spec = RunSpec(str(SAMPLE_CORPUS), "default", "default")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        started = time.monotonic()
+        page.goto(f"{url}/overview?{urlencode(spec.to_params())}", timeout=120_000)
+        page.get_by_text("Rollout verdict").first.wait_for(timeout=900_000)
+        out["seconds"] = time.monotonic() - started
+        out["exception"] = 'data-testid="stException"' in page.content()
+        browser.close()
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, in MB (from /proc)."""
     import subprocess
@@ -99,12 +124,17 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--cache", default=tempfile.mkdtemp())
+    parser.add_argument("--computing-visitor", action=argparse.BooleanOptionalAction, default=True)
     args = parser.parse_args()
     from analysis.bundle.files import load_bundle
     from tests.streamlit_server import streamlit_server
 
     domains = load_bundle(Path(args.saved)).summary.domain_names
-    with streamlit_server(args.cache, "--open", args.saved) as url:
+    shared = Path(args.cache) / "shared.toml"
+    shared.parent.mkdir(parents=True, exist_ok=True)
+    shared.write_text(f'roots = ["{Path(args.saved).resolve().parent}"]\nworkers = 1\n')
+    env = {"RECALL_HORIZON_SHARED": str(shared)}
+    with streamlit_server(args.cache, "--open", args.saved, env=env) as url:
         import psutil
 
         server = next(
@@ -122,6 +152,9 @@ def main() -> None:
             threading.Thread(target=session, args=(url, domains[i % len(domains)], args.seconds, r))
             for i, r in enumerate(results)
         ]
+        computed: dict = {}
+        if args.computing_visitor:
+            threads.append(threading.Thread(target=computing_visitor, args=(url, computed)))
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -140,11 +173,17 @@ def main() -> None:
             f"  page switch, {name}: median {statistics.median(values):.2f} s, p95 {p95:.2f} s "
             f"(n={len(values)})"
         )
+    if args.computing_visitor:
+        print(
+            f"  the computing visitor: verdict after {computed.get('seconds', float('nan')):.1f} s"
+            f"; exception on its page: {computed.get('exception', 'did not finish')}"
+        )
     print(
         f"  server memory: {before:.0f} MB after one session, {after:.0f} MB after "
         f"{args.sessions}: {(after - before) / max(args.sessions - 1, 1):.0f} MB per extra session"
     )
-    sys.exit(1 if any(r.get("errors") for r in results) else 0)
+    failed = any(r.get("errors") for r in results) or computed.get("exception", False)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

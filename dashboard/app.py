@@ -29,6 +29,7 @@ warmup.chart_library()
 from dashboard import (  # noqa: E402
     prebuild,
     sidebar,
+    sign_in,
     startup,
     state,
 )
@@ -61,6 +62,7 @@ for section in SECTIONS:
         )
 PAGES["export"] = _page("export", "Export", ":material/download:")
 
+sign_in.require()  # where the operator asks for it, no page runs before the visitor signs in
 # A link's problems are shown on the first real page (the root only redirects).
 st.session_state.setdefault("_url_problems", []).extend(state.load_url_once())
 if state.get_run() is None and state.get_saved() is None:

@@ -24,7 +24,7 @@ from analysis.bundle.summary import Summary
 from analysis.compare import Comparison, recut
 from analysis.metrics.thresholds import THRESHOLDS, ThresholdResult, held_pairs_floor, narrowed
 from analysis.pipeline.run import file_signature
-from dashboard import shared
+from dashboard import session_uploads, shared
 from dashboard.work_queue import WorkQueue
 from reporting.sections.thresholds import Cut, cut_from_result
 
@@ -90,14 +90,23 @@ def store() -> Store:
 
 
 @st.cache_resource(show_spinner=False)
-def _work_queue(workers: int) -> WorkQueue:
-    return WorkQueue(workers)
+def _work_queue(workers: int, per_visitor: int) -> WorkQueue:
+    return WorkQueue(workers, per_visitor)
+
+
+@st.cache_resource(show_spinner=False)
+def upload_ledger() -> session_uploads.Ledger:
+    """The shared server's record of each session's uploads, swept for ended sessions."""
+    ledger = session_uploads.Ledger()
+    session_uploads.sweep_stale()
+    session_uploads.start_sweeper(ledger)
+    return ledger
 
 
 def work_queue() -> WorkQueue | None:
     """The server's line for heavy work: in shared mode only (locally a run starts at once)."""
     mode = shared.current()
-    return None if mode is None else _work_queue(mode.workers)
+    return None if mode is None else _work_queue(mode.workers, mode.runs_per_visitor)
 
 
 def cut_for(key: str, cutoff: float, comparison: Comparison, summary: Summary) -> Cut:

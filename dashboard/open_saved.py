@@ -29,12 +29,12 @@ def panel() -> None:
             f"Bundle zip (up to {uploads.MAX_UPLOAD_MB} MB)", type=["zip"], key="open_zip"
         )
         if upload is not None and st.button("Open", key="open_zip_button"):
-            _opened(
-                lambda: (
-                    saved.open_zip(upload.getvalue(), upload.name, read=cache.saved_bundle),
-                    None,
-                )
-            )
+            _opened(lambda: (_open_zip(upload.getvalue(), upload.name), None))
+
+
+def _open_zip(data: bytes, name: str) -> Bundle:
+    into = uploads.zip_folder_for_this_visitor(data)  # shared: the tab's own, bounded
+    return saved.open_zip(data, name, read=cache.saved_bundle, into=into)
 
 
 def _open_folder(path: str) -> tuple[Bundle, str | None]:
@@ -52,6 +52,7 @@ def _opened(open_it: Callable[[], tuple[Bundle, str | None]]) -> None:
         return
     state.set_saved(bundle.summary.fingerprint)
     state.set_rounds(series)
+    state.set_remedies(None)  # a new output: its own remedies, if any
     state.select_query(None)
     state.write_url("setup")  # the link names the opened comparison from now on
     manifest = bundle.summary.manifest

@@ -4,6 +4,7 @@ box (the pipeline's one callback)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -40,9 +41,9 @@ class StreamlitProgress(Progress):
         self._box().warning(line)
 
     def queued(self, position: int) -> None:
-        """The run waits for a free worker of a shared server (leaving the page cancels)."""
+        """The run waits for a free worker of a shared server."""
         ahead = "next in line" if position == 1 else f"{position} runs ahead of you"
-        self._box().update(label=f"Waiting for a free worker: {ahead} (leave the page to cancel)")
+        self._box().update(label=f"Waiting for a free worker: {ahead}")
 
     def _box(self) -> Any:
         return self.box
@@ -55,16 +56,31 @@ class LazyStatusProgress(StreamlitProgress):
     leaving it the box, if it opened, folds under ``done`` (which may name ``{seconds}``,
     the time spent) or, on an exception, ``failed``."""
 
-    def __init__(self, label: str, *, done: str, failed: str, expanded: bool = False) -> None:
+    def __init__(
+        self,
+        label: str,
+        *,
+        done: str,
+        failed: str,
+        expanded: bool = False,
+        cancel: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(None)
         self.label, self.done_label, self.failed_label = label, done, failed
-        self.expanded = expanded
+        self.expanded, self.cancel = expanded, cancel
         self.slot = st.empty()
+        self.cancel_slot: Any = None
         self.started = time.perf_counter()
 
     def _box(self) -> Any:
         if self.box is None:
             self.box = self.slot.status(self.label, expanded=self.expanded)
+            if self.cancel is not None:
+                # A click reruns the page: Streamlit stops this run at its next progress
+                # update (the work's place in the line is given up, its worker freed) and
+                # ``cancel`` runs first, so the rerun does not start the work again.
+                self.cancel_slot = st.empty()
+                self.cancel_slot.button("Cancel", key="progress_cancel", on_click=self.cancel)
         return self.box
 
     def __enter__(self) -> LazyStatusProgress:
@@ -73,6 +89,8 @@ class LazyStatusProgress(StreamlitProgress):
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
         if self.box is None or (kind is not None and not issubclass(kind, Exception)):
             return  # nothing was shown, or Streamlit stops or reruns the script
+        if self.cancel_slot is not None:
+            self.cancel_slot.empty()  # done or failed: nothing left to cancel
         if kind is None:
             label = self.done_label.format(seconds=time.perf_counter() - self.started)
             self.box.update(label=label, state="complete", expanded=False)

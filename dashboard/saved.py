@@ -52,6 +52,27 @@ def open_folder(folder: Path, *, read: Callable[[Path], Bundle] = load_bundle) -
     return bundle
 
 
+def open_inside(
+    output: Path, relative: str, *, read: Callable[[Path], Bundle] = load_bundle
+) -> Bundle:
+    """A comparison an output's record names by a folder inside that output (a round's, a
+    remedy setting's); a record naming anything outside it (``..``, an absolute path, a
+    symlink out) is refused, so an uploaded record cannot reach other server folders."""
+    root = output.resolve()
+    folder = (root / relative).resolve()
+    if not folder.is_relative_to(root) or folder == root:
+        raise InputError(
+            f"{output}: its record names folder {relative!r}, which is not inside the output; "
+            "it is not opened"
+        )
+    if not folder.is_dir():
+        raise InputError(
+            f"{output}: {relative} is missing (an Export zip carries the comparison, not "
+            "the folders of its rounds or remedy settings; open the output folder itself)"
+        )
+    return open_folder(folder, read=read)
+
+
 def open_path(
     path: Path, *, read: Callable[[Path], Bundle] = load_bundle
 ) -> tuple[Bundle, str | None]:
@@ -90,10 +111,18 @@ def rounds_fingerprint(folder: Path) -> str:
     return hashlib.sha256((folder / ROUNDS_FILE).read_bytes()).hexdigest()[:16]
 
 
-def open_zip(data: bytes, name: str, *, read: Callable[[Path], Bundle] = load_bundle) -> Bundle:
-    """Unpack an uploaded bundle zip into the cache (by content) and open it there."""
+def open_zip(
+    data: bytes,
+    name: str,
+    *,
+    read: Callable[[Path], Bundle] = load_bundle,
+    into: Path | None = None,
+) -> Bundle:
+    """Unpack an uploaded bundle zip into ``into`` (default: the cache, by content) and
+    open it there."""
     digest = hashlib.sha256(data).hexdigest()[:24]
-    folder = unpack_bundle(data, default_cache_dir() / "opened" / digest, name=name)
+    dest = into if into is not None else default_cache_dir() / "opened" / digest
+    folder = unpack_bundle(data, dest, name=name)
     return open_folder(folder, read=read)
 
 

@@ -7,6 +7,10 @@ On when the operator points ``RECALL_HORIZON_SHARED`` at a TOML file (or starts 
 .. code-block:: toml
 
     roots = ["/srv/corpora", "/srv/models"]   # server paths a visitor may name, and below
+    workers = 1                                # comparisons computed at once (the rest wait)
+    runs_per_visitor = 1                       # places in that line one visitor may hold
+    upload_mb_per_visitor = 200                # what one visitor's uploads may hold
+    sign_in = false                            # true (or a provider's name): st.login first
 
     [endpoints.team-llm]                       # LLM endpoints a visitor picks by name
     base_url = "https://llm.internal/v1"
@@ -15,7 +19,9 @@ On when the operator points ``RECALL_HORIZON_SHARED`` at a TOML file (or starts 
     allow_pasted_key = false                   # true: a visitor may paste their own key,
                                                # kept in their session's memory only
 
-    workers = 1                                # comparisons computed at once (the rest wait)
+(Top-level keys come before the first ``[endpoints.…]`` table: TOML puts any key after a
+table header inside that table.) A visitor is the signed-in user where sign-in is on, else
+the client's address; behind a proxy without sign-in every visitor has the proxy's.
 
 A visitor's paths (corpus tables, model folders, vectors, saved folders) are resolved,
 symlinks included, and refused outside the roots; a model is otherwise a hub id; an LLM is
@@ -39,6 +45,15 @@ from analysis.errors import InputError
 CONFIG_VAR = "RECALL_HORIZON_SHARED"
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 LOOPBACK = {"", "localhost", "127.0.0.1", "::1"}
+ENDPOINT_KEYS = ("base_url", "model", "api_key_env", "allow_pasted_key")
+KEYS = (
+    "roots",
+    "endpoints",
+    "workers",
+    "runs_per_visitor",
+    "upload_mb_per_visitor",
+    "sign_in",
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,9 @@ class SharedMode:
     roots: tuple[Path, ...] = ()
     endpoints: Mapping[str, Endpoint] = field(default_factory=dict)
     workers: int = 1  # comparisons computed at once; the others wait in line
+    runs_per_visitor: int = 1  # places in that line one visitor may hold, running or waiting
+    upload_mb_per_visitor: int = 200  # what one visitor's uploads may hold on the server
+    sign_in: bool | str = False  # True, or an [auth.NAME] provider: st.login before any page
 
     def check_path(self, raw: str, what: str) -> None:
         """An InputError unless ``raw`` resolves (symlinks followed) under a root, or is the
@@ -120,14 +138,21 @@ def _read(path: Path, changed: int) -> SharedMode:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise InputError(f"{path}: cannot read the shared-mode file ({err})") from None
-    unknown = set(data) - {"roots", "endpoints", "workers"}
+    unknown = set(data) - set(KEYS)
     if unknown:
+        raise InputError(f"{path}: unknown key(s) {sorted(unknown)}; use {', '.join(KEYS)}")
+    counts = {}
+    for key in ("workers", "runs_per_visitor", "upload_mb_per_visitor"):
+        value = data.get(key, SharedMode.__dataclass_fields__[key].default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"{path}: {key} must be a whole number >= 1, got {value!r}")
+        counts[key] = value
+    sign_in = data.get("sign_in", False)
+    if not isinstance(sign_in, (bool, str)) or sign_in == "":
         raise InputError(
-            f"{path}: unknown key(s) {sorted(unknown)}; use roots, endpoints and workers"
+            f"{path}: sign_in must be true, false or the name of an [auth.NAME] provider in "
+            f".streamlit/secrets.toml, got {sign_in!r}"
         )
-    workers = data.get("workers", 1)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InputError(f"{path}: workers must be a whole number >= 1, got {workers!r}")
     roots = data.get("roots", [])
     if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
         raise InputError(f"{path}: roots must be a list of folder paths")
@@ -135,6 +160,12 @@ def _read(path: Path, changed: int) -> SharedMode:
     for name, entry in (data.get("endpoints") or {}).items():
         if not isinstance(entry, dict) or not entry.get("base_url"):
             raise InputError(f"{path}: [endpoints.{name}] needs a base_url")
+        stray = set(entry) - set(ENDPOINT_KEYS)
+        if stray:  # a top-level key written after the table lands in it
+            raise InputError(
+                f"{path}: [endpoints.{name}] has unknown key(s) {sorted(stray)}; an endpoint "
+                f"takes {', '.join(ENDPOINT_KEYS)} (top-level keys go before the first table)"
+            )
         endpoints[name] = Endpoint(
             str(entry["base_url"]),
             str(entry.get("model", "")),
@@ -142,7 +173,7 @@ def _read(path: Path, changed: int) -> SharedMode:
             bool(entry.get("allow_pasted_key", False)),
         )
     roots_found = tuple(Path(r).expanduser().resolve() for r in roots)
-    return SharedMode(str(path), roots_found, endpoints, workers)
+    return SharedMode(str(path), roots_found, endpoints, **counts, sign_in=sign_in)
 
 
 def _own_folders() -> tuple[Path, ...]:

@@ -16,8 +16,9 @@ from analysis.errors import InputError
 from analysis.metrics.projection import PROJECTION
 from analysis.pipeline.run import Outcome, run_comparison, with_families
 from analysis.progress import Progress
-from dashboard import cache, saved, shared, state
+from dashboard import cache, saved, shared, state, visitor
 from dashboard.progress_box import LazyStatusProgress
+from dashboard.work_queue import TooManyRuns
 from reporting.sections.base import Context
 
 FIRST = tuple(f for f in FAMILIES if f is not PROJECTION)  # what every page but one needs
@@ -58,9 +59,20 @@ def load(spec: state.RunSpec, *, progress: Progress | None = None) -> Shown:
     queue, key = cache.work_queue(), json.dumps(spec.to_params(), sort_keys=True)
     if queue is None or cache.store().peek("ready", key):
         return _computed(spec, progress)
+    assert mode is not None
     waiting = getattr(progress, "queued", None) or (lambda position: None)
-    with queue.slot(on_wait=waiting):
-        shown = _computed(spec, progress)
+    try:
+        tab = visitor.tab()  # None outside a page's run: nobody to count
+        who = visitor.visitor() if tab is not None else None
+        with queue.slot(on_wait=waiting, visitor=who, tab=tab):
+            shown = _computed(spec, progress)
+    except TooManyRuns as err:
+        raise InputError(
+            f"You already have {err.held} comparison(s) running or waiting on this shared "
+            f"dashboard in another tab, as many as one visitor may (runs_per_visitor = "
+            f"{err.limit}, set by the operator in {mode.source}). Wait for it to finish, or "
+            "cancel it in its tab, then press Run comparison again."
+        ) from None
     cache.store().put("ready", key, True)
     return shown
 
@@ -116,6 +128,13 @@ def load_saved(fingerprint: str) -> Shown:
 def require_comparison() -> Shown:
     """The comparison on show, or an empty state that says what to do (and stop)."""
     fingerprint, spec = state.get_saved(), state.get_run()
+    if fingerprint is None and spec is None and state.was_cancelled():
+        st.info(
+            "The comparison was cancelled. Its settings are still on the **Setup** page: "
+            "press **Run comparison** there to start it again."
+        )
+        st.page_link("views/setup.py", label="Go to Setup", icon=":material/tune:")
+        st.stop()
     if fingerprint is None and spec is None:
         st.info(
             "No comparison yet. On the **Setup** page, open a saved comparison (a `compare` "
@@ -133,6 +152,7 @@ def require_comparison() -> Shown:
                 "Preparing the comparison…",
                 done="Comparison ready",
                 failed="The comparison could not be prepared",
+                cancel=cancel,
             ) as progress:
                 shown = load(spec, progress=progress)
     except InputError as err:
@@ -144,6 +164,15 @@ def require_comparison() -> Shown:
     _validate_selection(shown)
     note_shown(shown, state.selected_domain())
     return shown
+
+
+def cancel() -> None:
+    """The Cancel button's callback (it runs before the rerun that stops the work): show no
+    comparison, and give this tab's place in a shared server's line up."""
+    state.cancel_run()
+    queue = cache.work_queue()
+    if queue is not None:
+        queue.cancel(visitor.tab())
 
 
 def note_shown(shown: Shown | None, domain: str | None = None) -> None:

@@ -6,12 +6,16 @@ import streamlit as st
 
 from analysis.errors import InputError
 from analysis.pipeline.run import load_corpus
-from dashboard import cache, saved, state
+from dashboard import cache, saved, sign_in, state
 
 
 def render() -> None:
     with st.sidebar:
         st.markdown("### Recall Horizon")
+        who = sign_in.signed_in_as()
+        if who is not None:
+            st.caption(f"Signed in as {who}")
+            st.button("Sign out", key="sign_out", on_click=st.logout)
         domains = _describe()
         if domains is None:
             return

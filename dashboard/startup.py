@@ -21,6 +21,7 @@ def open_from_arguments(args: list[str]) -> list[str]:
             return [f"The folder given with --open cannot be opened: {err}"]
         state.set_saved(bundle.summary.fingerprint)
         state.set_rounds(series)
+        state.set_remedies(None)  # a new output: its own remedies, if any
     elif "--demo" in args:
         state.set_run(recompute.demo_run())
     return []

@@ -23,6 +23,7 @@ RUN = "run"  # the RunSpec of the comparison on show, when it is computed here
 SAVED = "saved"  # the fingerprint of the saved comparison on show, when one was opened
 SHOWN = "shown"  # the fingerprint of the comparison on show (what a link names)
 ROUNDS_OPEN = "series"  # the fingerprint of the series of rounds open, if any
+REMEDIES_OPEN = "remedies"  # the fingerprint of the comparison whose remedies are open
 PAGE = "_page"  # the page being drawn (its key in the router)
 DOMAIN = "domain"  # the domain selected in the sidebar ("" = all)
 QUERY = "query"  # the selected query id ("" = none)
@@ -30,6 +31,7 @@ DOCUMENT = "drift_doc"  # the document the drift page inspects
 CUTOFF = "cutoff"  # the threshold page's slider
 URL_LOADED = "_url_loaded"
 ALL_DOMAINS = "All domains"
+CANCELLED = "_cancelled"  # the last comparison started was cancelled
 PASTED_KEY = "setup_llm_pasted_key"  # a visitor's own key: this session's memory only
 
 
@@ -181,11 +183,25 @@ def get_run() -> RunSpec | None:
     return RunSpec(**value) if isinstance(value, dict) else None
 
 
+def cancel_run() -> None:
+    """The visitor cancelled the comparison being computed: show none (the Setup page keeps
+    its settings, so Run comparison starts it again)."""
+    st.session_state.pop(RUN, None)
+    st.session_state.pop(SHOWN, None)
+    st.session_state[CANCELLED] = True
+
+
+def was_cancelled() -> bool:
+    return bool(st.session_state.get(CANCELLED))
+
+
 def set_run(spec: RunSpec) -> None:
+    st.session_state.pop(CANCELLED, None)
     st.session_state[RUN] = asdict(spec)
     st.session_state.pop(SAVED, None)
     st.session_state.pop(SHOWN, None)  # known once it is computed
     st.session_state.pop(ROUNDS_OPEN, None)
+    st.session_state.pop(REMEDIES_OPEN, None)
 
 
 def get_saved() -> str | None:
@@ -211,6 +227,20 @@ def set_rounds(fingerprint: str | None) -> None:
         st.session_state[ROUNDS_OPEN] = fingerprint
     else:
         st.session_state.pop(ROUNDS_OPEN, None)
+
+
+def get_remedies() -> str | None:
+    value = st.session_state.get(REMEDIES_OPEN)
+    return value if isinstance(value, str) and value else None
+
+
+def set_remedies(fingerprint: str | None) -> None:
+    """The comparison whose remedies the Remedies page shows while one of its settings is
+    on show (None: the comparison on show's own)."""
+    if fingerprint:
+        st.session_state[REMEDIES_OPEN] = fingerprint
+    else:
+        st.session_state.pop(REMEDIES_OPEN, None)
 
 
 def set_shown(fingerprint: str) -> None:
@@ -255,6 +285,8 @@ def load_url_once() -> list[str]:
     problems = []
     if params.get("series"):
         problems += _follow_rounds(params["series"])
+    if params.get("remedies"):
+        problems += _follow_remedies(params["remedies"])
     if params.get("comparison"):
         problems += _follow(params["comparison"])
     else:
@@ -279,6 +311,18 @@ def _follow_rounds(fingerprint: str) -> list[str]:
             "opened. Open its rounds --out folder on the Setup page, then follow the link again."
         ]
     set_rounds(fingerprint)
+    return []
+
+
+def _follow_remedies(fingerprint: str) -> list[str]:
+    entry = saved.lookup(fingerprint)
+    if entry is None or entry.folder is None:
+        return [
+            f"The link names the remedies of comparison {fingerprint[:40]!r}, which this "
+            "server has not opened. Open its output folder on the Setup page, then follow the "
+            "link again."
+        ]
+    set_remedies(fingerprint)
     return []
 
 
@@ -312,6 +356,8 @@ def write_url(page: str) -> None:
         params["comparison"] = shown
     if get_rounds():
         params["series"] = get_rounds()
+    if get_remedies():
+        params["remedies"] = get_remedies()
     if selected_domain():
         params["domain"] = selected_domain()
     if selected_query():

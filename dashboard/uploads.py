@@ -26,6 +26,40 @@ class UploadedCorpus:
     answers: str = ""
 
 
+def save_for_this_visitor(files: list[tuple[str, bytes]]) -> Path:
+    """Where this page's uploads go: on a shared dashboard the tab's own session folder,
+    bounded per visitor (an InputError when over the operator's limit), removed when the
+    session ends; locally, the cache by content."""
+    from dashboard import cache, session_uploads, shared, visitor
+
+    mode, tab = shared.current(), visitor.tab()
+    if mode is None or tab is None:
+        return save_uploads(files)
+    return session_uploads.save(
+        files,
+        ledger=cache.upload_ledger(),
+        visitor=visitor.visitor(),
+        tab=tab,
+        limit_bytes=mode.upload_mb_per_visitor * 1_000_000,
+    )
+
+
+def zip_folder_for_this_visitor(data: bytes) -> Path | None:
+    """Where an uploaded bundle zip unpacks on a shared dashboard (the tab's session
+    folder, counted against the visitor's limit); None locally (the cache, by content)."""
+    from dashboard import cache, session_uploads, shared, visitor
+
+    mode, tab = shared.current(), visitor.tab()
+    if mode is None or tab is None:
+        return None
+    key = hashlib.sha256(data).hexdigest()[:24]
+    limit = mode.upload_mb_per_visitor * 1_000_000
+    folder = session_uploads.place(
+        key, len(data), cache.upload_ledger(), visitor.visitor(), tab, limit
+    )
+    return folder / "bundle"
+
+
 def save_uploads(files: list[tuple[str, bytes]]) -> Path:
     """Write the files into a folder named by the sha256 of their names and contents."""
     digest = hashlib.sha256()

@@ -23,16 +23,21 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(
-    cache: str, *args: str, log: Path | None = None, root: Path = ROOT
+    cache: str,
+    *args: str,
+    log: Path | None = None,
+    root: Path = ROOT,
+    env: dict[str, str] | None = None,
+    options: tuple[str, ...] = (),
 ) -> Iterator[str]:
-    """``streamlit run dashboard/app.py [-- ARGS]`` in the checkout ``root`` with ``cache`` as
-    the tool's cache and the hub offline; yields its URL once the port answers. Output goes
-    to ``log`` (or nowhere)."""
+    """``streamlit run dashboard/app.py [OPTIONS] [-- ARGS]`` in the checkout ``root`` with
+    ``cache`` as the tool's cache, the hub offline and ``env`` added to the environment;
+    yields its URL once the port answers. Output goes to ``log`` (or nowhere)."""
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RECALL_HORIZON_CACHE": cache}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "RECALL_HORIZON_CACHE": cache, **(env or {})}
     command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
-    command += ["--server.headless", "true", *(["--", *args] if args else [])]
+    command += ["--server.headless", "true", *options, *(["--", *args] if args else [])]
     out = log.open("w") if log is not None else subprocess.DEVNULL
     try:
         process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -4,6 +4,7 @@ hand, interpolation on real weights, and bad input refused before anything is wr
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -368,3 +369,103 @@ def replace_init(config):
     from dataclasses import replace as copy_with
 
     return copy_with(config, init_lora_weights=False)
+
+
+def test_each_setting_is_written_as_a_comparison_of_its_own(specs, tmp_path):
+    """A setting's folder holds a full comparison whose numbers are the ones its verdict
+    read, under a fingerprint of its own (fusion at w = 1 is the candidate's numbers, yet a
+    comparison of its own)."""
+    from analysis.bundle.files import load_bundle
+
+    out = tmp_path / "out"
+    args = compare_args(specs["corpus"], specs["baseline"], specs["candidate"], str(out))
+    main(
+        [
+            "remedies",
+            *args[1:],
+            "--k",
+            "3",
+            "--remedies",
+            "fusion,floor",
+            "--fusion-weights",
+            "0.5,1",
+        ]
+    )
+    record = load_bundle(out).extras["remedies"]
+    fingerprints = {record["candidate"]["fingerprint"]}
+    for entry in record["settings"]:
+        bundle = load_bundle(out / entry["folder"])
+        assert bundle.summary.fingerprint == entry["fingerprint"]
+        assert entry["label"] in bundle.summary.manifest.candidate.spec
+        assert {"changes", "document_texts"} <= set(bundle.tables)  # what the pages read
+        assert (out / entry["folder"] / "runs" / "candidate.trec").is_file()
+        quality = bundle.summary.domains
+        from analysis.metrics.quality import QualityFigures
+
+        for domain, change in entry["change"].items():
+            figures = quality[domain].get(QualityFigures)
+            assert change == (figures.relative_change("ndcg@10") if figures else None)
+        fingerprints.add(entry["fingerprint"])
+    assert len(fingerprints) == len(record["settings"]) + 1  # none named like another
+    w1 = next(s for s in record["settings"] if s["label"] == "fusion w=1")
+    assert w1["change"] == record["candidate"]["change"]
+    floor = next(s for s in record["settings"] if s["remedy"] == "floor")
+    floor_docs = load_bundle(out / floor["folder"]).documents
+    # a ranking remedy searches the candidate's space: its drift is the candidate's own
+    assert floor_docs is not None and "neighbourhood_jaccard" in floor_docs
+    candidate_docs = load_bundle(out).documents
+    assert floor_docs["neighbourhood_jaccard"].equals(candidate_docs["neighbourhood_jaccard"])
+
+
+def test_the_remedies_page_shows_a_chosen_setting_on_every_page(specs, tmp_path, monkeypatch):
+    import sys
+
+    from streamlit.testing.v1 import AppTest
+
+    out = tmp_path / "out"
+    args = compare_args(specs["corpus"], specs["baseline"], specs["candidate"], str(out))
+    main(["remedies", *args[1:], "--k", "3", "--remedies", "fusion", "--fusion-weights", "0.5,1"])
+    record = json.loads((out / "remedies.json").read_text())
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(sys, "argv", ["app.py", "--open", str(out)])
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=60)
+    at.run()
+    candidate = record["candidate"]["fingerprint"]
+    assert at.session_state["saved"] == candidate
+    at.switch_page("views/remedies.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    half = record["settings"][0]
+    at.selectbox[0].set_value(1).run()  # fusion w=0.5
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["saved"] == half["fingerprint"]
+    assert at.query_params["comparison"] in (half["fingerprint"], [half["fingerprint"]])
+    assert at.query_params["remedies"] in (candidate, [candidate])
+    assert any("fusion w=0.5" in c.value for c in at.caption)
+    assert at.subheader[0].value == record["sentence"]  # the table stays while it is shown
+    at.switch_page("views/overview.py").run()
+    assert not at.exception and at.subheader[0].value.startswith("Rollout verdict")
+    assert at.session_state["saved"] == half["fingerprint"]
+    for view in ("overlap", "drift", "thresholds", "space", "changed", "answers", "export"):
+        at.switch_page(f"views/{view}.py").run()  # a setting with a space of its own: no drift
+        assert not at.exception, (view, [e.value for e in at.exception])
+        assert at.session_state["saved"] == half["fingerprint"]
+    at.switch_page("views/remedies.py").run()
+    at.selectbox[0].set_value(0).run()  # back to the candidate as it is
+    assert at.session_state["saved"] == candidate
+
+
+def test_a_record_naming_a_folder_outside_its_output_is_refused(specs, tmp_path):
+    from dashboard import saved
+
+    out = tmp_path / "out"
+    args = compare_args(specs["corpus"], specs["baseline"], specs["candidate"], str(out))
+    main(["remedies", *args[1:], "--k", "3", "--remedies", "fusion", "--fusion-weights", "1"])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "remedies" / "link").symlink_to(elsewhere)
+    for named in ("../elsewhere", str(elsewhere), "remedies/link", "."):
+        with pytest.raises(InputError, match="not inside the output"):
+            saved.open_inside(out, named)
+    with pytest.raises(InputError, match="is missing"):
+        saved.open_inside(out, "remedies/fusion-w-0.7")

@@ -196,3 +196,57 @@ def test_a_saved_bundle_cannot_name_a_server_path_to_recompute_from(inputs, mode
     bundle.summary.raw["manifest"]["corpus"]["source"] = "/etc"
     spec, why = recompute_spec(Shown(bundle, "saved"))
     assert spec is None and "only paths under its roots" in why
+
+
+AUTH = {
+    "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+    "cookie_secret": "a-cookie-secret-for-the-test",
+    "client_id": "recall-horizon",
+    "client_secret": "not-a-real-secret",
+    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+}
+
+
+def _signing_in(tmp_path, monkeypatch, sign_in: str = "true") -> AppTest:
+    config = tmp_path / "shared.toml"
+    config.write_text(f'roots = ["{tmp_path}"]\nsign_in = {sign_in}\n')
+    monkeypatch.setenv(shared.CONFIG_VAR, str(config))
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["_url_loaded"] = True
+    return at
+
+
+def test_where_sign_in_is_asked_for_no_page_runs_before_the_visitor_signs_in(tmp_path, monkeypatch):
+    at = _signing_in(tmp_path, monkeypatch)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.radio and not at.text_input  # no Setup page, no page at all
+    assert "for its team only" in at.markdown[0].value
+    at.user = {"is_logged_in": True, "email": "ana@team.example"}
+    at.run()
+    assert not at.exception
+    assert any(c.value == "Signed in as ana@team.example" for c in at.sidebar.caption)
+    assert "Sign out" in [b.label for b in at.sidebar.button]
+
+
+def test_sign_in_asked_for_but_not_configured_opens_nothing_and_says_why(tmp_path, monkeypatch):
+    at = _signing_in(tmp_path, monkeypatch)
+    at.user = {"is_logged_in": True, "email": "ana@team.example"}
+    at.run()
+    assert any("has no [auth] section" in e.value for e in at.error)
+    assert not at.button and not at.radio
+    named = _signing_in(tmp_path, monkeypatch, sign_in='"okta"')
+    named.secrets["auth"] = AUTH
+    named.run()
+    assert any("no [auth.okta] provider" in e.value for e in named.error)
+
+
+def test_sign_in_off_changes_nothing(tmp_path, monkeypatch):
+    at = _signing_in(tmp_path, monkeypatch, sign_in="false")
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not at.exception and "Sign in" not in [b.label for b in at.button]

@@ -152,3 +152,179 @@ def test_a_shared_servers_comparisons_go_through_the_line(tmp_path, monkeypatch)
 
 class _Done(Exception):
     pass
+
+
+def test_a_visitor_holds_at_most_their_share_of_places_and_a_tabs_new_run_replaces_its_old():
+    queue = WorkQueue(1, per_visitor=1)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold():
+        with queue.slot(visitor="ana", tab="tab-1"):
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(10)
+    from dashboard.work_queue import Superseded, TooManyRuns
+
+    with pytest.raises(TooManyRuns) as refused, queue.slot(visitor="ana", tab="tab-2"):
+        pass  # a second tab of the same visitor: refused, holds nothing
+    assert (refused.value.held, refused.value.limit) == (1, 1)
+    assert queue.waiting == 0
+
+    outcome: list[str] = []
+
+    def other_visitor():
+        with queue.slot(visitor="ben", tab="tab-3"):
+            outcome.append("ben ran")
+
+    def waits_then_is_replaced():
+        try:
+            with queue.slot(visitor="cy", tab="tab-4"):
+                outcome.append("old run ran")
+        except Superseded:
+            outcome.append("old run replaced")
+
+    ben, old = (
+        threading.Thread(target=other_visitor),
+        threading.Thread(target=waits_then_is_replaced),
+    )
+    ben.start()
+    old.start()
+    time.sleep(0.3)
+    assert queue.waiting == 2  # another visitor waits, as does cy's first run
+
+    def new_run():
+        with queue.slot(visitor="cy", tab="tab-4"):  # the same tab again: not refused
+            outcome.append("new run ran")
+
+    new = threading.Thread(target=new_run)
+    new.start()
+    time.sleep(0.8)
+    assert "old run replaced" in outcome and queue.waiting == 2
+    release.set()
+    for thread in (holder, ben, old, new):
+        thread.join(10)
+    assert outcome == ["old run replaced", "ben ran", "new run ran"]
+    with pytest.raises(ValueError, match="per_visitor must be at least 1"):
+        WorkQueue(1, per_visitor=0)
+
+
+def test_cancelling_a_running_comparison_frees_the_worker(tmp_path, monkeypatch):
+    """Through load() and the real pipeline: Streamlit stops a cancelled run at its next
+    progress update (StopException, what a click on Cancel causes); the worker is free at
+    once and the next visitor's comparison runs."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
+
+    from analysis.progress import Progress
+    from dashboard import cache, shared, shown
+    from dashboard.state import RunSpec
+    from tests.dashboard_fixture import build
+
+    specs = build(tmp_path / "inputs")
+    config = tmp_path / "shared.toml"
+    config.write_text(f'roots = ["{tmp_path}"]\nworkers = 1\nruns_per_visitor = 1\n')
+    monkeypatch.setenv(shared.CONFIG_VAR, str(config))
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
+    store = cache.Store()
+    monkeypatch.setattr(cache, "store", lambda: store)
+    monkeypatch.setattr(cache, "work_queue", lambda: queue)
+    queue = WorkQueue(1, per_visitor=1)
+    cancelled = threading.Event()
+
+    class CancelledBox(Progress):
+        def start(self, stage: str, total: int) -> None:
+            if cancelled.is_set():
+                raise StopException()  # what Streamlit raises in a stopped script
+
+    spec = RunSpec(specs["corpus"], specs["baseline"], specs["candidate"], k=3, projection=False)
+    cancelled.set()
+    with pytest.raises(StopException):
+        shown.load(spec, progress=CancelledBox())
+    assert (queue.running, queue.waiting) == (0, 0)  # the worker is free
+    other = RunSpec(specs["corpus"], specs["baseline"], specs["candidate"], k=4, projection=False)
+    done = shown.load(other, progress=Progress())
+    assert done.bundle.summary.manifest.k == 4
+
+
+def test_a_second_tab_of_one_visitor_is_told_the_limit(tmp_path, monkeypatch):
+    from dashboard import cache, shared, shown, visitor
+    from dashboard.state import RunSpec
+
+    config = tmp_path / "shared.toml"
+    config.write_text(f'roots = ["{tmp_path}"]\nruns_per_visitor = 1\n')
+    monkeypatch.setenv(shared.CONFIG_VAR, str(config))
+    monkeypatch.setattr(cache, "store", lambda: cache.Store())
+    queue = WorkQueue(1, per_visitor=1)
+    monkeypatch.setattr(cache, "work_queue", lambda: queue)
+    monkeypatch.setattr(visitor, "visitor", lambda: "address:10.0.0.7")
+    tabs = iter(["tab-1", "tab-2"])
+    monkeypatch.setattr(visitor, "tab", lambda: next(tabs))
+    holding, release = threading.Event(), threading.Event()
+
+    def held_comparison(request, **_):
+        holding.set()
+        release.wait(10)
+        raise _Done
+
+    monkeypatch.setattr(shown, "run_comparison", held_comparison)
+    spec = RunSpec(str(tmp_path / "c"), "default", "default")
+
+    def first():
+        with pytest.raises(_Done):
+            shown.load(spec)
+
+    one = threading.Thread(target=first)
+    one.start()
+    holding.wait(10)
+    from analysis.errors import InputError
+
+    with pytest.raises(InputError, match=r"runs_per_visitor = 1, set by the operator in"):
+        shown.load(RunSpec(str(tmp_path / "d"), "default", "default"))
+    release.set()
+    one.join(10)
+
+
+def test_a_cancelled_run_stops_counting_against_its_visitor_and_a_waiting_one_leaves():
+    from dashboard.work_queue import Superseded
+
+    queue = WorkQueue(1, per_visitor=1)
+    holding, release, outcome = threading.Event(), threading.Event(), []
+
+    def running():
+        with queue.slot(visitor="ana", tab="tab-1"):
+            holding.set()
+            release.wait(10)  # Streamlit would stop it at its next progress update
+
+    def waiting():
+        try:
+            with queue.slot(visitor="ben", tab="tab-2"):
+                outcome.append("ben ran")
+        except Superseded:
+            outcome.append("ben left the line")
+
+    one = threading.Thread(target=running)
+    one.start()
+    holding.wait(10)
+    two = threading.Thread(target=waiting)
+    two.start()
+    time.sleep(0.3)
+    queue.cancel("tab-2")
+    two.join(5)
+    assert outcome == ["ben left the line"] and queue.waiting == 0
+    queue.cancel("tab-1")
+    started = []
+
+    def anas_new_tab():
+        with queue.slot(visitor="ana", tab="tab-3"):  # not refused: tab-1 was cancelled
+            started.append(True)
+
+    three = threading.Thread(target=anas_new_tab)
+    three.start()
+    time.sleep(0.3)
+    assert not started and queue.waiting == 1  # the worker is still busy ending tab-1
+    release.set()
+    for thread in (one, three):
+        thread.join(10)
+    assert started == [True]

@@ -115,13 +115,17 @@ def write_comparison(
     survive into this one, and a folder that is not ours is refused.
     """
     with replacing(out) as staging:
-        bundle = _write_all(comparison, staging, corpus_source=corpus_source, bundle=bundle)
-    return Bundle(bundle.summary, bundle.tables, out)
+        bundle = write_comparison_into(
+            comparison, staging, corpus_source=corpus_source, bundle=bundle
+        )
+    return Bundle(bundle.summary, bundle.tables, out, bundle.extras)
 
 
-def _write_all(
-    comparison: Comparison, out: Path, *, corpus_source: str, bundle: Bundle | None
+def write_comparison_into(
+    comparison: Comparison, out: Path, *, corpus_source: str, bundle: Bundle | None = None
 ) -> Bundle:
+    """Write the TREC runs, the qrels and the bundle into ``out`` as it is (a folder being
+    staged: ``write_comparison`` replaces an output whole)."""
     corpus = comparison.corpus
     k = comparison.config.k
     for label, ranking in (

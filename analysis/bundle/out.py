@@ -21,6 +21,7 @@ from analysis.errors import InputError
 SUMMARY_FILE = "summary.json"
 ROUNDS_FILE = "rounds.json"  # a series of rounds' output (analysis.rounds)
 REMEDIES_FILE = "remedies.json"  # the remedies evaluated beside a comparison (analysis.remedies)
+REMEDY_SETTINGS = "remedies"  # each remedy setting's own comparison, one folder per setting
 
 
 def is_output_folder(folder: Path) -> bool:

@@ -180,6 +180,14 @@ def add_remedy_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DOMAIN",
         help="a domain the candidate was tuned for (repeat; default: where it gained most)",
     )
+    group.add_argument(
+        "--setting-folders",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="write each setting's own comparison under OUT/remedies/ (what the dashboard's "
+        "Remedies page shows on every page when it is picked; --no-setting-folders: the "
+        "verdicts only, faster)",
+    )
 
 
 def remedy_plan(args: argparse.Namespace) -> RemedyPlan | None:

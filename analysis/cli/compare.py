@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, policy: Policy | None = None) -> int:
     """The comparison, written to --out; with --remedies, the remedies too (judged by
     ``policy``, the shipped default when None), and the exit code says whether one passes."""
-    from analysis.bundle.files import write_comparison
-    from analysis.bundle.out import check_out
+    from analysis.bundle.files import write_comparison_into
+    from analysis.bundle.out import REMEDY_SETTINGS, check_out, replacing
     from analysis.pipeline.run import run_comparison
     from analysis.progress import TqdmProgress
     from analysis.verdict.gate import load_policy
@@ -49,17 +50,27 @@ def run(args: argparse.Namespace, policy: Policy | None = None) -> int:
     started = time.perf_counter()
     progress = TqdmProgress()
     outcome = run_comparison(request, progress=progress)
-    record = None
-    if plan is not None:  # before anything is written: a bad remedy input writes nothing
-        record = run_remedies(request, outcome, plan, policy, progress=progress, inputs=inputs)
-    bundle = write_comparison(
-        outcome.comparison, args.out, corpus_source=request.corpus, bundle=outcome.bundle
-    )
+    record, bundle = None, outcome.bundle
+    with replacing(args.out) as staging:  # a bad remedy input or a failure writes nothing
+        if plan is not None:
+            record = run_remedies(
+                request,
+                outcome,
+                plan,
+                policy,
+                progress=progress,
+                inputs=inputs,
+                settings_to=staging / REMEDY_SETTINGS if args.setting_folders else None,
+            )
+            bundle = replace(bundle, extras={**bundle.extras, "remedies": record})
+        bundle = write_comparison_into(
+            outcome.comparison, staging, corpus_source=request.corpus, bundle=bundle
+        )
+    bundle = replace(bundle, folder=args.out)
     print(comparison_text(bundle))
     if record is not None:
-        from analysis.remedies.record import remedies_text, write_remedies
+        from analysis.remedies.record import remedies_text
 
-        write_remedies(args.out, record)
         print(f"\nRemedies (policy: {policy.source})\n" + remedies_text(record))
     elapsed = time.perf_counter() - started
     print(f"\n{outcome.counts()}; wrote {args.out} in {elapsed:.1f}s")

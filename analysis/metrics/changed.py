@@ -73,14 +73,17 @@ def changed_answers(
     *,
     k: int,
     overlap: OverlapResult,
-    drift: DriftResult,
+    drift: DriftResult | None,
     qrels_positions: Mapping[int, Mapping[int, int]],
     doc_ids: Sequence[str],
     doc_domains: Sequence[str],
 ) -> ChangedAnswers:
-    """Per query: changed or not, rank shift and relevance lost; per document: its moves."""
+    """Per query: changed or not, rank shift and relevance lost; per document: its moves
+    (each with its drift, unknown where drift was not computed: a remedy setting's own
+    space)."""
     drift_of = np.full(len(doc_ids), np.nan)
-    drift_of[drift.positions] = drift.jaccard
+    if drift is not None:
+        drift_of[drift.positions] = drift.jaccard
     move_rows = []
     shifts = np.zeros(len(overlap.query_ids))
     for q in range(len(overlap.query_ids)):
@@ -179,7 +182,7 @@ def _compute(inputs: Inputs) -> ChangedAnswers:
             inputs.candidate_ranking,
             k=inputs.config.k,
             overlap=inputs.result(OVERLAP),
-            drift=inputs.result(DRIFT),
+            drift=inputs.result(DRIFT) if DRIFT.name in inputs.earlier else None,
             qrels_positions=inputs.qrels,
             doc_ids=corpus.doc_ids,
             doc_domains=corpus.doc_domains,

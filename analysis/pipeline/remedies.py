@@ -5,16 +5,23 @@ same policy.
 A setting computes the families the gate reads: relevance, answer or judged-relevant
 coverage, overlap, reach, and exclusions when the policy checks them (two passes over every
 score). A ranking remedy (hybrid, floor, rerank) retrieves other documents from the
-candidate's unchanged space, so its exclusions are the candidate's own; drift, geometry,
-the LLM and the projection are left out (they decide no guardrail, and drift and the LLM
-cost the most)."""
+candidate's unchanged space, so its exclusions, drift and geometry are the candidate's own.
+
+With ``settings_to``, each setting is also written there as a comparison of its own
+(``<slug>/``: TREC runs and a data bundle every page can show): then the families the pages
+read are computed too: changed results and texts; exclusions and geometry for a setting with
+a space of its own (fusion, interpolation), whose drift is left out (a neighbour search of
+every document per setting, most of a comparison's time). The LLM and the projection are
+left out of every setting (they decide no guardrail and cost the most)."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -63,12 +70,18 @@ def run_remedies(
     *,
     progress: Progress | None = None,
     inputs: RemedyInputs | None = None,
+    settings_to: Path | None = None,
 ) -> dict[str, Any]:
     """Every setting of every remedy in ``plan``, judged; remedies.json's record
-    (``inputs``: from :func:`remedy_inputs`, loaded now when not given)."""
+    (``inputs``: from :func:`remedy_inputs`, loaded now when not given). ``settings_to``: a
+    folder to write each setting's comparison into, as ``<slug>/`` (the record names it)."""
+    from analysis.bundle.files import make_bundle, write_comparison_into
     from analysis.bundle.summary import Summary, build_summary
-    from analysis.compare import compare, retrieval_depth, self_exclusions
+    from analysis.compare import compare, complete, retrieval_depth, self_exclusions
     from analysis.metrics.answers import ANSWERS
+    from analysis.metrics.changed import CHANGED
+    from analysis.metrics.drift import DRIFT
+    from analysis.metrics.geometry import GEOMETRY
     from analysis.metrics.overlap import OVERLAP
     from analysis.metrics.quality import QUALITY
     from analysis.metrics.reach import REACH
@@ -84,9 +97,16 @@ def run_remedies(
     inputs = inputs or remedy_inputs(request, plan)
     config = replace(comparison.config, llm=None, projection=False)
     ranked_families = (OVERLAP, REACH, QUALITY, ANSWERS)
-    candidate_exclusions = {THRESHOLDS.name: comparison.results.get(THRESHOLDS.name)}
+    # what a ranking remedy shares with the candidate: everything read from its space
+    space_families = tuple(f for f in (THRESHOLDS, DRIFT, GEOMETRY) if f in comparison.families)
+    candidates_space = {f.name: comparison.results.get(f.name) for f in space_families}
     # exclusions are two passes over every score: computed only when the policy reads them
     exclusions = (THRESHOLDS,) if _reads_exclusions(policy) else ()
+    from analysis.metrics.texts import TEXTS
+
+    # what a setting's own comparison adds for the pages; drift is left out of a space of
+    # its own (a neighbour search of every document per setting, most of a compare's time)
+    for_pages, for_own_space = (CHANGED, TEXTS), (THRESHOLDS, GEOMETRY)
     base, cand = comparison.baseline, comparison.candidate
     targets = targets_of(outcome.bundle.summary, plan.targets)
     excluded = self_exclusions(corpus) if config.exclude_identical_ids else None
@@ -101,21 +121,36 @@ def run_remedies(
         ranking: Ranking | None = None,
     ) -> None:
         families = ranked_families + (exclusions if side is not None else ())
+        space = _as_remedy(side or cand, cand, remedy, setting, label)
         with progress.stage(f"remedy: {label}"):
             result = compare(
                 corpus,
                 base,
-                side or cand,
+                space,
                 config,
                 families=families,
                 candidate_ranking=ranking,
                 baseline_ranking=comparison.baseline_ranking,
             )
-        if side is None and exclusions:  # the candidate's space: its own exclusions
-            results = {**result.results, **candidate_exclusions}
-            result = replace(result, results=results, families=(*families, THRESHOLDS))
-        summary = Summary(build_summary(result, corpus_source=request.corpus))
-        settings.append(judged(remedy, setting, label, summary, policy, targets, cost))
+            if side is None:  # the candidate's space: what is read from it is its own
+                results = {**result.results, **candidates_space}
+                have = (*families, *space_families)
+                result = replace(result, results=results, families=_ordered(have))
+            if settings_to is not None:  # a comparison the pages show: what they read
+                wanted = (*result.families, *for_pages, *(for_own_space if side else ()))
+                result = complete(result, _ordered(wanted))
+        source = {"corpus_source": request.corpus}
+        bundle = make_bundle(result, **source) if settings_to else None
+        summary = bundle.summary if bundle else Summary(build_summary(result, **source))
+        entry = judged(remedy, setting, label, summary, policy, targets, cost)
+        entry = replace(entry, fingerprint=summary.fingerprint)
+        if settings_to is not None:
+            folder = _slug(label)
+            write_comparison_into(
+                result, settings_to / folder, corpus_source=request.corpus, bundle=bundle
+            )
+            entry = replace(entry, folder=f"{settings_to.name}/{folder}")
+        settings.append(entry)
 
     n_queries = max(corpus.n_queries, 1)
     for remedy in plan.remedies:
@@ -153,7 +188,38 @@ def run_remedies(
     candidate = judged(
         "candidate", {}, "the candidate as it is", outcome.bundle.summary, policy, targets
     )
+    candidate = replace(candidate, fingerprint=outcome.bundle.summary.fingerprint)
     return record(candidate, settings, targets, policy)
+
+
+def _as_remedy(
+    space: CorpusEmbeddings,
+    candidate: CorpusEmbeddings,
+    remedy: str,
+    setting: dict[str, Any],
+    label: str,
+) -> CorpusEmbeddings:
+    """The setting's candidate side under a name of its own: a ranking remedy searches the
+    candidate's vectors and fusion at w = 1 is the candidate itself, yet each setting is a
+    comparison of its own wherever it travels (its fingerprint, its manifest)."""
+    named = json.dumps({"remedy": remedy, **setting}, sort_keys=True)
+    return replace(
+        space,
+        spec=f"{candidate.spec} + {label}",
+        fingerprint=f"remedy|{named}|{space.fingerprint}|{candidate.fingerprint}",
+    )
+
+
+def _ordered(families: tuple[Any, ...]) -> tuple[Any, ...]:
+    from analysis.compare import FAMILIES
+
+    return tuple(f for f in FAMILIES if f in families)
+
+
+def _slug(label: str) -> str:
+    """A setting's folder name: "interpolation α=0.5" -> "interpolation-alpha-0.5"."""
+    text = label.replace("α", "alpha").replace("=", "-").replace(" ", "-").lower()
+    return "".join(c for c in text if c.isalnum() or c in "-._")
 
 
 def _reads_exclusions(policy: Policy) -> bool:

@@ -1,26 +1,11 @@
-"""remedies.json beside a comparison's bundle: written whole (temporary file, then renamed),
-read back without any model."""
+"""remedies.json in words: the terminal's table of every setting and what to ship (the record
+travels in the bundle's extras, written and read with it)."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
-from analysis.bundle.out import REMEDIES_FILE
 from analysis.text_table import format_table
-
-
-def write_remedies(folder: Path, record: dict[str, Any]) -> Path:
-    path = folder / REMEDIES_FILE
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".remedies.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(record, handle, indent=2, sort_keys=True, ensure_ascii=False)
-        handle.write("\n")
-    os.replace(temporary, path)
-    return path
 
 
 def remedies_text(record: dict[str, Any]) -> str:

@@ -30,6 +30,8 @@ class Setting:
     target_points: float | None  # mean absolute change over the target domains, ×100
     worst_other: float | None  # the lowest relative change among the other domains
     cost: dict[str, float | int | None] = field(default_factory=dict)
+    fingerprint: str | None = None  # the setting's comparison's
+    folder: str | None = None  # where its comparison was written, relative to the output
 
 
 def judged(

@@ -61,7 +61,7 @@ seed = right.selectbox(
 chosen = next(c for c in item[kind] if c["seed"] == seed)
 if chosen["fingerprint"] != shown:
     try:
-        saved.open_folder(folder / chosen["folder"], read=cache.saved_bundle)
+        saved.open_inside(folder, chosen["folder"], read=cache.saved_bundle)
     except InputError as err:
         st.error(str(err))
         st.stop()

@@ -10,7 +10,7 @@ from analysis.inputs.tokenizers import CHARACTERS
 from analysis.llm.resolve import EMBEDDED
 from analysis.settings import CONTEXT_BY
 from analysis.tuning.demo import DEMO_CANDIDATE, DEMO_DOMAIN, SAMPLE_CORPUS
-from dashboard import open_saved, recompute, shared, state, uploads
+from dashboard import cache, open_saved, recompute, shared, state, uploads, visitor
 from dashboard.progress_box import StreamlitProgress
 from dashboard.shown import load
 
@@ -30,6 +30,16 @@ MODEL_CHOICES = {
     "hub": "A Hugging Face Hub id (needs network or a local HF cache)",
     "vectors": "Precomputed vectors (vectors:PATH, Parquet or .npy)",
 }
+
+
+CANCELLED_HERE = "_setup_cancelled"
+
+
+def _note_cancelled() -> None:
+    st.session_state[CANCELLED_HERE] = True
+    queue = cache.work_queue()
+    if queue is not None:
+        queue.cancel(visitor.tab())  # its place in the line, given up
 
 
 def corpus_inputs() -> uploads.UploadedCorpus | None:
@@ -75,7 +85,11 @@ def uploaded_corpus() -> uploads.UploadedCorpus | None:
     )
     if not files:
         return None
-    folder = uploads.save_uploads([(f.name, f.getvalue()) for f in files])
+    try:
+        folder = uploads.save_for_this_visitor([(f.name, f.getvalue()) for f in files])
+    except InputError as err:
+        st.error(f"{err}\n\nRemove some of the files, or close a tab that holds uploads.")
+        return None
     names = [f.name for f in files]
     if "corpus.jsonl" in names:
         return uploads.arrange_beir(folder)
@@ -221,6 +235,8 @@ if not recompute.demo_candidate_ready() and DEMO_CANDIDATE in (baseline, candida
         "legal training pairs (about a minute on two CPU cores), then cached."
     )
 
+if st.session_state.pop(CANCELLED_HERE, False):
+    st.info("The comparison was cancelled; the previous results, if any, are still on show.")
 if (
     st.button(
         "Run comparison",
@@ -253,7 +269,12 @@ if (
     )
     try:
         with st.status("Running the comparison…", expanded=True) as box:
+            # a click reruns the page, which stops this run at its next progress update
+            # (its place in a shared server's line given up) and does not press Run again
+            cancel = st.empty()
+            cancel.button("Cancel", key="setup_cancel", on_click=_note_cancelled)
             load(spec.validated(), progress=StreamlitProgress(box))
+            cancel.empty()
             box.update(label="Comparison ready", state="complete", expanded=False)
     except (InputError, ValueError) as err:
         st.error(f"{err}\n\nThe previous results, if any, are still available on the other pages.")
