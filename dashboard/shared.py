@@ -94,6 +94,9 @@ class SharedMode:
     def check_model(self, spec: str, what: str) -> None:
         """A model spec a visitor may name: the bundled ones, a hub id, or a path under a
         root (``vectors:PATH`` included)."""
+        from analysis.inputs.backends import Backend, split_spec
+
+        spec, _ = split_spec(spec, Backend())  # a backend suffix names no path
         if spec in ("default", "demo-candidate"):
             return
         if spec.startswith("vectors:"):

@@ -125,7 +125,10 @@ def _manifest(
 
 
 def _model_entry(side: CorpusEmbeddings) -> dict[str, Any]:
-    return {"spec": side.spec, "fingerprint": side.fingerprint, "dimension": side.dimension}
+    entry = {"spec": side.spec, "fingerprint": side.fingerprint, "dimension": side.dimension}
+    if side.backend_audit is not None:
+        entry["backend_audit"] = dict(side.backend_audit)
+    return entry
 
 
 def _count(labels: tuple[str, ...], name: str) -> int:
@@ -175,6 +178,8 @@ class ModelEntry:
     spec: str
     fingerprint: str
     dimension: int
+    # a model run in another backend: its agreement with the float model (backend_audit)
+    backend_audit: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,17 @@ def request_from(args: argparse.Namespace, **override: object) -> Request:
     given = {name: getattr(args, name) for name in names if hasattr(args, name)}
     given.setdefault("baseline", "")
     given.setdefault("candidate", "")
+    for side in ("baseline", "candidate"):  # --backend/--quantize: every model, unless its
+        given[side] = backend_spec(args, given[side])  # spec names its own (@onnx-int8)
     return Request(**{**given, **override})
+
+
+def backend_spec(args: argparse.Namespace, spec: str) -> str:
+    """A model spec with the command's --backend and --quantize applied."""
+    from analysis.inputs.backends import with_backend
+
+    runtime, quantize = getattr(args, "backend", "torch"), getattr(args, "quantize", "none")
+    return with_backend(spec, runtime, quantize) if spec else spec
 
 
 def say(line: str) -> None:
@@ -250,4 +260,19 @@ def add_encoding_arguments(parser: argparse.ArgumentParser) -> None:
         "--trust-remote-code",
         action="store_true",
         help="allow models that ship their own Python code to run it (off by default)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("torch", "onnx", "openvino"),
+        default="torch",
+        help="where every model's transformer runs (default torch; onnx: ONNX Runtime, "
+        "openvino: OpenVINO, each exported once and cached); a model spec's own suffix "
+        "(default@onnx-int8) wins",
+    )
+    parser.add_argument(
+        "--quantize",
+        choices=("none", "int8"),
+        default="none",
+        help="int8: the onnx or openvino backend with int8 weights (ONNX Runtime's dynamic "
+        "quantisation); audited against the float model",
     )

@@ -11,6 +11,7 @@ from analysis.cli.arguments import (
     add_corpus_arguments,
     add_encoding_arguments,
     at_least,
+    backend_spec,
     request_from,
     say,
 )
@@ -72,9 +73,10 @@ def run(args: argparse.Namespace) -> int:
     request = request_from(args)
     progress = TqdmProgress()
     corpus = load_corpus(request, progress=progress)
-    source = source_of(request, args.model)
+    spec = backend_spec(args, args.model)
+    source = source_of(request, spec)
     cache = embedding_cache(request, [source])
-    vectors = embed(corpus, source, cache, label=args.model, progress=progress)
+    vectors = embed(corpus, source, cache, label=spec, progress=progress)
     write_vectors(args.out, corpus, vectors)
     print(f"wrote {corpus.n_docs:,} document and {corpus.n_queries:,} query vectors to {args.out}")
     return EXIT_OK
@@ -91,9 +93,10 @@ def run_on_ray(args: argparse.Namespace) -> int:
         raise InputError(f"--gpus-per-actor must be 0 or more, got {args.gpus_per_actor}")
     request = request_from(args)
     corpus = load_corpus(request, progress=TqdmProgress())
-    source = model_of(request, args.model, "--model")
+    spec = backend_spec(args, args.model)
+    source = model_of(request, spec, "--model")
     encoding = RayEncoding(
-        model=args.model,
+        model=spec,
         model_fingerprint=source.fingerprint,
         batch_size=args.batch_size,
         max_seq_length=args.max_seq_length,

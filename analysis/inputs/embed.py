@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,8 @@ class CorpusEmbeddings:
     encoded: int  # texts this run had to encode
     cached: int  # texts served from the cache (0 for precomputed vectors: they are read)
     ignored: int = 0  # rows of a vectors file whose ids are not in the corpus
+    # another backend than torch: its agreement with the float model (backend_audit)
+    backend_audit: dict[str, Any] | None = None
 
     @property
     def read(self) -> int:
@@ -65,10 +68,10 @@ def embed_corpus(
 ) -> CorpusEmbeddings:
     """Embed documents then queries; only texts missing from the cache are encoded."""
     progress = progress or Progress()
-    docs, docs_encoded = _embed_role(
+    docs, docs_encoded = embed_role(
         source, corpus.doc_ids, corpus.doc_texts, "document", cache, label, progress
     )
-    queries, queries_encoded = _embed_role(
+    queries, queries_encoded = embed_role(
         source, corpus.query_ids, corpus.query_texts, "query", cache, label, progress
     )
     if len(queries) == 0:
@@ -92,7 +95,7 @@ def embed_corpus(
     )
 
 
-def _embed_role(
+def embed_role(
     source: EmbeddingSource,
     ids: Sequence[str],
     texts: Sequence[str],

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 
 from analysis.errors import InputError
+from analysis.inputs import backends
+from analysis.inputs.backends import Backend
 from analysis.inputs.cache import CacheNamespace
 from analysis.inputs.fingerprint import files_sha256
 from analysis.inputs.source import ProgressFn, Role
@@ -47,9 +49,14 @@ class SentenceTransformerSource:
         max_seq_length: int | None = None,
         batch_size: int = 64,
         device: str | None = None,
+        backend: Backend | None = None,
+        exports: Path | None = None,
     ) -> None:
         self.spec = spec
         self.folder = folder
+        self.backend = backend or Backend()
+        self.exports = exports  # where backend exports are cached (None: the default cache)
+        self.backend.check_runtime(spec)
         self.trust_remote_code = trust_remote_code
         self.batch_size = batch_size
         self.device = device
@@ -64,6 +71,7 @@ class SentenceTransformerSource:
             )
         self._fingerprint: str | None = None
         self._model: Any = None
+        self._backend_runner: backends.Runner | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -75,8 +83,16 @@ class SentenceTransformerSource:
                 and p.suffix in _MODEL_FILE_SUFFIXES
                 and not _SKIPPED_FOLDERS & set(p.relative_to(self.folder).parts)
             ]
-            self._fingerprint = files_sha256(self.folder, files)
+            weights = files_sha256(self.folder, files)
+            # another runtime's numbers differ from torch's: never one cache entry for both
+            backend = "" if self.backend.is_torch else f"|{self.backend.name}"
+            self._fingerprint = weights + backend
         return self._fingerprint
+
+    @property
+    def weights_fingerprint(self) -> str:
+        """The fingerprint of the model's files alone (the same for every backend)."""
+        return self.fingerprint.split("|", 1)[0]
 
     def prompt(self, role: Role) -> str:
         """The prompt the model's own config prescribes for this role ('' when none)."""
@@ -96,24 +112,44 @@ class SentenceTransformerSource:
         progress: ProgressFn | None = None,
     ) -> np.ndarray:
         model = self._load()
+        runner = self._runner()
         prompt = self.prompt(role) or None
         parts = []
         for start in range(0, len(texts), _ENCODE_CHUNK):
             chunk = list(texts[start : start + _ENCODE_CHUNK])
-            encoded = model.encode(
-                chunk,
-                batch_size=self.batch_size,
-                prompt=prompt,
-                convert_to_numpy=True,
-                normalize_embeddings=False,
-                show_progress_bar=False,
-            )
+            if runner is not None:
+                encoded = backends.encode(
+                    model, runner, chunk, batch_size=self.batch_size, prompt=prompt
+                )
+            else:
+                encoded = model.encode(
+                    chunk,
+                    batch_size=self.batch_size,
+                    prompt=prompt,
+                    convert_to_numpy=True,
+                    normalize_embeddings=False,
+                    show_progress_bar=False,
+                )
             parts.append(np.asarray(encoded, dtype=np.float32))
             if progress:
                 progress(len(chunk))
         if not parts:
             return np.zeros((0, 0), dtype=np.float32)
         return np.concatenate(parts)
+
+    def _runner(self) -> backends.Runner | None:
+        """The other runtime's session (exported on first use); None for torch."""
+        if self.backend.is_torch:
+            return None
+        if self._backend_runner is None:
+            from analysis.inputs.cache import default_cache_dir
+
+            exports = self.exports or default_cache_dir()
+            path = backends.exported_model(
+                self._load(), self.weights_fingerprint, self.backend, exports
+            )
+            self._backend_runner = backends.Runner(path, self.backend)
+        return self._backend_runner
 
     def _load(self) -> Any:
         if self._model is None:

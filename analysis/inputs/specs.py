@@ -6,6 +6,9 @@ A model spec is one of:
 * a local sentence-transformers model directory;
 * a Hugging Face Hub id (needs network, or the model already in the local HF cache);
 * ``vectors:PATH``: precomputed vectors (see ``analysis.inputs.vectors``).
+
+A model spec may end in ``@onnx``, ``@onnx-int8``, ``@openvino`` or ``@openvino-int8``: the
+model then runs in that backend (``analysis.inputs.backends``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 from pathlib import Path
 
 from analysis.errors import InputError
+from analysis.inputs.backends import Backend, split_spec
 from analysis.inputs.models import SentenceTransformerSource, default_model_folder
 from analysis.inputs.source import EmbeddingSource
 from analysis.inputs.vectors import PrecomputedVectors
@@ -30,16 +34,24 @@ def resolve_source(
     max_seq_length: int | None = None,
     batch_size: int = 64,
     device: str | None = None,
+    exports: Path | None = None,
 ) -> EmbeddingSource:
-    """Turn a user's model spec into an embedding source (nothing heavy is loaded yet)."""
+    """Turn a user's model spec into an embedding source (nothing heavy is loaded yet).
+    A suffix ``@onnx``, ``@onnx-int8``, ``@openvino`` or ``@openvino-int8`` runs the model
+    in that backend (exports cached under ``exports``, default the tool's cache)."""
     spec = spec.strip()
     if not spec:
         raise InputError(
             "empty model spec: use 'default', a model folder, a hub id or vectors:PATH"
         )
+    path_spec, backend = split_spec(spec, Backend())
     if spec.startswith(VECTORS_PREFIX):
+        if path_spec != spec:
+            raise InputError(
+                f"{spec}: a backend (@{backend.name}) runs a model; precomputed vectors have none"
+            )
         return PrecomputedVectors(spec, Path(spec[len(VECTORS_PREFIX) :]))
-    folder = model_folder(spec)
+    folder = model_folder(path_spec)
     return SentenceTransformerSource(
         spec,
         folder,
@@ -47,6 +59,8 @@ def resolve_source(
         max_seq_length=max_seq_length,
         batch_size=batch_size,
         device=device,
+        backend=backend,
+        exports=exports,
     )
 
 

@@ -93,7 +93,14 @@ def run_comparison(
     sides = memo.get(
         "embeddings",
         sides_key,
-        lambda: _embed_pair(corpus, baseline, candidate, cache, progress),
+        lambda: _audited(
+            request,
+            corpus,
+            _embed_pair(corpus, baseline, candidate, cache, progress),
+            cache,
+            progress,
+            memo,
+        ),
     )
     warnings = memo.get("warnings", sides_key, lambda: _warned(sides, progress))
     key = comparison_key(corpus, *sides, config)
@@ -180,15 +187,18 @@ def source_of(
 ) -> EmbeddingSource:
     """The embedding source a model spec names, loaded once per memo (``demo-candidate``:
     the demo's tuned model, built on first use)."""
+    from analysis.inputs.backends import Backend, split_spec
     from analysis.inputs.specs import resolve_source
     from analysis.tuning.demo import DEMO_CANDIDATE, ensure_demo_candidate
 
-    if spec == DEMO_CANDIDATE:
-        spec = memo.get(
+    named, backend = split_spec(spec, Backend())
+    if named == DEMO_CANDIDATE:
+        folder = memo.get(
             "resolved",
-            json.dumps([spec, str(request.cache_dir)]),
+            json.dumps([named, str(request.cache_dir)]),
             lambda: str(ensure_demo_candidate(request.cache_dir, progress=progress)[0]),
         )
+        spec = folder if backend.is_torch else f"{folder}@{backend.name}"
     options = (request.trust_remote_code, request.max_seq_length, request.batch_size)
     return memo.get(
         "source",
@@ -198,6 +208,7 @@ def source_of(
             trust_remote_code=request.trust_remote_code,
             max_seq_length=request.max_seq_length,
             batch_size=request.batch_size,
+            exports=request.cache_dir,
         ),
     )
 
@@ -288,6 +299,36 @@ def _embed_pair(
     sides = embed_pair(corpus, baseline, candidate, cache=cache, progress=progress)
     _warn_discarded(cache, seen, progress)
     return sides
+
+
+def _audited(
+    request: Request,
+    corpus: Corpus,
+    sides: tuple[CorpusEmbeddings, CorpusEmbeddings],
+    cache: EmbeddingCache,
+    progress: Progress,
+    memo: Memo,
+) -> tuple[CorpusEmbeddings, CorpusEmbeddings]:
+    """Each side that runs in another backend than torch, with its agreement audit against
+    the same model on torch (``backend_audit``)."""
+    from dataclasses import replace
+
+    from analysis.inputs.backend_audit import audit_backend
+    from analysis.inputs.backends import SUFFIX
+
+    out = []
+    for spec, side in zip((request.baseline, request.candidate), sides, strict=True):
+        found = SUFFIX.match(spec)
+        if found is None or found["runtime"] == "torch":
+            out.append(side)
+            continue
+        reference = source_of(request, found["spec"], progress=progress, memo=memo)
+        backend = spec.rsplit("@", 1)[1]
+        with progress.stage(f"auditing {backend} against the float model"):
+            audit = audit_backend(corpus, side, reference, backend, cache, progress=progress)
+        progress.note(audit.sentence(spec))
+        out.append(replace(side, backend_audit=audit.to_json()))
+    return out[0], out[1]
 
 
 def _warn_discarded(cache: EmbeddingCache, seen: int, progress: Progress) -> None:

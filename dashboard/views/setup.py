@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.errors import InputError
+from analysis.inputs.backends import with_backend
 from analysis.inputs.tokenizers import CHARACTERS
 from analysis.llm.resolve import EMBEDDED
 from analysis.settings import CONTEXT_BY
@@ -32,6 +33,13 @@ MODEL_CHOICES = {
 }
 
 
+BACKENDS = {
+    "torch": "torch (the float model, as trained)",
+    "onnx": "ONNX Runtime, float32",
+    "onnx-int8": "ONNX Runtime, int8 weights",
+    "openvino": "OpenVINO, float32",
+    "openvino-int8": "OpenVINO, int8 weights",
+}
 CANCELLED_HERE = "_setup_cancelled"
 
 
@@ -131,6 +139,20 @@ with left:
     baseline = model_input("Baseline", "default")
 with right:
     candidate = model_input("Candidate", DEMO_CANDIDATE)
+backend = st.selectbox(
+    "Encoder backend (both models)",
+    BACKENDS,
+    format_func=BACKENDS.__getitem__,
+    key="setup_backend",
+    help="Where the models' transformer runs (--backend, --quantize). Another backend than "
+    "torch is exported once, cached, and audited against the float model on a sample (the "
+    "Overview gives its agreement). A model spec's own suffix (default@onnx-int8) wins.",
+)
+if backend != "torch":
+    runtime, _, quantize = backend.partition("-")
+    baseline, candidate = (
+        with_backend(m, runtime, quantize or "none") for m in (baseline, candidate)
+    )
 a, b, c = st.columns(3)
 k = a.number_input("k (documents retrieved per query)", 1, 1000, 10, key="setup_k")
 neighbours = a.number_input(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from analysis.bundle.files import Bundle
+from analysis.bundle.summary import Summary
 from analysis.verdict.scorecard import COLUMNS, headlines, scorecard
 from reporting import charts
 from reporting.sections.base import (
@@ -41,6 +42,7 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
             muted=True,
         ),
         Bullets(tuple(headlines(summary))),
+        *backend_audits(summary),
     ]
     card = scorecard(summary)
     if card.empty:
@@ -55,6 +57,21 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
         *([search] if approximate and search is not None else []),
         Table("scorecard_table", "", card.drop(columns=["severity"]), index=True),
     ]
+
+
+def backend_audits(summary: Summary) -> list[Block]:
+    """A model run in another backend than torch: how far it is from the float model."""
+    from analysis.inputs.backend_audit import BackendAudit
+
+    out: list[Block] = []
+    for label, model in (
+        ("baseline", summary.manifest.baseline),
+        ("candidate", summary.manifest.candidate),
+    ):
+        if model.backend_audit:
+            audit = BackendAudit(**model.backend_audit)
+            out.append(Text(audit.sentence(f"{label} ({model.spec})")))
+    return out
 
 
 SECTION = Section("overview", "Overview", ":material/dashboard:", blocks)
