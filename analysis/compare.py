@@ -145,26 +145,22 @@ def compare(
     progress = progress or Progress()
     depth = retrieval_depth(corpus, config)
     excluded = self_exclusions(corpus) if config.exclude_identical_ids else None
-    sides = [("baseline", baseline)] + (
-        [("candidate", candidate)] if candidate_ranking is None else []
-    )
-    rankings = [
-        top_k_cosine(
-            side.queries,
-            side.documents,
-            depth,
-            exclude=excluded,
-            progress=progress,
-            stage=f"{label}: retrieving top-{depth}",
-        )
-        for label, side in sides
-    ]
-    if candidate_ranking is not None:
-        if candidate_ranking.k < min(depth, corpus.n_docs):
-            raise ValueError(
-                f"candidate_ranking holds {candidate_ranking.k} per query, not {depth}"
+    given = {"baseline": baseline_ranking, "candidate": candidate_ranking}
+    rankings = []
+    for label, side in (("baseline", baseline), ("candidate", candidate)):
+        ranking = given[label]
+        if ranking is None:
+            ranking = top_k_cosine(
+                side.queries,
+                side.documents,
+                depth,
+                exclude=excluded,
+                progress=progress,
+                stage=f"{label}: retrieving top-{depth}",
             )
-        rankings.append(candidate_ranking)
+        elif ranking.k < min(depth, corpus.n_docs):
+            raise ValueError(f"{label}_ranking holds {ranking.k} per query, not {depth}")
+        rankings.append(ranking)
     results: dict[str, FamilyResult | None] = {}
     inputs = Inputs(
         corpus,

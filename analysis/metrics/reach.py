@@ -241,7 +241,8 @@ def net_loss_spreads(
     rng = np.random.default_rng(random_state)
     shares = np.full((resamples, 2, len(names) + 1), np.nan)  # the last column: OVERALL
     for b in range(resamples if n_queries else 0):
-        asked = np.unique(rng.integers(0, n_queries, size=n_queries))
+        # the distinct queries drawn, in order (np.unique's result, without its sort)
+        asked = np.flatnonzero(np.bincount(rng.integers(0, n_queries, size=n_queries)))
         reached = []
         for top in tops:
             flags = np.zeros(len(shown) + 1, dtype=bool)

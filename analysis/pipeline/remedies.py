@@ -159,10 +159,14 @@ def run_remedies(
             from analysis.retrieval import top_k_cosine
 
             depth = retrieval_depth(corpus, config)
+            ends = {0.0: comparison.baseline_ranking, 1.0: comparison.candidate_ranking}
             for w in plan.weights:
                 side = fused(base, cand, w)
                 started = time.perf_counter()
-                ranked = top_k_cosine(side.queries, side.documents, depth, exclude=excluded)
+                # at the ends the fused space is a side itself: its retrieval is done
+                ranked = ends.get(w) or top_k_cosine(
+                    side.queries, side.documents, depth, exclude=excluded
+                )
                 seconds = time.perf_counter() - started
                 cost = _cost(base.documents.nbytes if 0 < w < 1 else 0, int(0 < w < 1), seconds)
                 cost |= _per_query(seconds, n_queries)
