@@ -1,0 +1,151 @@
+"""The gate inside a training loop: the evaluator's numbers equal compare's for the same
+checkpoint, a real short training with sentence-transformers' trainer logs every key at
+every evaluation, and bad input is refused when the evaluator is built."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from analysis.cli import main
+from analysis.errors import InputError
+from tests.dashboard_fixture import build
+from tests.fakes import write_beir
+
+pytestmark = pytest.mark.real_model
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """The fixture's 3-domain corpus and a checkpoint of the bundled MiniLM with one layer
+    changed (a candidate that differs from the baseline)."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from analysis.inputs.models import default_model_folder
+
+    root = tmp_path_factory.mktemp("evaluator")
+    corpus = build(root / "inputs")["corpus"]
+    tuned = SentenceTransformer(str(default_model_folder()), device="cpu")
+    with torch.no_grad():
+        tuned.state_dict()["0.model.encoder.layer.5.output.dense.weight"].mul_(1.6)
+    tuned.save(str(root / "tuned"))
+    return root, corpus, root / "tuned"
+
+
+def test_the_evaluators_numbers_for_a_checkpoint_are_compares(world):
+    from sentence_transformers import SentenceTransformer
+
+    from analysis.bundle.summary import Summary
+    from analysis.tuning.evaluator import RecallHorizonEvaluator
+    from analysis.verdict.gate import evaluate, load_policy
+
+    root, corpus, tuned = world
+    cache = root / "cache"
+    guard = RecallHorizonEvaluator(corpus, baseline="default", k=3, cache_dir=cache)
+    metrics = guard(SentenceTransformer(str(tuned), device="cpu"))
+    out = root / "out"
+    code = main(
+        ["compare", "--corpus", corpus, "--baseline", "default", "--candidate", str(tuned)]
+        + ["--k", "3", "--out", str(out), "--cache-dir", str(cache)]
+    )
+    assert code == 0
+    summary = Summary(json.loads((out / "summary.json").read_text()))
+    gate = evaluate(summary, load_policy())
+    assert gate.checks
+    for check in gate.checks:
+        key = f"rh_{check.domain}_{check.guardrail}"
+        assert metrics[key] == pytest.approx(check.value, abs=1e-9), key
+        assert metrics[f"{key}_headroom"] == pytest.approx(check.headroom, abs=1e-9), key
+    worst = min(c.headroom for c in gate.checks)
+    assert metrics[guard.primary_metric] == pytest.approx(worst, abs=1e-9)
+    assert metrics["rh_passed"] == (1.0 if gate.passed else 0.0)
+    from analysis.metrics.quality import QualityFigures
+
+    for domain, section in summary.domains.items():
+        quality = section.get(QualityFigures)
+        expected = quality.relative_change("ndcg@10")
+        assert metrics[f"rh_{domain}_ndcg@10_rel_change"] == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_short_training_logs_every_key_at_every_evaluation(world):
+    from datasets import Dataset
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    from analysis.inputs.corpus import load_corpus
+    from analysis.inputs.models import default_model_folder
+    from analysis.tuning.evaluator import RecallHorizonEvaluator
+
+    root, corpus, _ = world
+    loaded = load_corpus(corpus)
+    pairs = {
+        "anchor": list(loaded.query_texts) * 2,
+        "positive": [loaded.doc_texts[i % loaded.n_docs] for i in range(2 * loaded.n_queries)],
+    }
+    model = SentenceTransformer(str(default_model_folder()), device="cpu")
+    guard = RecallHorizonEvaluator(corpus, baseline="default", k=3, cache_dir=root / "cache")
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(root / "training"),
+        max_steps=4,
+        per_device_train_batch_size=6,
+        eval_strategy="steps",
+        eval_steps=2,
+        logging_steps=2,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        seed=0,
+    )
+    trainer = SentenceTransformerTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_dict(pairs),
+        loss=MultipleNegativesRankingLoss(model),
+        evaluator=guard,
+    )
+    trainer.train()
+    evaluations = [
+        log for log in trainer.state.log_history if f"eval_{guard.primary_metric}" in log
+    ]
+    assert [log["step"] for log in evaluations] == [2, 4]
+    expected = set(guard(model))  # every documented key of this corpus and policy
+    for log in evaluations:
+        assert {f"eval_{key}" for key in expected} <= set(log)
+
+
+def test_bad_guard_inputs_are_refused_when_the_evaluator_is_built(world, tmp_path):
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Dense
+
+    from analysis.inputs.models import default_model_folder
+    from analysis.tuning.evaluator import RecallHorizonEvaluator
+
+    root, corpus, _ = world
+    cache = root / "cache"
+    one = write_beir(
+        tmp_path / "one" / "legal",
+        [{"_id": "d1", "text": "contract"}, {"_id": "d2", "text": "court"}],
+        [{"_id": "q1", "text": "contract"}],
+        [("q1", "d1", 1)],
+    )
+    with pytest.raises(InputError, match=r"has 1 domain\(s\) \(legal\)"):
+        RecallHorizonEvaluator(str(one.parent), k=1, cache_dir=cache)
+    unjudged = tmp_path / "unjudged"
+    for domain, text in (("legal", "contract court"), ("clinical", "patient dose")):
+        docs = [{"_id": f"d{i}", "text": f"{text} {i}"} for i in range(8)]
+        write_beir(unjudged / domain, docs, [{"_id": "q1", "text": text}])
+    with pytest.raises(InputError, match="cannot be evaluated on this corpus"):
+        RecallHorizonEvaluator(str(unjudged), k=2, cache_dir=cache)  # fails closed
+    narrow = SentenceTransformer(str(default_model_folder()), device="cpu")
+    narrow.append(Dense(384, 256, activation_function=torch.nn.Identity()))
+    with pytest.raises(InputError, match="256-dimension vectors and the baseline"):
+        RecallHorizonEvaluator(corpus, k=3, cache_dir=cache, model=narrow)
+    assert Path(corpus).is_dir()
