@@ -149,3 +149,75 @@ def test_bad_guard_inputs_are_refused_when_the_evaluator_is_built(world, tmp_pat
     with pytest.raises(InputError, match="256-dimension vectors and the baseline"):
         RecallHorizonEvaluator(corpus, k=3, cache_dir=cache, model=narrow)
     assert Path(corpus).is_dir()
+
+
+def test_a_breaching_training_is_stopped_and_its_last_safe_checkpoint_is_rounds(world):
+    """Training that pairs each query with another domain's document breaches the gate; the
+    callback stops it once ``patience`` evaluations in a row breach, and the last safe
+    checkpoint it records is the one `rounds` names over the same checkpoints."""
+    from datasets import Dataset
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    from analysis.inputs.corpus import load_corpus
+    from analysis.inputs.models import default_model_folder
+    from analysis.tuning.evaluator import GUARD_FILE, GuardCallback, RecallHorizonEvaluator
+
+    root, corpus, _ = world
+    loaded = load_corpus(corpus)
+    wrong = [
+        next(t for t, d in zip(loaded.doc_texts, loaded.doc_domains, strict=True) if d != domain)
+        for domain in loaded.query_domains
+    ]
+    pairs = {"anchor": list(loaded.query_texts) * 4, "positive": wrong * 4}
+    model = SentenceTransformer(str(default_model_folder()), device="cpu")
+    cache = root / "cache"
+    guard = RecallHorizonEvaluator(corpus, baseline="default", k=3, cache_dir=cache)
+    stop = GuardCallback(guard, patience=2)
+    output = root / "breaching"
+    args = SentenceTransformerTrainingArguments(
+        output_dir=str(output),
+        max_steps=10,
+        per_device_train_batch_size=9,
+        learning_rate=1e-4,
+        warmup_steps=8,  # gently at first: a safe step or two, then a breach
+        eval_strategy="steps",
+        eval_steps=1,
+        save_strategy="steps",
+        save_steps=1,
+        report_to="none",
+        use_cpu=True,
+        seed=0,
+    )
+    trainer = SentenceTransformerTrainer(
+        model=model,
+        args=args,
+        train_dataset=Dataset.from_dict(pairs),
+        loss=MultipleNegativesRankingLoss(model),
+        evaluator=guard,
+        callbacks=[stop],
+    )
+    trainer.train()
+    record = json.loads((output / GUARD_FILE).read_text())
+    evaluations = record["evaluations"]
+    breached = [
+        not e["safe"] and min(e["worst_headroom"], e["marginal_worst_headroom"]) < 0
+        for e in evaluations
+    ]
+    first = next(
+        i for i in range(len(breached)) if all(breached[i : i + 2]) and i + 1 < len(breached)
+    )
+    assert record["stopped_at_step"] == evaluations[first + 1]["step"] < 10  # stopped early
+    assert evaluations[-1]["step"] == record["stopped_at_step"]  # no evaluation after it
+    out = root / "rounds"
+    code = main(
+        ["rounds", "--corpus", corpus, "--baseline", "default", "--checkpoints", str(output)]
+        + ["--out", str(out), "--k", "3", "--cache-dir", str(cache)]
+    )
+    assert code in (0, 1)
+    rounds = json.loads((out / "rounds.json").read_text())
+    assert rounds["last_safe_round"] == record["last_safe_checkpoint"]

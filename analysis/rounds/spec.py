@@ -12,6 +12,7 @@ from pathlib import Path
 from analysis.errors import InputError
 from analysis.tuning.finetune import RECIPE_FILE
 
+TRAINER_CHECKPOINT = re.compile(r"^checkpoint-\d+$")  # a transformers Trainer's checkpoint folder
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # also a folder name under --out
 
 
@@ -45,7 +46,8 @@ def parse_round(text: str) -> Round:
 
 
 def rounds_from_folder(folder: Path) -> list[Round]:
-    """Each sub-folder is a round, in natural order of its name (round2 before round10).
+    """Each sub-folder is a round, in natural order of its name (round2 before round10);
+    in a trainer's output folder (``checkpoint-N`` sub-folders), each checkpoint.
 
     A sub-folder whose own sub-folders are all model folders (``seed-0``, ``seed-1`` ...)
     is one round trained with several seeds.
@@ -53,6 +55,10 @@ def rounds_from_folder(folder: Path) -> list[Round]:
     if not folder.is_dir():
         raise InputError(f"--checkpoints {folder}: no such folder")
     found = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: _natural(p.name))
+    if any(TRAINER_CHECKPOINT.match(p.name) for p in found):
+        # a trainer's output folder: its checkpoints are the rounds; its eval/ and runs/
+        # folders (evaluation results, TensorBoard logs) are not
+        found = [p for p in found if TRAINER_CHECKPOINT.match(p.name)]
     if not found:
         raise InputError(f"--checkpoints {folder}: no sub-folders (one per round, in order)")
     rounds = []

@@ -26,7 +26,12 @@ characters than letters, digits, ``-`` and ``.`` replaced by ``_``):
   guardrail holds;
 * ``rh_worst_headroom`` (the ``primary_metric``): the smallest headroom of all, so that
   ``metric_for_best_model`` with ``load_best_model_at_end`` keeps the best *safe*
-  checkpoint. A guardrail the comparison cannot evaluate fails closed, as the gate does.
+  checkpoint. A guardrail the comparison cannot evaluate fails closed, as the gate does;
+* ``rh_marginal_passed`` and ``rh_marginal_worst_headroom``: the same gate on what this
+  evaluation changed since the one before (the first: since the baseline), as ``rounds``
+  judges a round against the round before.
+
+:class:`GuardCallback` stops the training on a breach and records the last safe step.
 
 Whatever the trainer logs to (TensorBoard, MLflow, W&B, plain logs) receives them.
 """
@@ -40,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
+from transformers import TrainerCallback
 
 from analysis.errors import InputError
 
@@ -94,6 +100,8 @@ class RecallHorizonEvaluator(SentenceEvaluator):
             projection=False,
         )
         self.config = replace(self.request.config(), projection=False)
+        self._marginal_config = self.config  # the baseline's cutoff, once it is known
+        self._previous: CorpusEmbeddings | None = None  # the last evaluation's vectors
         self.policy = load_policy(policy)
         self.corpus = load_corpus(self.request)
         if len(self.corpus.domains) < 2:
@@ -124,8 +132,17 @@ class RecallHorizonEvaluator(SentenceEvaluator):
     def __call__(
         self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
     ) -> dict[str, float]:
-        summary = self.summary(self.encoded(model, epoch, steps))
-        metrics = self.metrics(summary)
+        current = self.encoded(model, epoch, steps)
+        metrics = self.metrics(self.summary(current))
+        # what this evaluation added to the one before (the first: against the baseline),
+        # at the baseline's cutoff, as `rounds` compares a round with the round before
+        before = self._previous if self._previous is not None else self.baseline
+        marginal = self.gate(self.summary(current, against=before))
+        headrooms = [c.headroom if c.evaluated else UNEVALUATED for c in marginal.checks]
+        finite = [h for h in headrooms if h is not None]
+        metrics[f"{self.name}_marginal_passed"] = 1.0 if marginal.passed else 0.0
+        metrics[f"{self.name}_marginal_worst_headroom"] = min(finite) if finite else 0.0
+        self._previous = current
         self.store_metrics_in_model_card_data(model, metrics, epoch, steps)
         return metrics
 
@@ -153,14 +170,21 @@ class RecallHorizonEvaluator(SentenceEvaluator):
         label = f"the model in training (epoch {epoch}, step {steps})"
         return CorpusEmbeddings(label, f"training|{epoch}|{steps}", docs, queries, 0, 0)
 
-    def summary(self, candidate: CorpusEmbeddings) -> Summary:
-        """The comparison with the baseline, on the families the gate reads."""
+    def summary(
+        self, candidate: CorpusEmbeddings, against: CorpusEmbeddings | None = None
+    ) -> Summary:
+        """The comparison with the baseline (or ``against``: then at the baseline's
+        cutoff), on the families the gate reads."""
         from analysis.bundle.summary import Summary, build_summary
         from analysis.compare import compare
+        from analysis.metrics.thresholds import THRESHOLDS
 
-        result = compare(
-            self.corpus, self.baseline, candidate, self.config, families=self._families()
-        )
+        base = self.baseline if against is None else against
+        config = self.config if against is None else self._marginal_config
+        result = compare(self.corpus, base, candidate, config, families=self._families())
+        thresholds = result.result(THRESHOLDS)
+        if against is None and self.config.cutoff is None and thresholds is not None:
+            self._marginal_config = replace(self.config, cutoff=thresholds.cutoff)
         return Summary(build_summary(result, corpus_source=self.request.corpus))
 
     def metrics(self, summary: Summary) -> dict[str, float]:
@@ -222,3 +246,96 @@ class RecallHorizonEvaluator(SentenceEvaluator):
                 f"policy {self.policy.source}: {len(missing)} guardrail(s) cannot be evaluated "
                 f"on this corpus, e.g. {first.domain}: {first.detail}"
             )
+
+
+GUARD_FILE = "guard.json"  # what GuardCallback records in the trainer's output folder
+
+
+class GuardCallback(TrainerCallback):
+    """Stop the training when the guard's gate is breached beyond ``noise_floor`` (headroom
+    below −noise_floor, cumulative or marginal) at ``patience`` evaluations in a row, and
+    record every evaluation, the last safe step and its checkpoint in
+    ``<output_dir>/guard.json``.
+
+    Safe is what ``rounds`` calls safe: the gate holds against the baseline and against the
+    evaluation before. With a checkpoint saved at every evaluation (``save_steps`` equal to
+    ``eval_steps``), ``recall-horizon rounds --checkpoints <output_dir>`` judges the same
+    checkpoints and names the same last safe one.
+    """
+
+    def __init__(
+        self, evaluator: RecallHorizonEvaluator, *, patience: int = 1, noise_floor: float = 0.0
+    ) -> None:
+        if patience < 1:
+            raise InputError(f"patience must be at least 1, got {patience}")
+        if noise_floor < 0:
+            raise InputError(f"noise_floor must be 0 or more, got {noise_floor}")
+        self.evaluator, self.patience, self.noise_floor = evaluator, patience, noise_floor
+        self.evaluations: list[dict[str, Any]] = []
+        self.last_safe_step: int | None = None
+        self.stopped_at: int | None = None
+        self._streak = 0
+
+    def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        model = kwargs.get("model")
+        if model is not None:
+            self.evaluator.check_model(model)  # before the first step, not at the first eval
+
+    def on_evaluate(
+        self,
+        args: Any,
+        state: Any,
+        control: Any,
+        metrics: dict[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        name = self.evaluator.name
+        found = metrics or {}
+        worst = found.get(f"eval_{name}_worst_headroom")
+        if worst is None:
+            return  # another evaluator's metrics
+        marginal = found.get(f"eval_{name}_marginal_worst_headroom", worst)
+        safe = (
+            found.get(f"eval_{name}_passed") == 1.0
+            and found.get(f"eval_{name}_marginal_passed", 1.0) == 1.0
+        )
+        beyond = min(worst, marginal) < -self.noise_floor
+        self._streak = self._streak + 1 if (not safe and beyond) else 0
+        if safe:
+            self.last_safe_step = state.global_step
+        self.evaluations.append(
+            {
+                "step": state.global_step,
+                "epoch": state.epoch,
+                "safe": safe,
+                "worst_headroom": worst,
+                "marginal_worst_headroom": marginal,
+            }
+        )
+        if self._streak >= self.patience:
+            self.stopped_at = state.global_step
+            control.should_training_stop = True
+        self._write(Path(args.output_dir))
+
+    def _write(self, folder: Path) -> None:
+        import json
+        import os
+        import tempfile
+
+        folder.mkdir(parents=True, exist_ok=True)
+        record = {
+            "policy": self.evaluator.policy.source,
+            "baseline": self.evaluator.baseline.spec,
+            "patience": self.patience,
+            "noise_floor": self.noise_floor,
+            "evaluations": self.evaluations,
+            "last_safe_step": self.last_safe_step,
+            "last_safe_checkpoint": (
+                None if self.last_safe_step is None else f"checkpoint-{self.last_safe_step}"
+            ),
+            "stopped_at_step": self.stopped_at,
+        }
+        handle, staging = tempfile.mkstemp(dir=folder, prefix=".guard.", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(record, out, indent=2)
+        os.replace(staging, folder / GUARD_FILE)
