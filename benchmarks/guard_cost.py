@@ -22,8 +22,8 @@ from sentence_transformers import SentenceTransformer
 from analysis.inputs.corpus import load_corpus
 from analysis.inputs.models import default_model_folder
 from analysis.inputs.specs import resolve_source
+from analysis.pipeline.guard import RecallHorizonEvaluator
 from analysis.tuning.demo import DEMO_DOMAIN, DEMO_RECIPE, SAMPLE_CORPUS
-from analysis.tuning.evaluator import RecallHorizonEvaluator
 from analysis.tuning.finetune import finetune
 from analysis.tuning.pairs import read_pairs
 

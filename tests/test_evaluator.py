@@ -39,7 +39,7 @@ def test_the_evaluators_numbers_for_a_checkpoint_are_compares(world):
     from sentence_transformers import SentenceTransformer
 
     from analysis.bundle.summary import Summary
-    from analysis.tuning.evaluator import RecallHorizonEvaluator
+    from analysis.pipeline.guard import RecallHorizonEvaluator
     from analysis.verdict.gate import evaluate, load_policy
 
     root, corpus, tuned = world
@@ -81,7 +81,7 @@ def test_a_short_training_logs_every_key_at_every_evaluation(world):
 
     from analysis.inputs.corpus import load_corpus
     from analysis.inputs.models import default_model_folder
-    from analysis.tuning.evaluator import RecallHorizonEvaluator
+    from analysis.pipeline.guard import RecallHorizonEvaluator
 
     root, corpus, _ = world
     loaded = load_corpus(corpus)
@@ -126,7 +126,7 @@ def test_bad_guard_inputs_are_refused_when_the_evaluator_is_built(world, tmp_pat
     from sentence_transformers.models import Dense
 
     from analysis.inputs.models import default_model_folder
-    from analysis.tuning.evaluator import RecallHorizonEvaluator
+    from analysis.pipeline.guard import RecallHorizonEvaluator
 
     root, corpus, _ = world
     cache = root / "cache"
@@ -165,7 +165,7 @@ def test_a_breaching_training_is_stopped_and_its_last_safe_checkpoint_is_rounds(
 
     from analysis.inputs.corpus import load_corpus
     from analysis.inputs.models import default_model_folder
-    from analysis.tuning.evaluator import GUARD_FILE, GuardCallback, RecallHorizonEvaluator
+    from analysis.pipeline.guard import GUARD_FILE, GuardCallback, RecallHorizonEvaluator
 
     root, corpus, _ = world
     loaded = load_corpus(corpus)

@@ -2,7 +2,7 @@
 
 .. code-block:: python
 
-    from analysis.tuning.evaluator import RecallHorizonEvaluator
+    from analysis.pipeline.guard import RecallHorizonEvaluator
 
     guard = RecallHorizonEvaluator("eval/corpus", baseline="default", policy="policy.toml")
     args = SentenceTransformerTrainingArguments(
