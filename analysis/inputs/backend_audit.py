@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from analysis.inputs.cache import EmbeddingCache
     from analysis.inputs.corpus import Corpus
     from analysis.inputs.embed import CorpusEmbeddings
-    from analysis.inputs.source import EmbeddingSource
+    from analysis.inputs.source import EmbeddingSource, Role
     from analysis.progress import Progress
 
 SAMPLE_DOCUMENTS = 500
@@ -87,29 +87,29 @@ def audit_backend(
         rng.choice(corpus.n_queries, min(queries, corpus.n_queries), replace=False)
     )
     label = f"audit of {backend}: the float model"
-    float_docs, _ = embed_role(
-        reference,
-        [corpus.doc_ids[i] for i in doc_rows],
-        [corpus.doc_texts[i] for i in doc_rows],
-        "document",
-        cache,
-        label,
-        progress,
-    )
-    mine_docs = side.documents[doc_rows]
-    cosines = [_cosines(mine_docs, float_docs)]
-    agreement = None
-    if len(query_rows):
-        float_queries, _ = embed_role(
+
+    def float_vectors(rows: np.ndarray, role: Role) -> np.ndarray:
+        ids, texts = (
+            (corpus.doc_ids, corpus.doc_texts)
+            if role == "document"
+            else (corpus.query_ids, corpus.query_texts)
+        )
+        found, _ = embed_role(
             reference,
-            [corpus.query_ids[i] for i in query_rows],
-            [corpus.query_texts[i] for i in query_rows],
-            "query",
+            [ids[i] for i in rows],
+            [texts[i] for i in rows],
+            role,
             cache,
             label,
             progress,
         )
-        mine_queries = side.queries[query_rows]
+        return found
+
+    float_docs, mine_docs = float_vectors(doc_rows, "document"), side.documents[doc_rows]
+    cosines = [_cosines(mine_docs, float_docs)]
+    agreement = None
+    if len(query_rows):
+        float_queries, mine_queries = float_vectors(query_rows, "query"), side.queries[query_rows]
         cosines.append(_cosines(mine_queries, float_queries))
         agreement = top_agreement(mine_queries, mine_docs, float_queries, float_docs)
     every = np.concatenate(cosines)

@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,9 +145,8 @@ def _export_float(model: Any, target: Path) -> None:
             return self.model(**dict(zip(names, inputs, strict=True))).last_hidden_state
 
     axes = {name: {0: "batch", 1: "tokens"} for name in [*names, "token_embeddings"]}
-    handle, staging = tempfile.mkstemp(dir=target.parent, prefix=".export.", suffix=".onnx")
-    os.close(handle)
-    try:
+
+    def export(staging: str) -> None:
         with torch.no_grad():
             torch.onnx.export(
                 TokenEmbeddings().eval(),
@@ -159,10 +159,8 @@ def _export_float(model: Any, target: Path) -> None:
                 dynamo=False,  # the TorchScript exporter: no onnxscript dependency
                 do_constant_folding=True,
             )
-        os.replace(staging, target)
-    except Exception as err:
-        Path(staging).unlink(missing_ok=True)
-        raise InputError(f"cannot export the model to ONNX: {err}") from None
+
+    _atomically(target, export, failed="cannot export the model to ONNX")
 
 
 def _quantise(source: Path, target: Path) -> None:
@@ -171,14 +169,24 @@ def _quantise(source: Path, target: Path) -> None:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError:
         raise InputError("int8 needs the package onnxruntime (its quantisation tools)") from None
-    handle, staging = tempfile.mkstemp(dir=target.parent, prefix=".int8.", suffix=".onnx")
+    _atomically(
+        target,
+        lambda staging: quantize_dynamic(str(source), staging, weight_type=QuantType.QInt8),
+        failed="cannot quantise the ONNX export to int8",
+    )
+
+
+def _atomically(target: Path, write: Callable[[str], Any], *, failed: str) -> None:
+    """``write(staging)`` to a temporary file beside ``target``, then renamed to it; an
+    InputError starting with ``failed`` when it raises (nothing is left behind)."""
+    handle, staging = tempfile.mkstemp(dir=target.parent, prefix=".export.", suffix=".onnx")
     os.close(handle)
     try:
-        quantize_dynamic(str(source), staging, weight_type=QuantType.QInt8)
+        write(staging)
         os.replace(staging, target)
     except Exception as err:
         Path(staging).unlink(missing_ok=True)
-        raise InputError(f"cannot quantise the ONNX export to int8: {err}") from None
+        raise InputError(f"{failed}: {err}") from None
 
 
 def _link_or_copy(source: Path, target: Path) -> None:

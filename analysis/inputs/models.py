@@ -96,9 +96,7 @@ class SentenceTransformerSource:
 
     def prompt(self, role: Role) -> str:
         """The prompt the model's own config prescribes for this role ('' when none)."""
-        prompts = self._st_config.get("prompts") or {}
-        names = ("query",) if role == "query" else ("document", "passage", "corpus")
-        return next((prompts[n] for n in names if prompts.get(n)), "")
+        return prompt_for(self._st_config.get("prompts") or {}, role)
 
     def cache_namespace(self, role: Role) -> CacheNamespace:
         return CacheNamespace(self.fingerprint, False, self.max_seq_length, self.prompt(role))
@@ -122,14 +120,7 @@ class SentenceTransformerSource:
                     model, runner, chunk, batch_size=self.batch_size, prompt=prompt
                 )
             else:
-                encoded = model.encode(
-                    chunk,
-                    batch_size=self.batch_size,
-                    prompt=prompt,
-                    convert_to_numpy=True,
-                    normalize_embeddings=False,
-                    show_progress_bar=False,
-                )
+                encoded = encode_with(model, chunk, batch_size=self.batch_size, prompt=prompt)
             parts.append(np.asarray(encoded, dtype=np.float32))
             if progress:
                 progress(len(chunk))
@@ -175,6 +166,24 @@ class SentenceTransformerSource:
                 model.max_seq_length = self.max_seq_length
             self._model = model
         return self._model
+
+
+def prompt_for(prompts: dict[str, str], role: Role) -> str:
+    """The prompt a model's prompts name for this role ('' when none)."""
+    names = ("query",) if role == "query" else ("document", "passage", "corpus")
+    return next((prompts[n] for n in names if prompts.get(n)), "")
+
+
+def encode_with(model: Any, texts: list[str], *, batch_size: int, prompt: str | None) -> Any:
+    """``model.encode`` as every torch encoding here calls it: raw (unnormalised) vectors."""
+    return model.encode(
+        texts,
+        batch_size=batch_size,
+        prompt=prompt or None,
+        convert_to_numpy=True,
+        normalize_embeddings=False,
+        show_progress_bar=False,
+    )
 
 
 def _read_json(path: Path) -> dict:

@@ -52,6 +52,7 @@ from analysis.errors import InputError
 if TYPE_CHECKING:
     from analysis.bundle.summary import Summary
     from analysis.inputs.embed import CorpusEmbeddings
+    from analysis.inputs.source import Role
     from analysis.verdict.gate import GateResult
 
 UNEVALUATED = -1.0  # a guardrail that fails closed: its headroom, as the primary metric sees it
@@ -151,22 +152,17 @@ class RecallHorizonEvaluator(SentenceEvaluator):
         from analysis.inputs.embed import CorpusEmbeddings
 
         self.check_model(model)
+        from analysis.inputs.models import encode_with, prompt_for
+
         prompts = getattr(model, "prompts", None) or {}
 
-        def vectors(texts: list[str], names: tuple[str, ...]) -> np.ndarray:
-            prompt = next((prompts[n] for n in names if prompts.get(n)), None)
-            encoded = model.encode(
-                texts,
-                batch_size=self.batch_size,
-                prompt=prompt,
-                convert_to_numpy=True,
-                normalize_embeddings=False,
-                show_progress_bar=False,
-            )
+        def vectors(texts: list[str], role: Role) -> np.ndarray:
+            prompt = prompt_for(prompts, role)
+            encoded = encode_with(model, texts, batch_size=self.batch_size, prompt=prompt)
             return np.asarray(encoded, dtype=np.float32)
 
-        docs = vectors(list(self.corpus.doc_texts), ("document", "passage", "corpus"))
-        queries = vectors(list(self.corpus.query_texts), ("query",))
+        docs = vectors(list(self.corpus.doc_texts), "document")
+        queries = vectors(list(self.corpus.query_texts), "query")
         label = f"the model in training (epoch {epoch}, step {steps})"
         return CorpusEmbeddings(label, f"training|{epoch}|{steps}", docs, queries, 0, 0)
 
