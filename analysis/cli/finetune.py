@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from analysis.cli.arguments import (
     EXIT_OK,
@@ -15,6 +16,14 @@ from analysis.cli.arguments import (
     request_from,
 )
 from analysis.errors import InputError
+
+if TYPE_CHECKING:
+    from analysis.inputs.corpus import Corpus
+    from analysis.inputs.models import SentenceTransformerSource
+    from analysis.pipeline.request import Request
+    from analysis.progress import Progress
+    from analysis.tuning.finetune import Recipe
+    from analysis.tuning.pairs import TrainingPair
 
 NAME = "finetune"
 HELP = "precision-tune a model on one domain's training pairs"
@@ -65,6 +74,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seeds", type=at_least(1), default=1, help="train each round with N seeds (1)"
     )
+    guard = parser.add_argument_group(
+        "guard", "the rollout gate inside the training loop (docs/rounds.md)"
+    )
+    guard.add_argument(
+        "--guard",
+        metavar="POLICY",
+        help="evaluate the model in training under this policy ('default': the shipped one) "
+        "against --base, save a checkpoint at each evaluation in OUT, stop on a breach and "
+        "record the last safe checkpoint in OUT/guard.json (never cached)",
+    )
+    guard.add_argument(
+        "--guard-corpus", help="the corpus the guard evaluates on (default: --corpus)"
+    )
+    guard.add_argument(
+        "--k", type=at_least(1), default=10, help="the top-k the guard compares (10)"
+    )
+    guard.add_argument(
+        "--guard-every", type=at_least(1), default=1, help="evaluate every N epochs (1)"
+    )
+    guard.add_argument(
+        "--guard-patience",
+        type=at_least(1),
+        default=1,
+        help="stop after N breaching evaluations in a row (1)",
+    )
+    guard.add_argument(
+        "--guard-noise-floor",
+        type=float,
+        default=0.0,
+        help="a breach counts only beyond this headroom, e.g. the seed/A-A noise floor (0)",
+    )
+    guard.add_argument(
+        "--report-to",
+        default="none",
+        help="where the trainer logs every evaluation's keys: tensorboard, mlflow, wandb ... "
+        "(none)",
+    )
     add_encoding_arguments(parser)
 
 
@@ -95,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
     )
     started = time.perf_counter()
     pairs = read_pairs(pairs_file, corpus, args.domain)
+    if args.guard:
+        return _guarded(args, request, base, corpus, pairs, recipe, progress, started)
     if args.rounds > 1 or args.seeds > 1:
         from analysis.tuning.rounds import finetune_rounds
 
@@ -128,4 +176,76 @@ def run(args: argparse.Namespace) -> int:
     )
     how = "copied from the cache" if cached else "trained"
     print(f"{how}: {out} in {time.perf_counter() - started:.1f}s (use --candidate {out})")
+    return EXIT_OK
+
+
+def _guarded(
+    args: argparse.Namespace,
+    request: Request,
+    base: SentenceTransformerSource,
+    corpus: Corpus,
+    pairs: list[TrainingPair],
+    recipe: Recipe,
+    progress: Progress,
+    started: float,
+) -> int:
+    """``--guard``: train with the evaluator and the stopping callback attached."""
+    from analysis.pipeline.guard import GuardCallback, RecallHorizonEvaluator
+    from analysis.tuning.finetune import Guard, finetune
+
+    if args.rounds > 1 or args.seeds > 1:
+        raise InputError(
+            "--guard evaluates every --guard-every epochs and saves a checkpoint each time: "
+            "those are the rounds; drop --rounds and --seeds"
+        )
+    if args.out.exists() and any(args.out.iterdir()):
+        raise InputError(f"--out {args.out}: not empty; a guarded run needs a new or empty folder")
+    same_corpus = args.guard_corpus is None
+    evaluator = RecallHorizonEvaluator(
+        args.guard_corpus or request.corpus,
+        baseline=base.spec,
+        policy=None if args.guard == "default" else args.guard,
+        k=request.k,
+        cache_dir=request.cache_dir,
+        batch_size=request.batch_size,
+        queries=(request.queries or "") if same_corpus else "",
+        qrels=(request.qrels or "") if same_corpus else "",
+        answers=(request.answers or "") if same_corpus else "",
+    )
+    callback = GuardCallback(
+        evaluator, patience=args.guard_patience, noise_floor=args.guard_noise_floor
+    )
+    guard = Guard(
+        evaluator=evaluator,
+        callbacks=(callback,),
+        output_dir=args.out,
+        every_epochs=args.guard_every,
+        report_to=args.report_to,
+    )
+    out, _ = finetune(
+        base,
+        corpus,
+        pairs,
+        domain=args.domain,
+        out=args.out / "final",
+        recipe=recipe,
+        cache_root=args.cache_dir,
+        progress=progress,
+        guard=guard,
+    )
+    took = time.perf_counter() - started
+    ended = (
+        f"stopped by the guard at step {callback.stopped_at}"
+        if callback.stopped_at is not None
+        else "finished every epoch"
+    )
+    safe = (
+        f"last safe checkpoint: {args.out / f'checkpoint-{callback.last_safe_step}'}"
+        if callback.last_safe_step is not None
+        else "no evaluation was safe: keep the base model"
+    )
+    print(f"{ended} in {took:.1f}s; {safe}; the model where training ended: {out}")
+    from analysis.pipeline.guard import GUARD_FILE
+
+    print(f"every evaluation: {args.out / GUARD_FILE} (use rounds --checkpoints {args.out})")
     return EXIT_OK

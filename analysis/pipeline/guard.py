@@ -123,7 +123,7 @@ class RecallHorizonEvaluator(SentenceEvaluator):
 
     def check_model(self, model: Any) -> None:
         """An InputError when ``model`` cannot be compared with the baseline."""
-        dimension = model.get_sentence_embedding_dimension()
+        dimension = model.get_embedding_dimension()
         if dimension is not None and dimension != self.baseline.dimension:
             raise InputError(
                 f"the model being trained gives {dimension}-dimension vectors and the baseline "
@@ -306,6 +306,7 @@ class GuardCallback(TrainerCallback):
                 "safe": safe,
                 "worst_headroom": worst,
                 "marginal_worst_headroom": marginal,
+                "seconds": found.get("eval_runtime"),  # what this evaluation cost
             }
         )
         if self._streak >= self.patience:

@@ -1,18 +1,22 @@
 """Precision-tune an embedding model on one domain's (query, relevant document) pairs.
 
-The objective is the contrastive loss with in-batch negatives (MultipleNegativesRanking):
-for a batch of pairs, each query must score its own document above the other documents
-in the batch, cross-entropy over cosine similarities x ``scale``. This is how teams tune
-retrievers for precision, and it is what can shrink the recall horizon elsewhere.
+Training is sentence-transformers' own ``SentenceTransformerTrainer`` with the library's
+MultipleNegativesRankingLoss (contrastive with in-batch negatives: for a batch of pairs,
+each query must score its own document above the other documents in the batch,
+cross-entropy over cosine similarities x ``scale``). This is how teams tune retrievers for
+precision, and it is what can shrink the recall horizon elsewhere.
 
-An optional *anchor* adds ``anchor x`` the mean squared difference between the tuned and
-the base model's cosine matrices over the tuning domain's own documents (similarity-
-preserving distillation): the usual guard against disturbing the index a team knows. It
-guards only the domain it is given, so everything else is free to move.
+An optional *anchor* (``analysis.tuning.losses.AnchoredLoss``, ours: the library has none)
+adds ``anchor x`` the mean squared difference between the tuned and the base model's cosine
+matrices over the tuning domain's own documents (similarity-preserving distillation): the
+usual guard against disturbing the index a team knows. It guards only the domain it is
+given, so everything else is free to move.
 
 Training is seeded (torch and the batch order), shows progress, and the result is cached
-by (base model fingerprint, corpus fingerprint, domain, pairs, recipe): asking again for
-the same candidate copies it from the cache instead of training.
+by (base model fingerprint, corpus fingerprint, domain, pairs, recipe, training loop):
+asking again for the same candidate copies it from the cache instead of training. A
+``Guard`` attaches the rollout gate's evaluator and callbacks to the trainer; a guarded run
+is never cached.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,8 @@ from analysis.progress import Progress
 from analysis.tuning.pairs import TrainingPair
 
 RECIPE_FILE = "recall_horizon_finetune.json"
+# Enters the cache key: a model trained by another loop is not this recipe's model.
+TRAINING_LOOP = "sentence-transformers-trainer"
 ANCHOR_MAX_DOCS = 512  # a seeded sample of the tuning domain's documents beyond this
 
 
@@ -74,12 +80,18 @@ def finetune(
     recipe: Recipe,
     cache_root: Path | None = None,
     progress: Progress | None = None,
+    guard: Guard | None = None,
 ) -> tuple[Path, bool]:
     """Train (or fetch from the cache) and save the tuned model to ``out``.
 
-    Returns the output folder and whether it came from the cache.
+    Returns the output folder and whether it came from the cache. A guarded run is never
+    cached (where it stops depends on the guard): its checkpoints and ``guard.json`` land in
+    ``guard.output_dir`` and the model where training ended in ``out``.
     """
     key = _cache_key(base, corpus, domain, pairs, recipe)
+    if guard is not None:
+        _train_into(out, base, corpus, pairs, recipe, key, domain, progress or Progress(), guard)
+        return out, False
     cached = (cache_root or default_cache_dir()) / "finetuned" / key
     from_cache = (cached / RECIPE_FILE).is_file()
     if not from_cache:
@@ -89,6 +101,23 @@ def finetune(
             shutil.rmtree(out)
         shutil.copytree(cached, out)
     return out, from_cache
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What ``finetune --guard`` attaches to the trainer: an evaluator (a sentence-transformers
+    evaluator, run every ``every_epochs`` epochs with a checkpoint saved at each evaluation
+    in ``output_dir``), its callbacks, and where the trainer logs (``report_to``)."""
+
+    evaluator: Any
+    callbacks: tuple[Any, ...]
+    output_dir: Path
+    every_epochs: int = 1
+    report_to: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.every_epochs < 1:
+            raise InputError(f"--guard-every must be at least 1 epoch, got {self.every_epochs}")
 
 
 def _cache_key_of(folder: Path) -> str | None:
@@ -112,6 +141,7 @@ def _cache_key(
             "domain": domain,
             "pairs": [[p.query, p.doc_id] for p in pairs],
             "recipe": asdict(recipe),
+            "loop": TRAINING_LOOP,
         },
         sort_keys=True,
     )
@@ -127,168 +157,139 @@ def _train_into(
     key: str,
     domain: str,
     progress: Progress,
+    guard: Guard | None = None,
 ) -> None:
+    model = _model_to_train(base, recipe)
+    prompts = {"query": base.prompt("query"), "document": base.prompt("document")}
+    loss = _loss(model, corpus, recipe, domain, prompts["document"])
+    columns = {
+        "query": [p.query for p in pairs],
+        "document": [corpus.doc_texts[corpus.doc_index[p.doc_id]] for p in pairs],
+    }
+    what = "an adapter" if recipe.adapter else "the model"
+    stage = f"tuning {what} on {len(pairs)} '{domain}' pairs"
+    record = _record(recipe, key, domain, base, len(pairs))
+    _train(model, loss, columns, prompts, recipe, progress, stage, guard, record)
+    _save_atomically(model, target, record)
+
+
+def _model_to_train(base: SentenceTransformerSource, recipe: Recipe) -> Any:
+    """The base itself (every layer, or only the top ``train_layers``); or, for the adapter
+    recipe, the frozen base followed by a linear layer initialised to the identity."""
     import torch
 
     torch.manual_seed(recipe.seed)
-    if recipe.adapter:
-        model = _train_adapter(base, corpus, pairs, recipe, domain, progress)
-    else:
-        model = _train_model(base, corpus, pairs, recipe, domain, progress)
-    _save_atomically(model, target, recipe, key, domain, base, len(pairs))
-
-
-def _train_model(
-    base: SentenceTransformerSource,
-    corpus: Corpus,
-    pairs: Sequence[TrainingPair],
-    recipe: Recipe,
-    domain: str,
-    progress: Progress,
-) -> Any:
-    """Fine-tune the transformer itself (every layer, or only the top ``train_layers``)."""
-    import torch
-
     model = base._load()
-    _freeze_lower_layers(model, recipe.train_layers)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(
-        trainable, lr=recipe.learning_rate, weight_decay=recipe.weight_decay
-    )
-    docs = [corpus.doc_texts[corpus.doc_index[p.doc_id]] for p in pairs]
-    queries = [p.query for p in pairs]
-    anchor_texts = _anchor_texts(corpus, domain, recipe)
-    if anchor_texts:
-        anchor_base = torch.tensor(_encode(model, anchor_texts, base.prompt("document")))
-        anchor_rng = np.random.default_rng(recipe.seed + 1)
-
-    def loss_of(batch: np.ndarray) -> Any:
-        loss = _in_batch_loss(
-            model, [queries[i] for i in batch], [docs[i] for i in batch], recipe.scale
-        )
-        if anchor_texts:
-            # A fresh sample each step: embedding every anchor document with gradients
-            # would cost more than the training pairs themselves.
-            rows = anchor_rng.choice(
-                len(anchor_texts), min(recipe.batch_size, len(anchor_texts)), replace=False
-            )
-            tuned = _embed_with_grad(model, [anchor_texts[i] for i in rows])
-            loss = loss + recipe.anchor * _geometry_drift(tuned, anchor_base[rows])
-        return loss
-
-    model.train()
-    _run_epochs(
-        len(pairs), recipe, optimiser, loss_of, progress, f"tuning on {len(pairs)} '{domain}' pairs"
-    )
-    model.eval()
-    return model
-
-
-def _train_adapter(
-    base: SentenceTransformerSource,
-    corpus: Corpus,
-    pairs: Sequence[TrainingPair],
-    recipe: Recipe,
-    domain: str,
-    progress: Progress,
-) -> Any:
-    """A linear layer (initialised to the identity) on top of the frozen model.
-
-    The encoder is run once to embed the pairs; only the layer is trained, so tuning takes
-    seconds. The result is the base model plus a sentence-transformers Dense module.
-    """
-    import torch
-    import torch.nn.functional as F
-    from sentence_transformers import SentenceTransformer
+    if not recipe.adapter:
+        _freeze_lower_layers(model, recipe.train_layers)
+        return model
     from sentence_transformers.sentence_transformer.modules import Dense
 
-    frozen = base._load()
-    queries = torch.tensor(_encode(frozen, [p.query for p in pairs], base.prompt("query")))
-    docs = torch.tensor(
-        _encode(
-            frozen,
-            [corpus.doc_texts[corpus.doc_index[p.doc_id]] for p in pairs],
-            base.prompt("document"),
-        )
-    )
-    anchor_texts = _anchor_texts(corpus, domain, recipe)
-    if anchor_texts:
-        anchor_base = torch.tensor(_encode(frozen, anchor_texts, base.prompt("document")))
-    dim = queries.shape[1]
-    weight = torch.nn.Parameter(torch.eye(dim))
-    bias = torch.nn.Parameter(torch.zeros(dim), requires_grad=recipe.adapter_bias)
-    optimiser = torch.optim.AdamW(
-        [weight, bias] if recipe.adapter_bias else [weight],
-        lr=recipe.learning_rate,
-        weight_decay=recipe.weight_decay,
-    )
+    from analysis.tuning.frozen import FrozenPrefixModel
 
-    def loss_of(batch: np.ndarray) -> Any:
-        q = F.normalize(queries[batch] @ weight + bias, dim=-1)
-        d = F.normalize(docs[batch] @ weight + bias, dim=-1)
-        loss = F.cross_entropy(q @ d.T * recipe.scale, torch.arange(len(batch)))
-        if anchor_texts:
-            tuned = F.normalize(anchor_base @ weight + bias, dim=-1)
-            loss = loss + recipe.anchor * _geometry_drift(tuned, anchor_base)
-        return loss
-
-    _run_epochs(
-        len(pairs),
-        recipe,
-        optimiser,
-        loss_of,
-        progress,
-        f"tuning an adapter on {len(pairs)} '{domain}' pairs",
-    )
+    dim = model.get_embedding_dimension()
     dense = Dense(dim, dim, bias=recipe.adapter_bias, activation_function=torch.nn.Identity())
     with torch.no_grad():
-        dense.linear.weight.copy_(weight.T)  # Dense computes x @ W_lin.T + b
+        dense.linear.weight.copy_(torch.eye(dim))
         if recipe.adapter_bias:
-            dense.linear.bias.copy_(bias)
-    return SentenceTransformer(modules=[*frozen, dense], device="cpu")
+            dense.linear.bias.zero_()
+    return FrozenPrefixModel(model, [dense])
 
 
-def _run_epochs(
-    n_pairs: int,
+def _loss(model: Any, corpus: Corpus, recipe: Recipe, domain: str, document_prompt: str) -> Any:
+    """The library's MultipleNegativesRankingLoss, with the anchor of ours when it is on."""
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    loss = MultipleNegativesRankingLoss(model, scale=recipe.scale)
+    texts = _anchor_texts(corpus, domain, recipe)
+    if not texts:
+        return loss
+    from analysis.tuning.losses import AnchoredLoss
+
+    before = _encode(model, texts, document_prompt)
+    # The adapter's frozen encoder makes every anchor document cheap at each step; a model
+    # being trained re-encodes them with gradients, so it takes a batch-sized sample.
+    return AnchoredLoss(
+        loss,
+        texts=texts,
+        before=before,
+        weight=recipe.anchor,
+        per_step=None if recipe.adapter else recipe.batch_size,
+        prompt=document_prompt,
+        seed=recipe.seed + 1,
+    )
+
+
+def _train(
+    model: Any,
+    loss: Any,
+    columns: dict[str, list[str]],
+    prompts: dict[str, str],
     recipe: Recipe,
-    optimiser: Any,
-    loss_of: Callable[[np.ndarray], Any],
     progress: Progress,
     stage: str,
+    guard: Guard | None,
+    record: dict[str, Any],
 ) -> None:
-    """Seeded shuffles, one optimiser step per batch (a batch of one has no negative)."""
-    rng = np.random.default_rng(recipe.seed)
-    batches = -(-n_pairs // recipe.batch_size)
-    with progress.stage(stage, recipe.epochs * batches) as tick:
-        for _ in range(recipe.epochs):
-            order = rng.permutation(n_pairs)
-            for start in range(0, n_pairs, recipe.batch_size):
-                batch = order[start : start + recipe.batch_size]
-                if len(batch) >= 2:
-                    loss = loss_of(batch)
-                    optimiser.zero_grad()
-                    loss.backward()
-                    optimiser.step()
-                tick(1)
+    """sentence-transformers' trainer: seeded, a constant learning rate (so a run stopped
+    after e epochs is the checkpoint a longer run passes through), AdamW with the recipe's
+    weight decay; checkpoints and evaluations only when a guard is attached."""
+    import tempfile
+
+    from datasets import Dataset
+    from sentence_transformers import SentenceTransformerTrainer
+    from sentence_transformers.sentence_transformer.training_args import (
+        SentenceTransformerTrainingArguments,
+    )
+    from transformers.trainer_callback import PrinterCallback
+
+    from analysis.tuning.callbacks import ProgressCallback, RecipeStampCallback
+
+    steps_per_epoch = -(-len(columns["query"]) // recipe.batch_size)
+    with tempfile.TemporaryDirectory(prefix="recall-horizon-train-") as scratch:
+        every = guard.every_epochs * steps_per_epoch if guard else 0
+        args = SentenceTransformerTrainingArguments(
+            output_dir=str(guard.output_dir) if guard else scratch,
+            num_train_epochs=recipe.epochs,
+            per_device_train_batch_size=recipe.batch_size,
+            learning_rate=recipe.learning_rate,
+            weight_decay=recipe.weight_decay,
+            lr_scheduler_type="constant",
+            warmup_steps=0,
+            max_grad_norm=0.0,  # the recipes were made without clipping
+            seed=recipe.seed,
+            data_seed=recipe.seed,
+            use_cpu=True,
+            report_to=guard.report_to if guard else "none",
+            logging_strategy="steps" if guard else "no",
+            logging_steps=every or steps_per_epoch,
+            eval_strategy="steps" if guard else "no",
+            eval_steps=every or None,
+            save_strategy="steps" if guard else "no",
+            save_steps=every or steps_per_epoch,
+            disable_tqdm=True,
+            prompts={k: v for k, v in prompts.items() if v} or None,
+        )
+        trainer = SentenceTransformerTrainer(
+            model=model,
+            args=args,
+            train_dataset=Dataset.from_dict(columns),
+            loss=loss,
+            evaluator=guard.evaluator if guard else None,
+            callbacks=[
+                *(guard.callbacks if guard else []),
+                RecipeStampCallback(RECIPE_FILE, record),
+                ProgressCallback(progress, stage),
+            ],
+        )
+        # the guard's keys go to guard.json and to report_to; printed, they would bury
+        # the progress bar under a few hundred numbers per evaluation
+        trainer.remove_callback(PrinterCallback)
+        trainer.train()
+    model.eval()
 
 
-def _in_batch_loss(model: Any, queries: list[str], docs: list[str], scale: float) -> Any:
-    import torch
-    import torch.nn.functional as F
-
-    scores = _embed_with_grad(model, queries) @ _embed_with_grad(model, docs).T * scale
-    return F.cross_entropy(scores, torch.arange(len(queries), device=scores.device))
-
-
-def _embed_with_grad(model: Any, texts: list[str]) -> Any:
-    import torch.nn.functional as F
-
-    features = model.tokenize(texts)
-    features = {k: v.to(model.device) if hasattr(v, "to") else v for k, v in features.items()}
-    return F.normalize(model(features)["sentence_embedding"], dim=-1)
-
-
-def _encode(model: Any, texts: list[str], prompt: str) -> np.ndarray:
+def _encode(model: Any, texts: list[str], prompt: str) -> Any:
     return model.encode(texts, prompt=prompt or None, convert_to_numpy=True)
 
 
@@ -306,14 +307,6 @@ def _anchor_texts(corpus: Corpus, domain: str, recipe: Recipe) -> list[str]:
         rng = np.random.default_rng(recipe.seed)
         rows = sorted(rng.choice(rows, ANCHOR_MAX_DOCS, replace=False).tolist())
     return [corpus.doc_texts[i] for i in rows]
-
-
-def _geometry_drift(tuned: Any, base: Any) -> Any:
-    """Mean squared difference of the two cosine matrices (rows of ``tuned`` are unit)."""
-    import torch.nn.functional as F
-
-    base = F.normalize(base, dim=-1)
-    return ((tuned @ tuned.T - base @ base.T) ** 2).mean()
 
 
 def _freeze_lower_layers(model: Any, train_layers: int) -> None:
@@ -335,20 +328,11 @@ def _freeze_lower_layers(model: Any, train_layers: int) -> None:
             parameter.requires_grad = True
 
 
-def _save_atomically(
-    model: Any,
-    target: Path,
-    recipe: Recipe,
-    key: str,
-    domain: str,
-    base: SentenceTransformerSource,
-    n_pairs: int,
-) -> None:
-    temporary = target.with_name(target.name + ".partial")
-    if temporary.exists():
-        shutil.rmtree(temporary)
-    model.save(str(temporary))
-    record = {
+def _record(
+    recipe: Recipe, key: str, domain: str, base: SentenceTransformerSource, n_pairs: int
+) -> dict[str, Any]:
+    """What the recipe file of a tuned model (and of each guarded checkpoint) says."""
+    return {
         "base": base.spec,
         "base_fingerprint": base.fingerprint,
         "domain": domain,
@@ -356,6 +340,13 @@ def _save_atomically(
         "recipe": asdict(recipe),
         "cache_key": key,
     }
+
+
+def _save_atomically(model: Any, target: Path, record: dict[str, Any]) -> None:
+    temporary = target.with_name(target.name + ".partial")
+    if temporary.exists():
+        shutil.rmtree(temporary)
+    model.save(str(temporary))
     (temporary / RECIPE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     if target.exists():
         shutil.rmtree(target)

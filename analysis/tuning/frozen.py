@@ -1,0 +1,63 @@
+"""A model whose lower modules are frozen: their output is computed once per text.
+
+The adapter recipe trains one linear layer on top of a frozen encoder. The library's
+trainer runs the whole model at every step, so a hundred epochs would run the frozen
+transformer a hundred times on the same texts. A frozen module in eval mode gives the same
+output for the same tokens every time, so remembering that output per text changes no
+number; it makes the adapter recipe train in seconds, and a guard evaluation after the
+first one encodes only through the layer being trained.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sentence_transformers import SentenceTransformer
+
+
+class FrozenPrefixModel(SentenceTransformer):
+    """``frozen`` (a loaded model, not trained) followed by ``trainable`` modules.
+
+    Saved, it is a standard sentence-transformers model: its ``modules.json`` lists the
+    frozen modules and the trainable ones, nothing of this class.
+    """
+
+    def __init__(self, frozen: SentenceTransformer, trainable: list[Any]) -> None:
+        super().__init__(modules=[*frozen, *trainable], device="cpu")
+        for parameter in frozen.parameters():
+            parameter.requires_grad = False
+        self._frozen_count = len(frozen)
+        self._memo: dict[bytes, Any] = {}
+
+    def forward(self, input: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if "input_ids" not in input or "attention_mask" not in input:
+            return super().forward(input, **kwargs)  # not a tokenised text: nothing to key on
+        features = {**input, "sentence_embedding": self._frozen_output(input)}
+        for module in list(self.children())[self._frozen_count :]:
+            features = module(features)
+        return features
+
+    def _frozen_output(self, features: dict[str, Any]) -> Any:
+        """The frozen modules' sentence embeddings, each text's computed at most once."""
+        import torch
+
+        ids, mask = features["input_ids"], features["attention_mask"]
+        keys = [ids[row][mask[row].bool()].numpy().tobytes() for row in range(len(ids))]
+        missing = sorted({row for row, key in enumerate(keys) if key not in self._memo})
+        if missing:
+            rows = torch.tensor(missing)
+            subset = {
+                name: value[rows] if torch.is_tensor(value) and len(value) == len(ids) else value
+                for name, value in features.items()
+            }
+            frozen = list(self.children())[: self._frozen_count]
+            training = [module.training for module in frozen]
+            with torch.no_grad():
+                for module in frozen:
+                    module.eval()  # no dropout: the same text gives the same vector
+                    subset = module(subset)
+            for module, was in zip(frozen, training, strict=True):
+                module.train(was)
+            for row, vector in zip(missing, subset["sentence_embedding"], strict=True):
+                self._memo[keys[row]] = vector
+        return torch.stack([self._memo[key] for key in keys])
