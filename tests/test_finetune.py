@@ -90,6 +90,8 @@ def test_recipe_rejects_nonsense():
         Recipe(batch_size=1)
     with pytest.raises(InputError, match="train layers"):
         Recipe(train_layers=-1)
+    with pytest.raises(InputError, match="--max-grad-norm must be 0"):
+        Recipe(max_grad_norm=-1)
     assert TrainingPair("q", "d").doc_id == "d"
 
 

@@ -83,7 +83,7 @@ def test_a_guarded_finetune_stops_on_the_breach_and_names_rounds_last_safe_check
         corpus,
         pairs,
         out,
-        *("--epochs", "8", "--lr", "0.06", "--scale", "30"),
+        *("--epochs", "8", "--lr", "0.06", "--scale", "30", "--max-grad-norm", "0"),
         *("--guard", str(policy), "--guard-every", "1", "--guard-patience", "2"),
     )
     assert code == 0
@@ -120,3 +120,36 @@ def test_guarded_finetune_input_errors_come_before_any_training(fixture, tmp_pat
     code = _finetune(root, corpus, pairs, tmp_path / "b", "--guard", str(policy))
     assert code == 2 and "cannot be evaluated on this corpus" in capsys.readouterr().err
     assert not (tmp_path / "b").exists() or not any((tmp_path / "b").iterdir())
+
+
+def test_the_worked_example_logs_every_domains_keys_to_tensorboard(tmp_path):
+    """docs/examples/guarded_training.py, as docs/rounds.md runs it (one epoch here): the
+    guard's keys reach TensorBoard's event files with no code of ours, at every evaluation."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "run"
+    subprocess.run(
+        [sys.executable, "docs/examples/guarded_training.py", "--out", str(out)]
+        + ["--epochs", "1", "--eval-steps", "2", "--report-to", "tensorboard"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        check=True,
+        timeout=600,
+    )
+    (events,) = {p.parent for p in out.glob("runs/*/events.out.tfevents.*")}
+    logged = EventAccumulator(str(events))
+    logged.Reload()
+    tags = set(logged.Tags()["scalars"])
+    domains = sorted(set(load_corpus(root / "sample_corpora" / "enterprise").doc_domains))
+    for domain in domains:
+        for key in (f"rh_{domain}_ndcg@10_rel_change", f"rh_{domain}_headroom"):
+            assert f"eval/{key}" in tags
+            assert [e.step for e in logged.Scalars(f"eval/{key}")] == [2, 4]
+    assert [e.step for e in logged.Scalars("eval/rh_worst_headroom")] == [2, 4]
+    assert json.loads((out / "guard.json").read_text())["evaluations"][0]["step"] == 2

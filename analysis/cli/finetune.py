@@ -52,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--weight-decay", type=float, default=0.01)
     parser.add_argument(
+        "--max-grad-norm",
+        type=float,
+        default=1.0,
+        help="clip the gradient's norm at this value, as the trainer does by default (0: off)",
+    )
+    parser.add_argument(
         "--anchor",
         type=float,
         default=0.0,
@@ -138,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
         weight_decay=args.weight_decay,
         anchor=args.anchor,
         seed=args.seed,
+        max_grad_norm=args.max_grad_norm,
     )
     started = time.perf_counter()
     pairs = read_pairs(pairs_file, corpus, args.domain)

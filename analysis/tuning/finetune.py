@@ -58,6 +58,7 @@ class Recipe:
     anchor: float = 0.0  # weight of the tuning domain's document-geometry anchor (0: off)
     adapter_bias: bool = True  # the adapter learns a bias too (a shift of every vector)
     seed: int = 0
+    max_grad_norm: float = 1.0  # the trainer's gradient clipping (its default); 0: none
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2 or self.learning_rate <= 0:
@@ -68,6 +69,10 @@ class Recipe:
             raise InputError("--adapter trains a layer on a frozen model: drop --train-layers")
         if self.anchor < 0:
             raise InputError(f"the anchor weight must be 0 (off) or more, got {self.anchor}")
+        if self.max_grad_norm < 0:
+            raise InputError(
+                f"--max-grad-norm must be 0 (no clipping) or more, got {self.max_grad_norm}"
+            )
 
 
 def finetune(
@@ -256,7 +261,7 @@ def _train(
             weight_decay=recipe.weight_decay,
             lr_scheduler_type="constant",
             warmup_steps=0,
-            max_grad_norm=0.0,  # the recipes were made without clipping
+            max_grad_norm=recipe.max_grad_norm,
             seed=recipe.seed,
             data_seed=recipe.seed,
             use_cpu=True,

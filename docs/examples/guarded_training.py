@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from datasets import Dataset
 from sentence_transformers import (
@@ -39,16 +40,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
     parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--eval-steps", type=int, default=4)
+    parser.add_argument("--eval-steps", type=int, default=2)
     parser.add_argument("--report-to", default="tensorboard")
     args = parser.parse_args()
 
     # The team's training data: (question, passage) pairs of the domain it tunes for.
-    rows = [json.loads(line) for line in open(f"{CORPUS}/train/pairs.jsonl", encoding="utf-8")]
-    docs = {}
-    for line in open(f"{CORPUS}/corpus.jsonl", encoding="utf-8"):
-        record = json.loads(line)
-        docs[record["_id"]] = record["text"]
+    rows = _jsonl(f"{CORPUS}/train/pairs.jsonl")
+    docs = {record["_id"]: record["text"] for record in _jsonl(f"{CORPUS}/corpus.jsonl")}
     pairs = Dataset.from_dict(
         {"anchor": [r["query"] for r in rows], "positive": [docs[r["doc_id"]] for r in rows]}
     )
@@ -81,6 +79,10 @@ def main() -> None:
     )
     trainer.train()
     print(f"last safe checkpoint: {stop.last_safe_step}, stopped at: {stop.stopped_at}")
+
+
+def _jsonl(path: str) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines()]
 
 
 if __name__ == "__main__":

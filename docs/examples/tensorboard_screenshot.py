@@ -18,7 +18,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-FILTER = r"ndcg@10_rel_change|_headroom$"
+# each domain's nDCG@10 change and smallest headroom, and the worst headroom of all
+FILTER = r"rh_[a-z0-9.-]+_headroom$|ndcg@10_rel_change"
 
 
 def main() -> None:
@@ -42,9 +43,16 @@ def main() -> None:
                 executable_path="/usr/bin/chromium",
                 args=["--headless", "--no-sandbox", "--disable-gpu"],
             )
-            page = browser.new_page(viewport={"width": 1600, "height": 1500})
+            page = browser.new_page(viewport={"width": 1600, "height": 1900})
             page.goto(f"{address}/?smoothing=0#timeseries", wait_until="networkidle")
-            page.get_by_placeholder("Filter tags (regex)").fill(FILTER)
+            page.get_by_role("combobox", name="Filter tags (regex)").fill(FILTER)
+            page.keyboard.press("Escape")  # close the tag suggestions over the charts
+            outliers = page.get_by_role("checkbox", name="Ignore outliers in chart scaling")
+            if outliers.count() and outliers.first.is_checked():
+                outliers.first.click()  # every point on the chart, the breach included
+            settings = page.get_by_role("button", name="Close side pane")
+            if settings.count():
+                settings.first.click()
             page.wait_for_timeout(4000)  # the charts draw after the filter settles
             page.screenshot(path=str(picture), full_page=False)
             browser.close()
