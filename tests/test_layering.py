@@ -17,7 +17,7 @@ UI_MODULES = {"streamlit", "plotly", "dashboard", "reporting"}
 # Lowest first. A module may import its own layer and the layers below it, never above.
 LAYERS = (
     ("analysis", "analysis.errors", "analysis.progress", "analysis.settings", "analysis.numbers"),
-    ("analysis.inputs",),
+    ("analysis.inputs", "analysis.nearmiss"),  # what goes in, and its near-miss variants
     ("analysis.llm",),
     ("analysis.retrieval", "analysis.neighbours", "analysis.context"),
     ("analysis.metrics",),
