@@ -29,6 +29,7 @@ from analysis.metrics.drift import DRIFT
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.geometry import GEOMETRY
 from analysis.metrics.llm import LLM
+from analysis.metrics.near_miss import NEAR_MISS, NearMissItems
 from analysis.metrics.overlap import OVERLAP
 from analysis.metrics.projection import PROJECTION
 from analysis.metrics.quality import NDCG_DEPTH, QUALITY
@@ -49,6 +50,7 @@ FAMILIES: tuple[Family, ...] = (
     QUALITY,
     ANSWERS,
     LLM,
+    NEAR_MISS,
     TEXTS,
     THRESHOLDS,
     GEOMETRY,
@@ -125,6 +127,7 @@ def compare(
     llm: LLMCalls | None = None,
     candidate_ranking: Ranking | None = None,
     baseline_ranking: Ranking | None = None,
+    near_misses: NearMissItems | None = None,
 ) -> Comparison:
     """Retrieve with both models and compute every metric family (the LLM measures only
     when ``llm`` is given; ``config.llm`` must then name it).
@@ -174,6 +177,7 @@ def compare(
         progress,
         results,
         llm,
+        near_misses,
     )
     for family in families:
         results[family.name] = family.compute(inputs)

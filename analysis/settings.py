@@ -51,6 +51,7 @@ class CompareConfig:
     llm: str | None = None  # the chat model's identity (front ends set it); None: no LLM
     llm_queries: int | None = None  # a seeded sample, split evenly over domains (None: all)
     llm_agreement_pairs: int = 40  # judged pairs the LLM judge is checked on
+    near_misses: str | None = None  # "rules", "file:<content digest>"; None: no near misses
 
     def __post_init__(self) -> None:
         for name in (

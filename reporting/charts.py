@@ -343,3 +343,29 @@ def remedy_frontier(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     fig.update_xaxes(title="worst other domain: nDCG@10 change (%)")
     fig.update_yaxes(title="target domains: nDCG@10 change (points)")
     return layout(fig, "What each remedy keeps against what it costs (filled: passes the policy)")
+
+
+def near_miss_tradeoff(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Per domain and rule: the candidate's near-miss sensitivity gain (what it bought)
+    against the domain's nDCG@10 change (what it cost)."""
+    fig = go.Figure()
+    for rule, rows in frame.groupby("rule", sort=False):
+        fig.add_trace(
+            go.Scatter(
+                x=100 * rows["ndcg_change"],
+                y=100 * rows["gain"],
+                mode="markers+text",
+                name=str(rule),
+                text=rows["domain"],
+                textposition="top center",
+                marker=dict(
+                    size=[14 if rule == "all rules" else 9] * len(rows), color=colors.get(str(rule))
+                ),  # fmt: skip
+                hovertext=[f"{n} items" for n in rows["n"]],
+            )
+        )
+    fig.add_hline(y=0, line_dash="dot", line_color="#888")
+    fig.add_vline(x=0, line_dash="dot", line_color="#888")
+    fig.update_xaxes(title="nDCG@10 change (%): what the domain's relevance did")
+    fig.update_yaxes(title="sensitivity gain (points): near misses told apart")
+    return layout(fig, "What the fine-tune bought against what it cost, per domain and rule")

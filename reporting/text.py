@@ -12,11 +12,17 @@ from collections.abc import Sequence
 from analysis.bundle.files import Bundle
 from analysis.text_table import format_table
 from reporting.labels import cell_text, for_people
-from reporting.sections import answers, llm, overview, thresholds
+from reporting.sections import answers, llm, near_miss, overview, thresholds
 from reporting.sections.base import Block, Bullets, Context, Heading, Pair, Stack, Table, Text
 
 # The tables the terminal prints (the others list queries or documents: the report's).
-DOMAIN_TABLES = ("scorecard_table", "answer_coverage", "judged_coverage", "llm_domains")
+DOMAIN_TABLES = (
+    "scorecard_table",
+    "answer_coverage",
+    "judged_coverage",
+    "near_miss_domains",
+    "llm_domains",
+)
 
 
 def comparison_text(bundle: Bundle) -> str:
@@ -25,6 +31,7 @@ def comparison_text(bundle: Bundle) -> str:
     shown = [
         *overview.blocks(bundle, context),
         *_domain_part(answers.overview_blocks(bundle, context)),
+        *_near_misses(bundle, context),
         *_domain_part(llm.blocks(bundle, context)),
     ]
     text = blocks_text(shown)
@@ -32,6 +39,13 @@ def comparison_text(bundle: Bundle) -> str:
     if cut is not None:
         text += "\n\n" + thresholds.cutoff_text(cut.settings).replace("**", "")
     return text
+
+
+def _near_misses(bundle: Bundle, context: Context) -> list[Block]:
+    """The near-miss table, when the comparison measured near misses."""
+    shown = near_miss.blocks(bundle, context)
+    table = [b for b in shown if isinstance(b, Table) and b.key == near_miss.DOMAINS_KEY]
+    return [Heading("Sensitivity to near misses"), *table] if table else []
 
 
 def blocks_text(blocks: Sequence[Block]) -> str:

@@ -288,3 +288,42 @@ def test_a_series_of_rounds_by_epochs_and_by_pairs_with_seeds(tiny, tmp_path):
         )
         == 2
     )  # 4 pairs cannot make 3 rounds of at least 2
+
+
+def test_near_miss_negatives_are_recorded_and_pairs_no_rule_can_edit_still_train(tiny, tmp_path):
+    """--negatives near-miss: three of the four documents can be negated; the fourth (no
+    auxiliary, no number, no condition, one role) trains without a negative, counted."""
+    corpus = load_corpus(tiny)
+    pairs = read_pairs(tiny / "train" / "pairs.jsonl", corpus, "legal")
+    recipe = Recipe(epochs=2, batch_size=2, learning_rate=1e-2, adapter=True)
+    plain, _ = finetune(
+        resolve_source("default"),
+        corpus,
+        pairs,
+        domain="legal",
+        out=tmp_path / "plain",
+        recipe=recipe,
+        cache_root=tmp_path / "cache",
+    )
+    tuned, _ = finetune(
+        resolve_source("default"),
+        corpus,
+        pairs,
+        domain="legal",
+        out=tmp_path / "near-miss",
+        recipe=Recipe(
+            epochs=2, batch_size=2, learning_rate=1e-2, adapter=True, negatives="near-miss"
+        ),
+        cache_root=tmp_path / "cache",
+    )
+    record = json.loads((tuned / RECIPE_FILE).read_text())
+    assert record["recipe"]["negatives"] == "near-miss"
+    assert record["near_miss_negatives"] == {"pairs": 3, "skipped": 1, "rules": {"negation": 3}}
+    text = ["the supplier's liability is limited"]
+    assert not np.allclose(
+        resolve_source(str(plain)).embed(["x"], text, role="document"),
+        resolve_source(str(tuned)).embed(["x"], text, role="document"),
+        atol=1e-5,
+    )
+    with pytest.raises(InputError, match="--negatives must be one of none, near-miss"):
+        Recipe(negatives="random")

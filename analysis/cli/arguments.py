@@ -119,6 +119,13 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_llm_arguments(parser)
     parser.add_argument(
+        "--near-misses",
+        metavar="rules|FILE",
+        help="near-miss sensitivity: 'rules' makes a negation, role swap, number change and "
+        "condition flip of each judged pair's passage (docs/near-misses.md); FILE holds your "
+        "own (query, document or passage, near_miss[, domain]). Both sides must be models",
+    )
+    parser.add_argument(
         "--keep-identical-ids",
         action="store_true",
         help="allow a query to retrieve the document with its own id (BEIR excludes it)",

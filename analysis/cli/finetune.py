@@ -52,6 +52,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--weight-decay", type=float, default=0.01)
     parser.add_argument(
+        "--negatives",
+        choices=("none", "near-miss"),
+        default="none",
+        help="near-miss: add to each pair a hard negative, its document with one sentence "
+        "edited by a rule (negation, role swap, number, condition), as the paper's recipe "
+        "does (none)",
+    )
+    parser.add_argument(
         "--max-grad-norm",
         type=float,
         default=1.0,
@@ -145,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
         anchor=args.anchor,
         seed=args.seed,
         max_grad_norm=args.max_grad_norm,
+        negatives=args.negatives,
     )
     started = time.perf_counter()
     pairs = read_pairs(pairs_file, corpus, args.domain)

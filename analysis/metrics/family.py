@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, Self, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,9 @@ from analysis.llm.calls import LLMCalls
 from analysis.progress import Progress
 from analysis.retrieval import Ranking
 from analysis.settings import CompareConfig
+
+if TYPE_CHECKING:
+    from analysis.metrics.near_miss import NearMissItems
 
 R = TypeVar("R")
 
@@ -89,6 +92,7 @@ class Inputs:
     progress: Progress
     earlier: Mapping[str, object] = field(default_factory=dict)
     llm: LLMCalls | None = None  # the team's chat model, when the comparison has one
+    near_misses: NearMissItems | None = None  # encoded by both models, when asked for
 
     def result(self, family: Family[R]) -> R:
         """An earlier family's result; a family listed after the one it needs is a bug."""

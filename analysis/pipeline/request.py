@@ -8,6 +8,7 @@ the command-line option.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -62,6 +63,7 @@ class Request:
     llm_concurrency: int = 4
     llm_timeout: float = 60.0
     llm_agreement_pairs: int = 40
+    near_misses: str | None = None  # "rules", or a file of the user's own near misses
 
     @property
     def chat_model(self) -> ChatModel | None:
@@ -95,9 +97,20 @@ class Request:
             llm=model.identity if model is not None else None,
             llm_queries=self.llm_queries,
             llm_agreement_pairs=self.llm_agreement_pairs,
+            near_misses=_near_miss_identity(self.near_misses),
         )
         measure_for(config.context_tokenizer)
         return config
+
+
+def _near_miss_identity(choice: str | None) -> str | None:
+    """What enters the comparison's settings: "rules", or the file's content digest."""
+    if not choice or choice == "rules":
+        return choice or None
+    path = Path(choice)
+    if not path.is_file():
+        raise InputError(f"--near-misses {choice}: no such file (or give 'rules')")
+    return "file:" + hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 @lru_cache(maxsize=8)

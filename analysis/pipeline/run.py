@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from analysis.inputs.source import EmbeddingSource
     from analysis.llm.calls import LLMCalls
     from analysis.metrics.family import Family
+    from analysis.metrics.near_miss import NearMissItems
 
 T = TypeVar("T")
 
@@ -115,6 +116,9 @@ def run_comparison(
             progress=progress,
             llm=llm_calls(request, cache, progress),
             families=families,
+            near_misses=_near_misses(
+                request, corpus, (baseline, candidate), sides, cache, progress
+            ),
         ),
     )
     bundle = memo.get(
@@ -267,6 +271,24 @@ def llm_calls(request: Request, cache: EmbeddingCache, progress: Progress) -> LL
         max_calls=request.max_llm_calls,
         progress=progress,
         report=progress.note,
+    )
+
+
+def _near_misses(
+    request: Request,
+    corpus: Corpus,
+    sources: tuple[EmbeddingSource, EmbeddingSource],
+    sides: tuple[CorpusEmbeddings, CorpusEmbeddings],
+    cache: EmbeddingCache,
+    progress: Progress,
+) -> NearMissItems | None:
+    """The near-miss items the request asks for, encoded by both models (None: not asked)."""
+    if not request.near_misses:
+        return None
+    from analysis.pipeline.near_misses import near_miss_items
+
+    return near_miss_items(
+        request.near_misses, corpus, sources, sides, cache, progress, seed=request.seed
     )
 
 

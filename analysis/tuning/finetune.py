@@ -41,7 +41,8 @@ from analysis.tuning.pairs import TrainingPair
 RECIPE_FILE = "recall_horizon_finetune.json"
 # Enters the cache key: a model trained by another loop is not this recipe's model.
 TRAINING_LOOP = "sentence-transformers-trainer"
-ANCHOR_MAX_DOCS = 512  # a seeded sample of the tuning domain's documents beyond this
+ANCHOR_MAX_DOCS = 512
+NEGATIVES = ("none", "near-miss")  # a seeded sample of the tuning domain's documents beyond this
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Recipe:
     adapter_bias: bool = True  # the adapter learns a bias too (a shift of every vector)
     seed: int = 0
     max_grad_norm: float = 1.0  # the trainer's gradient clipping (its default); 0: none
+    negatives: str = "none"  # "near-miss": a rule-made hard negative per pair (the paper's)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2 or self.learning_rate <= 0:
@@ -69,6 +71,10 @@ class Recipe:
             raise InputError("--adapter trains a layer on a frozen model: drop --train-layers")
         if self.anchor < 0:
             raise InputError(f"the anchor weight must be 0 (off) or more, got {self.anchor}")
+        if self.negatives not in NEGATIVES:
+            raise InputError(
+                f"--negatives must be one of {', '.join(NEGATIVES)}, got {self.negatives!r}"
+            )
         if self.max_grad_norm < 0:
             raise InputError(
                 f"--max-grad-norm must be 0 (no clipping) or more, got {self.max_grad_norm}"
@@ -167,15 +173,57 @@ def _train_into(
     model = _model_to_train(base, recipe)
     prompts = {"query": base.prompt("query"), "document": base.prompt("document")}
     loss = _loss(model, corpus, recipe, domain, prompts["document"])
-    columns = {
-        "query": [p.query for p in pairs],
-        "document": [corpus.doc_texts[corpus.doc_index[p.doc_id]] for p in pairs],
-    }
+    datasets, negatives = _datasets(corpus, pairs, recipe)
     what = "an adapter" if recipe.adapter else "the model"
     stage = f"tuning {what} on {len(pairs)} '{domain}' pairs"
     record = _record(recipe, key, domain, base, len(pairs))
-    _train(model, loss, columns, prompts, recipe, progress, stage, guard, record)
+    if negatives is not None:
+        record["near_miss_negatives"] = negatives  # how many pairs got one, and by which rule
+    _train(model, loss, datasets, prompts, recipe, progress, stage, guard, record)
     _save_atomically(model, target, record)
+
+
+def _datasets(
+    corpus: Corpus, pairs: Sequence[TrainingPair], recipe: Recipe
+) -> tuple[dict[str, dict[str, list[str]]], dict[str, Any] | None]:
+    """The training columns (query, document[, negative]) and, with near-miss negatives,
+    what they were: the pairs whose document a rule could edit train with its near miss as
+    a hard negative; the others (counted) train in a dataset of their own, without one."""
+    documents = [corpus.doc_texts[corpus.doc_index[p.doc_id]] for p in pairs]
+    plain = {"query": [p.query for p in pairs], "document": documents}
+    if recipe.negatives == "none":
+        return {"pairs": plain}, None
+    from analysis.nearmiss.passages import near_miss_document
+
+    with_negative: dict[str, list[str]] = {"query": [], "document": [], "negative": []}
+    without: dict[str, list[str]] = {"query": [], "document": []}
+    rules: dict[str, int] = {}
+    for index, (pair, document) in enumerate(zip(pairs, documents, strict=True)):
+        # seed + index: pair by pair the rules take turns first, so the negatives mix them
+        made = near_miss_document(pair.query, document, seed=recipe.seed + index)
+        if made is None:
+            without["query"].append(pair.query)
+            without["document"].append(document)
+            continue
+        negative, edit = made
+        with_negative["query"].append(pair.query)
+        with_negative["document"].append(document)
+        with_negative["negative"].append(negative)
+        rules[edit.rule] = rules.get(edit.rule, 0) + 1
+    if not with_negative["query"]:
+        raise InputError(
+            f"--negatives near-miss: no rule could edit the document of any of the "
+            f"{len(pairs)} pairs (negation, role swap, number, condition)"
+        )
+    datasets = {"near-miss": with_negative}
+    if without["query"]:
+        datasets["without-negative"] = without
+    record = {
+        "pairs": len(with_negative["query"]),
+        "skipped": len(without["query"]),
+        "rules": rules,
+    }
+    return datasets, record
 
 
 def _model_to_train(base: SentenceTransformerSource, recipe: Recipe) -> Any:
@@ -228,7 +276,7 @@ def _loss(model: Any, corpus: Corpus, recipe: Recipe, domain: str, document_prom
 def _train(
     model: Any,
     loss: Any,
-    columns: dict[str, list[str]],
+    datasets: dict[str, dict[str, list[str]]],
     prompts: dict[str, str],
     recipe: Recipe,
     progress: Progress,
@@ -241,7 +289,7 @@ def _train(
     weight decay; checkpoints and evaluations only when a guard is attached."""
     import tempfile
 
-    from datasets import Dataset
+    from datasets import Dataset, DatasetDict
     from sentence_transformers import SentenceTransformerTrainer
     from sentence_transformers.sentence_transformer.training_args import (
         SentenceTransformerTrainingArguments,
@@ -250,7 +298,7 @@ def _train(
 
     from analysis.tuning.callbacks import ProgressCallback, RecipeStampCallback
 
-    steps_per_epoch = -(-len(columns["query"]) // recipe.batch_size)
+    steps_per_epoch = sum(-(-len(c["query"]) // recipe.batch_size) for c in datasets.values())
     with tempfile.TemporaryDirectory(prefix="recall-horizon-train-") as scratch:
         every = guard.every_epochs * steps_per_epoch if guard else 0
         args = SentenceTransformerTrainingArguments(
@@ -273,12 +321,16 @@ def _train(
             save_strategy="steps" if guard else "no",
             save_steps=every or steps_per_epoch,
             disable_tqdm=True,
-            prompts={k: v for k, v in prompts.items() if v} or None,
+            prompts={k: v for k, v in prompts.items() if v and k != "negative"} or None,
         )
         trainer = SentenceTransformerTrainer(
             model=model,
             args=args,
-            train_dataset=Dataset.from_dict(columns),
+            train_dataset=(
+                Dataset.from_dict(next(iter(datasets.values())))
+                if len(datasets) == 1
+                else DatasetDict({name: Dataset.from_dict(c) for name, c in datasets.items()})
+            ),
             loss=loss,
             evaluator=guard.evaluator if guard else None,
             callbacks=[

@@ -10,6 +10,7 @@ from typing import Any
 from analysis.bundle.summary import DomainSection
 from analysis.metrics.answers import AnswerFigures, CoverageFigures, JudgedCoverageFigures
 from analysis.metrics.llm import LLMFigures
+from analysis.metrics.near_miss import NearMissFigures
 from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import relative_change
 from analysis.metrics.reach import NetLoss, ReachFigures
@@ -94,6 +95,11 @@ def _llm_net_losses(section: DomainSection) -> float | None:
 def _llm_preference_p(section: DomainSection) -> float | None:
     figures = section.get(LLMFigures)
     return figures.preference_p_value_bh if figures else None
+
+
+def _near_miss_gain(section: DomainSection) -> float | None:
+    figures = section.get(NearMissFigures)
+    return figures.gain() if figures else None
 
 
 def _lost_reach(section: DomainSection) -> int | None:
@@ -210,6 +216,16 @@ GUARDRAILS: tuple[Guardrail, ...] = (
             "no judged-relevant document in this corpus (or a summary from before the net "
             "loss of reach), so the reach of judged-relevant documents cannot be checked"
         ),
+    ),
+    Guardrail(
+        "min_near_miss_sensitivity_gain",
+        FRACTION,
+        _near_miss_gain,
+        True,
+        lambda v, lim: (
+            f"near-miss sensitivity changed {100 * v:+.1f} points (min gain {100 * lim:.0f})"
+        ),
+        missing="the comparison measured no near misses: run it with --near-misses rules",
     ),
     Guardrail(
         "max_lost_reach_docs",

@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis.bundle.summary import DomainSection, Summary
 from analysis.metrics.drift import DriftFigures
+from analysis.metrics.near_miss import NearMissFigures
 from analysis.metrics.overlap import OverlapFigures
 from analysis.metrics.quality import QualityFigures
 from analysis.metrics.reach import ReachFigures
@@ -32,6 +33,8 @@ COLUMNS = (
     "Δ recall@k",
     "lost reach",
 )
+# shown when the comparison measured near misses (--near-misses): what the fine-tune bought
+NEAR_MISS_COLUMN = "Δ near-miss sensitivity"
 
 
 def scorecard(summary: Summary) -> pd.DataFrame:
@@ -45,6 +48,11 @@ def scorecard(summary: Summary) -> pd.DataFrame:
     """
     rows = [{"domain": name, **_cells(section)} for name, section in summary.domains.items()]
     return pd.DataFrame(rows).set_index("domain") if rows else pd.DataFrame()
+
+
+def scorecard_columns(card: pd.DataFrame) -> tuple[str, ...]:
+    """The scorecard's columns: the fixed ones, and near-miss sensitivity when measured."""
+    return (*COLUMNS, NEAR_MISS_COLUMN) if NEAR_MISS_COLUMN in card.columns else COLUMNS
 
 
 def _cells(section: DomainSection) -> dict[str, Any]:
@@ -77,6 +85,11 @@ def _cells(section: DomainSection) -> dict[str, Any]:
         "Δ recall@k": _loss(recall[0]),
         "lost reach": None if lost is None else min(1.0, 10 * lost / n_docs),
     }
+    near_miss = section.get(NearMissFigures)
+    if near_miss is not None:
+        gain = near_miss.gain()
+        cells[NEAR_MISS_COLUMN] = gain  # a loss of sensitivity is bad, capped at 50 points
+        cells["severity"][NEAR_MISS_COLUMN] = None if gain is None else _loss(gain)
     return cells
 
 

@@ -9,6 +9,7 @@ from reporting.sections import (
     gate,
     llm,
     manifest,
+    near_miss,
     overlap,
     overview,
     remedies,
@@ -27,6 +28,7 @@ SECTIONS: tuple[Section, ...] = (
     space.SECTION,
     changed.SECTION,
     answers.SECTION,
+    near_miss.SECTION,
     llm.SECTION,
     manifest.SECTION,
 )

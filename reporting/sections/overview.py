@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analysis.bundle.files import Bundle
 from analysis.bundle.summary import Summary
-from analysis.verdict.scorecard import COLUMNS, headlines, scorecard
+from analysis.verdict.scorecard import headlines, scorecard, scorecard_columns
 from reporting import charts
 from reporting.sections.base import (
     Block,
@@ -26,7 +26,9 @@ CAPTION = (
     "pairs above the cutoff under the baseline that fall below it — at the same cutoff, and "
     "after recalibrating the candidate's. Relevant excluded: the same among judged-relevant "
     "pairs only. Δ: relative change in relevance (★: significant after Benjamini–Hochberg). "
-    "Lost reach: documents no query reaches any more."
+    "Lost reach: documents no query reaches any more. Δ near-miss sensitivity (with "
+    "--near-misses): how many more of the near misses the candidate tells apart from their "
+    "passage, in points; what precision tuning is meant to buy."
 )
 
 
@@ -52,7 +54,7 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
     return [
         *out,
         Heading("Scorecard"),
-        Chart("scorecard", charts.scorecard_heatmap(card, COLUMNS)),
+        Chart("scorecard", charts.scorecard_heatmap(card, scorecard_columns(card))),
         Text(CAPTION, muted=True),
         *([search] if approximate and search is not None else []),
         Table("scorecard_table", "", card.drop(columns=["severity"]), index=True),

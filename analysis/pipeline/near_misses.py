@@ -1,0 +1,113 @@
+"""``--near-misses``: the near-miss items of a comparison, encoded by both models.
+
+The passages and near misses are new texts, so each model encodes them (as documents,
+through the embedding cache); the queries are the corpus' own vectors (a query only the
+user's file has is encoded as a query). A ``vectors:`` side cannot encode new text: the
+option is refused for it before any work.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from analysis.errors import InputError
+from analysis.inputs.cache import EmbeddingCache
+from analysis.inputs.corpus import Corpus
+from analysis.inputs.embed import CorpusEmbeddings, embed_role
+from analysis.inputs.source import EmbeddingSource
+from analysis.metrics.near_miss import NearMissItems
+from analysis.nearmiss.items import Items, items_by_rule, items_from_file
+from analysis.progress import Progress
+
+RULES_CHOICE = "rules"
+
+
+def near_miss_items(
+    choice: str,
+    corpus: Corpus,
+    sources: tuple[EmbeddingSource, EmbeddingSource],
+    sides: tuple[CorpusEmbeddings, CorpusEmbeddings],
+    cache: EmbeddingCache,
+    progress: Progress,
+    *,
+    seed: int = 0,
+) -> NearMissItems:
+    """``choice``: "rules", or a file of the user's own near misses."""
+    for source in sources:
+        if source.cache_namespace("document") is None:
+            raise InputError(
+                f"--near-misses: {source.spec} is precomputed vectors; the near misses are new "
+                "texts, so both sides must be models that can encode them"
+            )
+    if choice == RULES_CHOICE:
+        top1 = None if any(corpus.qrels.values()) else _top1(corpus, sides[0])
+        made = items_by_rule(corpus, baseline_top1=top1, seed=seed)
+    else:
+        made = items_from_file(Path(choice), corpus)
+    vectors = [
+        _encoded(made, source, side, cache, progress, label)
+        for source, side, label in zip(sources, sides, ("baseline", "candidate"), strict=True)
+    ]
+    (base_queries, base_passages, base_near), (cand_queries, cand_passages, cand_near) = vectors
+    return NearMissItems(
+        queries=tuple(i.query for i in made.items),
+        doc_ids=tuple(i.doc_id for i in made.items),
+        domains=tuple(i.domain for i in made.items),
+        rules=tuple(i.rule for i in made.items),
+        passages=tuple(i.passage for i in made.items),
+        near_misses=tuple(i.near_miss for i in made.items),
+        spans=tuple(i.spans for i in made.items),
+        baseline_queries=base_queries,
+        candidate_queries=cand_queries,
+        baseline_passages=base_passages,
+        baseline_near_misses=base_near,
+        candidate_passages=cand_passages,
+        candidate_near_misses=cand_near,
+        source=made.source,
+        skipped=made.skipped,
+    )
+
+
+def _encoded(
+    made: Items,
+    source: EmbeddingSource,
+    side: CorpusEmbeddings,
+    cache: EmbeddingCache,
+    progress: Progress,
+    side_label: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(queries, passages, near misses) of every item, under one model."""
+    items = made.items
+    texts = sorted({i.passage for i in items} | {i.near_miss for i in items})
+    row = {text: n for n, text in enumerate(texts)}
+    label = f"{side_label}: near misses"
+    encoded, _ = embed_role(
+        source, [f"near-miss-{n}" for n in range(len(texts))], texts, "document", cache, label,
+        progress,
+    )  # fmt: skip
+    queries = np.zeros((len(items), encoded.shape[1]), dtype=np.float32)
+    outside = [n for n, i in enumerate(items) if i.query_position < 0]
+    for n, item in enumerate(items):
+        if item.query_position >= 0:
+            queries[n] = side.queries[item.query_position]
+    if outside:
+        asked = [items[n].query for n in outside]
+        fresh, _ = embed_role(
+            source, [f"near-miss-query-{n}" for n in outside], asked, "query", cache, label,
+            progress,
+        )  # fmt: skip
+        queries[outside] = fresh
+    passages = encoded[[row[i.passage] for i in items]]
+    near = encoded[[row[i.near_miss] for i in items]]
+    return queries, passages, near
+
+
+def _top1(corpus: Corpus, baseline: CorpusEmbeddings) -> np.ndarray:
+    from analysis.compare import self_exclusions
+    from analysis.retrieval import top_k_cosine
+
+    excluded = self_exclusions(corpus)
+    ranking = top_k_cosine(baseline.queries, baseline.documents, 1, exclude=excluded)
+    return ranking.indices[:, 0]

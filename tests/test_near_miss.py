@@ -1,0 +1,184 @@
+"""The near-miss family: sensitivity and margins per domain and rule, computed by hand on
+small vectors; --near-misses on a real model end to end (table, report, scorecard, gate);
+the user's own file; and the inputs it refuses."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from analysis.cli import main
+from analysis.metrics.grouping import OVERALL
+from analysis.metrics.near_miss import NearMissItems, near_miss_sensitivity
+from tests.fakes import write_beir, write_jsonl
+
+Q = np.array([[1.0, 0.0]])
+CLOSE, FAR = np.array([[0.8, 0.6]]), np.array([[0.6, 0.8]])
+
+
+def _items(domains, rules, base, cand):
+    """Items whose passage and near miss are CLOSE or FAR from the query, per model."""
+    n = len(domains)
+    pick = {"right": (CLOSE, FAR), "fooled": (FAR, CLOSE)}
+    vectors = [[pick[v][i] for v in side] for side in (base, cand) for i in (0, 1)]
+    stack = [np.vstack(v) for v in vectors]
+    return NearMissItems(
+        queries=("q",) * n,
+        doc_ids=("d",) * n,
+        domains=tuple(domains),
+        rules=tuple(rules),
+        passages=("p",) * n,
+        near_misses=("n",) * n,
+        spans=((0, 0, 0, 1),) * n,
+        baseline_queries=np.repeat(Q, n, axis=0),
+        candidate_queries=np.repeat(Q, n, axis=0),
+        baseline_passages=stack[0],
+        baseline_near_misses=stack[1],
+        candidate_passages=stack[2],
+        candidate_near_misses=stack[3],
+        source="judged pairs",
+    )
+
+
+def test_sensitivity_and_margins_per_domain_and_rule():
+    items = _items(
+        ["legal", "legal", "legal", "legal", "clinical", "clinical"],
+        ["negation", "negation", "number", "number", "negation", "number"],
+        ["fooled", "fooled", "right", "fooled", "right", "right"],
+        ["right", "right", "right", "right", "fooled", "right"],
+    )
+    result = near_miss_sensitivity(items, n_resamples=2000)
+    assert result.margin_baseline[0] == pytest.approx(-0.2)  # 0.6 - 0.8
+    figures = result.by_domain(["legal", "clinical"])
+    legal = figures["legal"].rules
+    assert legal["all"]["n"] == 4
+    assert legal["all"]["sensitivity_baseline"] == 0.25
+    assert legal["all"]["sensitivity_candidate"] == 1.0
+    assert figures["legal"].gain() == 0.75
+    assert legal["negation"]["sensitivity_baseline"] == 0.0
+    assert legal["number"]["margin_candidate"] == pytest.approx(0.2)
+    assert figures["clinical"].gain() == -0.5
+    assert figures[OVERALL].rules["all"]["n"] == 6
+    # three items moved by +0.4 each and none back: p = 2/8 by exact sign flips, and the
+    # adjustment across the two domains never makes a p smaller
+    assert legal["all"]["p_value"] == pytest.approx(0.25, abs=0.03)
+    assert legal["all"]["p_value_bh"] >= legal["all"]["p_value"]
+    frame = result.to_frame()
+    assert list(frame["sensitive_candidate"]) == [True, True, True, True, False, True]
+
+
+DOCS = {
+    "legal": [
+        "The supplier shall indemnify the customer against third-party claims. Fees are due "
+        "within thirty days.",
+        "Either party may terminate the agreement before renewal. Notice must be written.",
+        "The customer must not assign the licence. The supplier may audit usage yearly.",
+    ],
+    "clinical": [
+        "Patients should not take the tablet with alcohol. Take two doses daily.",
+        "Stop the infusion if symptoms worsen. Nurses record the dose before each round.",
+        "The doctor must review the patient within four weeks. Labs are drawn monthly.",
+    ],
+}
+QUERIES = {
+    "legal": ["who indemnifies the customer", "when can the agreement be terminated"],
+    "clinical": ["can the tablet be taken with alcohol", "when to stop the infusion"],
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("near-miss")
+    for domain, texts in DOCS.items():
+        docs = [{"_id": f"{domain}{i}", "text": t} for i, t in enumerate(texts)]
+        queries = [{"_id": f"q{i}", "text": t} for i, t in enumerate(QUERIES[domain])]
+        qrels = [(f"q{i}", f"{domain}{i}", 1) for i in range(len(queries))]
+        write_beir(root / "corpus" / domain, docs, queries, qrels)
+    return root
+
+
+def _compare(root, out, *extra):
+    return main(
+        ["compare", "--corpus", str(root / "corpus"), "--baseline", "default"]
+        + ["--candidate", "default", "--out", str(out), "--k", "2", "--neighbours", "2"]
+        + ["--cache-dir", str(root / "cache"), *extra]
+    )
+
+
+@pytest.mark.real_model
+def test_near_misses_by_rule_end_to_end(corpus, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _compare(corpus, out, "--near-misses", "rules") == 0
+    printed = capsys.readouterr().out
+    assert "Sensitivity to near misses per domain" in printed
+    import pandas as pd
+
+    items = pd.read_parquet(out / "near_misses.parquet")
+    assert set(items["domain"]) == {"legal", "clinical"}
+    assert set(items["rule"]) <= {"negation", "role_swap", "number", "condition"}
+    for _, item in items.iterrows():
+        assert item["passage"] != item["near_miss"]
+        kept = item["passage"][: item["edit_start"]]
+        assert item["near_miss"].startswith(kept)
+    # the same model on both sides: every margin equal, sensitivity unchanged, p = 1
+    assert np.allclose(items["margin_baseline"], items["margin_candidate"])
+    summary = json.loads((out / "summary.json").read_text())
+    legal = summary["domains"]["legal"]["near_miss"]["all"]
+    assert legal["sensitivity_baseline"] == legal["sensitivity_candidate"]
+    assert legal["p_value_bh"] == 1.0
+    assert summary["near_miss"]["items_from"] == "judged pairs"
+    assert main(["report", "--from", str(out), "--report", str(out / "r.html")]) == 0
+    report = (out / "r.html").read_text(encoding="utf-8")
+    assert "Near misses" in report and "Sensitivity to near misses per domain" in report
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[domains.legal]\nmin_near_miss_sensitivity_gain = 0.05\n")
+    assert main(["check", "--from", str(out), "--policy", str(policy)]) == 1
+    verdict = capsys.readouterr().out
+    assert "near-miss sensitivity changed +0.0 points (min gain 5)" in verdict
+    plain = tmp_path / "plain"
+    assert _compare(corpus, plain) == 0  # no near misses: the guardrail fails closed
+    assert main(["check", "--from", str(plain), "--policy", str(policy)]) == 1
+    assert "measured no near misses" in capsys.readouterr().out
+
+
+@pytest.mark.real_model
+def test_the_users_own_near_misses_and_their_errors(corpus, tmp_path, capsys):
+    mine = write_jsonl(
+        tmp_path / "mine.jsonl",
+        [
+            {"query": "who indemnifies the customer", "document": "legal/legal0",
+             "near_miss": "The customer shall indemnify the supplier."},
+            {"query": "dose with food", "passage": "Take the tablet with food.",
+             "near_miss": "Take the tablet without food.", "domain": "clinical"},
+        ],
+    )  # fmt: skip
+    out = tmp_path / "out"
+    assert _compare(corpus, out, "--near-misses", str(mine)) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["near_miss"]["items_from"] == "file mine.jsonl"
+    assert summary["domains"]["clinical"]["near_miss"]["file"]["n"] == 1
+    bad = write_jsonl(
+        tmp_path / "bad.jsonl", [{"query": "q", "document": "ghost", "near_miss": "x"}]
+    )
+    assert _compare(corpus, tmp_path / "bad", "--near-misses", str(bad)) == 2
+    assert "bad.jsonl, line 1: document 'ghost' is not in the corpus" in capsys.readouterr().err
+    empty = write_jsonl(tmp_path / "empty.jsonl", [{"query": "q", "document": "legal/legal0"}])
+    assert _compare(corpus, tmp_path / "e", "--near-misses", str(empty)) == 2
+    assert "empty.jsonl, line 1: missing near_miss" in capsys.readouterr().err
+    assert _compare(corpus, tmp_path / "m", "--near-misses", str(tmp_path / "nope.csv")) == 2
+    assert "no such file (or give 'rules')" in capsys.readouterr().err
+
+
+def test_near_misses_need_models_on_both_sides(tmp_path, capsys):
+    from tests.dashboard_fixture import build
+
+    specs = build(tmp_path)
+    code = main(
+        ["compare", "--corpus", specs["corpus"], "--baseline", specs["baseline"]]
+        + ["--candidate", specs["candidate"], "--out", str(tmp_path / "o"), "--k", "3"]
+        + ["--near-misses", "rules"]
+    )
+    assert code == 2
+    assert "is precomputed vectors; the near misses are new texts" in capsys.readouterr().err
