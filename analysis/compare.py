@@ -29,13 +29,14 @@ from analysis.metrics.drift import DRIFT
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.geometry import GEOMETRY
 from analysis.metrics.llm import LLM
-from analysis.metrics.near_miss import NEAR_MISS, NearMissItems
+from analysis.metrics.near_miss import NEAR_MISS
 from analysis.metrics.overlap import OVERLAP
 from analysis.metrics.projection import PROJECTION
 from analysis.metrics.quality import NDCG_DEPTH, QUALITY
 from analysis.metrics.reach import REACH
 from analysis.metrics.texts import TEXTS
 from analysis.metrics.thresholds import THRESHOLDS, ThresholdResult, threshold_exclusions
+from analysis.nearmiss.encoded import NearMissItems
 from analysis.progress import Progress
 from analysis.retrieval import Ranking, top_k_cosine
 from analysis.settings import CompareConfig

@@ -11,7 +11,8 @@ import pytest
 
 from analysis.cli import main
 from analysis.metrics.grouping import OVERALL
-from analysis.metrics.near_miss import NearMissItems, near_miss_sensitivity
+from analysis.metrics.near_miss import near_miss_sensitivity
+from analysis.nearmiss.encoded import NearMissItems
 from tests.fakes import write_beir, write_jsonl
 
 Q = np.array([[1.0, 0.0]])

@@ -33,7 +33,7 @@ from analysis.retrieval import Ranking
 from analysis.settings import CompareConfig
 
 if TYPE_CHECKING:
-    from analysis.metrics.near_miss import NearMissItems
+    from analysis.nearmiss.encoded import NearMissItems
 
 R = TypeVar("R")
 

@@ -18,7 +18,7 @@ corpus' own vectors.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,29 +27,9 @@ import pandas as pd
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import OVERALL
 from analysis.metrics.quality import benjamini_hochberg, paired_randomisation_test
+from analysis.nearmiss.encoded import NearMissItems
 
 ALL_RULES = "all"
-
-
-@dataclass(frozen=True)
-class NearMissItems:
-    """What the pipeline prepared: one row per item, and each model's passage vectors."""
-
-    queries: tuple[str, ...]
-    doc_ids: tuple[str, ...]
-    domains: tuple[str, ...]  # the query's domain
-    rules: tuple[str, ...]  # the rule that made the near miss ("file": the user's own)
-    passages: tuple[str, ...]
-    near_misses: tuple[str, ...]
-    spans: tuple[tuple[int, int, int, int], ...]  # edit: (start, end) in each; -1 unknown
-    baseline_queries: np.ndarray
-    candidate_queries: np.ndarray
-    baseline_passages: np.ndarray
-    baseline_near_misses: np.ndarray
-    candidate_passages: np.ndarray
-    candidate_near_misses: np.ndarray
-    source: str  # "judged pairs", "baseline top-1" or the user's file
-    skipped: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # domain -> rule
 
 
 @dataclass(frozen=True)
@@ -158,6 +138,7 @@ def near_miss_sensitivity(
 
     >>> import numpy as np
     >>> one = np.array([[1.0, 0.0]]); tilted = np.array([[0.6, 0.8]])
+    >>> from analysis.nearmiss.encoded import NearMissItems
     >>> items = NearMissItems(("q",), ("d",), ("legal",), ("negation",), ("p",), ("n",),
     ...     ((0, 0, 0, 4),), one, one, one, tilted, tilted, one, "judged pairs")
     >>> result = near_miss_sensitivity(items)

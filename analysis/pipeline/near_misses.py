@@ -17,7 +17,7 @@ from analysis.inputs.cache import EmbeddingCache
 from analysis.inputs.corpus import Corpus
 from analysis.inputs.embed import CorpusEmbeddings, embed_role
 from analysis.inputs.source import EmbeddingSource
-from analysis.metrics.near_miss import NearMissItems
+from analysis.nearmiss.encoded import NearMissItems
 from analysis.nearmiss.items import Items, items_by_rule, items_from_file
 from analysis.progress import Progress
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from analysis.inputs.source import EmbeddingSource
     from analysis.llm.calls import LLMCalls
     from analysis.metrics.family import Family
-    from analysis.metrics.near_miss import NearMissItems
+    from analysis.nearmiss.encoded import NearMissItems
 
 T = TypeVar("T")
 
