@@ -28,6 +28,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also evaluate every remedy (exit 1 when none passes the policy, as `remedies`)",
     )
     parser.add_argument(
+        "--near-miss",
+        action="store_true",
+        help="instead, the paper's recipe: the demo's, with a rule-made near-miss hard "
+        "negative per pair, compared with near-miss sensitivity (artifacts/demo-near-miss)",
+    )
+    parser.add_argument(
         "--rounds",
         type=at_least(1),
         help="instead, the demo's recipe in N rounds, compared round by round "
@@ -37,17 +43,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.progress import TqdmProgress
-    from analysis.tuning.demo import DEMO_DOMAIN, SAMPLE_CORPUS, ensure_demo_candidate
+    from analysis.tuning.demo import (
+        DEMO_CANDIDATE,
+        DEMO_DOMAIN,
+        DEMO_NEAR_MISS_CANDIDATE,
+        SAMPLE_CORPUS,
+        ensure_demo_candidate,
+    )
 
     if args.rounds:
         return run_rounds(args)
-    out = args.out or Path("artifacts/demo")
+    name = DEMO_NEAR_MISS_CANDIDATE if args.near_miss else DEMO_CANDIDATE
+    out = args.out or Path("artifacts/demo-near-miss" if args.near_miss else "artifacts/demo")
     started = time.perf_counter()
-    folder, cached = ensure_demo_candidate(args.cache_dir, progress=TqdmProgress())
+    folder, cached = ensure_demo_candidate(args.cache_dir, TqdmProgress(), name)
     how = "from the cache" if cached else f"tuned on '{DEMO_DOMAIN}'"
-    print(f"demo candidate {how} in {time.perf_counter() - started:.0f}s: {folder}")
+    print(f"{name} {how} in {time.perf_counter() - started:.0f}s: {folder}")
     inputs = ["--corpus", str(SAMPLE_CORPUS), "--baseline", "default", "--candidate", str(folder)]
     inputs += ["--out", str(out), "--projection", *_cache(args)]
+    if args.near_miss:
+        inputs += ["--near-misses", "rules"]
     code = EXIT_OK
     if args.remedies:
         code = remedies.run(_parsed(remedies, inputs))

@@ -189,18 +189,18 @@ def load_corpus(
 def source_of(
     request: Request, spec: str, *, progress: Progress | None = None, memo: Memo = RECOMPUTE
 ) -> EmbeddingSource:
-    """The embedding source a model spec names, loaded once per memo (``demo-candidate``:
-    the demo's tuned model, built on first use)."""
+    """The embedding source a model spec names, loaded once per memo (``demo-candidate``,
+    ``demo-near-miss-candidate``: the demo's tuned models, built on first use)."""
     from analysis.inputs.backends import Backend, split_spec
     from analysis.inputs.specs import resolve_source
-    from analysis.tuning.demo import DEMO_CANDIDATE, ensure_demo_candidate
+    from analysis.tuning.demo import DEMO_RECIPES, ensure_demo_candidate
 
     named, backend = split_spec(spec, Backend())
-    if named == DEMO_CANDIDATE:
+    if named in DEMO_RECIPES:
         folder = memo.get(
             "resolved",
             json.dumps([named, str(request.cache_dir)]),
-            lambda: str(ensure_demo_candidate(request.cache_dir, progress=progress)[0]),
+            lambda: str(ensure_demo_candidate(request.cache_dir, progress, named)[0]),
         )
         spec = folder if backend.is_torch else f"{folder}@{backend.name}"
     options = (request.trust_remote_code, request.max_seq_length, request.batch_size)

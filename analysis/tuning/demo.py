@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from analysis.inputs.cache import default_cache_dir
@@ -39,14 +40,26 @@ DEMO_RECIPE = Recipe(
 )
 
 
-def demo_candidate_folder(cache_root: Path | None = None) -> Path:
-    return (cache_root or default_cache_dir()) / "demo-candidate"
+# The paper's recipe on the demo: the same, with a structure-targeted hard negative per pair
+# (a rule-made near miss of its clause), so the demo shows what such training buys.
+DEMO_NEAR_MISS_CANDIDATE = "demo-near-miss-candidate"
+DEMO_RECIPES = {
+    DEMO_CANDIDATE: DEMO_RECIPE,
+    DEMO_NEAR_MISS_CANDIDATE: replace(DEMO_RECIPE, negatives="near-miss"),
+}
+
+
+def demo_candidate_folder(cache_root: Path | None = None, name: str = DEMO_CANDIDATE) -> Path:
+    return (cache_root or default_cache_dir()) / name
 
 
 def ensure_demo_candidate(
-    cache_root: Path | None = None, progress: Progress | None = None
+    cache_root: Path | None = None,
+    progress: Progress | None = None,
+    name: str = DEMO_CANDIDATE,
 ) -> tuple[Path, bool]:
-    """The demo candidate's folder, tuning it first if needed; (folder, came from cache)."""
+    """A demo candidate's folder (``name``: one of DEMO_RECIPES), tuning it first if needed;
+    (folder, came from cache)."""
     corpus = load_corpus(SAMPLE_CORPUS)
     base = resolve_source("default")
     assert isinstance(base, SentenceTransformerSource)
@@ -56,8 +69,8 @@ def ensure_demo_candidate(
         corpus,
         pairs,
         domain=DEMO_DOMAIN,
-        out=demo_candidate_folder(cache_root),
-        recipe=DEMO_RECIPE,
+        out=demo_candidate_folder(cache_root, name),
+        recipe=DEMO_RECIPES[name],
         cache_root=cache_root,
         progress=progress,
     )

@@ -153,10 +153,20 @@ def _cache_key(
             "pairs": [[p.query, p.doc_id] for p in pairs],
             "recipe": asdict(recipe),
             "loop": TRAINING_LOOP,
+            # the negatives themselves: a change of the rules is a change of the training data
+            "negatives": _negatives_digest(corpus, pairs, recipe),
         },
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def _negatives_digest(corpus: Corpus, pairs: Sequence[TrainingPair], recipe: Recipe) -> str:
+    if recipe.negatives == "none":
+        return ""
+    datasets, _ = _datasets(corpus, pairs, recipe)
+    texts = json.dumps(datasets, sort_keys=True).encode("utf-8")
+    return hashlib.sha256(texts).hexdigest()
 
 
 def _train_into(

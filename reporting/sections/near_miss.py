@@ -12,13 +12,27 @@ from analysis.bundle.files import Bundle
 from analysis.metrics.near_miss import ALL_RULES, NearMissFigures
 from analysis.metrics.quality import QualityFigures
 from reporting import charts
-from reporting.sections.base import Block, Chart, Context, Pair, Passage, Section, Table, Text
+from reporting.sections.base import (
+    Block,
+    Chart,
+    Context,
+    Pair,
+    Passage,
+    Section,
+    Table,
+    Text,
+    present,
+)
 
 DOMAINS_KEY = "near_miss_domains"
 RULES_KEY = "near_miss_rules"
 ITEMS_KEY = "near_miss_items"
 REPORT_ROWS = 20
 REPORT_PAIRS = 3  # items the report prints in full, original beside near miss
+ITEM_COLUMNS = (
+    "domain", "rule", "query", "doc_id", "passage", "near_miss", "margin_baseline",
+    "margin_candidate",
+)  # fmt: skip
 RULE_NAMES = {
     "negation": "negation",
     "role_swap": "role swap",
@@ -72,7 +86,7 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
             Table(
                 ITEMS_KEY,
                 "Items, where the candidate lost the distinction first",
-                items,
+                present(items, ITEM_COLUMNS),
                 report_rows=REPORT_ROWS,
             )  # fmt: skip
         )
