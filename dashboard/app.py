@@ -67,7 +67,8 @@ sign_in.require()  # where the operator asks for it, no page runs before the vis
 st.session_state.setdefault("_url_problems", []).extend(state.load_url_once())
 if state.get_run() is None and state.get_saved() is None:
     st.session_state["_url_problems"].extend(startup.open_from_arguments(sys.argv[1:]))
-page = st.navigation([HOME, *PAGES.values()])
+# every page listed: a question hidden behind "View more" is a question nobody asks
+page = st.navigation([HOME, *PAGES.values()], expanded=True)
 requested = st.query_params.get("page")
 if (
     requested in PAGES
