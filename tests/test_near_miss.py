@@ -149,12 +149,19 @@ def test_the_users_own_near_misses_and_their_errors(corpus, tmp_path, capsys):
     mine = write_jsonl(
         tmp_path / "mine.jsonl",
         [
-            {"query": "who indemnifies the customer", "document": "legal/legal0",
-             "near_miss": "The customer shall indemnify the supplier."},
-            {"query": "dose with food", "passage": "Take the tablet with food.",
-             "near_miss": "Take the tablet without food.", "domain": "clinical"},
+            {
+                "query": "who indemnifies the customer",
+                "document": "legal/legal0",
+                "near_miss": "The customer shall indemnify the supplier.",
+            },
+            {
+                "query": "dose with food",
+                "passage": "Take the tablet with food.",
+                "near_miss": "Take the tablet without food.",
+                "domain": "clinical",
+            },
         ],
-    )  # fmt: skip
+    )
     out = tmp_path / "out"
     assert _compare(corpus, out, "--near-misses", str(mine)) == 0
     summary = json.loads((out / "summary.json").read_text())
@@ -183,3 +190,45 @@ def test_near_misses_need_models_on_both_sides(tmp_path, capsys):
     )
     assert code == 2
     assert "is precomputed vectors; the near misses are new texts" in capsys.readouterr().err
+
+
+def test_file_and_rule_errors_name_the_line_or_say_why(tmp_path):
+    from analysis.errors import InputError
+    from analysis.inputs.corpus import load_corpus
+    from analysis.nearmiss.items import items_by_rule, items_from_file
+
+    folder = write_beir(
+        tmp_path / "c" / "legal",
+        [{"_id": "d1", "text": "Ask us."}, {"_id": "d2", "text": "Thanks."}],
+        [{"_id": "q1", "text": "help"}],
+        [("q1", "d1", 1)],
+    )
+    corpus = load_corpus(folder)
+    with pytest.raises(InputError, match="no rule could edit any passage of the judged pairs"):
+        items_by_rule(corpus)
+    rows = {
+        "ghost.jsonl": (
+            {"query_id": "q9", "document": "d1", "near_miss": "x"},
+            "line 1: query 'q9' is not a query of the corpus",
+        ),
+        "empty.jsonl": ({"query": "", "document": "d1", "near_miss": "x"}, "line 1: missing query"),
+        "nomiss.jsonl": ({"query_id": "q1", "document": "d1"}, "line 1: missing near_miss"),
+        "nodoc.jsonl": ({"query_id": "q1", "near_miss": "x"}, "line 1: give a document"),
+        "same.jsonl": (
+            {"query_id": "q1", "document": "d1", "near_miss": "Ask us."},
+            "the near miss is the passage itself",
+        ),
+    }
+    for name, (row, message) in rows.items():
+        with pytest.raises(InputError, match=message):
+            items_from_file(write_jsonl(tmp_path / name, [row]), corpus)
+    made = items_from_file(
+        write_jsonl(
+            tmp_path / "ok.jsonl", [{"query_id": "q1", "document": "d1", "near_miss": "Ask them."}]
+        ),
+        corpus,
+    )
+    (item,) = made.items
+    assert (item.query, item.query_position, item.rule) == ("help", 0, "file")
+    assert item.passage[item.spans[0] : item.spans[1]] == "us"
+    assert item.near_miss[item.spans[2] : item.spans[3]] == "them"

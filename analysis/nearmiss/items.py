@@ -6,7 +6,8 @@ corpus without judgments, the baseline's top-1 document — gives one item per r
 document's sentence closest to the query and that sentence with the rule's edit. A pair
 the rule cannot edit is counted per domain and rule, never faked.
 
-From the user's file (``--near-misses FILE``, CSV/JSONL/Parquet): ``query``, ``document``
+From the user's file (``--near-misses FILE``, CSV/JSONL/Parquet): ``query`` (the text) or
+``query_id`` (a query of the corpus), ``document``
 (a corpus id: its whole text is the passage) or ``passage`` (the text itself),
 ``near_miss`` and, optionally, ``domain`` (else the document's); the rule is "file".
 """
@@ -78,6 +79,14 @@ def items_by_rule(
                     Item(query, position, doc_id, domain, rule, edit.original, edit.text, spans)
                 )
     source = "judged pairs" if judged else "baseline top-1"
+    if not items:
+        tried = sum(sum(rules.values()) for rules in skipped.values())
+        raise InputError(
+            f"--near-misses rules: no rule could edit any passage of the {source} "
+            f"({tried} pair-and-rule tries; the rules need English sentences with an "
+            "auxiliary, two noun phrases, a number or a condition); give your own with "
+            "--near-misses FILE"
+        )
     return Items(tuple(items), source, skipped)
 
 
@@ -95,12 +104,20 @@ def items_from_file(path: Path, corpus: Corpus) -> Items:
     """The user's own near misses; every row checked, errors naming the file and row."""
     items: list[Item] = []
     positions = {text: i for i, text in enumerate(corpus.query_texts)}
+    positions_by_id = {query_id: i for i, query_id in enumerate(corpus.query_ids)}
     for record in read_records(path):
         fields = {k: str(v).strip() for k, v in record.fields.items() if v is not None}
         where = f"--near-misses {record.where}"
+        query_id = fields.get("query_id", "")
+        if query_id:
+            if query_id not in positions_by_id:
+                raise InputError(f"{where}: query '{query_id}' is not a query of the corpus")
+            fields.setdefault("query", corpus.query_texts[positions_by_id[query_id]])
         for name in ("query", "near_miss"):
             if not fields.get(name):
-                raise InputError(f"{where}: missing {name}")
+                raise InputError(
+                    f"{where}: missing {name}" + (" (or query_id)" if name == "query" else "")
+                )
         doc_id = fields.get("document", "")
         if doc_id:
             if doc_id not in corpus.doc_index:
