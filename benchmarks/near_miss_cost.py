@@ -1,0 +1,80 @@
+"""What --near-misses rules adds to a comparison: items, encodings and seconds.
+
+Usage: PYTHONPATH=. python benchmarks/near_miss_cost.py CORPUS [--candidate SPEC]
+       [--cache-dir DIR]
+
+On one corpus (a BEIR folder or a folder of them), in one process: the items the rules
+make and skip, per domain and rule; the texts each model encodes for them (a first run,
+into the cache); then, with every vector cached, ``compare`` without and with the near
+misses (the best of three each), so the difference is the family's own cost beyond
+encoding. Prints what both models score per domain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from analysis.cli import main as cli
+from analysis.inputs.corpus import load_corpus
+from analysis.nearmiss.items import items_by_rule
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--candidate", default="demo-candidate")
+    parser.add_argument("--cache-dir", type=Path)
+    args = parser.parse_args()
+    cache = args.cache_dir or Path(tempfile.mkdtemp())
+    work = Path(tempfile.mkdtemp())
+    corpus = load_corpus(args.corpus)
+    started = time.perf_counter()
+    made = items_by_rule(corpus)
+    building = time.perf_counter() - started
+    counts = Counter((i.domain, i.rule) for i in made.items)
+    print(f"{args.corpus}: {corpus.n_docs:,} documents, {corpus.n_queries:,} queries")
+    print(f"items: {len(made.items)} made in {building:.2f} s (rules only, no model)")
+    for domain in sorted({d for d, _ in counts} | set(made.skipped)):
+        skipped = made.skipped.get(domain, {})
+        parts = [
+            f"{rule} {counts.get((domain, rule), 0)} made / {skipped.get(rule, 0)} skipped"
+            for rule in ("negation", "role_swap", "number", "condition")
+        ]
+        print(f"  {domain}: " + "; ".join(parts))
+    texts = len({i.passage for i in made.items} | {i.near_miss for i in made.items})
+    print(f"texts to encode: {texts} per model (passages and near misses, each once)")
+
+    def compare(name: str, *extra: str) -> float:
+        started = time.perf_counter()
+        code = cli(
+            ["compare", "--corpus", str(args.corpus), "--baseline", "default"]
+            + ["--candidate", args.candidate, "--out", str(work / name)]
+            + ["--cache-dir", str(cache), *extra]
+        )
+        assert code in (0, 1), code
+        return time.perf_counter() - started
+
+    first = compare("first", "--near-misses", "rules")  # encodes everything, into the cache
+    print(f"first compare with near misses (encoding into an empty cache): {first:.1f} s")
+    plain = min(compare(f"plain{i}") for i in range(3))
+    near = min(compare(f"near{i}", "--near-misses", "rules") for i in range(3))
+    print(f"compare from cached vectors: {plain:.1f} s without, {near:.1f} s with near misses")
+    print(f"  the family adds {near - plain:.1f} s, {(near - plain) / plain:.0%} of a compare")
+    summary = json.loads((work / "near0" / "summary.json").read_text())
+    print("told apart, baseline -> candidate (all rules), p (BH):")
+    for domain, section in summary["domains"].items():
+        values = section["near_miss"]["all"]
+        print(
+            f"  {domain}: {values['n']} items, {values['sensitivity_baseline']:.1%} -> "
+            f"{values['sensitivity_candidate']:.1%}, margin {values['margin_baseline']:+.4f} -> "
+            f"{values['margin_candidate']:+.4f}, p {values['p_value_bh']:.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
