@@ -58,6 +58,7 @@ class RunSpec:
     llm_api_key_env: str = ""  # the variable's name, never the key
     llm_queries: int | None = None
     llm_endpoint: str = ""  # shared mode: the operator's endpoint, by name
+    near_misses: bool = False  # near-miss sensitivity, by the rules (--near-misses rules)
 
     def validated(self) -> RunSpec:
         """Itself, once its settings pass the engine's own checks (an InputError if not)."""
@@ -132,11 +133,13 @@ class RunSpec:
             llm_model=self.llm_model or None if endpoint else None,
             llm_api_key_env=self.llm_api_key_env or None if endpoint else None,
             llm_queries=self.llm_queries,
+            near_misses="rules" if self.near_misses else None,
         )
 
     def to_params(self) -> dict[str, str]:
         params = {k: str(v) for k, v in asdict(self).items() if v not in ("", None)}
         params["projection"] = "1" if self.projection else "0"
+        params["near_misses"] = "1" if self.near_misses else "0"
         return params
 
     @staticmethod
@@ -174,6 +177,7 @@ class RunSpec:
             llm_api_key_env=params.get("llm_api_key_env", ""),
             llm_queries=llm_queries,
             llm_endpoint=params.get("llm_endpoint", ""),
+            near_misses=params.get("near_misses", "0") == "1",
         )
         return spec.validated()
 

@@ -253,3 +253,12 @@ def test_progress_boxes_open_only_while_something_is_computed(app):
     app.session_state["run"] = {**app.session_state["run"], "k": 2}  # a new comparison
     app.switch_page("views/drift.py").run()
     assert [(s.label, s.state) for s in at.status] == [("Comparison ready", "complete")]
+
+
+def test_near_misses_travel_in_the_link_and_reach_the_request():
+    spec = RunSpec(corpus="/c", baseline="default", candidate="default", near_misses=True)
+    assert RunSpec.from_params(spec.to_params()) == spec
+    assert spec.request().near_misses == "rules"
+    assert spec.request().config().near_misses == "rules"
+    plain = RunSpec(corpus="/c", baseline="default", candidate="default")
+    assert plain.request().config().near_misses is None

@@ -170,6 +170,13 @@ own_cutoff = b.checkbox(
 )
 cutoff = b.number_input("Cutoff", -1.0, 1.0, 0.3, 0.01, key="setup_cutoff", disabled=not own_cutoff)
 projection = c.checkbox("Compute the 2-D projection (slower)", True, key="setup_projection")
+near_misses = c.checkbox(
+    "Measure near-miss sensitivity",
+    False,
+    key="setup_near_misses",
+    help="A negation, a role swap, a number and a condition edited into each judged pair's "
+    "passage, scored by both models (--near-misses rules; both sides must be models).",
+)
 context_by = c.selectbox(
     "Context the LLM receives",
     CONTEXT_BY,
@@ -288,6 +295,7 @@ if (
         llm_queries=int(llm_queries) or None,
         cutoff=float(cutoff) if own_cutoff else None,
         projection=projection,
+        near_misses=near_misses,
     )
     try:
         with st.status("Running the comparison…", expanded=True) as box:
