@@ -24,7 +24,7 @@ import numpy as np
 from analysis.errors import InputError
 from analysis.inputs.corpus import Corpus
 from analysis.inputs.readers import read_records
-from analysis.nearmiss.passages import near_miss
+from analysis.nearmiss.passages import closest_first, near_miss
 from analysis.nearmiss.rules import RULES
 
 MAX_DOCUMENTS_PER_QUERY = 2
@@ -67,8 +67,9 @@ def items_by_rule(
         domain = corpus.query_domains[position]
         for doc_id in _documents(corpus, position, baseline_top1 if not judged else None):
             text = corpus.doc_texts[corpus.doc_index[doc_id]]
+            closest = closest_first(query, text)  # once for every rule
             for rule in rules:
-                made = near_miss(query, doc_id, text, rule, seed=seed)
+                made = near_miss(query, doc_id, text, rule, seed=seed, closest=closest)
                 if made is None:
                     counts = skipped.setdefault(domain, {})
                     counts[rule] = counts.get(rule, 0) + 1

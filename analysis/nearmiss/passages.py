@@ -10,6 +10,7 @@ can edit, the closest one is taken; a document no rule can edit gives no near mi
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analysis.nearmiss.rules import RULES, Edit, variant
@@ -40,9 +41,18 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(text.strip()) if s]
 
 
-def near_miss(query: str, doc_id: str, text: str, rule: str, *, seed: int = 0) -> NearMiss | None:
-    """The ``rule``'s near miss of the sentence of ``text`` closest to ``query``, or None."""
-    for sentence in _closest_first(query, text):
+def near_miss(
+    query: str,
+    doc_id: str,
+    text: str,
+    rule: str,
+    *,
+    seed: int = 0,
+    closest: Sequence[str] | None = None,
+) -> NearMiss | None:
+    """The ``rule``'s near miss of the sentence of ``text`` closest to ``query``, or None
+    (``closest``: ``closest_first(query, text)``, when the caller already has it)."""
+    for sentence in closest if closest is not None else closest_first(query, text):
         edit = variant(sentence, rule, seed=seed)
         if edit is not None:
             return NearMiss(query, doc_id, edit)
@@ -57,7 +67,7 @@ def near_miss_document(query: str, text: str, *, seed: int = 0) -> tuple[str, Ed
     order = list(RULES)
     offset = seed % len(order)
     for rule in order[offset:] + order[:offset]:
-        for sentence in _closest_first(query, text):
+        for sentence in closest_first(query, text):
             edit = variant(sentence, rule, seed=seed)
             if edit is not None:
                 at = text.index(sentence)
@@ -65,7 +75,8 @@ def near_miss_document(query: str, text: str, *, seed: int = 0) -> tuple[str, Ed
     return None
 
 
-def _closest_first(query: str, text: str) -> list[str]:
+def closest_first(query: str, text: str) -> list[str]:
+    """The sentences of ``text``, the closest to ``query`` first (ties: in text order)."""
     wanted = set(_WORD.findall(query.lower()))
     found = sentences(text)
     share = [len(wanted & set(_WORD.findall(s.lower()))) / max(len(wanted), 1) for s in found]

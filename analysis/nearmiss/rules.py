@@ -21,6 +21,7 @@ import hashlib
 import random
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 RULES = ("negation", "role_swap", "number", "condition")
 
@@ -80,6 +81,7 @@ class Edit:
     new_span: tuple[int, int]  # in the variant
 
 
+@lru_cache(maxsize=65_536)  # a corpus repeats sentences across queries; a variant is pure
 def variant(sentence: str, rule: str, *, seed: int = 0) -> Edit | None:
     """The ``rule``'s near miss of ``sentence``, or None when the rule cannot make one."""
     if rule not in RULES:
