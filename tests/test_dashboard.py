@@ -12,7 +12,7 @@ from dashboard.state import RunSpec
 from tests.dashboard_fixture import build
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
-VIEWS = ["overview", "overlap", "drift", "thresholds", "space", "changed", "export"]
+VIEWS = ["overview", "overlap", "drift", "thresholds", "space", "changed", "near_miss", "export"]
 
 
 @pytest.fixture(scope="module")

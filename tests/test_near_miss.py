@@ -138,6 +138,7 @@ def test_near_misses_by_rule_end_to_end(corpus, tmp_path, capsys):
     assert main(["check", "--from", str(out), "--policy", str(policy)]) == 1
     verdict = capsys.readouterr().out
     assert "near-miss sensitivity changed +0.0 points (min gain 5)" in verdict
+    _the_page_picks_an_item_and_highlights_its_edit(out, tmp_path)
     plain = tmp_path / "plain"
     assert _compare(corpus, plain) == 0  # no near misses: the guardrail fails closed
     assert main(["check", "--from", str(plain), "--policy", str(policy)]) == 1
@@ -232,3 +233,28 @@ def test_file_and_rule_errors_name_the_line_or_say_why(tmp_path):
     assert (item.query, item.query_position, item.rule) == ("help", 0, "file")
     assert item.passage[item.spans[0] : item.spans[1]] == "us"
     assert item.near_miss[item.spans[2] : item.spans[3]] == "them"
+
+
+def _the_page_picks_an_item_and_highlights_its_edit(out, tmp_path):
+    """The Near misses page on the saved output: its table, then the first item's passage
+    and near miss side by side, each with its edit marked."""
+    import os
+    import sys
+    from pathlib import Path
+    from unittest import mock
+
+    from streamlit.testing.v1 import AppTest
+
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    env = {"RECALL_HORIZON_CACHE": str(tmp_path / "dash-cache")}
+    with (
+        mock.patch.dict(os.environ, env),
+        mock.patch.object(sys, "argv", ["app.py", "--open", str(out)]),
+    ):
+        at = AppTest.from_file(str(app), default_timeout=120)
+        at.run()
+        at.switch_page("views/near_miss.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Near misses"
+    shown = [str(e.proto) for e in at.get("html")]
+    assert sum("<mark" in html for html in shown) >= 1  # an insertion marks the near miss only
