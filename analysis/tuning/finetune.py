@@ -41,8 +41,8 @@ from analysis.tuning.pairs import TrainingPair
 RECIPE_FILE = "recall_horizon_finetune.json"
 # Enters the cache key: a model trained by another loop is not this recipe's model.
 TRAINING_LOOP = "sentence-transformers-trainer"
-ANCHOR_MAX_DOCS = 512
-NEGATIVES = ("none", "near-miss")  # a seeded sample of the tuning domain's documents beyond this
+ANCHOR_MAX_DOCS = 512  # a seeded sample of the tuning domain's documents beyond this
+NEGATIVES = ("none", "near-miss")
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,9 @@ def _train_into(
     record = _record(recipe, key, domain, base, len(pairs))
     if negatives is not None:
         record["near_miss_negatives"] = negatives  # how many pairs got one, and by which rule
-    _train(model, loss, datasets, prompts, recipe, progress, stage, guard, record)
+    from analysis.tuning.trainer import train
+
+    train(model, loss, datasets, prompts, recipe, progress, stage, guard, record, RECIPE_FILE)
     _save_atomically(model, target, record)
 
 
@@ -281,79 +283,6 @@ def _loss(model: Any, corpus: Corpus, recipe: Recipe, domain: str, document_prom
         prompt=document_prompt,
         seed=recipe.seed + 1,
     )
-
-
-def _train(
-    model: Any,
-    loss: Any,
-    datasets: dict[str, dict[str, list[str]]],
-    prompts: dict[str, str],
-    recipe: Recipe,
-    progress: Progress,
-    stage: str,
-    guard: Guard | None,
-    record: dict[str, Any],
-) -> None:
-    """sentence-transformers' trainer: seeded, a constant learning rate (so a run stopped
-    after e epochs is the checkpoint a longer run passes through), AdamW with the recipe's
-    weight decay; checkpoints and evaluations only when a guard is attached."""
-    import tempfile
-
-    from datasets import Dataset, DatasetDict
-    from sentence_transformers import SentenceTransformerTrainer
-    from sentence_transformers.sentence_transformer.training_args import (
-        SentenceTransformerTrainingArguments,
-    )
-    from transformers.trainer_callback import PrinterCallback
-
-    from analysis.tuning.callbacks import ProgressCallback, RecipeStampCallback
-
-    steps_per_epoch = sum(-(-len(c["query"]) // recipe.batch_size) for c in datasets.values())
-    with tempfile.TemporaryDirectory(prefix="recall-horizon-train-") as scratch:
-        every = guard.every_epochs * steps_per_epoch if guard else 0
-        args = SentenceTransformerTrainingArguments(
-            output_dir=str(guard.output_dir) if guard else scratch,
-            num_train_epochs=recipe.epochs,
-            per_device_train_batch_size=recipe.batch_size,
-            learning_rate=recipe.learning_rate,
-            weight_decay=recipe.weight_decay,
-            lr_scheduler_type="constant",
-            warmup_steps=0,
-            max_grad_norm=recipe.max_grad_norm,
-            seed=recipe.seed,
-            data_seed=recipe.seed,
-            use_cpu=True,
-            report_to=guard.report_to if guard else "none",
-            logging_strategy="steps" if guard else "no",
-            logging_steps=every or steps_per_epoch,
-            eval_strategy="steps" if guard else "no",
-            eval_steps=every or None,
-            save_strategy="steps" if guard else "no",
-            save_steps=every or steps_per_epoch,
-            disable_tqdm=True,
-            prompts={k: v for k, v in prompts.items() if v and k != "negative"} or None,
-        )
-        trainer = SentenceTransformerTrainer(
-            model=model,
-            args=args,
-            train_dataset=(
-                Dataset.from_dict(next(iter(datasets.values())))
-                if len(datasets) == 1
-                else DatasetDict({name: Dataset.from_dict(c) for name, c in datasets.items()})
-            ),
-            loss=loss,
-            evaluator=guard.evaluator if guard else None,
-            callbacks=[
-                *(guard.callbacks if guard else []),
-                RecipeStampCallback(RECIPE_FILE, record),
-                ProgressCallback(progress, stage),
-            ],
-        )
-        # the guard's keys go to guard.json and to report_to; printed, they would bury
-        # the progress bar under a few hundred numbers per evaluation
-        trainer.remove_callback(PrinterCallback)
-        trainer.train()
-    model.eval()
 
 
 def _encode(model: Any, texts: list[str], prompt: str) -> Any:
