@@ -19,8 +19,8 @@ from analysis.progress import Progress
 
 _UNIT = 1e-5  # |squared norm - 1| below which a float32 row counts as normalised already
 QUERY_BLOCK = 2048  # queries per faiss call: the unit of progress
-_CHUNK = 64  # columns per chunk when bounding the top-k (see _select_top)
-_LOOSE = 8  # candidates per row (in widths) above which _select_top tightens its bound
+_CHUNK = 64  # columns per chunk when bounding the top-k (see select_top)
+_LOOSE = 8  # candidates per row (in widths) above which select_top tightens its bound
 
 
 @dataclass(frozen=True)
@@ -157,12 +157,12 @@ def _search_block(
         sims = unit_docs @ unit_queries[row]
         if excluded is not None and excluded[row] >= 0:
             sims[excluded[row]] = -np.inf
-        top, top_scores = _select_top(sims[None, :], width)
+        top, top_scores = select_top(sims[None, :], width)
         indices[row], scores[row] = top[0], top_scores[0]
     return indices, scores
 
 
-def _select_top(sims: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+def select_top(sims: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Top ``width`` columns per row, by score then by column position.
 
     Exact and fast for small widths: the width-th largest of per-chunk maxima is a lower

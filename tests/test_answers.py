@@ -436,3 +436,23 @@ def test_a_passage_escapes_the_document_and_marks_only_the_span() -> None:
     assert "<script>" not in shown and "&lt;script&gt;" in shown and "&lt;d1&gt;" in shown
     assert shown.count("<mark>") == 1 and "<mark>court</mark> &amp; the clause" in shown
     assert "passage marked" in shown
+
+
+def test_the_array_path_finds_the_carriers_the_walk_finds() -> None:
+    from analysis.context import CHARACTERS
+    from analysis.metrics.answer_contexts import ContextSetting
+    from analysis.metrics.answers import _first_carrier, _first_listed
+    from analysis.retrieval import Ranking
+
+    rng = np.random.default_rng(9)
+    n_queries, n_docs = 50, 30
+    indices = np.array([rng.permutation(n_docs)[:12] for _ in range(n_queries)])
+    indices[rng.random(indices.shape) < 0.15] = -1  # padding, some between documents
+    ranking = Ranking(indices, rng.random(indices.shape).astype(np.float32))
+    listed = {q: set(rng.choice(n_docs, int(rng.integers(0, 4))).tolist()) for q in range(40)}
+    rows = np.arange(40)
+    rank, doc = _first_listed(ranking, rows, listed)
+    setting = ContextSetting("top-k", 10, 0.5, None, CHARACTERS)
+    for q in rows:
+        hit = _first_carrier(ranking, q, ["x"] * n_docs, setting, lambda q, d, _: d in listed[q])
+        assert (rank[q], doc[q]) == ((hit[0], hit[2]) if hit else (0, -1))

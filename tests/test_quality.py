@@ -16,7 +16,7 @@ from analysis.metrics.quality import (
     reciprocal_rank,
     relevance_quality,
 )
-from analysis.retrieval import top_k_cosine
+from analysis.retrieval import Ranking, top_k_cosine
 
 
 def test_ndcg_with_graded_judgments_by_hand():
@@ -112,3 +112,34 @@ def test_negative_grades_give_no_negative_gain():
     """trec_eval ignores gains <= 0: a document graded -1 counts as unjudged, never below 0."""
     assert ndcg([1, 2], {1: -1, 2: 1}) == pytest.approx(ndcg([1, 2], {2: 1}))
     assert ndcg([1], {1: -2, 2: 1}) == 0.0
+
+
+def test_the_array_metrics_equal_the_definitions_to_the_last_digit():
+    rng = np.random.default_rng(5)
+    n_queries, n_docs, k = 60, 40, 7
+    indices = np.array([rng.permutation(n_docs)[:15] for _ in range(n_queries)])
+    indices[rng.random(indices.shape) < 0.1] = -1  # padding, some of it between documents
+    ranking = Ranking(indices, np.zeros(indices.shape, dtype=np.float32))
+    qrels = {
+        q: {int(d): int(rng.integers(-1, 4)) for d in rng.choice(n_docs, rng.integers(1, 20))}
+        for q in range(0, n_queries, 2)
+    }
+    qrels[2] = {5: 0, 6: -1}  # judged, nothing relevant: nan throughout
+    result = relevance_quality(
+        ranking,
+        ranking,
+        k=k,
+        qrels_positions=qrels,
+        query_ids=[str(q) for q in range(n_queries)],
+        query_domains=["d"] * n_queries,
+    )
+    for q in range(n_queries):
+        ranked = [int(d) for d in indices[q] if d >= 0]
+        judged = qrels.get(q)
+        expected = (
+            [ndcg(ranked, judged), recall(ranked, judged, depth=k), reciprocal_rank(ranked, judged)]
+            if judged
+            else [np.nan] * 3
+        )
+        got = [result.baseline[m][q] for m in ("ndcg@10", f"recall@{k}", "mrr@10")]
+        np.testing.assert_array_equal(got, expected)  # nan equals nan here, and nothing else

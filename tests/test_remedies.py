@@ -15,9 +15,10 @@ from analysis.cli import main
 from analysis.compare import compare
 from analysis.errors import InputError
 from analysis.remedies.bm25 import K1, B, scores_of
-from analysis.remedies.fusion import fused
+from analysis.remedies.fusion import fused, fused_rankings
 from analysis.remedies.plan import RemedyPlan, parse_grid
 from analysis.remedies.rankings import convex_fusion, recall_floor, reciprocal_rank_fusion
+from analysis.retrieval import top_k_cosine
 from analysis.settings import CompareConfig
 from tests.dashboard_fixture import build
 from tests.fakes import compare_args
@@ -54,6 +55,21 @@ def test_fused_scores_are_the_weighted_cosines():
 
     expected = 0.7 * cosines(base) + 0.3 * cosines(cand)
     assert np.allclose(space.queries @ space.documents.T, expected, atol=1e-6)
+
+
+def test_the_fused_rankings_are_a_search_of_the_fused_space():
+    rng = np.random.default_rng(4)
+    base = embeddings("b", rng.normal(size=(300, 8)), rng.normal(size=(40, 8)))
+    cand = embeddings("c", rng.normal(size=(300, 5)), rng.normal(size=(40, 5)))
+    exclude = np.where(np.arange(40) % 3 == 0, np.arange(40), -1)  # some queries are docs
+    found = fused_rankings(base, cand, [0.2, 0.5, 0.9], 12, exclude=exclude)
+    for w, (ranking, seconds) in found.items():
+        space = fused(base, cand, w)
+        searched = top_k_cosine(space.queries, space.documents, 12, exclude=exclude)
+        assert np.array_equal(ranking.indices, searched.indices)
+        assert np.allclose(ranking.scores, searched.scores, atol=1e-6)
+        assert seconds > 0
+    assert not any((r.indices == exclude[:, None]).any() for r, _ in found.values())
 
 
 class LuceneBM25(BM25Okapi):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
-from analysis.retrieval import _select_top, top_k_cosine, unit_rows
+from analysis.retrieval import select_top, top_k_cosine, unit_rows
 
 
 def _oracle(queries, docs, k):
@@ -147,7 +147,7 @@ def test_documents_ordered_by_cluster_take_the_tight_bound_and_stay_exact(ties, 
     sims = (unit_rows(queries) @ unit_rows(docs).T).astype(np.float32)
     expected = np.argsort(-sims, axis=1, kind="stable")[:, :50]
     monkeypatch.setattr(np, "partition", spy)
-    selected, _ = _select_top(sims, 50)  # the exact path for queries tied at the k-th place
+    selected, _ = select_top(sims, 50)  # the exact path for queries tied at the k-th place
     assert any(shape[1] == 2000 for shape in tightened)  # the exact bound was taken
     assert np.array_equal(selected, expected)
     monkeypatch.setattr(np, "partition", original)

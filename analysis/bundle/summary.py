@@ -15,6 +15,7 @@ import platform
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 from typing import Any, Protocol, Self, TypeVar
 
@@ -47,6 +48,12 @@ F = TypeVar("F", bound=_Readable)
 
 
 def library_versions() -> dict[str, str]:
+    """The versions the manifest records (a copy: the lookup is done once per process)."""
+    return dict(_library_versions())
+
+
+@cache
+def _library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version(), "recall-horizon": __version__}
     for name in _LIBRARIES:
         try:

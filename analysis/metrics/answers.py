@@ -262,6 +262,7 @@ def judged_coverage(
         },
         carries=lambda q, d, _: d in best[q],
         spans=lambda q, part: None,
+        carrier_docs=best,
         n_resamples=n_resamples,
         random_state=random_state,
     )
@@ -279,7 +280,10 @@ def _coverage(
     spans: Callable[[int, str], tuple[int, int] | None],
     n_resamples: int,
     random_state: int,
+    carrier_docs: Mapping[int, set[int]] | None = None,
 ) -> AnswerResult:
+    """``carrier_docs``: the documents that carry whatever part of them is in the context,
+    per query (judged coverage), when ``carries`` reads only the document."""
     doc_ids, doc_texts = corpus.doc_ids, corpus.doc_texts
     query_ids, query_domains = corpus.query_ids, corpus.query_domains
     n = len(query_ids)
@@ -288,6 +292,14 @@ def _coverage(
     first_score = [np.full(n, -np.inf), np.full(n, -np.inf)]
     first_doc = [np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)]
     for model, ranking in enumerate(rankings):
+        if carrier_docs is not None and setting.budget is None:  # every document whole
+            rows = np.asarray(measured, dtype=np.int64)
+            rank, doc = _first_listed(ranking, rows, carrier_docs)
+            found = rows[rank > 0]
+            first_rank[model][found] = rank[rank > 0]
+            first_score[model][found] = ranking.scores[found, rank[rank > 0] - 1]
+            first_doc[model][found] = doc[rank > 0]
+            continue
         for q in measured:
             hit = _first_carrier(ranking, q, doc_texts, setting, carries)
             if hit is not None:
@@ -342,6 +354,27 @@ def _first_carrier(
         if carries(query, position, part):
             return rank, float(ranking.scores[query, rank - 1]), position
     return None
+
+
+def _first_listed(
+    ranking: Ranking, rows: np.ndarray, listed: Mapping[int, set[int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per query of ``rows``: the rank (from 1; 0: none) and position of its first retrieved
+    document in ``listed[query]``, padding skipped: :func:`_first_carrier` without a budget,
+    as array operations."""
+    ranked = ranking.indices[rows]
+    if ranked.shape[1] == 0:
+        return np.zeros(len(rows), dtype=np.int64), np.full(len(rows), -1, dtype=np.int64)
+    ranked = np.take_along_axis(ranked, np.argsort(ranked < 0, axis=1, kind="stable"), 1)
+    width = 1 + max([int(ranked.max(initial=0)), *(max(d) for d in listed.values() if d)])
+    keys = np.unique([q * width + d for q in rows for d in listed.get(int(q), ())])
+    wanted = rows[:, None] * width + np.maximum(ranked, 0)
+    at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+    carries = (ranked >= 0) & (keys[at] == wanted) if len(keys) else np.zeros_like(ranked, bool)
+    first = carries.argmax(axis=1)
+    any_carrier = carries.any(axis=1)
+    rank = np.where(any_carrier, first + 1, 0)
+    return rank, np.where(any_carrier, ranked[np.arange(len(rows)), first], -1)
 
 
 def _rank_in(ranking: Ranking, docs: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:

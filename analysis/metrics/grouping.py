@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -53,8 +54,25 @@ def bootstrap_mean(
     values = values[np.isfinite(values)]
     if len(values) == 0:
         return Estimate(None, None, None, 0)
-    rng = np.random.default_rng(random_state)
-    picks = rng.integers(0, len(values), size=(n_resamples, len(values)))
-    means = values[picks].mean(axis=1)
+    means = values[_picks(len(values), n_resamples, random_state)].mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
     return Estimate(float(values.mean()), float(low), float(high), len(values))
+
+
+_PICKS_REMEMBERED = 2_000_000  # (resample, item) cells: 16 MB a draw
+
+
+def _picks(n: int, n_resamples: int, random_state: int) -> np.ndarray:
+    """The bootstrap's seeded draws for ``n`` items: the same for every measure and domain
+    of that size, so small ones are drawn once per process (a remedy sweep asks for the same
+    few sizes hundreds of times)."""
+    if n * n_resamples <= _PICKS_REMEMBERED:
+        return _remembered_picks(n, n_resamples, random_state)
+    return np.random.default_rng(random_state).integers(0, n, size=(n_resamples, n))
+
+
+@lru_cache(maxsize=8)
+def _remembered_picks(n: int, n_resamples: int, random_state: int) -> np.ndarray:
+    picks = np.random.default_rng(random_state).integers(0, n, size=(n_resamples, n))
+    picks.flags.writeable = False
+    return picks

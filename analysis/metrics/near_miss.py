@@ -9,9 +9,8 @@ model:
 * margin = the mean of cos(q, passage) − cos(q, near miss).
 
 The candidate's change is tested as relevance is: the per-item margin differences
-(candidate − baseline) by the paired sign-flip test (its signs drawn as random bits, see
-:func:`sign_flip_p_value`), p-values adjusted across domains by Benjamini–Hochberg for each
-rule. The items come from the pipeline
+(candidate − baseline) by the same paired sign-flip test, p-values adjusted across domains
+by Benjamini–Hochberg for each rule. The items come from the pipeline
 (``analysis.nearmiss.items``): passages and near misses encoded by each model, queries the
 corpus' own vectors.
 """
@@ -27,7 +26,7 @@ import pandas as pd
 
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import OVERALL
-from analysis.metrics.quality import benjamini_hochberg
+from analysis.metrics.quality import benjamini_hochberg, paired_randomisation_test
 from analysis.nearmiss.encoded import NearMissItems
 
 ALL_RULES = "all"
@@ -118,7 +117,7 @@ class NearMissResult(FamilyResult):
                     "margin_baseline": None, "margin_candidate": None, "p_value": None,
                     "p_value_bh": None}  # fmt: skip
         base, cand = self.margin_baseline[rows], self.margin_candidate[rows]
-        p = sign_flip_p_value(
+        p = paired_randomisation_test(
             cand - base, n_resamples=self.n_resamples, random_state=self.random_state
         )
         return {
@@ -154,42 +153,6 @@ def near_miss_sensitivity(
         q = _unit(queries)
         margins.append((q * _unit(passages)).sum(axis=1) - (q * _unit(near)).sum(axis=1))
     return NearMissResult(items, margins[0], margins[1], n_resamples, random_state)
-
-
-def sign_flip_p_value(
-    differences: np.ndarray, *, n_resamples: int = 10_000, random_state: int = 0
-) -> float:
-    """Two-sided p of a mean paired difference by random sign flips: the test ``quality``
-    runs (p = (1 + #{|flipped mean| >= |observed mean|}) / (1 + n_resamples)), drawing
-    the signs as random bits, eight to a byte: thousands of items per domain and rule
-    would otherwise spend most of the family's time drawing them.
-
-    >>> sign_flip_p_value(np.zeros(5))
-    1.0
-    >>> abs(sign_flip_p_value(np.full(3, 0.4), n_resamples=20_000) - 2 / 8) < 0.02  # exact: 2/8
-    True
-    """
-    differences = np.asarray(differences, dtype=np.float64)
-    differences = differences[np.isfinite(differences)]
-    if len(differences) == 0 or not np.any(differences):
-        return 1.0
-    n, observed, total = len(differences), abs(differences.mean()), differences.sum()
-    n_bytes = -(-n // 8)
-    # per byte of signs, the sum of 2 x the differences its set bits keep (a 1 keeps a
-    # sign, a 0 flips it; the first item is the byte's highest bit): a flipped sum is then
-    # one table lookup per eight items
-    doubled = np.zeros(8 * n_bytes)
-    doubled[:n] = 2 * differences
-    bits = (np.arange(256)[None, :] >> np.arange(7, -1, -1)[:, None]) & 1
-    table = doubled.reshape(n_bytes, 8) @ bits
-    rng = np.random.default_rng(random_state)
-    hits = 0
-    for start in range(0, n_resamples, 1000):
-        rows = min(1000, n_resamples - start)
-        packed = rng.integers(0, 256, size=(rows, n_bytes), dtype=np.uint8)
-        means = (table[np.arange(n_bytes), packed].sum(axis=1) - total) / n
-        hits += int((np.abs(means) >= observed - 1e-12).sum())
-    return (hits + 1) / (n_resamples + 1)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:

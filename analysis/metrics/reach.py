@@ -10,6 +10,7 @@ for every document and for the judged-relevant ones alone.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -201,6 +202,11 @@ class ReachResult(FamilyResult):
         return out
 
 
+_BATCH_CELLS = 2_000_000  # (resample, query × k or document) cells per batch
+_REACHED_MEMO: OrderedDict[bytes, np.ndarray] = OrderedDict()  # see _reached_per_resample
+_MEMO_SIZE = 4
+
+
 def net_loss_spreads(
     baseline_top: np.ndarray,
     candidate_top: np.ndarray,
@@ -222,40 +228,26 @@ def net_loss_spreads(
     (:meth:`NetLoss.of` centres it on the observed share). Only documents in some top-k
     matter, so each resample works on those alone.
     """
-    shown = np.union1d(baseline_top[baseline_top >= 0], candidate_top[candidate_top >= 0])
-    compact = np.full(n_docs, -1, dtype=np.int64)
-    compact[shown] = np.arange(len(shown))
-    tops = [
-        np.where(top >= 0, compact[np.maximum(top, 0)], -1) for top in (baseline_top, candidate_top)
-    ]
     names = [name for name in groups if name != OVERALL]
-    unnamed, outside = len(names), len(names) + 1  # two spare bins
-    code = np.full(len(shown), unnamed, dtype=np.int64)
+    unnamed = len(names)
+    code = np.full(n_docs, unnamed, dtype=np.int64)  # a named group, or the spare bin
     for g, name in enumerate(names):
-        rows = compact[groups[name]]
-        code[rows[rows >= 0]] = g
+        code[groups[name]] = g
     codes = [code]
     if relevant is not None:
-        codes.append(np.where(relevant[shown], code, outside))
-    n_queries = len(baseline_top)
-    rng = np.random.default_rng(random_state)
-    shares = np.full((resamples, 2, len(names) + 1), np.nan)  # the last column: OVERALL
-    for b in range(resamples if n_queries else 0):
-        # the distinct queries drawn, in order (np.unique's result, without its sort)
-        asked = np.flatnonzero(np.bincount(rng.integers(0, n_queries, size=n_queries)))
-        reached = []
-        for top in tops:
-            flags = np.zeros(len(shown) + 1, dtype=bool)
-            flags[top[asked].ravel()] = True  # -1 lands in the spare last slot
-            reached.append(flags[:-1])
-        net = (reached[0] & ~reached[1]).astype(np.float64) - (~reached[0] & reached[1])
-        for kind, kind_code in enumerate(codes):
-            lost = np.bincount(kind_code, weights=net, minlength=outside + 1)[:outside]
-            base = np.bincount(kind_code, weights=reached[0], minlength=outside + 1)[:outside]
-            lost = np.append(lost[:unnamed], lost.sum())
-            base = np.append(base[:unnamed], base.sum())
-            with np.errstate(invalid="ignore", divide="ignore"):
-                shares[b, kind] = np.where(base > 0, lost / base, np.nan)
+        codes.append(np.where(relevant, code, -1))  # -1: counted in no bin
+    # per resample, kind and bin: the documents each model reached (each model's own
+    # resampling is the same draws, so the two line up resample by resample)
+    reached = [
+        _reached_per_resample(top, codes, unnamed + 1, resamples, random_state)
+        for top in (baseline_top, candidate_top)
+    ]
+    base, cand = (np.concatenate([r, r.sum(axis=2, keepdims=True)], axis=2) for r in reached)
+    kept = np.r_[:unnamed, -1]  # the named groups, then every document (OVERALL)
+    base, lost = base[:, :, kept], base[:, :, kept] - cand[:, :, kept]
+    shares = np.full((resamples, 2, unnamed + 1), np.nan)  # the last column: OVERALL
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares[:, : len(codes)] = np.where(base > 0, lost / base, np.nan)
     out: dict[str, tuple[tuple[float, float] | None, tuple[float, float] | None]] = {}
     for g, name in enumerate([*names, OVERALL]):
         bounds: list[tuple[float, float] | None] = []
@@ -269,6 +261,57 @@ def net_loss_spreads(
                 bounds.append(None)
         out[name] = (bounds[0], bounds[1])
     return out
+
+
+def _reached_per_resample(
+    top: np.ndarray, codes: Sequence[np.ndarray], n_bins: int, resamples: int, random_state: int
+) -> np.ndarray:
+    """(resamples, len(codes), n_bins): per resampling of the queries (with replacement,
+    seeded), how many distinct documents of each bin some drawn query holds in ``top``;
+    ``codes[kind][document]`` is its bin (-1: none).
+
+    Remembered for the last few inputs: a remedy sweep or a rounds series judges many
+    candidates against one baseline, whose reach is the same every time.
+    """
+    import hashlib
+
+    key = hashlib.blake2b(
+        b"".join([np.ascontiguousarray(top).tobytes(), *(c.tobytes() for c in codes)])
+        + repr((top.shape, n_bins, resamples, random_state)).encode()
+    ).digest()
+    if key in _REACHED_MEMO:
+        _REACHED_MEMO.move_to_end(key)
+        return _REACHED_MEMO[key]
+    n_queries = len(top)
+    shown = np.unique(top[top >= 0])
+    slots = len(shown) + 1  # a spare slot where -1 (no document) lands
+    compact = np.where(top >= 0, np.searchsorted(shown, np.maximum(top, 0)), len(shown))
+    # each kind's documents summed per bin by one matrix product: exact counts in float32
+    sums = np.zeros((len(shown), len(codes) * n_bins), dtype=np.float32)
+    for kind, code in enumerate(codes):
+        bins = code[shown]
+        inside = np.flatnonzero(bins >= 0)
+        sums[inside, kind * n_bins + bins[inside]] = 1.0
+    rng = np.random.default_rng(random_state)
+    out = np.zeros((resamples, len(codes) * n_bins))  # float64: exact counts
+    # resamples in batches, one array operation each (a Python loop per resample was most
+    # of a comparison's reach time); a batch draws what the resamples one by one would
+    batch = max(1, min(resamples, _BATCH_CELLS // max(1, top.size, slots)))
+    for start in range(0, resamples if n_queries else 0, batch):
+        rows = min(batch, resamples - start)
+        drawn = rng.integers(0, n_queries, size=(rows, n_queries))
+        asked = np.zeros((rows, n_queries), dtype=bool)
+        asked[np.arange(rows)[:, None], drawn] = True
+        resample, query = np.nonzero(asked)
+        flags = np.zeros(rows * slots, dtype=np.float32)
+        flags[(resample[:, None] * slots + compact[query]).ravel()] = 1.0
+        out[start : start + rows] = flags.reshape(rows, slots)[:, :-1] @ sums
+    counts = out.reshape(resamples, len(codes), n_bins)
+    counts.flags.writeable = False
+    _REACHED_MEMO[key] = counts
+    if len(_REACHED_MEMO) > _MEMO_SIZE:
+        _REACHED_MEMO.popitem(last=False)
+    return counts
 
 
 def reachability(

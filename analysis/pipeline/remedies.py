@@ -155,22 +155,21 @@ def run_remedies(
     n_queries = max(corpus.n_queries, 1)
     for remedy in plan.remedies:
         if remedy == FUSION:
-            from analysis.remedies.fusion import fused
-            from analysis.retrieval import top_k_cosine
+            from analysis.remedies.fusion import FusedSpaces, fused_rankings
 
             depth = retrieval_depth(corpus, config)
-            ends = {0.0: comparison.baseline_ranking, 1.0: comparison.candidate_ranking}
+            inner = [w for w in plan.weights if 0 < w < 1]
+            ranked = fused_rankings(base, cand, inner, depth, exclude=excluded)
+            # at the ends the fused space is a side itself: its retrieval is done
+            ranked |= {0.0: (comparison.baseline_ranking, 0.0)}
+            ranked |= {1.0: (comparison.candidate_ranking, 0.0)}
+            spaces = FusedSpaces(base, cand)
             for w in plan.weights:
-                side = fused(base, cand, w)
-                started = time.perf_counter()
-                # at the ends the fused space is a side itself: its retrieval is done
-                ranked = ends.get(w) or top_k_cosine(
-                    side.queries, side.documents, depth, exclude=excluded
-                )
-                seconds = time.perf_counter() - started
-                cost = _cost(base.documents.nbytes if 0 < w < 1 else 0, int(0 < w < 1), seconds)
+                ranking, seconds = ranked[w]
+                inside = 0 < w < 1
+                cost = _cost(base.documents.nbytes if inside else 0, int(inside), seconds)
                 cost |= _per_query(seconds, n_queries)
-                judge(FUSION, {"w": w}, f"fusion w={w:g}", cost, side, ranked)
+                judge(FUSION, {"w": w}, f"fusion w={w:g}", cost, spaces.at(w), ranking)
         elif remedy == INTERPOLATE:
             for alpha in plan.alphas:
                 started = time.perf_counter()
