@@ -258,3 +258,22 @@ def _the_page_picks_an_item_and_highlights_its_edit(out, tmp_path):
     assert at.title[0].value == "Near misses"
     shown = [str(e.proto) for e in at.get("html")]
     assert sum("<mark" in html for html in shown) >= 1  # an insertion marks the near miss only
+
+
+def test_rule_items_are_stored_whole_and_a_bad_file_is_not_read(corpus, tmp_path):
+    from analysis.inputs.corpus import load_corpus
+    from analysis.nearmiss.items import items_by_rule
+    from analysis.nearmiss.stored import items_key, load_items, save_items
+
+    loaded = load_corpus(corpus / "corpus")
+    made = items_by_rule(loaded)
+    path = tmp_path / "near-misses" / f"{items_key(loaded, None, 0)}.json"
+    save_items(made, path)
+    assert load_items(path) == made
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+    # what the items are made from names the file
+    assert items_key(loaded, None, 1) != items_key(loaded, None, 0)
+    assert items_key(loaded, np.array([0, 1]), 0) != items_key(loaded, None, 0)
+    for broken in ('{"items": [{"query": "q"}], "source": "s", "skipped": {}}', "not json", "[]"):
+        path.write_text(broken)
+        assert load_items(path) is None

@@ -19,6 +19,7 @@ from analysis.inputs.embed import CorpusEmbeddings, embed_role
 from analysis.inputs.source import EmbeddingSource
 from analysis.nearmiss.encoded import NearMissItems
 from analysis.nearmiss.items import Items, items_by_rule, items_from_file
+from analysis.nearmiss.stored import FOLDER, items_key, load_items, save_items
 from analysis.progress import Progress
 
 RULES_CHOICE = "rules"
@@ -43,7 +44,11 @@ def near_miss_items(
             )
     if choice == RULES_CHOICE:
         top1 = None if any(corpus.qrels.values()) else _top1(corpus, sides[0])
-        made = items_by_rule(corpus, baseline_top1=top1, seed=seed)
+        stored = cache.root / FOLDER / f"{items_key(corpus, top1, seed)}.json"
+        made = load_items(stored)
+        if made is None:
+            made = items_by_rule(corpus, baseline_top1=top1, seed=seed)
+            save_items(made, stored)
     else:
         made = items_from_file(Path(choice), corpus)
     vectors = [
