@@ -95,7 +95,22 @@ class SharedMode:
         """A model spec a visitor may name: the bundled ones, a hub id, or a path under a
         root (``vectors:PATH`` included)."""
         from analysis.inputs.backends import Backend, split_spec
+        from analysis.inputs.stores.spec import is_store_spec, parse_store_spec
 
+        if is_store_spec(spec):  # every file it names under a root; no host a visitor names
+            store = parse_store_spec(spec)
+            if store.is_server:
+                raise InputError(
+                    f"{what}: this dashboard is shared, and a visitor cannot have it call a "
+                    f"{store.store} server; the operator can put the store under a root"
+                )
+            self.check_path(store.location, what)
+            for key in ("ids",):
+                if store.get(key):
+                    self.check_path(str(store.get(key)), what)
+            if store.get("queries"):
+                self.check_model(str(store.get("queries")), what)
+            return
         spec, _ = split_spec(spec, Backend())  # a backend suffix names no path
         if spec in ("default", "demo-candidate"):
             return

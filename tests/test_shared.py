@@ -67,6 +67,23 @@ def test_paths_outside_the_roots_are_refused_however_they_are_written(inputs, mo
     _spec(specs).validated()  # under the root: accepted
 
 
+def test_a_visitor_names_no_store_server_and_no_store_file_outside_the_roots(
+    inputs, mode, tmp_path
+):
+    root, specs = inputs
+    refused = {
+        "qdrant:http://169.254.169.254:6333?collection=docs": "call a qdrant server",
+        f"qdrant:{tmp_path}?collection=docs&queries=default": "only paths under its roots",
+        f"faiss:{root / 'i.faiss'}?ids={tmp_path / 'ids.txt'}&queries=default": "under its roots",
+        f"faiss:{root / 'i.faiss'}?ids={root / 'ids.txt'}&queries=vectors:/etc/v.parquet": "roots",
+    }
+    for spec, message in refused.items():
+        with pytest.raises(InputError, match=message):
+            _spec(specs, candidate=spec).validated()
+    accepted = f"faiss:{root / 'i.faiss'}?ids={root / 'ids.txt'}&queries={specs['candidate']}"
+    _spec(specs, candidate=accepted).validated()
+
+
 def test_an_endpoint_is_picked_by_name_and_nothing_else_is_typed(inputs, mode):
     _, specs = inputs
     with pytest.raises(InputError, match="'elsewhere' is not one this shared dashboard offers"):

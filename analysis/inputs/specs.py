@@ -20,6 +20,8 @@ from analysis.errors import InputError
 from analysis.inputs.backends import Backend, split_spec
 from analysis.inputs.models import SentenceTransformerSource, default_model_folder
 from analysis.inputs.source import EmbeddingSource
+from analysis.inputs.stores.source import StoreVectors
+from analysis.inputs.stores.spec import is_store_spec, parse_store_spec
 from analysis.inputs.vectors import PrecomputedVectors
 
 VECTORS_PREFIX = "vectors:"
@@ -44,6 +46,24 @@ def resolve_source(
         raise InputError(
             "empty model spec: use 'default', a model folder, a hub id or vectors:PATH"
         )
+    if is_store_spec(spec):
+        store = parse_store_spec(spec)
+        query_spec = store.get("queries")
+        if query_spec is not None and is_store_spec(query_spec):
+            raise InputError(f"{spec}: queries= names a model or vectors:FILE, not a store")
+        queries = (
+            resolve_source(
+                query_spec,
+                trust_remote_code=trust_remote_code,
+                max_seq_length=max_seq_length,
+                batch_size=batch_size,
+                device=device,
+                exports=exports,
+            )
+            if query_spec
+            else None
+        )
+        return StoreVectors(spec, store, queries)
     path_spec, backend = split_spec(spec, Backend())
     if spec.startswith(VECTORS_PREFIX):
         if path_spec != spec:

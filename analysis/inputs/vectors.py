@@ -127,7 +127,7 @@ class PrecomputedVectors:
                     progress(len(targets))
         if out is None:
             return np.zeros((0, 0), dtype=np.float32)
-        _normalise_in_place(out)
+        normalise_in_place(out)
         return out
 
     def _ids(self) -> dict[str, tuple[int, int]]:
@@ -151,7 +151,7 @@ class PrecomputedVectors:
         return self._index
 
 
-def _normalise_in_place(matrix: np.ndarray) -> None:
+def normalise_in_place(matrix: np.ndarray) -> None:
     """Unit rows, block by block, in the array itself: every measure here is a cosine, and
     normalised vectors spare each later step a 1.5 GiB copy per model at a million rows.
     Zero rows stay zero; rows whose squared norm overflows float32 are left for

@@ -1,0 +1,150 @@
+"""Each store's own export path, as batches of (ids, float32 vectors) in the store's order:
+Qdrant's ``scroll`` with vectors, FAISS's ``reconstruct_n``. Memory is one batch."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from analysis.errors import InputError
+from analysis.inputs.readers import lines, read_text
+from analysis.inputs.stores.spec import StoreSpec
+
+Batches = Iterator[tuple[list[str], np.ndarray]]
+BATCH = 4096  # points a request
+_TIMEOUT_S = 10  # a server that does not answer in this long is an error, not a hang
+# FAISS index types whose stored vectors are the vectors added, bit for bit
+_EXACT_FAISS = ("IndexFlat", "IndexFlatIP", "IndexFlatL2", "IndexIVFFlat", "IndexHNSWFlat")
+
+
+def batches(spec: StoreSpec, batch: int = BATCH) -> Batches:
+    return _qdrant(spec, batch) if spec.store == "qdrant" else _faiss(spec, batch)
+
+
+def faiss_is_exact(spec: StoreSpec) -> bool:
+    """Whether the index keeps its vectors whole (a compressed one keeps approximations)."""
+    import faiss
+
+    index = _read_faiss(spec, faiss)  # kept alive: the downcast view does not own it
+    return type(faiss.downcast_index(index)).__name__ in _EXACT_FAISS
+
+
+def _qdrant(spec: StoreSpec, batch: int) -> Batches:
+    client = _qdrant_client(spec)
+    collection = str(spec.get("collection"))
+    vector, id_field = spec.get("vector"), spec.get("id-field")
+    try:
+        try:
+            exists = client.collection_exists(collection)
+        except Exception as err:  # the client's transport errors differ by version
+            raise InputError(
+                f"qdrant: cannot reach {spec.location} ({type(err).__name__}: {err})"
+            ) from None
+        if not exists:
+            names = ", ".join(c.name for c in client.get_collections().collections) or "none"
+            raise InputError(
+                f"qdrant {spec.location}: no collection {collection!r} (it has: {names})"
+            )
+        _check_vector_name(client.get_collection(collection).config.params.vectors, vector)
+        offset = None
+        while True:
+            points, offset = client.scroll(
+                collection,
+                limit=batch,
+                offset=offset,
+                with_vectors=[vector] if vector else True,
+                with_payload=[id_field] if id_field else False,
+            )
+            if not points:
+                return
+            ids = [_point_id(p, id_field, collection) for p in points]
+            rows = [p.vector[vector] if vector else p.vector for p in points]
+            yield ids, np.asarray(rows, dtype=np.float32)
+            if offset is None:
+                return
+    finally:
+        client.close()
+
+
+def _qdrant_client(spec: StoreSpec):  # type: ignore[no-untyped-def]
+    from qdrant_client import QdrantClient
+
+    if not spec.is_server:
+        folder = Path(spec.location).expanduser()
+        if not folder.is_dir():  # local mode would create an empty store there
+            raise InputError(f"qdrant: {folder} is not a Qdrant storage folder")
+        return QdrantClient(path=str(folder))
+    variable = spec.get("api-key-env")
+    key = os.environ.get(variable) if variable else None
+    if variable and not key:
+        raise InputError(f"qdrant: the environment variable {variable} (api-key-env) is not set")
+    timeout = int(spec.get("timeout", str(_TIMEOUT_S)) or _TIMEOUT_S)
+    return QdrantClient(url=spec.location, api_key=key, timeout=timeout, check_compatibility=False)
+
+
+def _check_vector_name(config: object, vector: str | None) -> None:
+    if isinstance(config, dict):  # named vectors: one collection, several models
+        if vector is None:
+            raise InputError(
+                f"qdrant: the collection holds named vectors ({', '.join(config)}); "
+                "pick one with vector=NAME"
+            )
+        if vector not in config:
+            raise InputError(
+                f"qdrant: no vector named {vector!r} (the collection has: {', '.join(config)})"
+            )
+    elif vector is not None:
+        raise InputError(f"qdrant: vector={vector}: the collection has one unnamed vector")
+
+
+def _point_id(point: object, id_field: str | None, collection: str) -> str:
+    if id_field is None:
+        return str(point.id)  # type: ignore[attr-defined]
+    payload = point.payload or {}  # type: ignore[attr-defined]
+    if id_field not in payload:
+        raise InputError(
+            f"qdrant {collection}: point {point.id} has no payload field "  # type: ignore[attr-defined]
+            f"{id_field!r} (id-field)"
+        )
+    return str(payload[id_field])
+
+
+def _read_faiss(spec: StoreSpec, faiss):  # type: ignore[no-untyped-def]
+    path = Path(spec.location).expanduser()
+    if not path.is_file():
+        raise InputError(f"faiss: no index file {path}")
+    try:
+        index = faiss.read_index(str(path))  # faiss's own format: nothing in it runs
+    except RuntimeError as err:
+        raise InputError(f"faiss: {path} is not an index faiss can read ({err})") from None
+    return index
+
+
+def _faiss(spec: StoreSpec, batch: int) -> Batches:
+    import faiss
+
+    index = _read_faiss(spec, faiss)
+    ids_path = Path(str(spec.get("ids"))).expanduser()
+    ids = [line.strip() for line in lines(read_text(ids_path))]
+    if ids and ids[-1] == "":
+        ids.pop()
+    if len(ids) != index.ntotal:
+        raise InputError(
+            f"faiss: {ids_path} has {len(ids)} ids and the index {index.ntotal} vectors; "
+            "one id a line, in the index's order"
+        )
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        ivf.make_direct_map()  # an IVF index reconstructs by position through its direct map
+    for start in range(0, index.ntotal, batch):
+        count = min(batch, index.ntotal - start)
+        try:
+            vectors = index.reconstruct_n(start, count)
+        except RuntimeError as err:
+            raise InputError(
+                f"faiss: {type(index).__name__} cannot give back its vectors ({err})"
+            ) from None
+        yield ids[start : start + count], np.asarray(vectors, dtype=np.float32)

@@ -1,0 +1,75 @@
+"""A store spec: ``STORE:LOCATION?key=value&...``.
+
+* ``qdrant:PATH_OR_URL?collection=NAME[&vector=NAME][&api-key-env=VAR]``: a Qdrant
+  collection, in local mode (a folder) or on a server (``http(s)://host:port``); ``vector``
+  picks one named vector of a collection holding several (a dual-write migration);
+* ``faiss:INDEX_FILE?ids=IDS_FILE``: a FAISS index file and its ids, one per line, in the
+  index's order;
+* every store: ``queries=SPEC``, the model that encodes this side's questions (a store
+  holds documents; never silently another model), and ``id-field=NAME``, the payload field
+  holding the corpus's document id (default: the point's own id).
+
+Credentials never enter a spec (it is written to the manifest): a URL with a user or a
+password is refused; a server's API key is read from the variable ``api-key-env`` names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
+
+from analysis.errors import InputError
+
+STORES = ("qdrant", "faiss")
+_KEYS = {
+    "qdrant": {"collection", "vector", "api-key-env", "queries", "id-field", "timeout"},
+    "faiss": {"ids", "queries"},
+}
+_REQUIRED = {"qdrant": ("collection",), "faiss": ("ids",)}
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    store: str
+    location: str
+    options: dict[str, str] = field(default_factory=dict)
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return self.options.get(key, default)
+
+    @property
+    def is_server(self) -> bool:
+        return self.location.startswith(("http://", "https://"))
+
+
+def is_store_spec(spec: str) -> bool:
+    return spec.split(":", 1)[0] in STORES and ":" in spec
+
+
+def parse_store_spec(spec: str) -> StoreSpec:
+    """The parts of ``spec``; an InputError names what is missing, unknown or unsafe."""
+    store, _, rest = spec.partition(":")
+    location, _, query = rest.partition("?")
+    if location.startswith(("http://", "https://")):  # before anything echoes the location
+        parts = urlsplit(location)
+        if parts.username or parts.password:
+            raise InputError(
+                f"{store} spec: the URL carries a user or password; it would be written to "
+                "the manifest. Give the server's key in an environment variable and name "
+                "it with api-key-env=VAR"
+            )
+    if not location:
+        raise InputError(f"{spec}: a {store} spec needs a location before '?'")
+    pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=False)
+    options: dict[str, str] = {}
+    for key, value in pairs:
+        if key not in _KEYS[store]:
+            known = ", ".join(sorted(_KEYS[store]))
+            raise InputError(f"{store} spec: unknown option {key!r} (known: {known})")
+        if key in options:
+            raise InputError(f"{store} spec: option {key!r} given twice")
+        options[key] = value
+    for key in _REQUIRED[store]:
+        if not options.get(key):
+            raise InputError(f"{store} spec: {key}=... is required ({location})")
+    return StoreSpec(store, location, options)

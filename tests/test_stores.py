@@ -1,0 +1,195 @@
+"""Vector stores as model sources, each in its real embedded mode (Qdrant's local mode, a
+FAISS index file): a comparison from a store gives the numbers the same comparison gives
+from Parquet vectors, and bad store input is a clear error before anything is written."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.errors import InputError
+from analysis.inputs.specs import resolve_source
+from tests.dashboard_fixture import build
+from tests.fakes import compare_args
+
+pytest.importorskip("qdrant_client")
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory):
+    """The fixture's two models' document vectors in one Qdrant collection (named vectors,
+    a dual-write migration) and each in a FAISS flat index, beside the Parquet files."""
+    import faiss
+    from qdrant_client import QdrantClient, models
+
+    root = tmp_path_factory.mktemp("stores")
+    specs = build(root)
+    tables = {
+        name: pd.read_parquet(specs[name].removeprefix("vectors:"))
+        for name in ("baseline", "candidate")
+    }
+    docs = {
+        name: table[~table["id"].str.startswith("query:")].reset_index(drop=True)
+        for name, table in tables.items()
+    }
+    ids = list(docs["baseline"]["id"])
+    vectors = {
+        name: np.vstack(table["embedding"].to_numpy()).astype(np.float32)
+        for name, table in docs.items()
+    }
+    client = QdrantClient(path=str(root / "qdrant"))
+    size = vectors["baseline"].shape[1]
+    client.create_collection(
+        "docs",
+        vectors_config={
+            "old": models.VectorParams(size=size, distance=models.Distance.DOT),  # kept as given
+            "new": models.VectorParams(size=size, distance=models.Distance.DOT),
+        },
+    )
+    client.upsert(
+        "docs",
+        points=[
+            models.PointStruct(
+                id=n,
+                vector={
+                    "old": vectors["baseline"][n].tolist(),
+                    "new": vectors["candidate"][n].tolist(),
+                },
+                payload={"doc_id": doc_id},
+            )
+            for n, doc_id in enumerate(ids)
+        ],
+    )
+    client.close()
+    (root / "ids.txt").write_text("\n".join(ids) + "\n")
+    for name in ("baseline", "candidate"):
+        index = faiss.IndexFlatIP(size)
+        index.add(vectors[name])
+        faiss.write_index(index, str(root / f"{name}.faiss"))
+    return root, specs
+
+
+def _numbers(out: Path) -> dict:
+    summary = json.loads((out / "summary.json").read_text())
+    return {key: value for key, value in summary.items() if key != "manifest"}
+
+
+def _qdrant(root: Path, vector: str, queries: str) -> str:
+    where = f"qdrant:{root / 'qdrant'}?collection=docs&vector={vector}"
+    return f"{where}&id-field=doc_id&queries={queries}"
+
+
+def test_a_comparison_from_each_store_equals_the_one_from_parquet(stores, tmp_path):
+    root, specs = stores
+    expected = tmp_path / "parquet"
+    assert (
+        main(
+            [
+                *compare_args(specs["corpus"], specs["baseline"], specs["candidate"], expected),
+                "--k",
+                "3",
+            ]
+        )
+        == 0
+    )
+    sides = {
+        "qdrant": (
+            _qdrant(root, "old", specs["baseline"]),
+            _qdrant(root, "new", specs["candidate"]),
+        ),
+        "faiss": tuple(
+            f"faiss:{root / f'{name}.faiss'}?ids={root / 'ids.txt'}&queries={specs[name]}"
+            for name in ("baseline", "candidate")
+        ),
+    }
+    for store, (baseline, candidate) in sides.items():
+        out = tmp_path / store
+        assert main([*compare_args(specs["corpus"], baseline, candidate, out), "--k", "3"]) == 0
+        assert _numbers(out) == _numbers(expected), store
+        manifest = json.loads((out / "summary.json").read_text())["manifest"]
+        assert store in json.dumps(manifest)
+
+
+def test_the_fingerprint_names_the_store_and_changes_with_its_vectors(stores):
+    root, specs = stores
+    old = resolve_source(_qdrant(root, "old", specs["baseline"]))
+    new = resolve_source(_qdrant(root, "new", specs["baseline"]))
+    assert old.fingerprint.startswith("qdrant-docs-old-")
+    assert old.fingerprint != new.fingerprint
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "qdrant:{root}/qdrant?collection=nope&queries=default",
+            "no collection 'nope' (it has: docs)",
+        ),
+        ("qdrant:{root}/qdrant?collection=docs&queries=default", "pick one with vector=NAME"),
+        ("qdrant:{root}/qdrant?collection=docs&vector=x&queries=default", "no vector named 'x'"),
+        ("qdrant:{root}/missing?collection=docs", "is not a Qdrant storage folder"),
+        ("qdrant:{root}/qdrant?vector=old", "collection=... is required"),
+        ("qdrant:{root}/qdrant?collection=docs&colour=red", "unknown option 'colour'"),
+        ("faiss:{root}/baseline.faiss?ids={root}/short.txt", "1 ids and the index"),
+        ("faiss:{root}/nothing.faiss?ids={root}/ids.txt", "no index file"),
+    ],
+)
+def test_bad_store_input_names_what_is_wrong(stores, spec, message):
+    root, _ = stores
+    (root / "short.txt").write_text("only-one\n")
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        source = resolve_source(spec.format(root=root))
+        _ = source.fingerprint
+
+
+def test_a_password_in_the_url_is_refused_and_never_repeated():
+    with pytest.raises(InputError) as caught:
+        resolve_source("qdrant:http://admin:s3cret@127.0.0.1:6333?collection=docs")
+    assert "s3cret" not in str(caught.value) and "api-key-env" in str(caught.value)
+
+
+def test_an_unreachable_server_is_an_error_within_its_timeout():
+    started = time.perf_counter()
+    with pytest.raises(InputError, match="cannot reach"):
+        _ = resolve_source("qdrant:http://127.0.0.1:9?collection=docs&timeout=2").fingerprint
+    assert time.perf_counter() - started < 30
+
+
+def test_a_store_without_a_query_model_says_how_to_name_one(stores, tmp_path, capsys):
+    root, specs = stores
+    baseline = f"qdrant:{root / 'qdrant'}?collection=docs&vector=old&id-field=doc_id"
+    out = tmp_path / "out"
+    assert main(compare_args(specs["corpus"], baseline, specs["candidate"], out)) == 2
+    assert "queries=SPEC" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_an_ivf_index_reads_exactly_and_a_compressed_one_says_it_is_approximate(tmp_path):
+    import faiss
+
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(300, 8)).astype(np.float32)
+    (tmp_path / "ids.txt").write_text("".join(f"d{n}\n" for n in range(300)))
+    ids = [f"d{n}" for n in range(300)]
+    for name, index in (
+        ("ivf", faiss.IndexIVFFlat(faiss.IndexFlatIP(8), 8, 4, faiss.METRIC_INNER_PRODUCT)),
+        ("sq", faiss.IndexScalarQuantizer(8, faiss.ScalarQuantizer.QT_4bit)),
+    ):
+        index.train(vectors)
+        index.add(vectors)
+        faiss.write_index(index, str(tmp_path / f"{name}.faiss"))
+        source = resolve_source(f"faiss:{tmp_path / f'{name}.faiss'}?ids={tmp_path / 'ids.txt'}")
+        read = source.embed(ids[::-1], [""] * 300, role="document")
+        unit = vectors[::-1] / np.linalg.norm(vectors[::-1], axis=1, keepdims=True)
+        if name == "ivf":
+            assert np.allclose(read, unit, atol=1e-6) and source.exact
+            assert not source.fingerprint.startswith("approximate-")
+        else:
+            assert not np.allclose(read, unit, atol=1e-6) and not source.exact
+            assert source.fingerprint.startswith("approximate-faiss-")
