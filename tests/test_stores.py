@@ -1,6 +1,7 @@
 """Vector stores as model sources, each in its real embedded mode (Qdrant's local mode, a
-FAISS index file): a comparison from a store gives the numbers the same comparison gives
-from Parquet vectors, and bad store input is a clear error before anything is written."""
+FAISS index file, a LanceDB folder, Chroma's persistent client): a comparison from a store
+gives the numbers the same comparison gives from Parquet vectors, and bad store input is a
+clear error before anything is written."""
 
 from __future__ import annotations
 
@@ -68,11 +69,30 @@ def stores(tmp_path_factory):
     )
     client.close()
     (root / "ids.txt").write_text("\n".join(ids) + "\n")
+    _lancedb_and_chroma(root, ids, vectors)
     for name in ("baseline", "candidate"):
         index = faiss.IndexFlatIP(size)
         index.add(vectors[name])
         faiss.write_index(index, str(root / f"{name}.faiss"))
     return root, specs
+
+
+def _lancedb_and_chroma(root: Path, ids: list[str], vectors: dict[str, np.ndarray]) -> None:
+    import chromadb
+    import lancedb
+    import pyarrow as pa
+    from chromadb.config import Settings
+
+    db = lancedb.connect(str(root / "lance"))
+    chroma = chromadb.PersistentClient(
+        path=str(root / "chroma"), settings=Settings(anonymized_telemetry=False)
+    )
+    for name, matrix in vectors.items():
+        flat = pa.array(matrix.ravel())
+        column = pa.FixedSizeListArray.from_arrays(flat, matrix.shape[1])
+        db.create_table(name, data=pa.table({"id": ids, "vector": column}))
+        collection = chroma.create_collection(name, embedding_function=None)
+        collection.add(ids=ids, embeddings=matrix)
 
 
 def _numbers(out: Path) -> dict:
@@ -107,6 +127,14 @@ def test_a_comparison_from_each_store_equals_the_one_from_parquet(stores, tmp_pa
             f"faiss:{root / f'{name}.faiss'}?ids={root / 'ids.txt'}&queries={specs[name]}"
             for name in ("baseline", "candidate")
         ),
+        "lancedb": tuple(
+            f"lancedb:{root / 'lance'}?table={name}&queries={specs[name]}"
+            for name in ("baseline", "candidate")
+        ),
+        "chroma": tuple(
+            f"chroma:{root / 'chroma'}?collection={name}&queries={specs[name]}"
+            for name in ("baseline", "candidate")
+        ),
     }
     for store, (baseline, candidate) in sides.items():
         out = tmp_path / store
@@ -133,11 +161,15 @@ def test_the_fingerprint_names_the_store_and_changes_with_its_vectors(stores):
         ),
         ("qdrant:{root}/qdrant?collection=docs&queries=default", "pick one with vector=NAME"),
         ("qdrant:{root}/qdrant?collection=docs&vector=x&queries=default", "no vector named 'x'"),
-        ("qdrant:{root}/missing?collection=docs", "is not a Qdrant storage folder"),
+        ("qdrant:{root}/missing?collection=docs", "is not a qdrant folder"),
         ("qdrant:{root}/qdrant?vector=old", "collection=... is required"),
         ("qdrant:{root}/qdrant?collection=docs&colour=red", "unknown option 'colour'"),
         ("faiss:{root}/baseline.faiss?ids={root}/short.txt", "1 ids and the index"),
         ("faiss:{root}/nothing.faiss?ids={root}/ids.txt", "no index file"),
+        ("lancedb:{root}/lance?table=nope", "no table 'nope' (it has: baseline, candidate)"),
+        ("lancedb:{root}/lance?table=baseline&column=emb", "no column 'emb' (it has: id, vector)"),
+        ("chroma:{root}/chroma?collection=nope", "no collection 'nope'"),
+        ("chroma:{root}/missing?collection=docs", "is not a chroma folder"),
     ],
 )
 def test_bad_store_input_names_what_is_wrong(stores, spec, message):

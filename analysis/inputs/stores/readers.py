@@ -1,5 +1,6 @@
 """Each store's own export path, as batches of (ids, float32 vectors) in the store's order:
-Qdrant's ``scroll`` with vectors, FAISS's ``reconstruct_n``. Memory is one batch."""
+Qdrant's ``scroll`` with vectors, FAISS's ``reconstruct_n``, LanceDB's Arrow record batches,
+Chroma's ``get`` in pages. Memory is one batch."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ _EXACT_FAISS = ("IndexFlat", "IndexFlatIP", "IndexFlatL2", "IndexIVFFlat", "Inde
 
 
 def batches(spec: StoreSpec, batch: int = BATCH) -> Batches:
-    return _qdrant(spec, batch) if spec.store == "qdrant" else _faiss(spec, batch)
+    readers = {"qdrant": _qdrant, "faiss": _faiss, "lancedb": _lancedb, "chroma": _chroma}
+    return readers[spec.store](spec, batch)
 
 
 def faiss_is_exact(spec: StoreSpec) -> bool:
@@ -73,10 +75,7 @@ def _qdrant_client(spec: StoreSpec):  # type: ignore[no-untyped-def]
     from qdrant_client import QdrantClient
 
     if not spec.is_server:
-        folder = Path(spec.location).expanduser()
-        if not folder.is_dir():  # local mode would create an empty store there
-            raise InputError(f"qdrant: {folder} is not a Qdrant storage folder")
-        return QdrantClient(path=str(folder))
+        return QdrantClient(path=str(_local_folder(spec)))
     variable = spec.get("api-key-env")
     key = os.environ.get(variable) if variable else None
     if variable and not key:
@@ -148,3 +147,58 @@ def _faiss(spec: StoreSpec, batch: int) -> Batches:
                 f"faiss: {type(index).__name__} cannot give back its vectors ({err})"
             ) from None
         yield ids[start : start + count], np.asarray(vectors, dtype=np.float32)
+
+
+def _local_folder(spec: StoreSpec) -> Path:
+    folder = Path(spec.location).expanduser()
+    if not folder.is_dir():  # the clients would create an empty store there
+        raise InputError(f"{spec.store}: {folder} is not a {spec.store} folder")
+    return folder
+
+
+def _lancedb(spec: StoreSpec, batch: int) -> Batches:
+    import lancedb
+    import pyarrow as pa
+
+    db = lancedb.connect(str(_local_folder(spec)))
+    name = str(spec.get("table"))
+    tables = list(db.list_tables().tables)
+    if name not in tables:
+        raise InputError(
+            f"lancedb {spec.location}: no table {name!r} (it has: {', '.join(tables) or 'none'})"
+        )
+    table = db.open_table(name)
+    id_column, column = spec.get("id-field", "id") or "id", spec.get("column", "vector") or "vector"
+    missing = [c for c in (id_column, column) if c not in table.schema.names]
+    if missing:
+        raise InputError(
+            f"lancedb table {name}: no column {missing[0]!r} "
+            f"(it has: {', '.join(table.schema.names)})"
+        )
+    query = table.search().select([id_column, column]).limit(None)
+    for record in query.to_batches(batch):
+        vectors = record.column(column)
+        if not pa.types.is_fixed_size_list(vectors.type) and not pa.types.is_list(vectors.type):
+            raise InputError(f"lancedb table {name}: column {column!r} holds no vectors")
+        rows = np.asarray(vectors.to_numpy(zero_copy_only=False).tolist(), dtype=np.float32)
+        yield [str(i) for i in record.column(id_column).to_pylist()], rows
+
+
+def _chroma(spec: StoreSpec, batch: int) -> Batches:
+    import chromadb
+    from chromadb.config import Settings
+
+    client = chromadb.PersistentClient(
+        path=str(_local_folder(spec)), settings=Settings(anonymized_telemetry=False)
+    )
+    name = str(spec.get("collection"))
+    names = [getattr(c, "name", c) for c in client.list_collections()]
+    if name not in names:
+        raise InputError(
+            f"chroma {spec.location}: no collection {name!r} "
+            f"(it has: {', '.join(map(str, names)) or 'none'})"
+        )
+    collection = client.get_collection(name, embedding_function=None)
+    for offset in range(0, collection.count(), batch):
+        page = collection.get(include=["embeddings"], limit=batch, offset=offset)
+        yield list(page["ids"]), np.asarray(page["embeddings"], dtype=np.float32)

@@ -5,9 +5,11 @@
   picks one named vector of a collection holding several (a dual-write migration);
 * ``faiss:INDEX_FILE?ids=IDS_FILE``: a FAISS index file and its ids, one per line, in the
   index's order;
+* ``lancedb:FOLDER?table=NAME[&column=vector]``: a LanceDB table's vector column;
+* ``chroma:FOLDER?collection=NAME``: a Chroma persistent client's collection;
 * every store: ``queries=SPEC``, the model that encodes this side's questions (a store
-  holds documents; never silently another model), and ``id-field=NAME``, the payload field
-  holding the corpus's document id (default: the point's own id).
+  holds documents; never silently another model), and (Qdrant, LanceDB) ``id-field=NAME``,
+  the field holding the corpus's document id (default: the point's own id; LanceDB: ``id``).
 
 Credentials never enter a spec (it is written to the manifest): a URL with a user or a
 password is refused; a server's API key is read from the variable ``api-key-env`` names.
@@ -20,12 +22,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 from analysis.errors import InputError
 
-STORES = ("qdrant", "faiss")
+STORES = ("qdrant", "faiss", "lancedb", "chroma")
 _KEYS = {
     "qdrant": {"collection", "vector", "api-key-env", "queries", "id-field", "timeout"},
     "faiss": {"ids", "queries"},
+    "lancedb": {"table", "column", "queries", "id-field"},
+    "chroma": {"collection", "queries"},
 }
-_REQUIRED = {"qdrant": ("collection",), "faiss": ("ids",)}
+_REQUIRED = {"qdrant": ("collection",), "faiss": ("ids",), "lancedb": ("table",)}
+_REQUIRED |= {"chroma": ("collection",)}
 
 
 @dataclass(frozen=True)
