@@ -225,3 +225,29 @@ def test_an_ivf_index_reads_exactly_and_a_compressed_one_says_it_is_approximate(
         else:
             assert not np.allclose(read, unit, atol=1e-6) and not source.exact
             assert source.fingerprint.startswith("approximate-faiss-")
+
+
+def test_the_setup_page_runs_a_comparison_from_a_store(stores, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    root, specs = stores
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=120)
+    at.session_state["_url_loaded"] = True
+    at.run()
+    at.switch_page("views/setup.py").run()
+    at.radio(key="setup_corpus_mode").set_value("A path on this server").run()
+    at.text_input(key="setup_corpus_path").set_value(specs["corpus"]).run()
+    at.selectbox(key="setup_Baseline_kind").set_value("vectors").run()
+    at.text_input(key="setup_Baseline_value").set_value(specs["baseline"]).run()
+    store = f"lancedb:{root / 'lance'}?table=candidate&queries={specs['candidate']}"
+    at.selectbox(key="setup_Candidate_kind").set_value("store").run()
+    at.text_input(key="setup_Candidate_value").set_value(store).run()
+    at.checkbox(key="setup_projection").uncheck().run()
+    at.number_input(key="setup_k").set_value(3).run()
+    at.button(key="setup_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["run"]["candidate"] == store
+    at.switch_page("views/overview.py").run()
+    assert not at.exception

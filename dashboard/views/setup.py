@@ -30,6 +30,7 @@ MODEL_CHOICES = {
     "folder": "A sentence-transformers model folder on this server",
     "hub": "A Hugging Face Hub id (needs network or a local HF cache)",
     "vectors": "Precomputed vectors (vectors:PATH, Parquet or .npy)",
+    "store": "A vector store (a qdrant:, faiss:, lancedb: or chroma: spec, see docs/stores.md)",
 }
 
 
@@ -124,7 +125,12 @@ def model_input(label: str, default: str) -> str:
     )
     if choice in ("default", DEMO_CANDIDATE):
         return choice
-    hint = {"folder": "/path/to/model", "hub": "org/model-name", "vectors": "/path/vectors.parquet"}
+    hint = {
+        "folder": "/path/to/model",
+        "hub": "org/model-name",
+        "vectors": "/path/vectors.parquet",
+        "store": "qdrant:/path/to/storage?collection=docs&vector=new&queries=default",
+    }
     value = st.text_input(
         f"{label}: {MODEL_CHOICES[choice]}", key=f"setup_{label}_value", placeholder=hint[choice]
     ).strip()
