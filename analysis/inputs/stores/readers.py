@@ -180,7 +180,11 @@ def _lancedb(spec: StoreSpec, batch: int) -> Batches:
         vectors = record.column(column)
         if not pa.types.is_fixed_size_list(vectors.type) and not pa.types.is_list(vectors.type):
             raise InputError(f"lancedb table {name}: column {column!r} holds no vectors")
-        rows = np.asarray(vectors.to_numpy(zero_copy_only=False).tolist(), dtype=np.float32)
+        if pa.types.is_fixed_size_list(vectors.type):  # one flat buffer: no Python floats
+            flat = vectors.flatten().to_numpy(zero_copy_only=False)
+            rows = np.asarray(flat, dtype=np.float32).reshape(len(vectors), -1)
+        else:
+            rows = np.asarray(vectors.to_pylist(), dtype=np.float32)
         yield [str(i) for i in record.column(id_column).to_pylist()], rows
 
 
