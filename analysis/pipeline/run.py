@@ -193,8 +193,13 @@ def source_of(
     ``demo-near-miss-candidate``: the demo's tuned models, built on first use)."""
     from analysis.inputs.backends import Backend, split_spec
     from analysis.inputs.specs import resolve_source
+    from analysis.inputs.stores.spec import is_store_spec
     from analysis.tuning.demo import DEMO_RECIPES, ensure_demo_candidate
 
+    if is_store_spec(spec):  # its questions' model resolved as any side's (demo names too)
+        return memo.get(
+            "source", json.dumps([spec]), lambda: _store_source(request, spec, progress, memo)
+        )
     named, backend = split_spec(spec, Backend())
     if named in DEMO_RECIPES:
         folder = memo.get(
@@ -215,6 +220,20 @@ def source_of(
             exports=request.cache_dir,
         ),
     )
+
+
+def _store_source(
+    request: Request, spec: str, progress: Progress | None, memo: Memo
+) -> EmbeddingSource:
+    from analysis.inputs.stores.source import StoreVectors
+    from analysis.inputs.stores.spec import is_store_spec, parse_store_spec
+
+    store = parse_store_spec(spec)
+    named = store.get("queries")
+    if named and is_store_spec(named):
+        raise InputError(f"{spec}: queries= names a model or vectors:FILE, not a store")
+    queries = source_of(request, named, progress=progress, memo=memo) if named else None
+    return StoreVectors(spec, store, queries)
 
 
 def model_of(request: Request, spec: str, option: str) -> SentenceTransformerSource:
