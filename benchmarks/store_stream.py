@@ -106,16 +106,17 @@ def main() -> None:
     ids = [f"d{i}" for i in range(args.points)]
     print(f"{args.points:,} points of {args.dim} dimensions ({vectors.nbytes / 2**20:.0f} MiB)")
     for store in args.stores.split(","):
-        root = Path(tempfile.mkdtemp())
-        started = time.perf_counter()
-        spec = write(store, root, vectors, ids)
-        written = time.perf_counter() - started
-        found = subprocess.run(
-            [sys.executable, "-c", READ, spec, str(args.points)],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+        with tempfile.TemporaryDirectory() as folder:  # a store of 100,000 points is GBs
+            root = Path(folder)
+            started = time.perf_counter()
+            spec = write(store, root, vectors, ids)
+            written = time.perf_counter() - started
+            found = subprocess.run(
+                [sys.executable, "-c", READ, spec, str(args.points)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
         result = json.loads(found.stdout.strip().splitlines()[-1])
         print(
             f"  {store:8} written in {written:6.1f} s; digest pass {result['digest_s']:6.1f} s, "
