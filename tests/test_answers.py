@@ -441,7 +441,7 @@ def test_a_passage_escapes_the_document_and_marks_only_the_span() -> None:
 def test_the_array_path_finds_the_carriers_the_walk_finds() -> None:
     from analysis.context import CHARACTERS
     from analysis.metrics.answer_contexts import ContextSetting
-    from analysis.metrics.answers import _first_carrier, _first_listed
+    from analysis.metrics.carriers import first_carrier, first_listed
     from analysis.retrieval import Ranking
 
     rng = np.random.default_rng(9)
@@ -451,8 +451,8 @@ def test_the_array_path_finds_the_carriers_the_walk_finds() -> None:
     ranking = Ranking(indices, rng.random(indices.shape).astype(np.float32))
     listed = {q: set(rng.choice(n_docs, int(rng.integers(0, 4))).tolist()) for q in range(40)}
     rows = np.arange(40)
-    rank, doc = _first_listed(ranking, rows, listed)
+    rank, doc = first_listed(ranking, rows, listed)
     setting = ContextSetting("top-k", 10, 0.5, None, CHARACTERS)
     for q in rows:
-        hit = _first_carrier(ranking, q, ["x"] * n_docs, setting, lambda q, d, _: d in listed[q])
+        hit = first_carrier(ranking, q, ["x"] * n_docs, setting, lambda q, d, _: d in listed[q])
         assert (rank[q], doc[q]) == ((hit[0], hit[2]) if hit else (0, -1))

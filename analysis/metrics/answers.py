@@ -20,9 +20,6 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from analysis.context import (
-    context_parts,
-)
 from analysis.inputs.corpus import Corpus
 from analysis.metrics.answer_contexts import (
     ContextSetting,
@@ -31,6 +28,7 @@ from analysis.metrics.answer_contexts import (
     ranked_to_depth,
 )
 from analysis.metrics.answer_text import answer_span, contains_answer
+from analysis.metrics.carriers import Carries, first_carrier, first_listed, rank_in
 from analysis.metrics.coverage_curves import cutoff_curve, k_curve
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import domain_groups, mean_or_none
@@ -207,7 +205,6 @@ class AnswerResult(FamilyResult):
 
 # A query's carrier test: (query position, document position, the document's part in the
 # context) -> whether that part gives the query what it needs.
-Carries = Callable[[int, int, str], bool]
 
 
 def answer_coverage(
@@ -294,14 +291,14 @@ def _coverage(
     for model, ranking in enumerate(rankings):
         if carrier_docs is not None and setting.budget is None:  # every document whole
             rows = np.asarray(measured, dtype=np.int64)
-            rank, doc = _first_listed(ranking, rows, carrier_docs)
+            rank, doc = first_listed(ranking, rows, carrier_docs)
             found = rows[rank > 0]
             first_rank[model][found] = rank[rank > 0]
             first_score[model][found] = ranking.scores[found, rank[rank > 0] - 1]
             first_doc[model][found] = doc[rank > 0]
             continue
         for q in measured:
-            hit = _first_carrier(ranking, q, doc_texts, setting, carries)
+            hit = first_carrier(ranking, q, doc_texts, setting, carries)
             if hit is not None:
                 first_rank[model][q], first_score[model][q], first_doc[model][q] = hit
     covered = [np.full(n, np.nan), np.full(n, np.nan)]
@@ -326,7 +323,7 @@ def _coverage(
         covered[1],
         tuple(carrier[0]),
         tuple(carrier[1]),
-        _rank_in(rankings[1], first_doc[0], rows, n),
+        rank_in(rankings[1], first_doc[0], rows, n),
         k_curve(first_rank, rows, query_domains, depth),
         cutoff_curve(first_score, rows, query_domains, setting.cutoff),
         contexts_of(rankings, changed, setting, carries, spans, doc_ids, doc_texts, query_ids),
@@ -334,57 +331,6 @@ def _coverage(
         n_resamples,
         random_state,
     )
-
-
-def _first_carrier(
-    ranking: Ranking, query: int, texts: Sequence[str], setting: ContextSetting, carries: Carries
-) -> tuple[int, float, int] | None:
-    """(rank from 1, score, document position) of the first document whose in-context part
-    carries what the query needs.
-
-    The budget is applied to the whole retrieved list, so a carrier deep in it counts only
-    if its part still fits; its rank and score then say from which k, and up to which
-    cutoff, the query is covered.
-    """
-    ranked = [int(d) for d in ranking.indices[query] if d >= 0]
-    parts = context_parts(
-        ranked, texts, k=len(ranked), budget=setting.budget, measure=setting.measure
-    )
-    for rank, (position, part) in enumerate(parts, start=1):
-        if carries(query, position, part):
-            return rank, float(ranking.scores[query, rank - 1]), position
-    return None
-
-
-def _first_listed(
-    ranking: Ranking, rows: np.ndarray, listed: Mapping[int, set[int]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per query of ``rows``: the rank (from 1; 0: none) and position of its first retrieved
-    document in ``listed[query]``, padding skipped: :func:`_first_carrier` without a budget,
-    as array operations."""
-    ranked = ranking.indices[rows]
-    if ranked.shape[1] == 0:
-        return np.zeros(len(rows), dtype=np.int64), np.full(len(rows), -1, dtype=np.int64)
-    ranked = np.take_along_axis(ranked, np.argsort(ranked < 0, axis=1, kind="stable"), 1)
-    width = 1 + max([int(ranked.max(initial=0)), *(max(d) for d in listed.values() if d)])
-    keys = np.unique([q * width + d for q in rows for d in listed.get(int(q), ())])
-    wanted = rows[:, None] * width + np.maximum(ranked, 0)
-    at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
-    carries = (ranked >= 0) & (keys[at] == wanted) if len(keys) else np.zeros_like(ranked, bool)
-    first = carries.argmax(axis=1)
-    any_carrier = carries.any(axis=1)
-    rank = np.where(any_carrier, first + 1, 0)
-    return rank, np.where(any_carrier, ranked[np.arange(len(rows)), first], -1)
-
-
-def _rank_in(ranking: Ranking, docs: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
-    """Per query, the rank (from 1) of ``docs[query]`` in ``ranking`` (nan: not retrieved)."""
-    out = np.full(n, np.nan)
-    for q in rows:
-        if docs[q] >= 0:
-            found = np.flatnonzero(ranking.indices[q] == docs[q])
-            out[q] = found[0] + 1 if len(found) else np.nan
-    return out
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

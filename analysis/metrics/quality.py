@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import domain_groups, mean_or_none
+from analysis.metrics.pairs import PairTable, compacted
 from analysis.retrieval import Ranking
 
 NDCG_DEPTH = MRR_DEPTH = 10
@@ -249,38 +250,23 @@ class _Judgments:
     give their values to the last digit (the same sums, in the same order)."""
 
     queries: np.ndarray  # judged query positions, ascending
-    keys: np.ndarray  # sorted query position × width + document position
-    grades: np.ndarray  # the grade of each key
-    width: int
+    grades: PairTable
     ideal_dcg: np.ndarray  # per judged query (0: no relevant document)
     n_relevant: np.ndarray  # per judged query
 
     @classmethod
     def of(cls, qrels: Mapping[int, Mapping[int, int]]) -> _Judgments:
         queries = np.array(sorted(qrels), dtype=np.int64)
-        width = 1 + max((d for judged in qrels.values() for d in judged), default=0)
-        keys = np.array([q * width + d for q in queries for d in qrels[int(q)]], dtype=np.int64)
-        grades = np.array([g for q in queries for g in qrels[int(q)].values()], dtype=np.int64)
-        order = np.argsort(keys, kind="stable")
         ideal = np.zeros((len(queries), NDCG_DEPTH))
         for row, q in enumerate(queries):
             gains = sorted((2**g - 1 for g in qrels[int(q)].values() if g > 0), reverse=True)
             ideal[row, : len(gains[:NDCG_DEPTH])] = gains[:NDCG_DEPTH]
         n_relevant = np.array([sum(g > 0 for g in qrels[int(q)].values()) for q in queries])
-        return cls(queries, keys[order], grades[order], width, _dcg_rows(ideal), n_relevant)
+        return cls(queries, PairTable(qrels), _dcg_rows(ideal), n_relevant)
 
     def metrics(self, ranking: Ranking, *, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """nDCG@10, recall@k and MRR@10 of each judged query (nan without a relevant one)."""
-        ranked = ranking.indices[self.queries]
-        # padding (-1) moved behind the documents, as the definitions drop it
-        ranked = np.take_along_axis(ranked, np.argsort(ranked < 0, axis=1, kind="stable"), 1)
-        grade = np.zeros(ranked.shape, dtype=np.int64)
-        inside = (ranked >= 0) & (ranked < self.width)  # padding and unjudged: grade 0
-        wanted = self.queries[:, None] * self.width + np.where(inside, ranked, 0)
-        at = np.minimum(np.searchsorted(self.keys, wanted), max(len(self.keys) - 1, 0))
-        if len(self.keys):
-            found = inside & (self.keys[at] == wanted)
-            grade[found] = self.grades[at[found]]
+        _, grade = self.grades.lookup(self.queries, compacted(ranking.indices[self.queries]))
         gains = 2.0 ** np.maximum(grade[:, :NDCG_DEPTH], 0) - 1
         relevant = grade > 0
         judged = self.n_relevant > 0
