@@ -80,7 +80,12 @@ class SharedMode:
 
     def check_path(self, raw: str, what: str) -> None:
         """An InputError unless ``raw`` resolves (symlinks followed) under a root, or is the
-        server's own (the bundled sample corpus, the uploads folder)."""
+        server's own (the bundled sample corpus, the uploads folder); a store spec (a
+        corpus read from a store's payload) as ``check_model`` checks one."""
+        from analysis.inputs.stores.spec import is_store_spec
+
+        if is_store_spec(raw):  # not a path: "qdrant:/srv/x" would resolve under the cwd
+            return self._check_store(raw, what)
         resolved = Path(raw).expanduser().resolve()
         for root in (*self.roots, *_own_folders()):
             if resolved == root or root in resolved.parents:
@@ -95,22 +100,10 @@ class SharedMode:
         """A model spec a visitor may name: the bundled ones, a hub id, or a path under a
         root (``vectors:PATH`` included)."""
         from analysis.inputs.backends import Backend, split_spec
-        from analysis.inputs.stores.spec import is_store_spec, parse_store_spec
+        from analysis.inputs.stores.spec import is_store_spec
 
-        if is_store_spec(spec):  # every file it names under a root; no host a visitor names
-            store = parse_store_spec(spec)
-            if store.is_server:
-                raise InputError(
-                    f"{what}: this dashboard is shared, and a visitor cannot have it call a "
-                    f"{store.store} server; the operator can put the store under a root"
-                )
-            self.check_path(store.location, what)
-            for key in ("ids",):
-                if store.get(key):
-                    self.check_path(str(store.get(key)), what)
-            if store.get("queries"):
-                self.check_model(str(store.get("queries")), what)
-            return
+        if is_store_spec(spec):
+            return self._check_store(spec, what)
         spec, _ = split_spec(spec, Backend())  # a backend suffix names no path
         if spec in ("default", "demo-candidate"):
             return
@@ -120,6 +113,22 @@ class SharedMode:
             return
         else:
             self.check_path(spec, what)
+
+    def _check_store(self, spec: str, what: str) -> None:
+        """Every file a store spec names under a root; no host a visitor names."""
+        from analysis.inputs.stores.spec import parse_store_spec
+
+        store = parse_store_spec(spec)
+        if store.is_server:
+            raise InputError(
+                f"{what}: this dashboard is shared, and a visitor cannot have it call a "
+                f"{store.store} server; the operator can put the store under a root"
+            )
+        self.check_path(store.location, what)
+        if store.get("ids"):
+            self.check_path(str(store.get("ids")), what)
+        if store.get("queries"):
+            self.check_model(str(store.get("queries")), what)
 
     def endpoint(self, name: str) -> Endpoint:
         if name not in self.endpoints:

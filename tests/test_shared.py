@@ -82,6 +82,13 @@ def test_a_visitor_names_no_store_server_and_no_store_file_outside_the_roots(
             _spec(specs, candidate=spec).validated()
     accepted = f"faiss:{root / 'i.faiss'}?ids={root / 'ids.txt'}&queries={specs['candidate']}"
     _spec(specs, candidate=accepted).validated()
+    # a corpus read from a store's payload: the store's folder, not the spec's text, is checked
+    for corpus, message in (
+        (f"qdrant:{tmp_path}?collection=docs", "Corpus: this dashboard is shared, and only paths"),
+        ("qdrant:http://127.0.0.1:6333?collection=docs", "Corpus: .* call a qdrant server"),
+    ):
+        with pytest.raises(InputError, match=message):
+            _spec(specs, corpus=corpus).check_shared(shared.current())
 
 
 def test_an_endpoint_is_picked_by_name_and_nothing_else_is_typed(inputs, mode):

@@ -15,6 +15,7 @@ import pytest
 
 from analysis.cli import main
 from analysis.errors import InputError
+from analysis.inputs.corpus import load_corpus
 from analysis.inputs.specs import resolve_source
 from tests.dashboard_fixture import build
 from tests.fakes import compare_args
@@ -40,6 +41,9 @@ def stores(tmp_path_factory):
         for name, table in tables.items()
     }
     ids = list(docs["baseline"]["id"])
+    corpus = load_corpus(specs["corpus"])
+    texts = dict(zip(corpus.doc_ids, corpus.doc_texts, strict=True))
+    domains = dict(zip(corpus.doc_ids, corpus.doc_domains, strict=True))
     vectors = {
         name: np.vstack(table["embedding"].to_numpy()).astype(np.float32)
         for name, table in docs.items()
@@ -62,14 +66,14 @@ def stores(tmp_path_factory):
                     "old": vectors["baseline"][n].tolist(),
                     "new": vectors["candidate"][n].tolist(),
                 },
-                payload={"doc_id": doc_id},
+                payload={"doc_id": doc_id, "body": texts[doc_id], "area": domains[doc_id]},
             )
             for n, doc_id in enumerate(ids)
         ],
     )
     client.close()
     (root / "ids.txt").write_text("\n".join(ids) + "\n")
-    _lancedb_and_chroma(root, ids, vectors)
+    _lancedb_and_chroma(root, ids, vectors, texts, domains)
     for name in ("baseline", "candidate"):
         index = faiss.IndexFlatIP(size)
         index.add(vectors[name])
@@ -77,7 +81,13 @@ def stores(tmp_path_factory):
     return root, specs
 
 
-def _lancedb_and_chroma(root: Path, ids: list[str], vectors: dict[str, np.ndarray]) -> None:
+def _lancedb_and_chroma(
+    root: Path,
+    ids: list[str],
+    vectors: dict[str, np.ndarray],
+    texts: dict[str, str],
+    domains: dict[str, str],
+) -> None:
     import chromadb
     import lancedb
     import pyarrow as pa
@@ -87,12 +97,23 @@ def _lancedb_and_chroma(root: Path, ids: list[str], vectors: dict[str, np.ndarra
     chroma = chromadb.PersistentClient(
         path=str(root / "chroma"), settings=Settings(anonymized_telemetry=False)
     )
+    payload = {"text": [texts[i] for i in ids], "domain": [domains[i] for i in ids]}
     for name, matrix in vectors.items():
         flat = pa.array(matrix.ravel())
         column = pa.FixedSizeListArray.from_arrays(flat, matrix.shape[1])
-        db.create_table(name, data=pa.table({"id": ids, "vector": column}))
+        db.create_table(name, data=pa.table({"id": ids, "vector": column, **payload}))
         collection = chroma.create_collection(name, embedding_function=None)
-        collection.add(ids=ids, embeddings=matrix)
+        collection.add(
+            ids=ids,
+            embeddings=matrix,
+            documents=payload["text"],
+            metadatas=[{"domain": d} for d in payload["domain"]],
+        )
+    # one document short and one the corpus lacks: a store that disagrees on ids
+    shifted = [*ids[1:], "legal/extra"]
+    rows = np.vstack([vectors["candidate"][1:], vectors["candidate"][:1]])
+    column = pa.FixedSizeListArray.from_arrays(pa.array(rows.ravel()), rows.shape[1])
+    db.create_table("shifted", data=pa.table({"id": shifted, "vector": column}))
 
 
 def _numbers(out: Path) -> dict:
@@ -144,6 +165,79 @@ def test_a_comparison_from_each_store_equals_the_one_from_parquet(stores, tmp_pa
         assert store in json.dumps(manifest)
 
 
+def _query_tables(corpus_dir: str, folder: Path) -> tuple[Path, Path]:
+    """The BEIR fixture's queries and judgments as flat tables (for a corpus from a store)."""
+    corpus = load_corpus(corpus_dir)
+    queries = folder / "queries.jsonl"
+    queries.write_text(
+        "".join(
+            json.dumps({"id": q, "text": t, "domain": d}) + "\n"
+            for q, t, d in zip(
+                corpus.query_ids, corpus.query_texts, corpus.query_domains, strict=True
+            )
+        )
+    )
+    qrels = folder / "qrels.csv"
+    rows = [(q, d, g) for q, judged in corpus.qrels.items() for d, g in judged.items()]
+    pd.DataFrame(rows, columns=["query_id", "doc_id", "grade"]).to_csv(qrels, index=False)
+    return queries, qrels
+
+
+def test_the_corpus_read_from_a_stores_payload_gives_the_folders_numbers(stores, tmp_path):
+    root, specs = stores
+    queries, qrels = _query_tables(specs["corpus"], tmp_path)
+    expected = tmp_path / "folder"
+    args = compare_args(specs["corpus"], specs["baseline"], specs["candidate"], expected)
+    assert main([*args, "--k", "3"]) == 0
+    corpora = {
+        "qdrant": f"qdrant:{root / 'qdrant'}?collection=docs",  # fields from the options
+        "lancedb": f"lancedb:{root / 'lance'}?table=baseline",
+        "chroma": f"chroma:{root / 'chroma'}?collection=baseline",
+    }
+    fields = {"qdrant": ["--id-field", "doc_id", "--text-field", "body", "--domain-field", "area"]}
+    for store, corpus in corpora.items():
+        out = tmp_path / store
+        args = compare_args(corpus, specs["baseline"], specs["candidate"], out)
+        extra = ["--queries", str(queries), "--qrels", str(qrels), *fields.get(store, [])]
+        assert main([*args, "--k", "3", *extra]) == 0, store
+        assert _numbers(out) == _numbers(expected), store
+
+
+def test_two_stores_that_disagree_on_ids_say_how_many_and_which(stores, tmp_path, capsys):
+    root, specs = stores
+    queries, _ = _query_tables(specs["corpus"], tmp_path)
+    corpus = f"lancedb:{root / 'lance'}?table=baseline"
+    candidate = f"lancedb:{root / 'lance'}?table=shifted&queries={specs['candidate']}"
+    out = tmp_path / "out"
+    args = compare_args(corpus, specs["baseline"], candidate, out)
+    assert main([*args, "--queries", str(queries)]) == 2
+    err = capsys.readouterr().err
+    assert "disagree on ids" in err and "no vector for 1 document id(s)" in err
+    assert "1 point(s) that are no document of the corpus (e.g. 'legal/extra')" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("corpus", "message"),
+    [
+        ("qdrant:{root}/qdrant?collection=docs", "has no payload field 'text' (text-field)"),
+        (
+            "qdrant:{root}/qdrant?collection=docs&text-field=body&domain-field=doc_id"
+            "&title-field=area&id-field=nothing",
+            "has no payload field 'nothing' (id-field)",
+        ),
+        ("lancedb:{root}/lance?table=shifted", "has no payload field 'text'"),
+        ("faiss:{root}/baseline.faiss?ids={root}/ids.txt", "holds vectors and no payload"),
+    ],
+)
+def test_a_store_corpus_without_the_mapped_fields_names_the_point_and_field(
+    stores, corpus, message
+):
+    root, _ = stores
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_corpus(corpus.format(root=root))
+
+
 def test_the_fingerprint_names_the_store_and_changes_with_its_vectors(stores):
     root, specs = stores
     old = resolve_source(_qdrant(root, "old", specs["baseline"]))
@@ -166,8 +260,8 @@ def test_the_fingerprint_names_the_store_and_changes_with_its_vectors(stores):
         ("qdrant:{root}/qdrant?collection=docs&colour=red", "unknown option 'colour'"),
         ("faiss:{root}/baseline.faiss?ids={root}/short.txt", "1 ids and the index"),
         ("faiss:{root}/nothing.faiss?ids={root}/ids.txt", "no index file"),
-        ("lancedb:{root}/lance?table=nope", "no table 'nope' (it has: baseline, candidate)"),
-        ("lancedb:{root}/lance?table=baseline&column=emb", "no column 'emb' (it has: id, vector)"),
+        ("lancedb:{root}/lance?table=nope", "no table 'nope' (it has: baseline, candidate, shi"),
+        ("lancedb:{root}/lance?table=baseline&column=emb", "no column 'emb' (it has: id, vector,"),
         ("chroma:{root}/chroma?collection=nope", "no collection 'nope'"),
         ("chroma:{root}/missing?collection=docs", "is not a chroma folder"),
     ],

@@ -43,6 +43,9 @@ def request_from(args: argparse.Namespace, **override: object) -> Request:
     given.setdefault("candidate", "")
     for side in ("baseline", "candidate"):  # --backend/--quantize: every model, unless its
         given[side] = backend_spec(args, given[side])  # spec names its own (@onnx-int8)
+    for name in ("corpus", "baseline", "candidate"):  # --id-field ...: every store spec
+        if given.get(name):
+            given[name] = payload_spec(args, given[name])
     return Request(**{**given, **override})
 
 
@@ -52,6 +55,15 @@ def backend_spec(args: argparse.Namespace, spec: str) -> str:
 
     runtime, quantize = getattr(args, "backend", "torch"), getattr(args, "quantize", "none")
     return with_backend(spec, runtime, quantize) if spec else spec
+
+
+def payload_spec(args: argparse.Namespace, spec: str) -> str:
+    """A store spec with the command's --id-field/--text-field/--title-field/--domain-field
+    where it sets none of its own (other specs unchanged)."""
+    from analysis.inputs.stores.spec import with_defaults
+
+    fields = ("id-field", "text-field", "title-field", "domain-field")
+    return with_defaults(spec, {f: getattr(args, f.replace("-", "_"), None) for f in fields})
 
 
 def say(line: str) -> None:
@@ -234,10 +246,23 @@ def add_corpus_arguments(parser: argparse.ArgumentParser, *, required: bool = Tr
     parser.add_argument(
         "--corpus",
         required=required,
-        help="a BEIR folder, a folder of BEIR folders, or a documents table (CSV/JSONL/Parquet)",
+        help="a BEIR folder, a folder of BEIR folders, a documents table (CSV/JSONL/Parquet), "
+        "or a vector store whose payload holds each document's text and domain "
+        "(qdrant:PATH?collection=NAME, lancedb:..., chroma:...; docs/stores.md)",
     )
-    parser.add_argument("--queries", help="queries table (flat-table corpora only)")
-    parser.add_argument("--qrels", help="judgments table (flat-table corpora only)")
+    parser.add_argument("--queries", help="queries table (flat-table and store corpora)")
+    parser.add_argument("--qrels", help="judgments table (flat-table and store corpora)")
+    for name, what, default in (
+        ("id", "document id", "the point's own id; LanceDB: id"),
+        ("text", "document text", "text; Chroma: the record's document"),
+        ("title", "document title", "title; optional"),
+        ("domain", "document domain", "domain"),
+    ):
+        parser.add_argument(
+            f"--{name}-field",
+            help=f"a vector store's payload field holding the {what} (default: {default}); "
+            "for every store spec that names none",
+        )
     parser.add_argument(
         "--answers", help="reference answers table (query_id, answer; several rows per query)"
     )

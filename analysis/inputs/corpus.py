@@ -4,7 +4,8 @@ Supported layouts, chosen from what ``path`` is:
 
 * a BEIR folder: ``corpus.jsonl``, optional ``queries.jsonl`` and ``qrels/<split>.tsv``;
 * a folder of BEIR folders: each sub-folder is a domain, ids become ``<sub-folder>/<id>``;
-* a flat documents table (CSV, TSV, JSONL or Parquet) with optional queries/qrels tables.
+* a flat documents table (CSV, TSV, JSONL or Parquet) with optional queries/qrels tables;
+* a vector store's payload (a store spec, ``qdrant:...``), with optional queries/qrels tables.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from analysis.inputs.parsing import (
     read_answers_table,
     read_beir_folder,
     read_flat_tables,
+    with_query_tables,
 )
+from analysis.inputs.stores.spec import is_store_spec, parse_store_spec
 
 UNASSIGNED = "unassigned"
 
@@ -134,6 +137,8 @@ def _load(
     qrels: str | Path | None,
     split: str,
 ) -> Corpus:
+    if is_store_spec(str(path)):
+        return _from_store(str(path), queries=_optional(queries), qrels=_optional(qrels))
     root = Path(path)
     if not root.exists():
         raise InputError(f"{root}: no such file or folder")
@@ -164,6 +169,15 @@ def _load(
         if folder not in subfolders
     ]
     return _assemble(root.name, merged)
+
+
+def _from_store(spec: str, *, queries: Path | None, qrels: Path | None) -> Corpus:
+    """The documents from a store's payload; queries and judgments from flat tables."""
+    from analysis.inputs.stores.payload import store_documents
+
+    store = parse_store_spec(spec)
+    raw = with_query_tables(RawCorpus(docs=store_documents(store)), queries, qrels)
+    return _assemble(str(store.get("collection") or store.get("table")), raw)
 
 
 def _optional(value: str | Path | None) -> Path | None:

@@ -130,6 +130,11 @@ def read_flat_tables(docs: Path, queries: Path | None, qrels: Path | None) -> Ra
     )
     if not raw.docs:
         raise InputError(f"{docs}: no documents (the table has no rows)")
+    return with_query_tables(raw, queries, qrels)
+
+
+def with_query_tables(raw: RawCorpus, queries: Path | None, qrels: Path | None) -> RawCorpus:
+    """``raw`` with the queries and judgments of flat tables (documents read elsewhere)."""
     if queries is not None:
         raw.queries = _read_items(queries, "id", None, None, titled=False, notices=raw.notices)
     if qrels is not None:

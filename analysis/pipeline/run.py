@@ -198,7 +198,9 @@ def source_of(
 
     if is_store_spec(spec):  # its questions' model resolved as any side's (demo names too)
         return memo.get(
-            "source", json.dumps([spec]), lambda: _store_source(request, spec, progress, memo)
+            "source",
+            json.dumps([spec, is_store_spec(request.corpus)]),
+            lambda: _store_source(request, spec, progress, memo),
         )
     named, backend = split_spec(spec, Backend())
     if named in DEMO_RECIPES:
@@ -233,7 +235,8 @@ def _store_source(
     if named and is_store_spec(named):
         raise InputError(f"{spec}: queries= names a model or vectors:FILE, not a store")
     queries = source_of(request, named, progress=progress, memo=memo) if named else None
-    return StoreVectors(spec, store, queries)
+    # documents read from a store: each side's store must hold exactly those ids
+    return StoreVectors(spec, store, queries, same_ids=is_store_spec(request.corpus))
 
 
 def model_of(request: Request, spec: str, option: str) -> SentenceTransformerSource:
@@ -314,11 +317,13 @@ def _near_misses(
 def file_signature(*paths: str | None) -> str:
     """Size and modification time of every file under the given paths (a cheap change
     check for memo keys)."""
+    from analysis.inputs.stores.spec import is_store_spec, parse_store_spec
+
     parts = []
     for raw in paths:
         if not raw:
             continue
-        path = Path(raw)
+        path = Path(parse_store_spec(raw).location if is_store_spec(raw) else raw)
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
         for item in files:
             if item.is_file():

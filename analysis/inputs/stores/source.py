@@ -28,8 +28,18 @@ _EXAMPLES = 5
 class StoreVectors:
     """Documents from a vector store; questions from ``queries`` (a model or vectors)."""
 
-    def __init__(self, spec: str, store: StoreSpec, queries: EmbeddingSource | None) -> None:
+    def __init__(
+        self,
+        spec: str,
+        store: StoreSpec,
+        queries: EmbeddingSource | None,
+        *,
+        same_ids: bool = False,
+    ) -> None:
+        """``same_ids``: the store must hold the corpus's documents and no others (the
+        corpus came from a store: a point only one side holds is a disagreement)."""
         self.spec, self.store, self.queries = spec, store, queries
+        self.same_ids = same_ids
         self._fingerprint: str | None = None
         self._ignored = 0
         self.exact = store.store != "faiss" or faiss_is_exact(store)
@@ -85,6 +95,7 @@ class StoreVectors:
         out: np.ndarray | None = None
         found = np.zeros(len(ids), dtype=bool)
         seen: set[str] = set()
+        extra: list[str] = []  # the first few points no document asked for
         ignored = 0
         for batch_ids, vectors in batches(self.store):
             if out is None:
@@ -101,19 +112,29 @@ class StoreVectors:
                 row = wanted.get(item_id)
                 if row is None:
                     ignored += 1
+                    if len(extra) < _EXAMPLES:
+                        extra.append(item_id)
                     continue
                 out[row], found[row] = vector, True
             if progress:
                 progress(len(batch_ids))
         missing = [ids[int(row)] for row in np.flatnonzero(~found)]
-        if missing:
-            examples = ", ".join(repr(m) for m in missing[:_EXAMPLES])
-            raise InputError(
-                f"{self.spec}: no vector for {len(missing)} document id(s) of the corpus "
-                f"(e.g. {examples}); the store must hold every document"
-            )
+        if missing or (self.same_ids and ignored):
+            raise InputError(f"{self.spec}: {_disagreement(missing, ignored, extra)}")
         self._ignored = ignored
         if out is None:
             return np.zeros((0, 0), dtype=np.float32)
         normalise_in_place(out)  # as vectors:FILE reads them: the same comparison, digit for digit
         return out
+
+
+def _disagreement(missing: list[str], ignored: int, extra: list[str]) -> str:
+    """How the store's ids and the corpus's differ: how many each way, and a few of each."""
+    parts = []
+    if missing:
+        examples = ", ".join(repr(i) for i in missing[:_EXAMPLES])
+        parts.append(f"no vector for {len(missing)} document id(s) of the corpus (e.g. {examples})")
+    if ignored:
+        examples = ", ".join(repr(i) for i in extra)
+        parts.append(f"{ignored} point(s) that are no document of the corpus (e.g. {examples})")
+    return "the store and the corpus disagree on ids: " + "; ".join(parts)

@@ -9,7 +9,10 @@
 * ``chroma:FOLDER?collection=NAME``: a Chroma persistent client's collection;
 * every store: ``queries=SPEC``, the model that encodes this side's questions (a store
   holds documents; never silently another model), and (Qdrant, LanceDB) ``id-field=NAME``,
-  the field holding the corpus's document id (default: the point's own id; LanceDB: ``id``).
+  the field holding the corpus's document id (default: the point's own id; LanceDB: ``id``);
+* a store that is the corpus (``--corpus SPEC``; Qdrant, LanceDB, Chroma): ``text-field``,
+  ``title-field``, ``domain-field``, the payload fields of each document's text, title and
+  domain (``payload.py`` has the defaults).
 
 Credentials never enter a spec (it is written to the manifest): a URL with a user or a
 password is refused; a server's API key is read from the variable ``api-key-env`` names.
@@ -18,16 +21,17 @@ password is refused; a server's API key is read from the variable ``api-key-env`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from analysis.errors import InputError
 
 STORES = ("qdrant", "faiss", "lancedb", "chroma")
+_PAYLOAD = {"text-field", "title-field", "domain-field"}  # when the store is the corpus
 _KEYS = {
-    "qdrant": {"collection", "vector", "api-key-env", "queries", "id-field", "timeout"},
+    "qdrant": {"collection", "vector", "api-key-env", "queries", "id-field", "timeout"} | _PAYLOAD,
     "faiss": {"ids", "queries"},
-    "lancedb": {"table", "column", "queries", "id-field"},
-    "chroma": {"collection", "queries"},
+    "lancedb": {"table", "column", "queries", "id-field"} | _PAYLOAD,
+    "chroma": {"collection", "queries"} | _PAYLOAD,
 }
 _REQUIRED = {"qdrant": ("collection",), "faiss": ("ids",), "lancedb": ("table",)}
 _REQUIRED |= {"chroma": ("collection",)}
@@ -78,3 +82,20 @@ def parse_store_spec(spec: str) -> StoreSpec:
         if not options.get(key):
             raise InputError(f"{store} spec: {key}=... is required ({location})")
     return StoreSpec(store, location, options)
+
+
+def with_defaults(spec: str, defaults: dict[str, str | None]) -> str:
+    """``spec`` with each option of ``defaults`` it accepts and does not set itself (the
+    command line's ``--text-field`` and the like); any other spec unchanged."""
+    if not is_store_spec(spec):
+        return spec
+    store = parse_store_spec(spec)
+    added = {
+        key: value
+        for key, value in defaults.items()
+        if value and key in _KEYS[store.store] and key not in store.options
+    }
+    if not added:
+        return spec
+    joiner = "&" if "?" in spec else "?"
+    return spec + joiner + urlencode(added)
