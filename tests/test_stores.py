@@ -345,3 +345,25 @@ def test_the_setup_page_runs_a_comparison_from_a_store(stores, tmp_path, monkeyp
     assert at.session_state["run"]["candidate"] == store
     at.switch_page("views/overview.py").run()
     assert not at.exception
+
+
+def test_a_compressed_index_is_said_to_be_approximate_on_the_pages(stores, tmp_path, capsys):
+    import faiss
+
+    root, specs = stores
+    table = pd.read_parquet(specs["candidate"].removeprefix("vectors:"))
+    docs = table[~table["id"].str.startswith("query:")]
+    vectors = np.vstack(docs["embedding"].to_numpy()).astype(np.float32)
+    index = faiss.IndexScalarQuantizer(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit)
+    index.train(vectors)
+    index.add(vectors)
+    faiss.write_index(index, str(tmp_path / "sq.faiss"))
+    candidate = f"faiss:{tmp_path / 'sq.faiss'}?ids={root / 'ids.txt'}&queries={specs['candidate']}"
+    out = tmp_path / "out"
+    assert (
+        main([*compare_args(specs["corpus"], specs["baseline"], candidate, out), "--k", "3"]) == 0
+    )
+    said = " ".join(capsys.readouterr().out.split())
+    assert "The candidate's document vectors come from a compressed index" in said
+    manifest = json.loads((out / "summary.json").read_text())["manifest"]
+    assert manifest["models"]["candidate"]["fingerprint"].startswith("approximate-faiss-")

@@ -84,7 +84,13 @@ def bundle_tables(comparison: Comparison) -> dict[str, pd.DataFrame]:
     """``queries`` and ``documents`` (keys, then each family's columns in family order) and
     every family's own tables, by file name."""
     corpus = comparison.corpus
-    query_parts = [pd.DataFrame({"query_id": corpus.query_ids, "domain": corpus.query_domains})]
+    keys: dict[str, tuple[str, ...] | tuple[int, ...]] = {
+        "query_id": corpus.query_ids,
+        "domain": corpus.query_domains,
+    }
+    if corpus.query_weights:  # a query log: how often each question was asked
+        keys["asks"] = corpus.query_weights
+    query_parts = [pd.DataFrame(keys)]
     doc_parts = [pd.DataFrame({"doc_id": corpus.doc_ids, "domain": corpus.doc_domains})]
     own: dict[str, pd.DataFrame] = {}
     for family in comparison.families:

@@ -13,7 +13,7 @@ import json
 import math
 import platform
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
@@ -111,6 +111,7 @@ def _manifest(
             "n_queries": corpus.n_queries,
             "n_judgments": corpus.n_judgments(),
             "notices": list(corpus.notices),
+            **({"queries_from": dict(corpus.query_source)} if corpus.query_source else {}),
         },
         "models": {
             "baseline": _model_entry(comparison.baseline),
@@ -198,6 +199,8 @@ class CorpusEntry:
     n_queries: int
     n_judgments: int
     notices: tuple[str, ...]
+    # a query log's record: the file, its rows and asks, how domains were inferred
+    queries_from: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,7 @@ class Manifest:
                 corpus["n_queries"],
                 corpus.get("n_judgments", 0),
                 tuple(corpus.get("notices", ())),
+                dict(corpus.get("queries_from") or {}),
             ),
             baseline=ModelEntry(**models["baseline"]),
             candidate=ModelEntry(**models["candidate"]),

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.pipeline.request import Request
+from analysis.pipeline.run import REDACTION_SALT_ENV
 from analysis.remedies.plan import RemedyPlan, parse_grid, parse_remedies
 from analysis.settings import CONTEXT_BY, DEFAULT_DRIFT_EXACT_MAX_DOCS
 
@@ -86,6 +87,18 @@ def add_comparison_arguments(parser: argparse.ArgumentParser, *, required: bool)
     )
     add_setting_arguments(parser)
     add_remedy_arguments(parser)
+    parser.add_argument(
+        "--query-log",
+        help="production questions as the queries: a CSV/TSV/JSONL/Parquet log with the "
+        "question (query, question or text) and optionally count, timestamp, domain; repeated "
+        "questions weigh by their asks, a missing domain is inferred (docs/query-logs.md)",
+    )
+    parser.add_argument(
+        "--redact-queries",
+        action="store_true",
+        help="keep only each question's id (a salted hash, for a query log) and domain in the "
+        f"bundle and report: no question's text (salt: ${REDACTION_SALT_ENV}, else random)",
+    )
 
 
 def add_setting_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from analysis.errors import InputError
 from analysis.inputs.parsing import (
@@ -53,6 +56,11 @@ class Corpus:
     # each document's title where the corpus gives titles (empty otherwise); a title is
     # already the start of its document's text, so it enters no fingerprint of its own
     doc_titles: tuple[str, ...] = ()
+    # each query's weight: how often it was asked (a query log); empty: once each
+    query_weights: tuple[int, ...] = ()
+    # where the queries came from when not the corpus itself (a query log's record, for the
+    # manifest; never a question's text)
+    query_source: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (len(self.doc_ids) == len(self.doc_texts) == len(self.doc_domains)):
@@ -61,6 +69,13 @@ class Corpus:
             raise ValueError("query_ids, query_texts and query_domains must have the same length")
         if self.doc_titles and len(self.doc_titles) != len(self.doc_ids):
             raise ValueError("doc_titles must be empty or as long as doc_ids")
+        if self.query_weights and len(self.query_weights) != len(self.query_ids):
+            raise ValueError("query_weights must be empty or as long as query_ids")
+
+    @cached_property
+    def query_weight_array(self) -> np.ndarray | None:
+        """``query_weights`` as floats, or None when every query counts once."""
+        return np.asarray(self.query_weights, dtype=float) if self.query_weights else None
 
     @property
     def n_docs(self) -> int:
@@ -99,6 +114,8 @@ class Corpus:
                 _feed(digest, "qrel", query_id, doc_id, str(grade))
         for query_id in sorted(self.answers):  # nothing fed without answers: old fingerprints hold
             _feed(digest, "answers", query_id, *self.answers[query_id])
+        if self.query_weights:  # likewise
+            _feed(digest, "weights", *map(str, self.query_weights))
         return digest.hexdigest()
 
     def n_judgments(self) -> int:

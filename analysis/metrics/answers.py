@@ -152,6 +152,7 @@ class AnswerResult(FamilyResult):
     context: dict[str, Any]  # how the context was built (manifest)
     n_resamples: int = 10_000
     random_state: int = 0
+    weights: np.ndarray | None = None  # each query's asks (a query log); None: one each
 
     def query_columns(self) -> pd.DataFrame:
         covered, carrier = self.kind.covered_column, self.kind.carrier_column
@@ -185,10 +186,14 @@ class AnswerResult(FamilyResult):
             if not len(rows):
                 continue
             base, cand = self.covered_baseline[rows], self.covered_candidate[rows]
+            asks = None if self.weights is None else self.weights[rows]
             entries[name] = {
                 "n_queries": len(rows),
-                "coverage": {"baseline": mean_or_none(base), "candidate": mean_or_none(cand)},
-                "delta": mean_or_none(cand - base),
+                "coverage": {
+                    "baseline": mean_or_none(base, asks),
+                    "candidate": mean_or_none(cand, asks),
+                },
+                "delta": mean_or_none(cand - base, asks),
                 "p_value": paired_randomisation_test(
                     cand - base, n_resamples=self.n_resamples, random_state=self.random_state
                 ),
@@ -330,6 +335,7 @@ def _coverage(
         setting.describe(depth),
         n_resamples,
         random_state,
+        corpus.query_weight_array,
     )
 
 

@@ -37,26 +37,46 @@ def domain_groups(domains: Sequence[str], names: Sequence[str]) -> dict[str, np.
     return groups
 
 
-def mean_or_none(values: np.ndarray) -> float | None:
-    """Mean of the finite values (``None`` when there are none)."""
-    finite = values[np.isfinite(values)]
-    return float(finite.mean()) if len(finite) else None
+def mean_or_none(values: np.ndarray, weights: np.ndarray | None = None) -> float | None:
+    """Mean of the finite values (``None`` when there are none); ``weights``: each value's
+    weight (a logged question's asks)."""
+    finite = np.isfinite(values)
+    if not finite.any():
+        return None
+    if weights is None:
+        return float(values[finite].mean())
+    return float(np.average(values[finite], weights=weights[finite]))
 
 
 def bootstrap_mean(
-    values: np.ndarray, *, n_resamples: int = 1000, random_state: int = 0
+    values: np.ndarray,
+    *,
+    n_resamples: int = 1000,
+    random_state: int = 0,
+    weights: np.ndarray | None = None,
 ) -> Estimate:
     """Mean and percentile 95% bootstrap interval (resampling items with replacement).
+
+    ``weights``: a weighted mean, each resample's too; the items resampled are the distinct
+    ones (a question asked 50 times is one item of weight 50, not 50 items), so the interval
+    is as wide as the number of distinct questions makes it.
 
     >>> bootstrap_mean(np.array([1.0, 1.0, 1.0])).as_dict()
     {'mean': 1.0, 'ci_low': 1.0, 'ci_high': 1.0, 'n': 3}
     """
-    values = values[np.isfinite(values)]
+    finite = np.isfinite(values)
+    values = values[finite]
     if len(values) == 0:
         return Estimate(None, None, None, 0)
-    means = values[_picks(len(values), n_resamples, random_state)].mean(axis=1)
+    picks = _picks(len(values), n_resamples, random_state)
+    if weights is None:
+        mean, means = float(values.mean()), values[picks].mean(axis=1)
+    else:
+        weights = np.asarray(weights, dtype=float)[finite]
+        mean = float(np.average(values, weights=weights))
+        means = (values * weights)[picks].sum(axis=1) / weights[picks].sum(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
-    return Estimate(float(values.mean()), float(low), float(high), len(values))
+    return Estimate(mean, float(low), float(high), len(values))
 
 
 _PICKS_REMEMBERED = 2_000_000  # (resample, item) cells: 16 MB a draw

@@ -99,6 +99,7 @@ class OverlapResult(FamilyResult):
     left: tuple[tuple[int, ...], ...]  # document positions the candidate dropped
     n_resamples: int = 1000
     random_state: int = 0
+    weights: np.ndarray | None = None  # each query's asks (a query log); None: one each
 
     def to_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame({"query_id": self.query_ids, "domain": self.query_domains})
@@ -124,6 +125,7 @@ class OverlapResult(FamilyResult):
                         getattr(self, m)[rows],
                         n_resamples=self.n_resamples,
                         random_state=self.random_state,
+                        weights=None if self.weights is None else self.weights[rows],
                     )
                     for m in _MEASURES
                 )
@@ -142,6 +144,7 @@ def retrieval_overlap(
     p: float = 0.9,
     n_resamples: int = 1000,
     random_state: int = 0,
+    weights: np.ndarray | None = None,
 ) -> OverlapResult:
     """Jaccard, overlap@k and RBO of each query's two top-k lists, and what entered and left."""
     if k < 1:
@@ -168,6 +171,7 @@ def retrieval_overlap(
         tuple(left),
         n_resamples,
         random_state,
+        weights,
     )
 
 
@@ -182,6 +186,7 @@ def _compute(inputs: Inputs) -> OverlapResult:
         query_domains=corpus.query_domains,
         n_resamples=config.bootstrap_resamples,
         random_state=config.random_state,
+        weights=corpus.query_weight_array,
     )
 
 

@@ -114,6 +114,8 @@ class ThresholdResult(FamilyResult):
     # per model, each query's best score in each document tile, and the tile size: a re-cut
     # at another cutoff computes only the tiles' rows that can keep a pair (not saved)
     tile_best: tuple[int, list[np.ndarray]] | None = field(default=None, repr=False, compare=False)
+    # each query's asks (a query log): the shares weigh a pair by its question's asks
+    query_weights: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def admitted_baseline(self) -> np.ndarray:
@@ -184,6 +186,15 @@ class ThresholdResult(FamilyResult):
         """
         labels = np.asarray(self.doc_domains, dtype=object)[self.doc]
         relevant = self.grade > 0
+        weight = (
+            np.ones(len(self.query))
+            if self.query_weights is None
+            else self.query_weights[self.query]
+        )
+
+        def _share(mask: np.ndarray, of: np.ndarray) -> float | None:
+            return float(weight[mask].sum() / weight[of].sum()) if of.any() else None
+
         out = {}
         for name in [*names, OVERALL]:
             rows = np.ones(len(labels), bool) if name == OVERALL else labels == name
@@ -194,13 +205,17 @@ class ThresholdResult(FamilyResult):
                 admitted_pairs_baseline=admitted,
                 excluded_same_cutoff=int(same.sum()),
                 excluded_calibrated=int(calibrated.sum()),
-                excluded_share_same_cutoff=_share(same, admitted),
-                excluded_share_calibrated=_share(calibrated, admitted),
+                excluded_share_same_cutoff=_share(same, self.admitted_baseline & rows),
+                excluded_share_calibrated=_share(calibrated, self.admitted_baseline & rows),
                 relevant_admitted_baseline=useful,
                 relevant_excluded_same_cutoff=int((same & relevant).sum()),
                 relevant_excluded_calibrated=int((calibrated & relevant).sum()),
-                relevant_excluded_share_same_cutoff=_share(same & relevant, useful),
-                relevant_excluded_share_calibrated=_share(calibrated & relevant, useful),
+                relevant_excluded_share_same_cutoff=_share(
+                    same & relevant, self.admitted_baseline & rows & relevant
+                ),
+                relevant_excluded_share_calibrated=_share(
+                    calibrated & relevant, self.admitted_baseline & rows & relevant
+                ),
             )
         return out
 
@@ -354,10 +369,6 @@ def _nth_largest(values: np.ndarray, n: int) -> float | None:
     return float(np.sort(values)[::-1][min(n, len(values)) - 1])
 
 
-def _share(mask: np.ndarray, total: int) -> float | None:
-    return float(mask.sum() / total) if total else None
-
-
 def _compute(inputs: Inputs) -> ThresholdResult | None:
     corpus, config = inputs.corpus, inputs.config
     if corpus.n_queries == 0:
@@ -367,7 +378,7 @@ def _compute(inputs: Inputs) -> ThresholdResult | None:
         cutoff = default_cutoff(inputs.baseline_ranking, config.k)
         source = f"median over queries of the baseline's {config.k}-th best score"
     with inputs.progress.stage(f"threshold exclusions at cutoff {cutoff:.3f}"):
-        return threshold_exclusions(
+        result = threshold_exclusions(
             (inputs.baseline.queries, inputs.baseline.documents),
             (inputs.candidate.queries, inputs.candidate.documents),
             cutoff=cutoff,
@@ -379,6 +390,7 @@ def _compute(inputs: Inputs) -> ThresholdResult | None:
             qrels_positions=inputs.qrels,
             exclude=inputs.excluded,
         )
+    return replace(result, query_weights=corpus.query_weight_array)
 
 
 THRESHOLDS = Family(

@@ -64,6 +64,8 @@ class Request:
     llm_timeout: float = 60.0
     llm_agreement_pairs: int = 40
     near_misses: str | None = None  # "rules", or a file of the user's own near misses
+    query_log: str | None = None  # production questions (analysis.inputs.query_log)
+    redact_queries: bool = False  # the bundle keeps a salted hash of each question, no text
 
     @property
     def chat_model(self) -> ChatModel | None:

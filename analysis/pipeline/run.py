@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from analysis.llm.calls import LLMCalls
     from analysis.metrics.family import Family
     from analysis.nearmiss.encoded import NearMissItems
+    from analysis.retrieval import Ranking
+    from analysis.settings import CompareConfig
 
 T = TypeVar("T")
 
@@ -78,8 +80,8 @@ def run_comparison(
     families: tuple[Family, ...] | None = None,
 ) -> Outcome:
     """The comparison ``request`` asks for, with its bundle (``families``: all of them)."""
-    from analysis.bundle.files import make_bundle
     from analysis.compare import FAMILIES, compare, comparison_key
+    from analysis.inputs.inferred_domains import needs_inferred_domains
 
     progress = progress or Progress()
     families = FAMILIES if families is None else families
@@ -104,6 +106,13 @@ def run_comparison(
         ),
     )
     warnings = memo.get("warnings", sides_key, lambda: _warned(sides, progress))
+    baseline_ranking = None
+    if needs_inferred_domains(corpus):  # a query log's questions without a domain
+        corpus, baseline_ranking = memo.get(
+            "inferred domains",
+            f"{sides_key}|{config.k}|{config.exclude_identical_ids}",
+            lambda: _inferred(corpus, sides[0], config, progress),
+        )
     key = comparison_key(corpus, *sides, config)
     staged = _families_key(key, families)
     comparison = memo.get(
@@ -119,14 +128,47 @@ def run_comparison(
             near_misses=_near_misses(
                 request, corpus, (baseline, candidate), sides, cache, progress
             ),
+            baseline_ranking=baseline_ranking,
         ),
     )
     bundle = memo.get(
         "bundle",
-        f"{staged}|{request.corpus}",
-        lambda: make_bundle(comparison, corpus_source=request.corpus),
+        f"{staged}|{request.corpus}|{request.redact_queries}",
+        lambda: _bundle(comparison, request),
     )
     return Outcome(comparison, bundle, key, warnings)
+
+
+def _bundle(comparison: Comparison, request: Request) -> Bundle:
+    """The comparison's bundle; under ``redact_queries``, with no question's text in it."""
+    from analysis.bundle.files import make_bundle
+    from analysis.bundle.redact import redacted
+
+    bundle = make_bundle(comparison, corpus_source=request.corpus)
+    return redacted(bundle, comparison.corpus) if request.redact_queries else bundle
+
+
+def _inferred(
+    corpus: Corpus, baseline: CorpusEmbeddings, config: CompareConfig, progress: Progress
+) -> tuple[Corpus, Ranking]:
+    """The corpus with its questions' missing domains inferred from the baseline's top-k,
+    and that ranking (``compare`` reuses it rather than retrieving again)."""
+    from analysis.compare import retrieval_depth, self_exclusions
+    from analysis.inputs.inferred_domains import with_inferred_domains
+    from analysis.retrieval import top_k_cosine
+
+    excluded = self_exclusions(corpus) if config.exclude_identical_ids else None
+    ranking = top_k_cosine(
+        baseline.queries,
+        baseline.documents,
+        retrieval_depth(corpus, config),
+        exclude=excluded,
+        progress=progress,
+        stage=f"baseline: retrieving top-{retrieval_depth(corpus, config)}",
+    )
+    inferred = with_inferred_domains(corpus, ranking.indices, config.k)
+    progress.note(inferred.notices[-1])
+    return inferred, ranking
 
 
 def with_families(
@@ -138,7 +180,6 @@ def with_families(
 ) -> Outcome:
     """The outcome with every family computed, from its own rankings (a front end may show
     the fast families first and compute a slow one, the projection, when it is asked for)."""
-    from analysis.bundle.files import make_bundle
     from analysis.compare import FAMILIES, complete
 
     if outcome.comparison.families == FAMILIES:
@@ -151,8 +192,8 @@ def with_families(
     )
     bundle = memo.get(
         "bundle",
-        f"{staged}|{request.corpus}",
-        lambda: make_bundle(full, corpus_source=request.corpus),
+        f"{staged}|{request.corpus}|{request.redact_queries}",
+        lambda: _bundle(full, request),
     )
     return Outcome(full, bundle, outcome.key, outcome.warnings)
 
@@ -163,8 +204,8 @@ def load_corpus(
     """The request's corpus; its notices are warnings, or errors under ``strict``."""
     from analysis.inputs.corpus import load_corpus as read_corpus
 
-    paths = [request.corpus, request.queries, request.qrels, request.answers]
-    key = json.dumps([*paths, request.split, file_signature(*paths)])
+    paths = [request.corpus, request.queries, request.qrels, request.answers, request.query_log]
+    key = json.dumps([*paths, request.split, request.redact_queries, file_signature(*paths)])
     progress = progress or Progress()
 
     def read() -> Corpus:
@@ -175,6 +216,8 @@ def load_corpus(
             answers=request.answers or None,
             split=request.split,
         )
+        if request.query_log:
+            corpus = _with_query_log(corpus, request)
         if not request.strict:  # said once, when read (a front end's memo keeps it after)
             for notice in corpus.notices:
                 progress.warn(notice)
@@ -184,6 +227,31 @@ def load_corpus(
     if request.strict and corpus.notices:
         raise InputError("--strict: the corpus has problems:\n" + "\n".join(corpus.notices))
     return corpus
+
+
+REDACTION_SALT_ENV = "RECALL_HORIZON_REDACTION_SALT"
+
+
+def _with_query_log(corpus: Corpus, request: Request) -> Corpus:
+    """The corpus's documents with the query log's questions; under ``redact_queries`` their
+    ids are salted hashes (the salt: $RECALL_HORIZON_REDACTION_SALT, so that two runs' hashes
+    match, or a random one kept nowhere)."""
+    import os
+    import secrets
+
+    from analysis.inputs.query_log import read_query_log, with_logged_questions
+
+    salt, source = None, ""
+    if request.redact_queries:
+        given = os.environ.get(REDACTION_SALT_ENV)
+        salt = given.encode() if given else secrets.token_bytes(32)
+        source = (
+            f"from ${REDACTION_SALT_ENV} (hashes match across runs with the same salt)"
+            if given
+            else "random, for this run only, kept nowhere (hashes match no other run's)"
+        )
+    log = read_query_log(str(request.query_log), salt=salt, salt_source=source)
+    return with_logged_questions(corpus, log)
 
 
 def source_of(

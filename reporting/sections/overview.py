@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from analysis.bundle.files import Bundle
 from analysis.bundle.summary import Summary
 from analysis.verdict.scorecard import headlines, scorecard, scorecard_columns
@@ -43,6 +45,8 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
             f"{len(summary.domain_names)} domains; top-{summary.manifest.k} retrieval.",
             muted=True,
         ),
+        *query_origin(summary),
+        *approximate_sides(summary),
         Bullets(tuple(headlines(summary))),
         *backend_audits(summary),
     ]
@@ -58,6 +62,54 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
         Text(CAPTION, muted=True),
         *([search] if approximate and search is not None else []),
         Table("scorecard_table", "", card.drop(columns=["severity"]), index=True),
+    ]
+
+
+def query_origin(summary: Summary) -> list[Block]:
+    """Where the queries came from when a query log gave them: how many questions and asks,
+    the rule that gave the missing domains, and whether their text was redacted."""
+    log = summary.manifest.corpus.queries_from
+    if not log:
+        return []
+    span = (
+        f", {log['first_timestamp'][:10]} to {log['last_timestamp'][:10]}"
+        if log.get("first_timestamp")
+        else ""
+    )
+    said = [
+        f"The queries are {log['questions']:,} distinct questions from the query log "
+        f"{Path(str(log['file'])).name} ({log['rows']:,} rows, {log['asks']:,} asks{span}). "
+        "Overlap, exclusions and coverage weigh each question by its asks; counts of "
+        "questions and the significance tests count each distinct question once."
+    ]
+    inferred = log.get("domains_inferred")
+    if inferred:
+        said.append(
+            f"{inferred['inferred']:,} had no domain and were given {inferred['rule']} "
+            f"({inferred['ties']:,} ties)."
+        )
+    if log.get("redacted"):
+        said.append("Redacted: the bundle keeps a salted hash of each question, not its text.")
+    return [Text(" ".join(said), muted=True)]
+
+
+def approximate_sides(summary: Summary) -> list[Block]:
+    """A side read from a compressed index: its vectors are approximations."""
+    manifest = summary.manifest
+    sides = [
+        label
+        for label, model in (("baseline", manifest.baseline), ("candidate", manifest.candidate))
+        if model.fingerprint.startswith("approximate-")
+    ]
+    if not sides:
+        return []
+    return [
+        Text(
+            f"The {' and the '.join(sides)}'s document vectors come from a compressed index "
+            "(scalar or product quantisation): approximations of the vectors added, so small "
+            "differences may be the compression's, not the model's.",
+            muted=True,
+        )
     ]
 
 
