@@ -187,9 +187,7 @@ def production(tmp_path_factory):
     return root, specs["corpus"], candidate, write_jsonl(root / "log.jsonl", log)
 
 
-def test_a_query_log_comparison_weighs_every_domain_figure_by_asks(
-    production, tmp_path, capsys
-):
+def test_a_query_log_comparison_weighs_every_domain_figure_by_asks(production, tmp_path, capsys):
     root, corpus, candidate, log = production
     out = tmp_path / "out"
     args = compare_args(corpus, "default", candidate, out, "--k", "3", "--query-log", str(log))
