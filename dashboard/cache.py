@@ -41,6 +41,7 @@ LIMITS = {
     "saved": 8,
     "record": 8,
     "warnings": 8,
+    "inferred domains": 8,  # a query log's questions given domains (with the ranking)
     "view": 256,
     "prebuild": 64,
     "ready": 256,

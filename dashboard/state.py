@@ -45,6 +45,8 @@ class RunSpec:
     queries: str = ""
     qrels: str = ""
     answers: str = ""
+    query_log: str = ""  # production questions (analysis.inputs.query_log)
+    redact_queries: bool = False
     k: int = 10
     cutoff: float | None = None
     projection: bool = True
@@ -83,6 +85,7 @@ class RunSpec:
             (self.queries, "Queries table"),
             (self.qrels, "Judgments table"),
             (self.answers, "Reference answers table"),
+            (self.query_log, "Query log"),
         ):
             if raw:
                 mode.check_path(raw, what)
@@ -121,6 +124,8 @@ class RunSpec:
             queries=self.queries or None,
             qrels=self.qrels or None,
             answers=self.answers or None,
+            query_log=self.query_log or None,
+            redact_queries=self.redact_queries,
             k=self.k,
             cutoff=self.cutoff,
             projection=self.projection,
@@ -140,6 +145,7 @@ class RunSpec:
         params = {k: str(v) for k, v in asdict(self).items() if v not in ("", None)}
         params["projection"] = "1" if self.projection else "0"
         params["near_misses"] = "1" if self.near_misses else "0"
+        params["redact_queries"] = "1" if self.redact_queries else "0"
         return params
 
     @staticmethod
@@ -164,6 +170,8 @@ class RunSpec:
             queries=params.get("queries", ""),
             qrels=params.get("qrels", ""),
             answers=params.get("answers", ""),
+            query_log=params.get("query_log", ""),
+            redact_queries=params.get("redact_queries", "0") == "1",
             k=k,
             cutoff=cutoff,
             projection=params.get("projection", "1") != "0",

@@ -24,6 +24,7 @@ class UploadedCorpus:
     queries: str = ""
     qrels: str = ""
     answers: str = ""
+    query_log: str = ""
 
 
 def save_for_this_visitor(files: list[tuple[str, bytes]]) -> Path:

@@ -282,3 +282,32 @@ def test_the_llms_answers_are_left_out_of_a_redacted_bundle():
     assert row["llm_answer_baseline"] is None and row["llm_answer_candidate"] is None
     assert bundle.summary.raw["manifest"]["notes"] == ["log-1"]
     assert frame["text"][0] == "who signs for us"  # the bundle it was given is untouched
+
+
+def test_the_setup_page_runs_a_redacted_query_log(production, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    _, corpus, candidate, log = production
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=120)
+    at.session_state["_url_loaded"] = True
+    at.run()
+    at.switch_page("views/setup.py").run()
+    at.radio(key="setup_corpus_mode").set_value("A path on this server").run()
+    at.text_input(key="setup_corpus_path").set_value(corpus).run()
+    at.text_input(key="setup_query_log").set_value(str(log)).run()
+    at.checkbox(key="setup_redact_queries").check().run()
+    at.selectbox(key="setup_Candidate_kind").set_value("store").run()
+    at.text_input(key="setup_Candidate_value").set_value(candidate).run()
+    at.checkbox(key="setup_projection").uncheck().run()
+    at.number_input(key="setup_k").set_value(3).run()
+    at.button(key="setup_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    run = at.session_state["run"]
+    assert run["query_log"] == str(log) and run["redact_queries"] is True
+    at.switch_page("views/overview.py").run()
+    assert not at.exception
+    shown = " ".join(" ".join(str(m.value).split()) for m in [*at.markdown, *at.caption])
+    assert "distinct questions from the query log log.jsonl" in shown
+    assert "Redacted: the bundle keeps a salted hash of each question" in shown

@@ -68,18 +68,28 @@ def corpus_inputs() -> uploads.UploadedCorpus | None:
         path = st.text_input(
             "Corpus path",
             key="setup_corpus_path",
-            help="A BEIR folder, a folder of BEIR folders, or a documents table.",
+            help="A BEIR folder, a folder of BEIR folders, a documents table, or a vector "
+            "store whose payload holds each document's text and domain "
+            "(qdrant:/path?collection=docs&text-field=text&domain-field=domain).",
         )
-        queries = st.text_input("Queries table (flat tables only, optional)", key="setup_queries")
-        qrels = st.text_input("Judgments table (flat tables only, optional)", key="setup_qrels")
+        queries = st.text_input(
+            "Queries table (flat tables and stores, optional)", key="setup_queries"
+        )
+        qrels = st.text_input(
+            "Judgments table (flat tables and stores, optional)", key="setup_qrels"
+        )
         answers = st.text_input(
             "Reference answers table (query_id, answer; optional)", key="setup_answers"
         )
-        return (
-            uploads.UploadedCorpus(path.strip(), queries.strip(), qrels.strip(), answers.strip())
-            if path
-            else None
+        query_log = st.text_input(
+            "Query log (production questions instead of the corpus's queries; optional)",
+            key="setup_query_log",
+            help="CSV, JSONL or Parquet with the question (query, question or text) and "
+            "optionally count, timestamp and domain. Repeated questions weigh by their asks; "
+            "a missing domain is inferred from the baseline's top-k documents.",
         )
+        fields = (path, queries, qrels, answers, query_log)
+        return uploads.UploadedCorpus(*(f.strip() for f in fields)) if path else None
     return uploaded_corpus()
 
 
@@ -182,6 +192,13 @@ near_misses = c.checkbox(
     key="setup_near_misses",
     help="A negation, a role swap, a number and a condition edited into each judged pair's "
     "passage, scored by both models (--near-misses rules; both sides must be models).",
+)
+redact = c.checkbox(
+    "Redact the questions",
+    False,
+    key="setup_redact_queries",
+    help="The bundle and report keep each question's id (a salted hash, for a query log) and "
+    "domain, never its text; the LLM's generated answers are left out (--redact-queries).",
 )
 context_by = c.selectbox(
     "Context the LLM receives",
@@ -286,6 +303,8 @@ if (
         queries=corpus.queries,
         qrels=corpus.qrels,
         answers=corpus.answers,
+        query_log=corpus.query_log,
+        redact_queries=redact,
         baseline=baseline,
         candidate=candidate,
         k=int(k),
