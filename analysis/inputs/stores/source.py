@@ -57,7 +57,11 @@ class StoreVectors:
             for ids, vectors in batches(self.store):
                 for item_id, row in zip(ids, vectors, strict=True):
                     digest.update(item_id.encode() + b"\0" + row.tobytes())
-            where = self.store.get("collection") or Path(self.store.location).name
+            where = (
+                self.store.get("collection")
+                or (self.store.get("table") if self.store.store == "pgvector" else None)
+                or Path(self.store.location).name
+            )
             vector = self.store.get("vector") or "-"
             approximate = "" if self.exact else "approximate-"
             queries = self.queries.fingerprint if self.queries is not None else "-"

@@ -7,6 +7,8 @@
   index's order;
 * ``lancedb:FOLDER?table=NAME[&column=vector]``: a LanceDB table's vector column;
 * ``chroma:FOLDER?collection=NAME``: a Chroma persistent client's collection;
+* ``pgvector:postgresql://USER@HOST:PORT/DB?table=NAME[&column=embedding]``: a PostgreSQL
+  table's pgvector column (``postgres.py``; the password from ``password-env=VAR``);
 * every store: ``queries=SPEC``, the model that encodes this side's questions (a store
   holds documents; never silently another model), and (Qdrant, LanceDB) ``id-field=NAME``,
   the field holding the corpus's document id (default: the point's own id; LanceDB: ``id``);
@@ -14,8 +16,9 @@
   ``title-field``, ``domain-field``, the payload fields of each document's text, title and
   domain (``payload.py`` has the defaults).
 
-Credentials never enter a spec (it is written to the manifest): a URL with a user or a
-password is refused; a server's API key is read from the variable ``api-key-env`` names.
+Credentials never enter a spec (it is written to the manifest): a URL with a password (or,
+but for PostgreSQL's, a user) is refused; a server's API key or password is read from the
+environment variable ``api-key-env`` or ``password-env`` names.
 """
 
 from __future__ import annotations
@@ -25,16 +28,19 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from analysis.errors import InputError
 
-STORES = ("qdrant", "faiss", "lancedb", "chroma")
+STORES = ("qdrant", "faiss", "lancedb", "chroma", "pgvector")
 _PAYLOAD = {"text-field", "title-field", "domain-field"}  # when the store is the corpus
 _KEYS = {
     "qdrant": {"collection", "vector", "api-key-env", "queries", "id-field", "timeout"} | _PAYLOAD,
     "faiss": {"ids", "queries"},
     "lancedb": {"table", "column", "queries", "id-field"} | _PAYLOAD,
     "chroma": {"collection", "queries"} | _PAYLOAD,
+    "pgvector": {"table", "column", "queries", "id-field", "password-env", "socket", "timeout"}
+    | _PAYLOAD,
 }
 _REQUIRED = {"qdrant": ("collection",), "faiss": ("ids",), "lancedb": ("table",)}
-_REQUIRED |= {"chroma": ("collection",)}
+_REQUIRED |= {"chroma": ("collection",), "pgvector": ("table",)}
+_SERVER_SCHEMES = ("http://", "https://", "postgresql://", "postgres://")
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class StoreSpec:
 
     @property
     def is_server(self) -> bool:
-        return self.location.startswith(("http://", "https://"))
+        return self.store == "pgvector" or self.location.startswith(_SERVER_SCHEMES)
 
 
 def is_store_spec(spec: str) -> bool:
@@ -59,13 +65,14 @@ def parse_store_spec(spec: str) -> StoreSpec:
     """The parts of ``spec``; an InputError names what is missing, unknown or unsafe."""
     store, _, rest = spec.partition(":")
     location, _, query = rest.partition("?")
-    if location.startswith(("http://", "https://")):  # before anything echoes the location
+    if location.startswith(_SERVER_SCHEMES):  # before anything echoes the location
         parts = urlsplit(location)
-        if parts.username or parts.password:
+        if parts.password or (parts.username and store != "pgvector"):
+            what = "a password" if store == "pgvector" else "a user or password"
+            how = "password-env=VAR" if store == "pgvector" else "api-key-env=VAR"
             raise InputError(
-                f"{store} spec: the URL carries a user or password; it would be written to "
-                "the manifest. Give the server's key in an environment variable and name "
-                "it with api-key-env=VAR"
+                f"{store} spec: the URL carries {what}; it would be written to the "
+                f"manifest. Give it in an environment variable and name it with {how}"
             )
     if not location:
         raise InputError(f"{spec}: a {store} spec needs a location before '?'")
