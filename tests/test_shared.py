@@ -274,3 +274,19 @@ def test_sign_in_off_changes_nothing(tmp_path, monkeypatch):
     at.user = {"is_logged_in": False}
     at.run()
     assert not at.exception and "Sign in" not in [b.label for b in at.button]
+
+
+def test_a_visitor_lists_no_store_outside_the_roots_and_no_server(inputs, mode, tmp_path):
+    from analysis.inputs.stores.spec import StoreSpec
+    from dashboard.store_builder import _check_shared
+
+    root, _ = inputs
+    with pytest.raises(InputError, match="Candidate: this dashboard is shared, and only paths"):
+        _check_shared(StoreSpec("chroma", "/etc", {}), "Candidate")
+    for server in (
+        StoreSpec("qdrant", "http://169.254.169.254:6333", {}),
+        StoreSpec("pgvector", "postgresql://u@10.0.0.1/db", {}),
+    ):
+        with pytest.raises(InputError, match="cannot have it call a"):
+            _check_shared(server, "Candidate")
+    _check_shared(StoreSpec("lancedb", str(root), {}), "Candidate")  # under the root

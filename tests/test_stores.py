@@ -367,3 +367,53 @@ def test_a_compressed_index_is_said_to_be_approximate_on_the_pages(stores, tmp_p
     assert "The candidate's document vectors come from a compressed index" in said
     manifest = json.loads((out / "summary.json").read_text())["manifest"]
     assert manifest["models"]["candidate"]["fingerprint"].startswith("approximate-faiss-")
+
+
+def test_a_query_model_whose_dimension_differs_from_the_stores_is_named(stores, tmp_path, capsys):
+    root, specs = stores
+    candidate = f"lancedb:{root / 'lance'}?table=candidate&queries=default"  # MiniLM: 384
+    out = tmp_path / "out"
+    assert main(compare_args(specs["corpus"], specs["baseline"], candidate, out)) == 2
+    err = capsys.readouterr().err
+    assert "query vectors have 384 dimensions but document vectors have" in err
+    assert "lancedb:" in err and not out.exists()
+
+
+def test_the_setup_page_lists_a_stores_collections_and_builds_the_spec(
+    stores, tmp_path, monkeypatch
+):
+    from streamlit.testing.v1 import AppTest
+
+    root, specs = stores
+    monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=120)
+    at.session_state["_url_loaded"] = True
+    at.run()
+    at.switch_page("views/setup.py").run()
+    at.radio(key="setup_corpus_mode").set_value("A path on this server").run()
+    at.text_input(key="setup_corpus_path").set_value(specs["corpus"]).run()
+    at.selectbox(key="setup_Baseline_kind").set_value("vectors").run()
+    at.text_input(key="setup_Baseline_value").set_value(specs["baseline"]).run()
+    at.selectbox(key="setup_Candidate_kind").set_value("store").run()
+    at.selectbox(key="setup_Candidate_store_kind").set_value("qdrant").run()
+    at.text_input(key="setup_Candidate_store_location").set_value(str(root / "qdrant")).run()
+    at.button(key="setup_Candidate_store_list").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="setup_Candidate_store_name").options == [
+        "docs, 18 points, vectors: new, old"
+    ]
+    assert at.selectbox(key="setup_Candidate_store_vector").options == ["new", "old"]
+    at.selectbox(key="setup_Candidate_store_vector").set_value("new").run()
+    at.selectbox(key="setup_Candidate_store_queries_kind").set_value("other").run()
+    at.text_input(key="setup_Candidate_store_queries").set_value(specs["candidate"]).run()
+    at.text_input(key="setup_Candidate_store_id_field").set_value("doc_id").run()
+    at.button(key="setup_Candidate_store_use").click().run()
+    spec = at.text_input(key="setup_Candidate_value").value
+    where = f"qdrant:{root / 'qdrant'}?collection=docs&vector=new&id-field=doc_id&queries="
+    assert spec.startswith(where)
+    at.checkbox(key="setup_projection").uncheck().run()
+    at.number_input(key="setup_k").set_value(3).run()
+    at.button(key="setup_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["run"]["candidate"] == spec

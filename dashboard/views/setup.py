@@ -14,6 +14,7 @@ from analysis.tuning.demo import DEMO_CANDIDATE, DEMO_DOMAIN, SAMPLE_CORPUS
 from dashboard import cache, open_saved, recompute, shared, state, uploads, visitor
 from dashboard.progress_box import StreamlitProgress
 from dashboard.shown import load
+from dashboard.store_builder import store_builder
 
 st.title("Setup")
 open_saved.panel()
@@ -141,6 +142,8 @@ def model_input(label: str, default: str) -> str:
         "vectors": "/path/vectors.parquet",
         "store": "qdrant:/path/to/storage?collection=docs&vector=new&queries=default",
     }
+    if choice == "store":
+        store_builder(label, f"setup_{label}_value")
     value = st.text_input(
         f"{label}: {MODEL_CHOICES[choice]}", key=f"setup_{label}_value", placeholder=hint[choice]
     ).strip()

@@ -68,6 +68,20 @@ def pgvector_payloads(
             yield [(str(row[0]), dict(zip(present, row[1:], strict=True))) for row in rows]
 
 
+def vector_tables(spec: StoreSpec) -> dict[str, tuple[str, ...]]:
+    """Every table of the current schema with a pgvector column, and those columns."""
+    with _connection(spec) as connection:
+        rows = connection.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND udt_name = 'vector' "
+            "ORDER BY table_name, ordinal_position"
+        ).fetchall()
+    tables: dict[str, tuple[str, ...]] = {}
+    for table, column in rows:
+        tables[table] = (*tables.get(table, ()), column)
+    return tables
+
+
 @contextmanager
 def _table(spec: StoreSpec, needed: list[str]) -> Iterator[tuple[Any, str]]:
     """A connection to the spec's database, on an existing table with the ``needed``

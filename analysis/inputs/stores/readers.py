@@ -72,7 +72,7 @@ def qdrant_payloads(spec: StoreSpec, fields: list[str], batch: int = BATCH) -> P
 @contextmanager
 def _qdrant_collection(spec: StoreSpec) -> Iterator[tuple[Any, str]]:
     """The client, open on an existing collection (an error names the ones there are)."""
-    client = _qdrant_client(spec)
+    client = qdrant_client_for(spec)
     collection = str(spec.get("collection"))
     try:
         try:
@@ -102,11 +102,11 @@ def _qdrant_pages(client: Any, collection: str, batch: int, **what: Any) -> Iter
             return
 
 
-def _qdrant_client(spec: StoreSpec):  # type: ignore[no-untyped-def]
+def qdrant_client_for(spec: StoreSpec):  # type: ignore[no-untyped-def]
     from qdrant_client import QdrantClient
 
     if not spec.is_server:
-        return QdrantClient(path=str(_local_folder(spec)))
+        return QdrantClient(path=str(local_folder(spec)))
     variable = spec.get("api-key-env")
     key = os.environ.get(variable) if variable else None
     if variable and not key:
@@ -180,7 +180,7 @@ def _faiss(spec: StoreSpec, batch: int) -> Batches:
         yield ids[start : start + count], np.asarray(vectors, dtype=np.float32)
 
 
-def _local_folder(spec: StoreSpec) -> Path:
+def local_folder(spec: StoreSpec) -> Path:
     folder = Path(spec.location).expanduser()
     if not folder.is_dir():  # the clients would create an empty store there
         raise InputError(f"{spec.store}: {folder} is not a {spec.store} folder")
@@ -226,7 +226,7 @@ def lancedb_payloads(spec: StoreSpec, fields: list[str], batch: int = BATCH) -> 
 def _lancedb_table(spec: StoreSpec) -> tuple[Any, str]:
     import lancedb
 
-    db = lancedb.connect(str(_local_folder(spec)))
+    db = lancedb.connect(str(local_folder(spec)))
     name = str(spec.get("table"))
     tables = list(db.list_tables().tables)
     if name not in tables:
@@ -269,13 +269,17 @@ def chroma_payloads(spec: StoreSpec, fields: list[str], batch: int = BATCH) -> P
 CHROMA_DOCUMENT = "document"  # the key a Chroma record's own document is given
 
 
-def _chroma_collection(spec: StoreSpec) -> Any:
+def chroma_client(spec: StoreSpec) -> Any:
     import chromadb
     from chromadb.config import Settings
 
-    client = chromadb.PersistentClient(
-        path=str(_local_folder(spec)), settings=Settings(anonymized_telemetry=False)
+    return chromadb.PersistentClient(
+        path=str(local_folder(spec)), settings=Settings(anonymized_telemetry=False)
     )
+
+
+def _chroma_collection(spec: StoreSpec) -> Any:
+    client = chroma_client(spec)
     name = str(spec.get("collection"))
     names = [getattr(c, "name", c) for c in client.list_collections()]
     if name not in names:
