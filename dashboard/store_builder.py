@@ -55,7 +55,7 @@ def store_builder(label: str, value_key: str) -> None:
             return
         fields = {**chosen, **options, "queries": queries}
         spec = f"{kind}:{location.strip()}?" + urlencode(fields, safe="/:@")
-        st.code(spec, language=None)
+        st.code(spec, language=None, wrap_lines=True)
         st.button(
             "Use this spec",
             key=f"{key}_use",
