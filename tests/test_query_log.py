@@ -311,3 +311,23 @@ def test_the_setup_page_runs_a_redacted_query_log(production, tmp_path, monkeypa
     shown = " ".join(" ".join(str(m.value).split()) for m in [*at.markdown, *at.caption])
     assert "distinct questions from the query log log.jsonl" in shown
     assert "Redacted: the bundle keeps a salted hash of each question" in shown
+
+
+def test_the_llms_preference_weighs_each_question_by_its_asks(production, tmp_path, monkeypatch):
+    from tests.llm_server import chat_server
+    from tests.test_llm import first_words
+
+    _, corpus, candidate, log = production
+    monkeypatch.setenv("RH_KEY", "sk-test")
+    out = tmp_path / "out"
+    with chat_server(first_words) as server:
+        llm = ["--llm-base-url", server.url, "--llm-model", "m", "--llm-api-key-env", "RH_KEY"]
+        args = compare_args(corpus, "default", candidate, out, "--k", "3", "--query-log", str(log))
+        assert main([*args, *llm]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    queries = pd.read_parquet(out / "queries.parquet")
+    rows = queries[queries["llm_preference"].notna()]
+    assert len(rows) == 18 and rows["llm_preference"].nunique() > 1
+    weighted = np.average(rows["llm_preference"], weights=rows["asks"])
+    assert summary["overall"]["llm"]["preference"] == pytest.approx(weighted, abs=1e-6)
+    assert weighted != pytest.approx(rows["llm_preference"].mean(), abs=1e-3)  # asks count

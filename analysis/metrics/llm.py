@@ -111,6 +111,7 @@ class LLMResult(FamilyResult):
     manifest: dict[str, Any]
     n_resamples: int = 10_000
     random_state: int = 0
+    weights: np.ndarray | None = None  # each query's asks (a query log); None: one each
 
     def to_frame(self) -> pd.DataFrame:
         return self.queries
@@ -140,9 +141,10 @@ class LLMResult(FamilyResult):
             if not len(rows):
                 continue
             part = q.iloc[rows]
+            asks = None if self.weights is None else pd.Series(self.weights[rows], part.index)
             entries[name] = {
-                **self._answer_entries(part),
-                **self._change_entries(part),
+                **self._answer_entries(part, asks),
+                **self._change_entries(part, asks),
                 "n_queries": len(rows),
                 "unreadable_verdicts": int(part["llm_unreadable_verdicts"].sum()),
             }
@@ -164,37 +166,40 @@ class LLMResult(FamilyResult):
             differences, n_resamples=self.n_resamples, random_state=self.random_state
         )
 
-    def _answer_entries(self, part: pd.DataFrame) -> dict[str, Any]:
+    def _answer_entries(self, part: pd.DataFrame, asks: pd.Series | None) -> dict[str, Any]:
         referenced = part[part["llm_f1_baseline"].notna()]
-        f1 = {m: mean_or_none(referenced[f"llm_f1_{m}"].to_numpy(float)) for m in MODELS}
-        em = {m: mean_or_none(referenced[f"llm_em_{m}"].to_numpy(float)) for m in MODELS}
+        w = _weights_of(asks, referenced.index)
+        f1 = {m: mean_or_none(referenced[f"llm_f1_{m}"].to_numpy(float), w) for m in MODELS}
+        em = {m: mean_or_none(referenced[f"llm_em_{m}"].to_numpy(float), w) for m in MODELS}
         delta = (referenced["llm_f1_candidate"] - referenced["llm_f1_baseline"]).to_numpy(float)
-        outcome = part["llm_preference"].dropna().to_numpy(float)
+        preferred = part["llm_preference"].dropna()
+        outcome = preferred.to_numpy(float)
         return {
             "with_reference": len(referenced),
             "exact_match": em,
             "f1": f1,
-            "f1_delta": mean_or_none(delta),
+            "f1_delta": mean_or_none(delta, w),
             "f1_p_value": self._test(delta),
             "wins": int((outcome > 0).sum()),
             "ties": int((outcome == 0).sum()),
             "losses": int((outcome < 0).sum()),
-            "preference": mean_or_none(outcome),
+            "preference": mean_or_none(outcome, _weights_of(asks, preferred.index)),
             "preference_p_value": self._test(outcome),
         }
 
-    def _change_entries(self, part: pd.DataFrame) -> dict[str, Any]:
+    def _change_entries(self, part: pd.DataFrame, asks: pd.Series | None) -> dict[str, Any]:
         judged = self.judgments[self.judgments["query_id"].isin(set(part["query_id"]))]
         readable = judged[judged["relevant"].notna()]
         left = readable[readable["change"] == "left"]
         entered = readable[readable["change"] == "entered"]
-        net = part["llm_net_relevant"].dropna().to_numpy(float)
+        counted = part["llm_net_relevant"].dropna()
+        net = counted.to_numpy(float)
         return {
             "dropped_judged": len(left),
             "dropped_relevant": int(left["relevant"].astype(bool).sum()),
             "added_judged": len(entered),
             "added_relevant": int(entered["relevant"].astype(bool).sum()),
-            "net_relevant_per_query": mean_or_none(net),
+            "net_relevant_per_query": mean_or_none(net, _weights_of(asks, counted.index)),
             "net_p_value": self._test(net),
         }
 
@@ -276,6 +281,7 @@ def _compute(inputs: Inputs) -> LLMResult | None:
         },
         config.permutation_resamples,
         config.random_state,
+        corpus.query_weight_array,
     )
 
 
@@ -377,3 +383,8 @@ def _query_frame(
 
 
 LLM = Family("llm", _compute)
+
+
+def _weights_of(asks: pd.Series | None, index: pd.Index) -> np.ndarray | None:
+    """The asks of the rows ``index`` names (None: every query counts once)."""
+    return None if asks is None else asks.loc[index].to_numpy(float)

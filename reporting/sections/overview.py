@@ -79,8 +79,8 @@ def query_origin(summary: Summary) -> list[Block]:
     said = [
         f"The queries are {log['questions']:,} distinct questions from the query log "
         f"{Path(str(log['file'])).name} ({log['rows']:,} rows, {log['asks']:,} asks{span}). "
-        "Overlap, exclusions and coverage weigh each question by its asks; counts of "
-        "questions and the significance tests count each distinct question once."
+        "Overlap, exclusion shares, coverage and the LLM's figures weigh each question by "
+        "its asks; counts and significance tests count each distinct question once."
     ]
     inferred = log.get("domains_inferred")
     if inferred:
