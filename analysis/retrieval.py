@@ -21,6 +21,8 @@ _UNIT = 1e-5  # |squared norm - 1| below which a float32 row counts as normalise
 QUERY_BLOCK = 2048  # queries per faiss call: the unit of progress
 _CHUNK = 64  # columns per chunk when bounding the top-k (see select_top)
 _LOOSE = 8  # candidates per row (in widths) above which select_top tightens its bound
+_TIED_GROUP = 32  # tied queries scored exactly at once (documents x 32 floats)
+_EXACT_CHUNK = 16_384  # documents converted to float64 at a time
 
 
 @dataclass(frozen=True)
@@ -55,16 +57,21 @@ class Ranking:
         )
 
 
-def unit_rows(vectors: np.ndarray) -> np.ndarray:
+def unit_rows(vectors: np.ndarray, *, divide: bool | None = None) -> np.ndarray:
     """Rows scaled to unit length (float32); all-zero rows stay zero, so their cosine is 0.
 
     Vectors that already are (normalised float32, as most models write them) are returned
-    as they are: at a million rows a copy is 1.5 GiB per model.
+    as they are: at a million rows a copy is 1.5 GiB per model. ``divide``: decided by the
+    caller for a whole of which ``vectors`` is a part (True: divide every row, as this
+    function does when any row of the whole is not unit; False: keep them).
     """
     vectors = np.asarray(vectors, dtype=np.float32)
+    if divide is False:
+        return np.ascontiguousarray(vectors)
     with np.errstate(over="ignore"):
         squared = np.einsum("ij,ij->i", vectors, vectors)  # no (n, d) temporary
-    if vectors.flags.c_contiguous and np.all((np.abs(squared - 1) < _UNIT) | (squared == 0)):
+    already = np.all((np.abs(squared - 1) < _UNIT) | (squared == 0))
+    if divide is None and vectors.flags.c_contiguous and already:
         return vectors
     with np.errstate(over="ignore"):
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -153,13 +160,29 @@ def _search_block(
     # share it, so the position rule needs the exact scores of that query's whole row.
     usable = fetch - (excluded is not None)
     tied = np.flatnonzero(found_scores[:, width - 1] == found_scores[:, min(width, usable)])
-    for row in tied:
-        sims = unit_docs @ unit_queries[row]
-        if excluded is not None and excluded[row] >= 0:
-            sims[excluded[row]] = -np.inf
-        top, top_scores = select_top(sims[None, :], width)
-        indices[row], scores[row] = top[0], top_scores[0]
+    for first in range(0, len(tied), _TIED_GROUP):
+        rows = tied[first : first + _TIED_GROUP]
+        sims = exact_scores(unit_docs, unit_queries[rows]).T
+        if excluded is not None:
+            for n, row in enumerate(rows):
+                if excluded[row] >= 0:
+                    sims[n, excluded[row]] = -np.inf
+        indices[rows], scores[rows] = select_top(sims, width)
     return indices, scores
+
+
+def exact_scores(unit_docs: np.ndarray, unit_queries: np.ndarray) -> np.ndarray:
+    """Every document's cosine with each query (documents x queries, float32), computed in
+    float64 and rounded once: the same bits for a (document, query) pair whatever else the
+    matrices hold (float32 BLAS sums in an order that depends on the matrix's shape and
+    alignment), so a search over document shards settles ties exactly as one over them all.
+    """
+    out = np.empty((len(unit_docs), len(unit_queries)), dtype=np.float32)
+    wide = unit_queries.astype(np.float64).T
+    for start in range(0, len(unit_docs), _EXACT_CHUNK):
+        chunk = unit_docs[start : start + _EXACT_CHUNK].astype(np.float64)
+        out[start : start + len(chunk)] = chunk @ wide
+    return out
 
 
 def select_top(sims: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:

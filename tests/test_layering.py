@@ -20,6 +20,7 @@ LAYERS = (
     ("analysis.inputs", "analysis.nearmiss"),  # what goes in, and its near-miss variants
     ("analysis.llm",),
     ("analysis.retrieval", "analysis.neighbours", "analysis.context"),
+    ("analysis.shards",),  # the per-document passes over document shards, merged exactly
     ("analysis.metrics",),
     ("analysis.compare",),
     ("analysis.bundle",),
