@@ -86,7 +86,7 @@ def query_origin(summary: Summary) -> list[Block]:
     if inferred:
         said.append(
             f"{inferred['inferred']:,} had no domain and were given {inferred['rule']} "
-            f"({inferred['ties']:,} ties)."
+            f"({inferred['ties']:,} {'tie' if inferred['ties'] == 1 else 'ties'})."
         )
     if log.get("redacted"):
         said.append("Redacted: the bundle keeps a salted hash of each question, not its text.")
