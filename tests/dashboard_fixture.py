@@ -74,3 +74,18 @@ def compared(root: Path, out: Path, *extra: str) -> dict[str, str]:
     args = compare_args(specs["corpus"], specs["baseline"], specs["candidate"], str(out))
     assert main([*args, "--k", "3", *extra]) == 0
     return specs
+
+
+def setup_page_on(corpus: str, *, timeout: int = 120):  # type: ignore[no-untyped-def]
+    """The dashboard's Setup page (an AppTest; the caller sets the tool's cache in the
+    environment) with ``corpus`` typed as a path on the server."""
+    from streamlit.testing.v1 import AppTest
+
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=timeout)
+    at.session_state["_url_loaded"] = True
+    at.run()
+    at.switch_page("views/setup.py").run()
+    at.radio(key="setup_corpus_mode").set_value("A path on this server").run()
+    at.text_input(key="setup_corpus_path").set_value(corpus).run()
+    return at

@@ -156,21 +156,12 @@ def test_an_export_that_fails_says_so_before_encoding(tmp_path):
 def test_the_setup_pages_backend_runs_both_models_there_and_the_overview_gives_the_audit(
     tmp_path, monkeypatch
 ):
-    from pathlib import Path
 
-    from streamlit.testing.v1 import AppTest
-
-    from tests.dashboard_fixture import build
+    from tests.dashboard_fixture import build, setup_page_on
 
     corpus = build(tmp_path / "inputs")["corpus"]
     monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-    at = AppTest.from_file(str(app), default_timeout=180)
-    at.session_state["_url_loaded"] = True
-    at.run()
-    at.switch_page("views/setup.py").run()
-    at.radio(key="setup_corpus_mode").set_value("A path on this server").run()
-    at.text_input(key="setup_corpus_path").set_value(corpus).run()
+    at = setup_page_on(corpus, timeout=180)
     at.selectbox(key="setup_Candidate_kind").set_value("default").run()
     at.selectbox(key="setup_backend").set_value("onnx-int8").run()
     at.checkbox(key="setup_projection").uncheck().run()

@@ -18,7 +18,7 @@ from analysis.inputs.corpus import UNASSIGNED, Corpus, load_corpus
 from analysis.inputs.inferred_domains import with_inferred_domains
 from analysis.inputs.query_log import TO_INFER, read_query_log, with_logged_questions
 from analysis.metrics.grouping import bootstrap_mean
-from tests.dashboard_fixture import TOPICS, build
+from tests.dashboard_fixture import TOPICS, build, setup_page_on
 from tests.fakes import compare_args, write_jsonl
 
 LOG = [
@@ -285,17 +285,9 @@ def test_the_llms_answers_are_left_out_of_a_redacted_bundle():
 
 
 def test_the_setup_page_runs_a_redacted_query_log(production, tmp_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
     _, corpus, candidate, log = production
     monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-    at = AppTest.from_file(str(app), default_timeout=120)
-    at.session_state["_url_loaded"] = True
-    at.run()
-    at.switch_page("views/setup.py").run()
-    at.radio(key="setup_corpus_mode").set_value("A path on this server").run()
-    at.text_input(key="setup_corpus_path").set_value(corpus).run()
+    at = setup_page_on(corpus)
     at.text_input(key="setup_query_log").set_value(str(log)).run()
     at.checkbox(key="setup_redact_queries").check().run()
     at.selectbox(key="setup_Candidate_kind").set_value("store").run()

@@ -17,7 +17,7 @@ from analysis.cli import main
 from analysis.errors import InputError
 from analysis.inputs.corpus import load_corpus
 from analysis.inputs.specs import resolve_source
-from tests.dashboard_fixture import build
+from tests.dashboard_fixture import build, setup_page_on
 from tests.fakes import compare_args
 
 pytest.importorskip("qdrant_client")
@@ -322,17 +322,9 @@ def test_an_ivf_index_reads_exactly_and_a_compressed_one_says_it_is_approximate(
 
 
 def test_the_setup_page_runs_a_comparison_from_a_store(stores, tmp_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
     root, specs = stores
     monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-    at = AppTest.from_file(str(app), default_timeout=120)
-    at.session_state["_url_loaded"] = True
-    at.run()
-    at.switch_page("views/setup.py").run()
-    at.radio(key="setup_corpus_mode").set_value("A path on this server").run()
-    at.text_input(key="setup_corpus_path").set_value(specs["corpus"]).run()
+    at = setup_page_on(specs["corpus"])
     at.selectbox(key="setup_Baseline_kind").set_value("vectors").run()
     at.text_input(key="setup_Baseline_value").set_value(specs["baseline"]).run()
     store = f"lancedb:{root / 'lance'}?table=candidate&queries={specs['candidate']}"
@@ -382,17 +374,9 @@ def test_a_query_model_whose_dimension_differs_from_the_stores_is_named(stores, 
 def test_the_setup_page_lists_a_stores_collections_and_builds_the_spec(
     stores, tmp_path, monkeypatch
 ):
-    from streamlit.testing.v1 import AppTest
-
     root, specs = stores
     monkeypatch.setenv("RECALL_HORIZON_CACHE", str(tmp_path / "cache"))
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-    at = AppTest.from_file(str(app), default_timeout=120)
-    at.session_state["_url_loaded"] = True
-    at.run()
-    at.switch_page("views/setup.py").run()
-    at.radio(key="setup_corpus_mode").set_value("A path on this server").run()
-    at.text_input(key="setup_corpus_path").set_value(specs["corpus"]).run()
+    at = setup_page_on(specs["corpus"])
     at.selectbox(key="setup_Baseline_kind").set_value("vectors").run()
     at.text_input(key="setup_Baseline_value").set_value(specs["baseline"]).run()
     at.selectbox(key="setup_Candidate_kind").set_value("store").run()
