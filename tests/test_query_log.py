@@ -213,6 +213,15 @@ def test_a_query_log_comparison_weighs_every_domain_figure_by_asks(production, t
         np.average(queries["jaccard"], weights=queries["asks"]), abs=1e-6
     )
     assert overall != pytest.approx(queries["jaccard"].mean(), abs=1e-3)  # the asks count
+    policy = tmp_path / "policy-for-logs.toml"  # docs/query-logs.md's
+    policy.write_text(
+        "[defaults]\nmin_overlap = 0.30\nmax_net_lost_reach_share = 0.05\n"
+        'max_excluded_share_same_cutoff = 0.10\non_missing = "skip"\n'
+    )
+    assert main(["check", "--from", str(out), "--policy", str(policy)]) in (0, 1)
+    verdicts = capsys.readouterr().out
+    assert "excluded at the same cutoff" in verdicts and "mean top-k Jaccard" in verdicts
+    assert "cannot be checked" not in verdicts and "skipped" not in verdicts
     pairs = pd.read_parquet(out / "threshold_pairs.parquet")
     pairs = pairs[pairs["admitted_baseline"]].merge(queries[["query_id", "asks"]], on="query_id")
     excluded = pairs["asks"][pairs["excluded_same_cutoff"]].sum() / pairs["asks"].sum()
