@@ -213,6 +213,8 @@ def test_a_query_log_comparison_weighs_every_domain_figure_by_asks(production, t
         np.average(queries["jaccard"], weights=queries["asks"]), abs=1e-6
     )
     assert overall != pytest.approx(queries["jaccard"].mean(), abs=1e-3)  # the asks count
+    assert main(["check", "--from", str(out)]) == 1  # the shipped policy: fails closed
+    assert "the queries come from a query log, which has no judgments" in capsys.readouterr().out
     policy = tmp_path / "policy-for-logs.toml"  # docs/query-logs.md's
     policy.write_text(
         "[defaults]\nmin_overlap = 0.30\nmax_net_lost_reach_share = 0.05\n"

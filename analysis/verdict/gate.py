@@ -212,6 +212,12 @@ def evaluate(summary: Summary, policy: Policy) -> GateResult:
     unknown = tuple(sorted(set(policy.overrides) - set(summary.domain_names)))
     checked = {c.guardrail for c in checks}
     notes = tuple(rail.note for rail in GUARDRAILS if rail.note and rail.name in checked)
+    if summary.manifest.corpus.queries_from and any(not c.evaluated for c in checks):
+        notes += (
+            "the queries come from a query log, which has no judgments, so the guardrails "
+            "that need them cannot be checked and fail closed; docs/query-logs.md gives a "
+            "policy for logs (overlap, reach, exclusions)",
+        )
     return GateResult(tuple(checks), unknown, notes)
 
 
