@@ -251,11 +251,13 @@ def test_redacted_queries_leave_no_question_text_in_the_bundle_or_report(product
     for redact in (False, True):  # near misses carry each question: both sides encode them
         out, report = tmp_path / f"out{redact}", tmp_path / f"report{redact}.html"
         extra = ["--query-log", str(log), "--near-misses", "rules", "--report", str(report)]
+        extra += ["--remedies", "floor"]  # each remedy setting's own bundle, too
         args = compare_args(corpus, "default", "default", out, "--k", "3", *extra)
         args[0] = "report"
         assert main([*args, *(["--redact-queries"] if redact else [])]) == 0
         files = [p for p in out.rglob("*") if p.is_file()] + [report]
         found = _question_texts_found(log, files)
+        assert any("remedies" in p.parts for p in files)
         if not redact:  # the check finds the questions where they are written
             assert any(f.startswith("queries.parquet") for f in found)
             assert any(f.startswith(report.name) for f in found)

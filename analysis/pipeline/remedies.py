@@ -75,7 +75,7 @@ def run_remedies(
     """Every setting of every remedy in ``plan``, judged; remedies.json's record
     (``inputs``: from :func:`remedy_inputs`, loaded now when not given). ``settings_to``: a
     folder to write each setting's comparison into, as ``<slug>/`` (the record names it)."""
-    from analysis.bundle.files import make_bundle, write_comparison_into
+    from analysis.bundle.files import write_comparison_into
     from analysis.bundle.summary import Summary, build_summary
     from analysis.compare import compare, complete, retrieval_depth, self_exclusions
     from analysis.metrics.answers import ANSWERS
@@ -86,6 +86,7 @@ def run_remedies(
     from analysis.metrics.quality import QUALITY
     from analysis.metrics.reach import REACH
     from analysis.metrics.thresholds import THRESHOLDS
+    from analysis.pipeline.run import bundle_of
     from analysis.remedies.verdicts import judged, record, targets_of
 
     progress = progress or Progress()
@@ -140,7 +141,7 @@ def run_remedies(
                 wanted = (*result.families, *for_pages, *(for_own_space if side else ()))
                 result = complete(result, _ordered(wanted))
         source = {"corpus_source": request.corpus}
-        bundle = make_bundle(result, **source) if settings_to else None
+        bundle = bundle_of(result, request) if settings_to else None  # redacted if asked
         summary = bundle.summary if bundle else Summary(build_summary(result, **source))
         entry = judged(remedy, setting, label, summary, policy, targets, cost)
         entry = replace(entry, fingerprint=summary.fingerprint)

@@ -134,12 +134,12 @@ def run_comparison(
     bundle = memo.get(
         "bundle",
         f"{staged}|{request.corpus}|{request.redact_queries}",
-        lambda: _bundle(comparison, request),
+        lambda: bundle_of(comparison, request),
     )
     return Outcome(comparison, bundle, key, warnings)
 
 
-def _bundle(comparison: Comparison, request: Request) -> Bundle:
+def bundle_of(comparison: Comparison, request: Request) -> Bundle:
     """The comparison's bundle; under ``redact_queries``, with no question's text in it."""
     from analysis.bundle.files import make_bundle
     from analysis.bundle.redact import redacted
@@ -193,7 +193,7 @@ def with_families(
     bundle = memo.get(
         "bundle",
         f"{staged}|{request.corpus}|{request.redact_queries}",
-        lambda: _bundle(full, request),
+        lambda: bundle_of(full, request),
     )
     return Outcome(full, bundle, outcome.key, outcome.warnings)
 
