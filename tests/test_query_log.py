@@ -16,7 +16,12 @@ from analysis.cli import main
 from analysis.errors import InputError
 from analysis.inputs.corpus import UNASSIGNED, Corpus, load_corpus
 from analysis.inputs.inferred_domains import with_inferred_domains
-from analysis.inputs.query_log import TO_INFER, read_query_log, with_logged_questions
+from analysis.inputs.query_log import (
+    TO_INFER,
+    read_query_log,
+    set_aside_sentence,
+    with_logged_questions,
+)
 from analysis.metrics.grouping import bootstrap_mean
 from tests.dashboard_fixture import TOPICS, build, setup_page_on
 from tests.fakes import compare_args, write_jsonl
@@ -138,12 +143,14 @@ def test_a_weighted_mean_counts_asks_and_its_interval_counts_distinct_questions(
     assert (estimate.high - estimate.low) > (repeated.high - repeated.low)  # 3 items, not 8
 
 
-def test_the_corpus_own_queries_are_set_aside_with_a_notice(tmp_path):
+def test_the_corpus_own_queries_are_set_aside_and_said(tmp_path):
     specs = build(tmp_path)
     corpus = load_corpus(specs["corpus"])
     logged = with_logged_questions(corpus, read_query_log(write_jsonl(tmp_path / "l.jsonl", LOG)))
     assert logged.qrels == {} and logged.n_queries == 6 and logged.query_weights[0] == 6
-    assert f"the corpus's own {corpus.n_queries} queries" in logged.notices[-1]
+    said = set_aside_sentence(logged.query_source)
+    assert said is not None and f"the corpus's own {corpus.n_queries} queries" in said
+    assert not any("set aside" in n for n in logged.notices)  # a choice: --strict accepts it
     assert (
         logged.fingerprint
         != with_logged_questions(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -213,14 +214,13 @@ def _iso(moment: datetime) -> str:
 def with_logged_questions(corpus: Corpus, log: QueryLog) -> Corpus:
     """``corpus``'s documents with the log's questions as its queries (their domains to
     infer where the log names none). The corpus's own queries, judgments and answers
-    belong to its own queries, so they are set aside, and a notice says so."""
-    notices = list(corpus.notices) + list(log.notices)
-    if corpus.n_queries:
-        notices.append(
-            f"the corpus's own {corpus.n_queries} queries, {corpus.n_judgments()} judgments "
-            f"and their reference answers are set aside: the questions come from {log.path}"
-        )
+    belong to its own queries, so they are set aside; the record says how many
+    (``set_aside``), and ``set_aside_sentence`` says it to the user: a choice the user made,
+    not a problem of the corpus (``--strict`` does not refuse it)."""
     questions = log.questions
+    record = log.record()
+    if corpus.n_queries:
+        record["set_aside"] = {"queries": corpus.n_queries, "judgments": corpus.n_judgments()}
     return replace(
         corpus,
         query_ids=tuple(q.id for q in questions),
@@ -228,7 +228,18 @@ def with_logged_questions(corpus: Corpus, log: QueryLog) -> Corpus:
         query_domains=tuple(q.domain for q in questions),
         qrels={},
         answers={},
-        notices=tuple(notices),
+        notices=(*corpus.notices, *log.notices),
         query_weights=tuple(q.asks for q in questions),
-        query_source=log.record(),
+        query_source=record,
+    )
+
+
+def set_aside_sentence(record: Mapping[str, Any]) -> str | None:
+    """What the log set aside of the corpus, in words (None: nothing)."""
+    aside = record.get("set_aside")
+    if not aside:
+        return None
+    return (
+        f"the corpus's own {aside['queries']} queries, {aside['judgments']} judgments and "
+        f"their reference answers are set aside: the questions come from {record['file']}"
     )

@@ -217,7 +217,12 @@ def load_corpus(
             split=request.split,
         )
         if request.query_log:
+            from analysis.inputs.query_log import set_aside_sentence
+
             corpus = _with_query_log(corpus, request)
+            said = set_aside_sentence(corpus.query_source)
+            if said:
+                progress.note(said)
         if not request.strict:  # said once, when read (a front end's memo keeps it after)
             for notice in corpus.notices:
                 progress.warn(notice)
