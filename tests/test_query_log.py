@@ -343,3 +343,29 @@ def test_the_llms_preference_weighs_each_question_by_its_asks(production, tmp_pa
     weighted = np.average(rows["llm_preference"], weights=rows["asks"])
     assert summary["overall"]["llm"]["preference"] == pytest.approx(weighted, abs=1e-6)
     assert weighted != pytest.approx(rows["llm_preference"].mean(), abs=1e-3)  # asks count
+
+
+def test_a_logs_reference_answers_give_answer_coverage_weighted_by_asks(production, tmp_path):
+    _, corpus, candidate, _ = production
+    log = write_jsonl(
+        tmp_path / "answered.jsonl",
+        [
+            {"query": f"{ASKED} {text}?", "count": 1 + 3 * n, "answers": f"{domain} note {n}"}
+            for domain, texts in TOPICS.items()
+            for n, text in enumerate(texts[:3])
+        ]
+        + [{"query": f"{ASKED} {TOPICS['legal'][0]}?", "answers": ["liability"]}],
+    )
+    out = tmp_path / "out"
+    args = compare_args(corpus, "default", candidate, out, "--k", "1", "--query-log", str(log))
+    assert main(args) == 0
+    queries = pd.read_parquet(out / "queries.parquet")
+    assert queries["reference_answers"].notna().all()
+    merged = queries[queries["asks"] == 2]  # the question asked twice: both rows' answers
+    assert merged["reference_answers"].iloc[0].split(" | ") == ["legal note 0", "liability"]
+    summary = json.loads((out / "summary.json").read_text())
+    coverage = summary["overall"]["answers"]["answer_coverage"]
+    for side in ("baseline", "candidate"):
+        expected = np.average(queries[f"covered_{side}"], weights=queries["asks"])
+        assert coverage[side] == pytest.approx(expected, abs=1e-6)
+    assert coverage["candidate"] != pytest.approx(queries["covered_candidate"].mean(), abs=1e-3)

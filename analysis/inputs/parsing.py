@@ -235,11 +235,11 @@ def _parse_item(
             "field out where the folder's name should be the domain"
         )
         return None
-    answers = None if titled else _answers(fields.get("answers"), record.where, problems)
+    answers = None if titled else parse_answers(fields.get("answers"), record.where, problems)
     return RawItem(item_id, text, domain, answers, title.strip())
 
 
-def _answers(value: object, where: str, problems: ProblemList) -> tuple[str, ...] | None:
+def parse_answers(value: object, where: str, problems: ProblemList) -> tuple[str, ...] | None:
     """A query's ``answers``: a string or a list of strings (DPR style); None when absent."""
     if value is None:
         return None

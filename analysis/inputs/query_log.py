@@ -10,6 +10,8 @@ Parquet) with the question's text and, optionally, a timestamp, a count and a do
   question with no domain is inferred later, from the baseline's top-k documents
   (:mod:`analysis.inputs.inferred_domains`).
 * ``timestamp``: ISO 8601 or seconds since the epoch; the log's span is recorded.
+* ``answers``: reference answers (a string or a list; CSV: one string), where the team has
+  them: answer coverage is then measured on the logged questions, as for a corpus's.
 
 A query's id is a hash of its text (``log-`` and 16 hex digits); with ``salt`` (the
 redaction of ``--redact-queries``) a salted hash, which is then all the bundle keeps of it.
@@ -28,6 +30,7 @@ from typing import Any
 
 from analysis.errors import InputError, ProblemList
 from analysis.inputs.corpus import Corpus
+from analysis.inputs.parsing import parse_answers
 from analysis.inputs.readers import column_names, read_records
 
 TEXT_COLUMNS = ("query", "question", "text")
@@ -44,6 +47,7 @@ class LoggedQuestion:
     domain: str  # TO_INFER when the log names none
     first_seen: str | None = None
     last_seen: str | None = None
+    answers: tuple[str, ...] = ()  # reference answers, where the log gives them
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class _Merged:
     asks: int = 0
     domains: Counter[str] = field(default_factory=Counter)
     times: list[datetime] = field(default_factory=list)
+    answers: dict[str, None] = field(default_factory=dict)  # in order, once each
 
 
 def read_query_log(
@@ -110,6 +115,7 @@ def read_query_log(
         if not isinstance(text, str):
             problems.add(f"{record.where}: {column!r} is {type(text).__name__}; expected text")
             continue
+        answers = parse_answers(fields.get("answers"), record.where, problems)
         asks = _count(fields.get("count"), record.where, problems)
         when = _timestamp(fields.get("timestamp"), record.where, problems)
         if asks is None or when is False:
@@ -121,6 +127,7 @@ def read_query_log(
         entry.domains[str(domain).strip() if domain is not None else TO_INFER] += asks
         if isinstance(when, datetime):
             entry.times.append(when)
+        entry.answers.update(dict.fromkeys(answers or ()))
     problems.raise_if_any()
     if not merged:
         raise InputError(f"{path}: no questions (the log has no rows)")
@@ -137,6 +144,7 @@ def read_query_log(
                 domain,
                 _iso(min(entry.times)) if entry.times else None,
                 _iso(max(entry.times)) if entry.times else None,
+                tuple(entry.answers),
             )
         )
     times = [t for entry in merged.values() for t in entry.times]
@@ -214,7 +222,8 @@ def _iso(moment: datetime) -> str:
 def with_logged_questions(corpus: Corpus, log: QueryLog) -> Corpus:
     """``corpus``'s documents with the log's questions as its queries (their domains to
     infer where the log names none). The corpus's own queries, judgments and answers
-    belong to its own queries, so they are set aside; the record says how many
+    belong to its own queries, so they are set aside (the log's own answers, where it has
+    them, take their place); the record says how many
     (``set_aside``), and ``set_aside_sentence`` says it to the user: a choice the user made,
     not a problem of the corpus (``--strict`` does not refuse it)."""
     questions = log.questions
@@ -227,7 +236,7 @@ def with_logged_questions(corpus: Corpus, log: QueryLog) -> Corpus:
         query_texts=tuple(q.text for q in questions),
         query_domains=tuple(q.domain for q in questions),
         qrels={},
-        answers={},
+        answers={q.id: q.answers for q in questions if q.answers},
         notices=(*corpus.notices, *log.notices),
         query_weights=tuple(q.asks for q in questions),
         query_source=record,
