@@ -369,3 +369,21 @@ def test_a_logs_reference_answers_give_answer_coverage_weighted_by_asks(producti
         expected = np.average(queries[f"covered_{side}"], weights=queries["asks"])
         assert coverage[side] == pytest.approx(expected, abs=1e-6)
     assert coverage["candidate"] != pytest.approx(queries["covered_candidate"].mean(), abs=1e-3)
+
+
+def test_a_parquet_log_with_real_timestamps_and_counts(tmp_path):
+    path = tmp_path / "log.parquet"
+    pd.DataFrame(
+        {
+            "text": ["reset my password", "Reset my  password", "close my account"],
+            "count": [2, 3, 1],
+            "timestamp": pd.to_datetime(["2026-10-01 08:00", "2026-11-30 17:30", None]),
+            "domain": ["support", None, None],
+        }
+    ).to_parquet(path)
+    log = read_query_log(path)
+    by_text = {q.text: q for q in log.questions}
+    reset = by_text["reset my password"]
+    assert (reset.asks, reset.domain) == (5, "support")
+    assert (reset.first_seen, reset.last_seen) == ("2026-10-01T08:00:00Z", "2026-11-30T17:30:00Z")
+    assert by_text["close my account"].domain == TO_INFER and log.asks == 6
