@@ -76,7 +76,7 @@ def write(store: str, root: Path, vectors: np.ndarray, ids: list[str]) -> str:
             ids=list(range(start, min(start + 1000, len(ids)))),
         )
     client.close()
-    return f"qdrant:{root / 'qdrant'}?collection=docs&id-field=doc_id"
+    return f"qdrant:{root / 'qdrant'}?collection=docs&allow-pickle=yes&id-field=doc_id"
 
 
 def _write_pgvector(root: Path, vectors: np.ndarray, ids: list[str]) -> str:

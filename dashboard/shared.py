@@ -119,6 +119,12 @@ class SharedMode:
         from analysis.inputs.stores.spec import parse_store_spec
 
         store = parse_store_spec(spec)
+        if store.get("allow-pickle"):
+            raise InputError(
+                f"{what}: this dashboard is shared, and a visitor cannot have it load a "
+                "Qdrant folder's pickles (they run code on the server); the operator can "
+                "serve the collection from a Qdrant server instead"
+            )
         if store.is_server:
             raise InputError(
                 f"{what}: this dashboard is shared, and a visitor cannot have it call a "

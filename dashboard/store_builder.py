@@ -66,7 +66,14 @@ def store_builder(label: str, value_key: str) -> None:
 def _connection_options(kind: str, key: str) -> dict[str, str]:
     if kind == "qdrant":
         variable = st.text_input("API key variable (a server; optional)", key=f"{key}_keyenv")
-        return {"api-key-env": variable.strip()} if variable.strip() else {}
+        trusted = st.checkbox(
+            "A local folder I made or trust: let Qdrant's client load its pickles",
+            key=f"{key}_pickle",
+            help="Qdrant's local mode stores points as Python pickles; loading them runs any "
+            "code they hold (allow-pickle=yes). A server needs nothing of the kind.",
+        )
+        given = {"api-key-env": variable.strip(), "allow-pickle": "yes" if trusted else ""}
+        return {k: v for k, v in given.items() if v}
     if kind == "pgvector":
         socket = st.text_input("Unix-socket folder (optional)", key=f"{key}_socket")
         variable = st.text_input("Password variable (optional)", key=f"{key}_pwenv")
@@ -133,4 +140,5 @@ def _check_shared(store: StoreSpec, label: str) -> None:
     if mode is None:
         return
     placeholder = {"faiss": "ids"}.get(store.store, NAME_KEY.get(store.store, "collection"))
-    mode.check_model(f"{store.store}:{store.location}?{placeholder}=_", label)
+    options = urlencode({placeholder: "_", **store.options}, safe="/:@")
+    mode.check_model(f"{store.store}:{store.location}?{options}", label)

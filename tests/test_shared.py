@@ -74,6 +74,7 @@ def test_a_visitor_names_no_store_server_and_no_store_file_outside_the_roots(
     refused = {
         "qdrant:http://169.254.169.254:6333?collection=docs": "call a qdrant server",
         f"qdrant:{tmp_path}?collection=docs&queries=default": "only paths under its roots",
+        f"qdrant:{root}?collection=docs&allow-pickle=yes&queries=default": "load a Qdrant folder",
         f"faiss:{root / 'i.faiss'}?ids={tmp_path / 'ids.txt'}&queries=default": "under its roots",
         f"faiss:{root / 'i.faiss'}?ids={root / 'ids.txt'}&queries=vectors:/etc/v.parquet": "roots",
     }

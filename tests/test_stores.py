@@ -122,7 +122,7 @@ def _numbers(out: Path) -> dict:
 
 
 def _qdrant(root: Path, vector: str, queries: str) -> str:
-    where = f"qdrant:{root / 'qdrant'}?collection=docs&vector={vector}"
+    where = f"qdrant:{root / 'qdrant'}?collection=docs&allow-pickle=yes&vector={vector}"
     return f"{where}&id-field=doc_id&queries={queries}"
 
 
@@ -190,7 +190,7 @@ def test_the_corpus_read_from_a_stores_payload_gives_the_folders_numbers(stores,
     args = compare_args(specs["corpus"], specs["baseline"], specs["candidate"], expected)
     assert main([*args, "--k", "3"]) == 0
     corpora = {
-        "qdrant": f"qdrant:{root / 'qdrant'}?collection=docs",  # fields from the options
+        "qdrant": f"qdrant:{root / 'qdrant'}?collection=docs&allow-pickle=yes",  # fields: options
         "lancedb": f"lancedb:{root / 'lance'}?table=baseline",
         "chroma": f"chroma:{root / 'chroma'}?collection=baseline",
     }
@@ -220,9 +220,12 @@ def test_two_stores_that_disagree_on_ids_say_how_many_and_which(stores, tmp_path
 @pytest.mark.parametrize(
     ("corpus", "message"),
     [
-        ("qdrant:{root}/qdrant?collection=docs", "has no payload field 'text' (text-field)"),
         (
-            "qdrant:{root}/qdrant?collection=docs&text-field=body&domain-field=doc_id"
+            "qdrant:{root}/qdrant?collection=docs&allow-pickle=yes",
+            "has no payload field 'text' (text-field)",
+        ),
+        (
+            "qdrant:{root}/qdrant?collection=docs&allow-pickle=yes&text-field=body&domain-field=doc_id"
             "&title-field=area&id-field=nothing",
             "has no payload field 'nothing' (id-field)",
         ),
@@ -250,11 +253,12 @@ def test_the_fingerprint_names_the_store_and_changes_with_its_vectors(stores):
     ("spec", "message"),
     [
         (
-            "qdrant:{root}/qdrant?collection=nope&queries=default",
+            "qdrant:{root}/qdrant?collection=nope&allow-pickle=yes&queries=default",
             "no collection 'nope' (it has: docs)",
         ),
-        ("qdrant:{root}/qdrant?collection=docs&queries=default", "pick one with vector=NAME"),
-        ("qdrant:{root}/qdrant?collection=docs&vector=x&queries=default", "no vector named 'x'"),
+        ("qdrant:{root}/qdrant?collection=docs&allow-pickle=yes", "pick one with vector=NAME"),
+        ("qdrant:{root}/qdrant?collection=docs&allow-pickle=yes&vector=x", "no vector named 'x'"),
+        ("qdrant:{root}/qdrant?collection=docs&vector=old", "add allow-pickle=yes to the spec"),
         ("qdrant:{root}/missing?collection=docs", "is not a qdrant folder"),
         ("qdrant:{root}/qdrant?vector=old", "collection=... is required"),
         ("qdrant:{root}/qdrant?collection=docs&colour=red", "unknown option 'colour'"),
@@ -289,7 +293,9 @@ def test_an_unreachable_server_is_an_error_within_its_timeout():
 
 def test_a_store_without_a_query_model_says_how_to_name_one(stores, tmp_path, capsys):
     root, specs = stores
-    baseline = f"qdrant:{root / 'qdrant'}?collection=docs&vector=old&id-field=doc_id"
+    baseline = (
+        f"qdrant:{root / 'qdrant'}?collection=docs&allow-pickle=yes&vector=old&id-field=doc_id"
+    )
     out = tmp_path / "out"
     assert main(compare_args(specs["corpus"], baseline, specs["candidate"], out)) == 2
     assert "queries=SPEC" in capsys.readouterr().err
@@ -383,6 +389,9 @@ def test_the_setup_page_lists_a_stores_collections_and_builds_the_spec(
     at.selectbox(key="setup_Candidate_store_kind").set_value("qdrant").run()
     at.text_input(key="setup_Candidate_store_location").set_value(str(root / "qdrant")).run()
     at.button(key="setup_Candidate_store_list").click().run()
+    assert "add allow-pickle=yes" in at.error[0].value  # its pickles run code: opt in first
+    at.checkbox(key="setup_Candidate_store_pickle").check().run()
+    at.button(key="setup_Candidate_store_list").click().run()
     assert not at.error, [e.value for e in at.error]
     assert at.selectbox(key="setup_Candidate_store_name").options == [
         "docs, 18 points, vectors: new, old"
@@ -394,10 +403,32 @@ def test_the_setup_page_lists_a_stores_collections_and_builds_the_spec(
     at.text_input(key="setup_Candidate_store_id_field").set_value("doc_id").run()
     at.button(key="setup_Candidate_store_use").click().run()
     spec = at.text_input(key="setup_Candidate_value").value
-    where = f"qdrant:{root / 'qdrant'}?collection=docs&vector=new&id-field=doc_id&queries="
-    assert spec.startswith(where)
+    where = f"qdrant:{root / 'qdrant'}?collection=docs&vector=new&id-field=doc_id"
+    assert spec.startswith(f"{where}&allow-pickle=yes&queries=")
     at.checkbox(key="setup_projection").uncheck().run()
     at.number_input(key="setup_k").set_value(3).run()
     at.button(key="setup_run").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.session_state["run"]["candidate"] == spec
+
+
+def test_only_a_qdrant_folder_unpickles_and_only_when_allowed(stores, monkeypatch):
+    import pickle
+
+    root, specs = stores
+    calls: list[str] = []
+    load, loads = pickle.load, pickle.loads
+    monkeypatch.setattr(pickle, "load", lambda *a, **k: calls.append("load") or load(*a, **k))
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: calls.append("loads") or loads(*a, **k))
+    counted = {}
+    for store, spec in {
+        "faiss": f"faiss:{root / 'baseline.faiss'}?ids={root / 'ids.txt'}",
+        "lancedb": f"lancedb:{root / 'lance'}?table=baseline",
+        "chroma": f"chroma:{root / 'chroma'}?collection=baseline",
+        "qdrant": _qdrant(root, "old", specs["baseline"]),
+    }.items():
+        calls.clear()
+        _ = resolve_source(spec).fingerprint
+        counted[store] = len(calls)
+    assert counted["faiss"] == counted["lancedb"] == counted["chroma"] == 0
+    assert counted["qdrant"] >= 18  # every point of the local folder is a pickle

@@ -106,7 +106,15 @@ def qdrant_client_for(spec: StoreSpec):  # type: ignore[no-untyped-def]
     from qdrant_client import QdrantClient
 
     if not spec.is_server:
-        return QdrantClient(path=str(local_folder(spec)))
+        folder = local_folder(spec)
+        if spec.get("allow-pickle") != "yes":
+            raise InputError(
+                f"qdrant {folder}: Qdrant's local mode stores its points as Python pickles, "
+                "and opening the folder runs whatever code they hold. Only for a folder you "
+                "made or trust, add allow-pickle=yes to the spec (a Qdrant server needs "
+                "nothing of the kind)"
+            )
+        return QdrantClient(path=str(folder))
     variable = spec.get("api-key-env")
     key = os.environ.get(variable) if variable else None
     if variable and not key:

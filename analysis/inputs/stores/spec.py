@@ -2,7 +2,9 @@
 
 * ``qdrant:PATH_OR_URL?collection=NAME[&vector=NAME][&api-key-env=VAR]``: a Qdrant
   collection, in local mode (a folder) or on a server (``http(s)://host:port``); ``vector``
-  picks one named vector of a collection holding several (a dual-write migration);
+  picks one named vector of a collection holding several (a dual-write migration). A local
+  folder stores its points as Python pickles, which the client loads: it is opened only
+  with ``allow-pickle=yes`` (the user's own folder; a server needs none);
 * ``faiss:INDEX_FILE?ids=IDS_FILE``: a FAISS index file and its ids, one per line, in the
   index's order;
 * ``lancedb:FOLDER?table=NAME[&column=vector]``: a LanceDB table's vector column;
@@ -31,7 +33,9 @@ from analysis.errors import InputError
 STORES = ("qdrant", "faiss", "lancedb", "chroma", "pgvector")
 _PAYLOAD = {"text-field", "title-field", "domain-field"}  # when the store is the corpus
 _KEYS = {
-    "qdrant": {"collection", "vector", "api-key-env", "queries", "id-field", "timeout"} | _PAYLOAD,
+    "qdrant": {"collection", "vector", "api-key-env", "queries", "id-field", "timeout"}
+    | {"allow-pickle"}
+    | _PAYLOAD,
     "faiss": {"ids", "queries"},
     "lancedb": {"table", "column", "queries", "id-field"} | _PAYLOAD,
     "chroma": {"collection", "queries"} | _PAYLOAD,
