@@ -10,8 +10,8 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from analysis.pipeline.production import REDACTION_SALT_ENV
 from analysis.pipeline.request import Request
-from analysis.pipeline.run import REDACTION_SALT_ENV
 from analysis.remedies.plan import RemedyPlan, parse_grid, parse_remedies
 from analysis.settings import CONTEXT_BY, DEFAULT_DRIFT_EXACT_MAX_DOCS
 

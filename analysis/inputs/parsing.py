@@ -138,10 +138,8 @@ def with_query_tables(raw: RawCorpus, queries: Path | None, qrels: Path | None) 
     if queries is not None:
         raw.queries = _read_items(queries, "id", None, None, titled=False, notices=raw.notices)
     if qrels is not None:
-        if qrels.suffix.lower() in (".tsv", ".txt", ".qrels", ".trec"):
-            raw.qrels = _read_trec_style_qrels(qrels, None)
-        else:
-            raw.qrels = _read_table_qrels(qrels)
+        trec = qrels.suffix.lower() in (".tsv", ".txt", ".qrels", ".trec")
+        raw.qrels = _read_trec_style_qrels(qrels, None) if trec else _read_table_qrels(qrels)
     return raw
 
 
@@ -384,9 +382,7 @@ def _clean_id(value: object) -> str:
 
 
 def _as_text(value: object) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else str(value)
+    return "" if value is None else value if isinstance(value, str) else str(value)
 
 
 def _as_integer(value: object) -> int | None:

@@ -86,7 +86,7 @@ def run_remedies(
     from analysis.metrics.quality import QUALITY
     from analysis.metrics.reach import REACH
     from analysis.metrics.thresholds import THRESHOLDS
-    from analysis.pipeline.run import bundle_of
+    from analysis.pipeline.production import bundle_of
     from analysis.remedies.verdicts import judged, record, targets_of
 
     progress = progress or Progress()

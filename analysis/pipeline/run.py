@@ -28,9 +28,6 @@ if TYPE_CHECKING:
     from analysis.inputs.source import EmbeddingSource
     from analysis.llm.calls import LLMCalls
     from analysis.metrics.family import Family
-    from analysis.nearmiss.encoded import NearMissItems
-    from analysis.retrieval import Ranking
-    from analysis.settings import CompareConfig
 
 T = TypeVar("T")
 
@@ -82,6 +79,9 @@ def run_comparison(
     """The comparison ``request`` asks for, with its bundle (``families``: all of them)."""
     from analysis.compare import FAMILIES, compare, comparison_key
     from analysis.inputs.inferred_domains import needs_inferred_domains
+    from analysis.pipeline.audits import audited_sides
+    from analysis.pipeline.near_misses import near_miss_items
+    from analysis.pipeline.production import bundle_of, infer_query_domains
 
     progress = progress or Progress()
     families = FAMILIES if families is None else families
@@ -96,13 +96,13 @@ def run_comparison(
     sides = memo.get(
         "embeddings",
         sides_key,
-        lambda: _audited(
+        lambda: audited_sides(
             request,
             corpus,
             _embed_pair(corpus, baseline, candidate, cache, progress),
             cache,
             progress,
-            memo,
+            lambda spec: source_of(request, spec, progress=progress, memo=memo),
         ),
     )
     warnings = memo.get("warnings", sides_key, lambda: _warned(sides, progress))
@@ -111,7 +111,7 @@ def run_comparison(
         corpus, baseline_ranking = memo.get(
             "inferred domains",
             f"{sides_key}|{config.k}|{config.exclude_identical_ids}",
-            lambda: _inferred(corpus, sides[0], config, progress),
+            lambda: infer_query_domains(corpus, sides[0], config, progress),
         )
     key = comparison_key(corpus, *sides, config)
     staged = _families_key(key, families)
@@ -125,9 +125,17 @@ def run_comparison(
             progress=progress,
             llm=llm_calls(request, cache, progress),
             families=families,
-            near_misses=_near_misses(
-                request, corpus, (baseline, candidate), sides, cache, progress
-            ),
+            near_misses=near_miss_items(  # None: not asked for
+                request.near_misses,
+                corpus,
+                (baseline, candidate),
+                sides,
+                cache,
+                progress,
+                seed=request.seed,
+            )
+            if request.near_misses
+            else None,
             baseline_ranking=baseline_ranking,
         ),
     )
@@ -137,38 +145,6 @@ def run_comparison(
         lambda: bundle_of(comparison, request),
     )
     return Outcome(comparison, bundle, key, warnings)
-
-
-def bundle_of(comparison: Comparison, request: Request) -> Bundle:
-    """The comparison's bundle; under ``redact_queries``, with no question's text in it."""
-    from analysis.bundle.files import make_bundle
-    from analysis.bundle.redact import redacted
-
-    bundle = make_bundle(comparison, corpus_source=request.corpus)
-    return redacted(bundle, comparison.corpus) if request.redact_queries else bundle
-
-
-def _inferred(
-    corpus: Corpus, baseline: CorpusEmbeddings, config: CompareConfig, progress: Progress
-) -> tuple[Corpus, Ranking]:
-    """The corpus with its questions' missing domains inferred from the baseline's top-k,
-    and that ranking (``compare`` reuses it rather than retrieving again)."""
-    from analysis.compare import retrieval_depth, self_exclusions
-    from analysis.inputs.inferred_domains import with_inferred_domains
-    from analysis.retrieval import top_k_cosine
-
-    excluded = self_exclusions(corpus) if config.exclude_identical_ids else None
-    ranking = top_k_cosine(
-        baseline.queries,
-        baseline.documents,
-        retrieval_depth(corpus, config),
-        exclude=excluded,
-        progress=progress,
-        stage=f"baseline: retrieving top-{retrieval_depth(corpus, config)}",
-    )
-    inferred = with_inferred_domains(corpus, ranking.indices, config.k)
-    progress.note(inferred.notices[-1])
-    return inferred, ranking
 
 
 def with_families(
@@ -181,6 +157,7 @@ def with_families(
     """The outcome with every family computed, from its own rankings (a front end may show
     the fast families first and compute a slow one, the projection, when it is asked for)."""
     from analysis.compare import FAMILIES, complete
+    from analysis.pipeline.production import bundle_of
 
     if outcome.comparison.families == FAMILIES:
         return outcome
@@ -218,8 +195,9 @@ def load_corpus(
         )
         if request.query_log:
             from analysis.inputs.query_log import set_aside_sentence
+            from analysis.pipeline.production import with_query_log
 
-            corpus = _with_query_log(corpus, request)
+            corpus = with_query_log(corpus, request)
             said = set_aside_sentence(corpus.query_source)
             if said:
                 progress.note(said)
@@ -232,31 +210,6 @@ def load_corpus(
     if request.strict and corpus.notices:
         raise InputError("--strict: the corpus has problems:\n" + "\n".join(corpus.notices))
     return corpus
-
-
-REDACTION_SALT_ENV = "RECALL_HORIZON_REDACTION_SALT"
-
-
-def _with_query_log(corpus: Corpus, request: Request) -> Corpus:
-    """The corpus's documents with the query log's questions; under ``redact_queries`` their
-    ids are salted hashes (the salt: $RECALL_HORIZON_REDACTION_SALT, so that two runs' hashes
-    match, or a random one kept nowhere)."""
-    import os
-    import secrets
-
-    from analysis.inputs.query_log import read_query_log, with_logged_questions
-
-    salt, source = None, ""
-    if request.redact_queries:
-        given = os.environ.get(REDACTION_SALT_ENV)
-        salt = given.encode() if given else secrets.token_bytes(32)
-        source = (
-            f"from ${REDACTION_SALT_ENV} (hashes match across runs with the same salt)"
-            if given
-            else "random, for this run only, kept nowhere (hashes match no other run's)"
-        )
-    log = read_query_log(str(request.query_log), salt=salt, salt_source=source)
-    return with_logged_questions(corpus, log)
 
 
 def source_of(
@@ -369,24 +322,6 @@ def llm_calls(request: Request, cache: EmbeddingCache, progress: Progress) -> LL
     )
 
 
-def _near_misses(
-    request: Request,
-    corpus: Corpus,
-    sources: tuple[EmbeddingSource, EmbeddingSource],
-    sides: tuple[CorpusEmbeddings, CorpusEmbeddings],
-    cache: EmbeddingCache,
-    progress: Progress,
-) -> NearMissItems | None:
-    """The near-miss items the request asks for, encoded by both models (None: not asked)."""
-    if not request.near_misses:
-        return None
-    from analysis.pipeline.near_misses import near_miss_items
-
-    return near_miss_items(
-        request.near_misses, corpus, sources, sides, cache, progress, seed=request.seed
-    )
-
-
 def file_signature(*paths: str | None) -> str:
     """Size and modification time of every file under the given paths (a cheap change
     check for memo keys)."""
@@ -418,36 +353,6 @@ def _embed_pair(
     sides = embed_pair(corpus, baseline, candidate, cache=cache, progress=progress)
     _warn_discarded(cache, seen, progress)
     return sides
-
-
-def _audited(
-    request: Request,
-    corpus: Corpus,
-    sides: tuple[CorpusEmbeddings, CorpusEmbeddings],
-    cache: EmbeddingCache,
-    progress: Progress,
-    memo: Memo,
-) -> tuple[CorpusEmbeddings, CorpusEmbeddings]:
-    """Each side that runs in another backend than torch, with its agreement audit against
-    the same model on torch (``backend_audit``)."""
-    from dataclasses import replace
-
-    from analysis.inputs.backend_audit import audit_backend
-    from analysis.inputs.backends import SUFFIX
-
-    out = []
-    for spec, side in zip((request.baseline, request.candidate), sides, strict=True):
-        found = SUFFIX.match(spec)
-        if found is None or found["runtime"] == "torch":
-            out.append(side)
-            continue
-        reference = source_of(request, found["spec"], progress=progress, memo=memo)
-        backend = spec.rsplit("@", 1)[1]
-        with progress.stage(f"auditing {backend} against the float model"):
-            audit = audit_backend(corpus, side, reference, backend, cache, progress=progress)
-        progress.note(audit.sentence(spec))
-        out.append(replace(side, backend_audit=audit.to_json()))
-    return out[0], out[1]
 
 
 def _warn_discarded(cache: EmbeddingCache, seen: int, progress: Progress) -> None:
