@@ -160,3 +160,12 @@ def test_a_server_that_does_not_answer_is_an_error_within_its_timeout():
     with pytest.raises(InputError, match="pgvector: cannot connect to postgresql://u@127.0.0.1:9"):
         _ = resolve_source(spec).fingerprint
     assert time.perf_counter() - started < 30
+
+
+def test_the_setup_pages_picker_lists_the_tables_with_vector_columns(database):
+    from analysis.inputs.stores.catalogue import collections
+    from analysis.inputs.stores.spec import StoreSpec
+
+    _, _, location, socket = database
+    (docs,) = collections(StoreSpec("pgvector", location, {"socket": socket}))
+    assert (docs.name, docs.vectors) == ("docs", ("old_embedding", "new_embedding"))

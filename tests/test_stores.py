@@ -432,3 +432,19 @@ def test_only_a_qdrant_folder_unpickles_and_only_when_allowed(stores, monkeypatc
         counted[store] = len(calls)
     assert counted["faiss"] == counted["lancedb"] == counted["chroma"] == 0
     assert counted["qdrant"] >= 18  # every point of the local folder is a pickle
+
+
+def test_the_catalogue_lists_each_stores_collections_points_and_vectors(stores):
+    from analysis.inputs.stores.catalogue import collections
+    from analysis.inputs.stores.spec import StoreSpec
+
+    root, _ = stores
+    lance = {c.name: c for c in collections(StoreSpec("lancedb", str(root / "lance")))}
+    assert sorted(lance) == ["baseline", "candidate", "shifted"]
+    assert lance["baseline"].vectors == ("vector",) and lance["baseline"].points == 18
+    chroma = collections(StoreSpec("chroma", str(root / "chroma")))
+    assert [(c.name, c.points) for c in chroma] == [("baseline", 18), ("candidate", 18)]
+    with pytest.raises(InputError, match="add allow-pickle=yes"):
+        collections(StoreSpec("qdrant", str(root / "qdrant")))
+    with pytest.raises(InputError, match="nothing to list"):
+        collections(StoreSpec("faiss", str(root / "baseline.faiss")))
