@@ -73,6 +73,7 @@ def test_retrieval_as_ray_tasks_on_a_local_cluster_equals_the_in_process_search(
     expected = top_k_cosine(queries, docs, depth, exclude=exclude)
     ray = RayShards(shards, tmp_path / "work", workers=2)
     try:
+        assert ray.node_address == "127.0.0.1"  # the local cluster listens on the loopback
         found = sharded_top_k(queries, len(docs), depth, ray, exclude=exclude)
         assert np.array_equal(found.indices, expected.indices)
         assert np.array_equal(found.scores, expected.scores, equal_nan=True)

@@ -91,6 +91,8 @@ def embed_on_ray(
         report(f"resuming: {done} of {len(shards)} shards already written, skipped")
     if not pending:
         return 0
+    if not address:  # a local cluster listens on 127.0.0.1 only
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     import ray
     from ray.exceptions import RayError
 

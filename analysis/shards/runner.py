@@ -125,12 +125,12 @@ class RayShards:
         workers: int = 2,
         report: Report | None = None,
     ) -> None:
+        if not address:
+            loopback_only()
         import ray
 
         self.shards, self.work, self.report = list(shards), work, report
         work.mkdir(parents=True, exist_ok=True)
-        # a local cluster: Ray (2.60) replaces 127.0.0.1 with the node's own address
-        # (services.resolve_ip_for_localhost), so it cannot be held to the loopback here
         options: dict[str, Any] = {"address": address} if address else {"num_cpus": workers}
         try:
             ray.init(
@@ -143,6 +143,7 @@ class RayShards:
         except (ConnectionError, RuntimeError, ValueError) as err:
             raise InputError(f"--ray {address or ''}: cannot start or join Ray ({err})") from None
         self._task = ray.remote(num_cpus=1, max_retries=2)(_remote_pass)
+        self.node_address = str(ray.nodes()[0]["NodeManagerAddress"])
 
     def __call__(self, name: str, arguments: dict[str, Any]) -> list[dict[str, np.ndarray]]:
         import ray
@@ -176,6 +177,16 @@ class RayShards:
         import ray
 
         ray.shutdown()
+
+
+def loopback_only() -> None:
+    """A local Ray cluster listening on 127.0.0.1 only: Ray takes the loopback as the node's
+    address where clusters are off (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``, read when Ray
+    is imported; ``_node_ip_address="127.0.0.1"`` is replaced by the machine's address)."""
+    import sys
+
+    if "ray" not in sys.modules:
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 def result_path(work: Path, name: str, shard: DocumentShard, digest: str) -> Path:
