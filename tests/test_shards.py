@@ -115,3 +115,18 @@ def test_embed_ray_shards_are_read_in_corpus_order_and_checked(tmp_path):
     (folder / "part-00002.parquet").unlink()
     with pytest.raises(InputError, match="shard part-00002.parquet is missing"):
         ray_embed_shards(folder, corpus)
+
+
+def test_a_ray_address_nothing_answers_at_is_an_error_at_once_and_nothing_is_written(tmp_path):
+    import socket
+    import time
+
+    from analysis.shards.runner import RayShards
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.perf_counter()
+    with pytest.raises(InputError, match=f"--ray 127.0.0.1:{port}: nothing answers there"):
+        RayShards([], tmp_path / "work", address=f"127.0.0.1:{port}")
+    assert time.perf_counter() - started < 30 and not (tmp_path / "work").exists()

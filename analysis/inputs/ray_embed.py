@@ -16,9 +16,7 @@ workers must see the output folder (a shared file system) and the model.
 from __future__ import annotations
 
 import json
-import logging
 import os
-import socket
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ import numpy as np
 
 from analysis.errors import InputError
 from analysis.inputs.corpus import Corpus
+from analysis.inputs.ray_cluster import check_reachable, start_ray
 from analysis.inputs.vectors import QUERY_PREFIX, write_vector_table
 
 PLAN_FILE = "_plan.json"
@@ -82,7 +81,7 @@ def embed_on_ray(
 ) -> int:
     """Write every missing shard of ``out``; returns how many shards this run encoded."""
     if address:
-        _check_reachable(address)  # before anything is written
+        check_reachable(address)  # before anything is written
     shards = plan_shards(corpus, shard_rows)
     _claim(out, corpus, encoding, shard_rows, len(shards))
     pending = [s for s in shards if not (out / s.file_name).is_file()]
@@ -91,24 +90,10 @@ def embed_on_ray(
         report(f"resuming: {done} of {len(shards)} shards already written, skipped")
     if not pending:
         return 0
-    if not address:  # a local cluster listens on 127.0.0.1 only
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-    import ray
     from ray.exceptions import RayError
 
     # a local Ray gets a CPU per actor plus one for Ray Data's own tasks
-    local_cpus = None if address else int(encoding.actors * encoding.cpus_per_actor) + 1
-    try:
-        ray.init(
-            address=address,
-            num_cpus=local_cpus,
-            include_dashboard=False,
-            log_to_driver=False,
-            logging_level=logging.ERROR,  # our per-shard lines are the progress
-            ignore_reinit_error=True,
-        )
-    except (ConnectionError, RuntimeError, ValueError) as err:
-        raise InputError(f"--ray {address or ''}: cannot start or join Ray ({err})") from None
+    ray = start_ray(address, local_cpus=int(encoding.actors * encoding.cpus_per_actor) + 1)
     ray.data.DataContext.get_current().enable_progress_bars = False  # ours are per shard
     try:
         dataset = ray.data.from_items([_shard_row(corpus, s) for s in pending])
@@ -168,21 +153,6 @@ class ShardEncoder:
             "shard": np.asarray(batch["number"]),
             "rows": np.asarray([len(i) for i in batch["ids"]]),
         }
-
-
-def _check_reachable(address: str, timeout: float = 10.0) -> None:
-    """Fail fast on an address nothing answers at (Ray itself retries for minutes)."""
-    host_port = address.removeprefix("ray://")
-    if host_port == "auto" or ":" not in host_port:
-        return  # Ray finds the local cluster itself, and says so when there is none
-    host, _, port = host_port.rpartition(":")
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-    except (OSError, ValueError) as err:
-        raise InputError(
-            f"--ray {address}: nothing answers there ({err}); give the cluster's address as "
-            "host:port (the head's GCS port, 6379) or ray://host:10001 (the Ray client)"
-        ) from None
 
 
 def _shard_row(corpus: Corpus, shard: Shard) -> dict[str, Any]:

@@ -12,7 +12,6 @@ shard's vectors, and the driver loads none.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from analysis.errors import InputError
+from analysis.inputs.ray_cluster import start_ray
 from analysis.shards import topk
 from analysis.shards.layout import DocumentShard, load_shard
 
@@ -125,23 +125,9 @@ class RayShards:
         workers: int = 2,
         report: Report | None = None,
     ) -> None:
-        if not address:
-            loopback_only()
-        import ray
-
         self.shards, self.work, self.report = list(shards), work, report
+        ray = start_ray(address, local_cpus=workers)  # before anything is written
         work.mkdir(parents=True, exist_ok=True)
-        options: dict[str, Any] = {"address": address} if address else {"num_cpus": workers}
-        try:
-            ray.init(
-                include_dashboard=False,
-                log_to_driver=False,
-                logging_level=logging.ERROR,
-                ignore_reinit_error=True,
-                **options,
-            )
-        except (ConnectionError, RuntimeError, ValueError) as err:
-            raise InputError(f"--ray {address or ''}: cannot start or join Ray ({err})") from None
         self._task = ray.remote(num_cpus=1, max_retries=2)(_remote_pass)
         self.node_address = str(ray.nodes()[0]["NodeManagerAddress"])
 
@@ -177,16 +163,6 @@ class RayShards:
         import ray
 
         ray.shutdown()
-
-
-def loopback_only() -> None:
-    """A local Ray cluster listening on 127.0.0.1 only: Ray takes the loopback as the node's
-    address where clusters are off (``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0``, read when Ray
-    is imported; ``_node_ip_address="127.0.0.1"`` is replaced by the machine's address)."""
-    import sys
-
-    if "ray" not in sys.modules:
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 def result_path(work: Path, name: str, shard: DocumentShard, digest: str) -> Path:
