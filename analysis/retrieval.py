@@ -68,10 +68,7 @@ def unit_rows(vectors: np.ndarray, *, divide: bool | None = None) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     if divide is False:
         return np.ascontiguousarray(vectors)
-    with np.errstate(over="ignore"):
-        squared = np.einsum("ij,ij->i", vectors, vectors)  # no (n, d) temporary
-    already = np.all((np.abs(squared - 1) < _UNIT) | (squared == 0))
-    if divide is None and vectors.flags.c_contiguous and already:
+    if divide is None and vectors.flags.c_contiguous and rows_are_unit(vectors):
         return vectors
     with np.errstate(over="ignore"):
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -85,6 +82,14 @@ def unit_rows(vectors: np.ndarray, *, divide: bool | None = None) -> np.ndarray:
         vectors[overflowed] = rows
         norms[overflowed] = np.linalg.norm(rows, axis=1, keepdims=True)
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+
+
+def rows_are_unit(vectors: np.ndarray) -> bool:
+    """Whether every row already has unit length (or is zero): ``unit_rows`` leaves such a
+    matrix as it is, and divides every row of any other."""
+    with np.errstate(over="ignore"):
+        squared = np.einsum("ij,ij->i", vectors, vectors)  # no (n, d) temporary
+    return bool(np.all((np.abs(squared - 1) < _UNIT) | (squared == 0)))
 
 
 def top_k_cosine(

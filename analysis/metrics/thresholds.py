@@ -186,14 +186,14 @@ class ThresholdResult(FamilyResult):
         """
         labels = np.asarray(self.doc_domains, dtype=object)[self.doc]
         relevant = self.grade > 0
-        weight = (
-            np.ones(len(self.query))
-            if self.query_weights is None
-            else self.query_weights[self.query]
-        )
+        asks = None if self.query_weights is None else self.query_weights[self.query]
 
         def _share(mask: np.ndarray, of: np.ndarray) -> float | None:
-            return float(weight[mask].sum() / weight[of].sum()) if of.any() else None
+            if not of.any():
+                return None
+            if asks is None:  # every query once: counts, no float pass over the pairs
+                return float(mask.sum() / of.sum())
+            return float(asks[mask].sum() / asks[of].sum())
 
         out = {}
         for name in [*names, OVERALL]:

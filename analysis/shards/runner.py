@@ -21,6 +21,7 @@ import numpy as np
 
 from analysis.errors import InputError
 from analysis.inputs.ray_cluster import start_ray
+from analysis.retrieval import rows_are_unit
 from analysis.shards import topk
 from analysis.shards.layout import DocumentShard, load_shard
 
@@ -28,7 +29,7 @@ Report = Callable[[str], None]
 
 
 def _unit(documents: np.ndarray, start: int) -> dict[str, np.ndarray]:
-    return {"unit": np.asarray(topk.is_unit(documents))}
+    return {"unit": np.asarray(rows_are_unit(np.asarray(documents, dtype=np.float32)))}
 
 
 def _candidates(documents: np.ndarray, start: int, **a: Any) -> dict[str, np.ndarray]:

@@ -28,8 +28,6 @@ import numpy as np
 
 from analysis.retrieval import QUERY_BLOCK, Ranking, exact_scores, select_top, unit_rows
 
-_UNIT = 1e-5  # as analysis.retrieval: |squared norm - 1| below which a row is unit already
-
 
 @dataclass(frozen=True)
 class Candidates:
@@ -37,14 +35,6 @@ class Candidates:
 
     indices: np.ndarray
     scores: np.ndarray
-
-
-def is_unit(documents: np.ndarray) -> bool:
-    """Whether every row already has unit length (or is zero): ``unit_rows`` leaves such a
-    matrix as it is, and divides every row of any other."""
-    with np.errstate(over="ignore"):
-        squared = np.einsum("ij,ij->i", documents, documents)
-    return bool(np.all((np.abs(squared - 1) < _UNIT) | (squared == 0)))
 
 
 def search_width(k: int, n_docs: int, excluded: bool) -> tuple[int, int]:
