@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import TypeVar, cast
 
 import numpy as np
@@ -40,6 +40,7 @@ from analysis.nearmiss.encoded import NearMissItems
 from analysis.progress import Progress
 from analysis.retrieval import Ranking, top_k_cosine
 from analysis.settings import CompareConfig
+from analysis.shards.documents import DocumentVectors
 
 R = TypeVar("R")
 
@@ -75,6 +76,14 @@ class Comparison:
     candidate_ranking: Ranking
     results: Mapping[str, FamilyResult | None]
     families: tuple[Family, ...] = FAMILIES
+    # the document vectors where they lie, when not the embeddings' matrices (shards)
+    documents: DocumentVectors | None = field(default=None, repr=False, compare=False)
+
+    def document_vectors(self) -> DocumentVectors:
+        """Both models' document vectors, for a pass over them (a re-cut, a late family)."""
+        if self.documents is not None:
+            return self.documents
+        return DocumentVectors.in_memory(self.baseline.documents, self.candidate.documents)
 
     def result(self, family: Family[R]) -> R | None:
         return cast(R | None, self.results.get(family.name))
@@ -129,6 +138,7 @@ def compare(
     candidate_ranking: Ranking | None = None,
     baseline_ranking: Ranking | None = None,
     near_misses: NearMissItems | None = None,
+    documents: DocumentVectors | None = None,
 ) -> Comparison:
     """Retrieve with both models and compute every metric family (the LLM measures only
     when ``llm`` is given; ``config.llm`` must then name it).
@@ -137,7 +147,9 @@ def compare(
     cosine search of its vectors (a remedy: hybrid, a recall floor, a reranker); at least
     :func:`retrieval_depth` deep. The families that read the candidate's space (drift,
     exclusions, geometry) still read its vectors. ``baseline_ranking``: the baseline's,
-    when an earlier comparison of the same corpus and settings already retrieved it."""
+    when an earlier comparison of the same corpus and settings already retrieved it.
+    ``documents``: both models' document vectors where they lie (shards on disk or on a
+    Ray cluster), when the embeddings hold only the queries' vectors."""
     if (llm is None) != (config.llm is None):
         raise ValueError("config.llm names the chat model passed as llm; give both or neither")
     if corpus.n_docs > 2 and config.neighbours >= corpus.n_docs - 1:
@@ -150,10 +162,13 @@ def compare(
     depth = retrieval_depth(corpus, config)
     excluded = self_exclusions(corpus) if config.exclude_identical_ids else None
     given = {"baseline": baseline_ranking, "candidate": candidate_ranking}
+    in_memory = documents is None
+    if documents is None:
+        documents = DocumentVectors.in_memory(baseline.documents, candidate.documents)
     rankings = []
-    for label, side in (("baseline", baseline), ("candidate", candidate)):
+    for number, (label, side) in enumerate((("baseline", baseline), ("candidate", candidate))):
         ranking = given[label]
-        if ranking is None:
+        if ranking is None and in_memory:
             ranking = top_k_cosine(
                 side.queries,
                 side.documents,
@@ -162,6 +177,9 @@ def compare(
                 progress=progress,
                 stage=f"{label}: retrieving top-{depth}",
             )
+        elif ranking is None:
+            with progress.stage(f"{label}: retrieving top-{depth} over document shards"):
+                ranking = documents.top_k(number, side.queries, depth, exclude=excluded)
         elif ranking.k < min(depth, corpus.n_docs):
             raise ValueError(f"{label}_ranking holds {ranking.k} per query, not {depth}")
         rankings.append(ranking)
@@ -176,6 +194,7 @@ def compare(
         qrels_positions(corpus),
         excluded,
         progress,
+        documents,
         results,
         llm,
         near_misses,
@@ -183,7 +202,15 @@ def compare(
     for family in families:
         results[family.name] = family.compute(inputs)
     return Comparison(
-        corpus, config, baseline, candidate, rankings[0], rankings[1], results, families
+        corpus,
+        config,
+        baseline,
+        candidate,
+        rankings[0],
+        rankings[1],
+        results,
+        families,
+        None if in_memory else documents,
     )
 
 
@@ -219,6 +246,7 @@ def complete(
         qrels_positions(corpus),
         self_exclusions(corpus) if comparison.config.exclude_identical_ids else None,
         progress or Progress(),
+        comparison.document_vectors(),
         results,
         llm,
     )
@@ -239,6 +267,7 @@ def recut(comparison: Comparison, cutoff: float) -> ThresholdResult:
     return threshold_exclusions(
         (base.queries, base.documents),
         (cand.queries, cand.documents),
+        documents=comparison.document_vectors(),
         cutoff=cutoff,
         query_ids=corpus.query_ids,
         query_domains=corpus.query_domains,

@@ -21,6 +21,7 @@ import numpy as np
 
 from analysis.progress import Progress
 from analysis.retrieval import top_k_cosine, unit_rows
+from analysis.shards.documents import DocumentVectors
 
 AUDIT_DOCS = 1_000  # documents whose approximate neighbours are checked against exact search
 JACCARD_TOLERANCE = 0.01  # per-domain |mean Jaccard (approximate) - mean Jaccard (exact)|
@@ -108,8 +109,8 @@ class NeighbourSearch:
 
 
 def document_neighbours(
-    baseline_docs: np.ndarray,
-    candidate_docs: np.ndarray,
+    baseline_docs: np.ndarray | None,
+    candidate_docs: np.ndarray | None,
     positions: np.ndarray,
     domains: Sequence[str] | np.ndarray,
     k: int,
@@ -119,15 +120,23 @@ def document_neighbours(
     audit_docs: int = AUDIT_DOCS,
     tolerance: float = JACCARD_TOLERANCE,
     progress: Progress | None = None,
+    documents: DocumentVectors | None = None,
 ) -> tuple[np.ndarray, np.ndarray, NeighbourSearch]:
     """Each analysed document's k nearest other documents under both models.
 
-    ``positions`` are the analysed documents, ``domains`` their domains. Returns the
-    (m, k) neighbour positions under the baseline and the candidate, and how they were found.
+    ``positions`` are the analysed documents (sorted), ``domains`` their domains. Returns
+    the (m, k) neighbour positions under the baseline and the candidate, and how they were
+    found. ``documents``: the vectors where they lie (shards), in place of the matrices;
+    over shards the search is exact (the approximate index needs a whole matrix).
     """
     progress = progress or Progress()
-    spaces = [unit_rows(baseline_docs), unit_rows(candidate_docs)]
-    if approximate:
+    if documents is None:
+        if baseline_docs is None or candidate_docs is None:
+            raise ValueError("give both document matrices, or documents")
+        documents = DocumentVectors.in_memory(baseline_docs, candidate_docs)
+    note = ""
+    if approximate and documents.matrices is not None:
+        spaces = [unit_rows(matrix) for matrix in documents.matrices]
         found = _approximate(
             spaces, positions, domains, k, random_state, audit_docs, tolerance, progress
         )
@@ -137,12 +146,14 @@ def document_neighbours(
             f"An approximate index was tried and failed its audit (no nprobe kept every "
             f"domain's Jaccard within {tolerance}), so exact search was used."
         )
-    else:
-        note = ""
-    exact = [
-        _exact(unit, positions, k, progress, f"{label}: neighbours of {len(positions):,} documents")
-        for label, unit in (("baseline", spaces[0]), ("candidate", spaces[1]))
-    ]
+    elif approximate:
+        note = "The documents are in shards, which are searched exactly (no approximate index)."
+    exact = []
+    for side, label in enumerate(("baseline", "candidate")):
+        with progress.stage(f"{label}: neighbours of {len(positions):,} documents"):
+            own = documents.rows(side, positions, unit=True)
+            found_here = documents.top_k(side, own, k, exclude=positions, prescale=True)
+            exact.append(found_here.indices)
     return exact[0], exact[1], NeighbourSearch("exact", EXACT_INDEX, note=note)
 
 

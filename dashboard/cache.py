@@ -22,8 +22,9 @@ import streamlit as st
 from analysis.bundle.files import Bundle, load_bundle
 from analysis.bundle.summary import Summary
 from analysis.compare import Comparison, recut
-from analysis.metrics.thresholds import THRESHOLDS, ThresholdResult, held_pairs_floor, narrowed
-from analysis.pipeline.run import file_signature
+from analysis.metrics.threshold_recut import held_pairs_floor, narrowed
+from analysis.metrics.thresholds import THRESHOLDS, ThresholdResult
+from analysis.pipeline.signature import file_signature
 from dashboard import session_uploads, shared
 from dashboard.work_queue import WorkQueue
 from reporting.sections.thresholds import Cut, cut_from_result

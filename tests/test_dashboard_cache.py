@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from analysis.pipeline.run import file_signature
+from analysis.pipeline.signature import file_signature
 from dashboard import cache
 
 

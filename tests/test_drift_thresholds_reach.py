@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.metrics import threshold_passes, thresholds
+from analysis.metrics import threshold_passes, threshold_recut
 from analysis.metrics.drift import neighbourhood_drift
 from analysis.metrics.reach import reachability
 from analysis.metrics.thresholds import ROUNDING_SLACK, default_cutoff, threshold_exclusions
 from analysis.retrieval import Ranking
+from analysis.shards import score_tiles
 
 
 def test_identical_spaces_have_no_drift_and_purity_is_the_own_domain_share():
@@ -186,7 +187,7 @@ def test_small_tiles_skipping_empty_rows_collect_every_pair_a_full_scan_does(cut
     whole = threshold_exclusions(
         (queries, docs), (queries, other), cutoff=cutoff, exclude=exclude, **args
     )
-    monkeypatch.setattr(threshold_passes, "_TILE_QUERIES", 3)
+    monkeypatch.setattr(score_tiles, "TILE_QUERIES", 3)
     tiled = threshold_exclusions(
         (queries, docs),
         (queries, other),
@@ -213,7 +214,7 @@ def test_small_tiles_skipping_empty_rows_collect_every_pair_a_full_scan_does(cut
 def test_numpy_passes_match_the_compiled_ones_score_for_score():
     """The NumPy twins a small comparison uses: the same bins, row maxima and kept pairs as
     the compiled passes, with excluded pairs (-inf), scores at +-1 and a hair past them."""
-    from analysis.metrics import score_kernels
+    from analysis.shards import score_kernels
 
     rng = np.random.default_rng(5)
     for _ in range(25):
@@ -224,16 +225,14 @@ def test_numpy_passes_match_the_compiled_ones_score_for_score():
             scores[rng.random((rows, cols)) < 0.02] = 1.0
             scores[rng.random((rows, cols)) < 0.02] = -1.0
         counts, best = score_kernels.row_histograms(base, threshold_passes.N_BINS)
-        twin_counts, twin_best = threshold_passes.row_histograms_numpy(
-            base, threshold_passes.N_BINS
-        )
+        twin_counts, twin_best = score_tiles.row_histograms_numpy(base, threshold_passes.N_BINS)
         assert np.array_equal(counts, twin_counts) and np.array_equal(best, twin_best)
         for cutoff in (-0.5, 0.3, 0.95):
             floor_bin = int(rng.integers(0, threshold_passes.N_BINS))
             compiled = score_kernels.kept_pairs(
                 base, cand, np.float32(cutoff), floor_bin, threshold_passes.N_BINS
             )
-            twin = threshold_passes.kept_pairs_numpy(
+            twin = score_tiles.kept_pairs_numpy(
                 base, cand, np.float32(cutoff), floor_bin, threshold_passes.N_BINS
             )
             assert all(np.array_equal(a, b) for a, b in zip(compiled, twin, strict=True))
@@ -245,7 +244,7 @@ def test_a_small_comparison_cuts_the_same_with_numpy_as_compiled(monkeypatch):
     other = docs + 0.5 * rng.normal(size=docs.shape)
     args = dict(_ids(30, 120), qrels_positions={0: {3: 1}})
     small = threshold_exclusions((queries, docs), (queries, other), cutoff=0.4, **args)
-    monkeypatch.setattr(threshold_passes, "NUMPY_MAX_SCORES", 0)  # every size goes to numba
+    monkeypatch.setattr(score_tiles, "NUMPY_MAX_SCORES", 0)  # every size goes to numba
     compiled = threshold_exclusions((queries, docs), (queries, other), cutoff=0.4, **args)
     assert small.calibrated_cutoff == compiled.calibrated_cutoff
     for name in ("query", "doc", "score_baseline", "score_candidate", "excluded_same"):
@@ -271,23 +270,27 @@ def test_narrowing_held_pairs_gives_the_cut_a_fresh_pass_gives_at_every_higher_c
     held = threshold_exclusions(baseline, candidate, cutoff=0.1, **args)
     for cutoff in (0.1, 0.13, 0.2, 0.35, 0.5, 0.8, 0.99):
         fresh = threshold_exclusions(baseline, candidate, cutoff=cutoff, **args)
-        cut = thresholds.narrowed(held, cutoff)
+        cut = threshold_recut.narrowed(held, cutoff)
         assert cut.calibrated_cutoff == fresh.calibrated_cutoff
         for name in ("query", "doc", "score_baseline", "score_candidate", "grade"):
             assert np.array_equal(getattr(cut, name), getattr(fresh, name)), (cutoff, name)
         assert cut.by_domain(["a", "b"]) == fresh.by_domain(["a", "b"])
     with pytest.raises(ValueError, match="below the held pairs"):
-        thresholds.narrowed(held, 0.05)
+        threshold_recut.narrowed(held, 0.05)
 
 
 def test_held_pairs_floor_goes_as_low_as_the_budget_allows():
     baseline, candidate, args = _cut_inputs(22)
     own = threshold_exclusions(baseline, candidate, cutoff=0.6, **args)
-    assert thresholds.held_pairs_floor(own, 0.6, lowest=0.35, budget=0) == 0.6
-    assert thresholds.held_pairs_floor(own, 0.6, lowest=0.35, budget=10**9) == pytest.approx(0.35)
+    assert threshold_recut.held_pairs_floor(own, 0.6, lowest=0.35, budget=0) == 0.6
+    assert threshold_recut.held_pairs_floor(own, 0.6, lowest=0.35, budget=10**9) == pytest.approx(
+        0.35
+    )
     for budget in (50, 300, 1000):
-        floor = thresholds.held_pairs_floor(own, 0.6, lowest=-1.0, budget=budget)
+        floor = threshold_recut.held_pairs_floor(own, 0.6, lowest=-1.0, budget=budget)
         held = threshold_exclusions(baseline, candidate, cutoff=floor, **args)
         assert floor == 0.6 or len(held.doc) <= budget  # the histograms' bound holds
-    floors = [thresholds.held_pairs_floor(own, 0.6, lowest=-1.0, budget=b) for b in (50, 300, 1000)]
+    floors = [
+        threshold_recut.held_pairs_floor(own, 0.6, lowest=-1.0, budget=b) for b in (50, 300, 1000)
+    ]
     assert floors == sorted(floors, reverse=True) and floors[-1] < 0.6  # more room, lower

@@ -19,9 +19,9 @@ LAYERS = (
     ("analysis", "analysis.errors", "analysis.progress", "analysis.settings", "analysis.numbers"),
     ("analysis.inputs", "analysis.nearmiss"),  # what goes in, and its near-miss variants
     ("analysis.llm",),
-    ("analysis.retrieval", "analysis.neighbours", "analysis.context"),
+    ("analysis.retrieval", "analysis.context", "analysis.numba_cache"),
     ("analysis.shards",),  # the per-document passes over document shards, merged exactly
-    ("analysis.metrics",),
+    ("analysis.metrics", "analysis.neighbours"),
     ("analysis.compare",),
     ("analysis.bundle",),
     ("analysis.verdict", "analysis.text_table"),

@@ -7,7 +7,7 @@ import sys
 
 import numba
 
-from analysis.metrics.numba_cache import import_cached
+from analysis.numba_cache import import_cached
 
 
 def test_a_module_imported_this_way_caches_its_numba_functions(tmp_path, monkeypatch):

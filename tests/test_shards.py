@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from analysis.errors import InputError
-from analysis.inputs.vectors import write_vector_table
+from analysis.inputs.vectors import PrecomputedVectors, write_vector_table
 from analysis.retrieval import top_k_cosine
 from analysis.shards.layout import DocumentShard, load_shard, ray_embed_shards, spill_shards
 from analysis.shards.runner import LocalShards
@@ -107,7 +107,10 @@ def test_embed_ray_shards_are_read_in_corpus_order_and_checked(tmp_path):
     shards = ray_embed_shards(folder, corpus)
     assert [(s.start, s.stop) for s in shards] == [(0, 7), (7, 14), (14, 18)]
     back = np.vstack([load_shard(s, corpus.doc_ids[s.start : s.stop]) for s in shards])
-    assert np.array_equal(back, vectors)
+    # read as the vectors reader reads the folder: unit rows, bit for bit
+    reader = PrecomputedVectors(f"vectors:{folder}/", folder)
+    read = reader.embed(corpus.doc_ids, corpus.doc_texts, role="document")
+    assert np.array_equal(back, read) and not np.array_equal(back, vectors)
     with pytest.raises(
         InputError, match="row 0 is 'finance/d1' where the corpus has 'clinical/d0'"
     ):

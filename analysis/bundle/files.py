@@ -223,3 +223,17 @@ def expected_tables(summary: Summary) -> list[str]:
     if summary.get(JudgeAgreement) is not None:
         names += ["llm_judgments", "llm_agreement", "llm_contexts"]
     return names
+
+
+def bundle_contents(folder: Path) -> dict[str, bytes]:
+    """Every file of an output folder by its path in the folder, ``summary.json`` without
+    the manifest's creation time: what two runs of the same comparison share byte for byte."""
+    files = {}
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if path.name == SUMMARY_FILE:
+            summary = json.loads(data)
+            summary.get("manifest", {}).pop("created_at", None)
+            data = json.dumps(summary, sort_keys=True).encode()
+        files[str(path.relative_to(folder))] = data
+    return files

@@ -10,10 +10,11 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from analysis.errors import InputError
 from analysis.pipeline.production import REDACTION_SALT_ENV
 from analysis.pipeline.request import Request
 from analysis.remedies.plan import RemedyPlan, parse_grid, parse_remedies
-from analysis.settings import CONTEXT_BY, DEFAULT_DRIFT_EXACT_MAX_DOCS
+from analysis.settings import CONTEXT_BY, DEFAULT_DRIFT_EXACT_MAX_DOCS, DEFAULT_DRIFT_MAX_DOCS
 
 PROG = "recall-horizon"
 EXIT_OK, EXIT_BREACH, EXIT_BAD_INPUT = 0, 1, 2
@@ -47,7 +48,29 @@ def request_from(args: argparse.Namespace, **override: object) -> Request:
     for name in ("corpus", "baseline", "candidate"):  # --id-field ...: every store spec
         if given.get(name):
             given[name] = payload_spec(args, given[name])
+    given.update(_shard_settings(args))
     return Request(**{**given, **override})
+
+
+def _shard_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """--ray / --from-shards as the request's shard settings (a comparing command's: embed's
+    --ray encodes, and has no --from-shards)."""
+    if not hasattr(args, "from_shards"):
+        return {}
+    ray, local = args.ray, args.from_shards
+    if ray is None and not local:
+        return {}
+    out = getattr(args, "out", None)
+    work = getattr(args, "shard_work", None)
+    if work is None and out is not None:
+        work = out.with_name(out.name + ".shard-results")
+    if work is None:
+        raise InputError("--ray/--from-shards: give --shard-work DIR (or --out)")
+    return {
+        "shards": "ray" if ray is not None else "local",
+        "ray_address": ray or None,
+        "shard_work": work,
+    }
 
 
 def backend_spec(args: argparse.Namespace, spec: str) -> str:
@@ -99,6 +122,42 @@ def add_comparison_arguments(parser: argparse.ArgumentParser, *, required: bool)
         help="keep only each question's id (a salted hash, for a query log) and domain in the "
         f"bundle and report: no question's text (salt: ${REDACTION_SALT_ENV}, else random)",
     )
+    add_shard_arguments(parser)
+
+
+def add_shard_arguments(parser: argparse.ArgumentParser) -> None:
+    """Comparing documents whose vectors stay in embed --ray's shards (docs/scale.md)."""
+    group = parser.add_argument_group(
+        "past one machine (both models' vectors as embed --ray folders, vectors:DIR/)"
+    )
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="run the per-document passes as Ray tasks, one per shard: alone, a local Ray "
+        "on this machine (127.0.0.1 only); with an address (ray://host:10001 or auto), "
+        "your cluster, whose workers must see the shards and the --shard-work folder",
+    )
+    where.add_argument(
+        "--from-shards",
+        action="store_true",
+        help="stream the documents' vectors from their shards, one shard in memory at a "
+        "time, on this machine (for vectors that do not fit in memory)",
+    )
+    group.add_argument(
+        "--ray-workers",
+        type=at_least(1),
+        default=2,
+        help="workers of the local Ray cluster --ray starts (2)",
+    )
+    group.add_argument(
+        "--shard-work",
+        type=Path,
+        help="folder of the per-shard results, kept so that a rerun computes only the "
+        "shards missing (default: beside --out, OUT.shard-results)",
+    )
 
 
 def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
@@ -119,6 +178,13 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
         help="above this many documents, drift's neighbours come from an approximate index "
         "whose exactness is audited against exact search and written to the manifest "
         f"({DEFAULT_DRIFT_EXACT_MAX_DOCS})",
+    )
+    parser.add_argument(
+        "--drift-max-docs",
+        type=int,
+        default=DEFAULT_DRIFT_MAX_DOCS,
+        help="documents whose neighbourhoods drift compares: a seeded sample of this many "
+        f"when the corpus is larger ({DEFAULT_DRIFT_MAX_DOCS})",
     )
     parser.add_argument("--rbo-p", type=float, default=0.9, help="RBO persistence (0.9)")
     parser.add_argument(

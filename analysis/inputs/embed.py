@@ -29,11 +29,14 @@ class CorpusEmbeddings:
     ignored: int = 0  # rows of a vectors file whose ids are not in the corpus
     # another backend than torch: its agreement with the float model (backend_audit)
     backend_audit: dict[str, Any] | None = None
+    # documents whose vectors stay in shards on disk (``documents`` then has no rows)
+    documents_elsewhere: int = 0
 
     @property
     def read(self) -> int:
         """Vectors read from a precomputed-vectors file (nothing encoded, nothing cached)."""
-        return len(self.documents) + len(self.queries) - self.encoded - self.cached
+        held = len(self.documents) + len(self.queries) + self.documents_elsewhere
+        return held - self.encoded - self.cached
 
     def warnings(self, label: str) -> list[str]:
         """What looks broken: all-zero vectors (cosine 0 with everything, so a document no
@@ -41,11 +44,9 @@ class CorpusEmbeddings:
         out = []
         for role, vectors in (("document", self.documents), ("query", self.queries)):
             zero = int((~vectors.any(axis=1)).sum()) if len(vectors) else 0
-            if zero:
-                out.append(
-                    f"{label} ({self.spec}): {zero:,} of {len(vectors):,} {role} vectors are all "
-                    "zero; they match nothing, which reads as a regression. Is the export broken?"
-                )
+            said = zero_vectors_warning(label, self.spec, role, zero, len(vectors))
+            if said:
+                out.append(said)
         if self.ignored:
             out.append(
                 f"{label} ({self.spec}): {self.ignored:,} vector rows have ids that are not in "
@@ -56,6 +57,16 @@ class CorpusEmbeddings:
     @property
     def dimension(self) -> int:
         return int(self.documents.shape[1])
+
+
+def zero_vectors_warning(label: str, spec: str, role: str, zero: int, total: int) -> str | None:
+    """The warning for ``zero`` all-zero vectors among ``total`` (None for none)."""
+    if not zero:
+        return None
+    return (
+        f"{label} ({spec}): {zero:,} of {total:,} {role} vectors are all zero; they match "
+        "nothing, which reads as a regression. Is the export broken?"
+    )
 
 
 def embed_corpus(

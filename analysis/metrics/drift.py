@@ -15,6 +15,7 @@ from analysis.neighbours import EXACT_INDEX, NeighbourSearch, document_neighbour
 from analysis.progress import Progress
 from analysis.settings import DEFAULT_DRIFT_EXACT_MAX_DOCS as DEFAULT_EXACT_MAX_DOCS
 from analysis.settings import DEFAULT_DRIFT_MAX_DOCS as DEFAULT_MAX_DOCS
+from analysis.shards.documents import DocumentVectors
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,8 @@ class DriftResult(FamilyResult):
 
 
 def neighbourhood_drift(
-    baseline_docs: np.ndarray,
-    candidate_docs: np.ndarray,
+    baseline_docs: np.ndarray | None,
+    candidate_docs: np.ndarray | None,
     doc_domains: Sequence[str],
     *,
     doc_ids: Sequence[str] | None = None,
@@ -157,6 +158,7 @@ def neighbourhood_drift(
     exact_max_docs: int = DEFAULT_EXACT_MAX_DOCS,
     random_state: int = 0,
     progress: Progress | None = None,
+    documents: DocumentVectors | None = None,
 ) -> DriftResult:
     """Each analysed document's k nearest other documents under both models, compared.
 
@@ -165,8 +167,12 @@ def neighbourhood_drift(
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    n_docs = len(baseline_docs)
-    if len(candidate_docs) != n_docs or len(doc_domains) != n_docs:
+    if documents is None:
+        if baseline_docs is None or candidate_docs is None:
+            raise ValueError("give both document matrices, or documents")
+        documents = DocumentVectors.in_memory(baseline_docs, candidate_docs)
+    n_docs = documents.n_docs
+    if len(doc_domains) != n_docs:
         raise ValueError("both models and the domains must cover the same documents")
     sampled = n_docs > max_docs
     positions = (
@@ -176,14 +182,15 @@ def neighbourhood_drift(
     )
     labels = np.asarray(doc_domains, dtype=object)
     base, cand, search = document_neighbours(
-        baseline_docs,
-        candidate_docs,
+        None,
+        None,
         positions,
         labels[positions],
         k,
         approximate=n_docs > exact_max_docs,
         random_state=random_state,
         progress=progress,
+        documents=documents,
     )
     ids = np.asarray(doc_ids if doc_ids is not None else range(n_docs), dtype=object)
     return DriftResult(
@@ -219,8 +226,8 @@ def _float(value: object) -> float | None:
 def _compute(inputs: Inputs) -> DriftResult:
     corpus, config = inputs.corpus, inputs.config
     return neighbourhood_drift(
-        inputs.baseline.documents,
-        inputs.candidate.documents,
+        None,
+        None,
         corpus.doc_domains,
         doc_ids=corpus.doc_ids,
         k=config.neighbours,
@@ -228,6 +235,7 @@ def _compute(inputs: Inputs) -> DriftResult:
         exact_max_docs=config.drift_exact_max_docs,
         random_state=config.random_state,
         progress=inputs.progress,
+        documents=inputs.documents,
     )
 
 

@@ -31,6 +31,7 @@ from analysis.llm.calls import LLMCalls
 from analysis.progress import Progress
 from analysis.retrieval import Ranking
 from analysis.settings import CompareConfig
+from analysis.shards.documents import DocumentVectors
 
 if TYPE_CHECKING:
     from analysis.nearmiss.encoded import NearMissItems
@@ -90,6 +91,8 @@ class Inputs:
     qrels: Mapping[int, Mapping[int, int]]  # query position -> document position -> grade
     excluded: np.ndarray | None  # per query, the document it may not retrieve (-1: none)
     progress: Progress
+    # both models' document vectors where they lie: every per-document pass reads them here
+    documents: DocumentVectors
     earlier: Mapping[str, object] = field(default_factory=dict)
     llm: LLMCalls | None = None  # the team's chat model, when the comparison has one
     near_misses: NearMissItems | None = None  # encoded by both models, when asked for

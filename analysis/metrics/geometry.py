@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics.family import Family, FamilyResult, Inputs
-from analysis.metrics.grouping import OVERALL, domain_groups
+from analysis.metrics.grouping import OVERALL
 from analysis.retrieval import unit_rows
+from analysis.shards.documents import DocumentVectors
+from analysis.shards.moments import FixedSums
 
 Measures = dict[str, float | None]
 
@@ -208,14 +210,31 @@ class GeometryResult(FamilyResult):
 
 
 def space_geometry(
-    baseline_docs: np.ndarray, candidate_docs: np.ndarray, doc_domains: Sequence[str]
+    baseline_docs: np.ndarray | None,
+    candidate_docs: np.ndarray | None,
+    doc_domains: Sequence[str],
+    *,
+    documents: DocumentVectors | None = None,
 ) -> GeometryResult:
+    """Both models' shrinkage measures per domain and overall. ``documents``: the vectors
+    where they lie (shards), in place of the two matrices.
+
+    The sums behind every measure are read per domain, shard by shard, and added exactly
+    (:mod:`analysis.shards.moments`): a domain's sums and the overall ones come out the
+    same whichever way the corpus is cut."""
+    if documents is None:
+        if baseline_docs is None or candidate_docs is None:
+            raise ValueError("give both document matrices, or documents")
+        documents = DocumentVectors.in_memory(baseline_docs, candidate_docs)
     names = tuple(sorted(set(doc_domains)))
-    groups = domain_groups(doc_domains, names)
+    codes = np.searchsorted(np.asarray(names, dtype=object), np.asarray(doc_domains, dtype=object))
     per_model, centroids = [], []
-    for vectors in (baseline_docs, candidate_docs):
-        unit = unit_rows(vectors)
-        moments = {name: _Moments.of(unit, rows) for name, rows in groups.items()}
+    for side in (0, 1):
+        sums = documents.moments(side, codes.astype(np.int32), len(names))
+        moments = {name: _Moments(*s.value()) for name, s in zip(names, sums, strict=True)}
+        empty = FixedSums.zero(documents.dimensions[side])
+        overall = sum(sums[1:], start=sums[0]) if sums else empty
+        moments[OVERALL] = _Moments(*overall.value())
         per_model.append({name: _measures(m) for name, m in moments.items()})
         centroids.append(_centroid_similarity(moments, names))
     return GeometryResult(names, per_model[0], per_model[1], centroids[0], centroids[1])
@@ -243,9 +262,7 @@ def _ratio(new: float | None, old: float | None) -> float | None:
 
 def _compute(inputs: Inputs) -> GeometryResult:
     with inputs.progress.stage("geometry of both spaces"):
-        return space_geometry(
-            inputs.baseline.documents, inputs.candidate.documents, inputs.corpus.doc_domains
-        )
+        return space_geometry(None, None, inputs.corpus.doc_domains, documents=inputs.documents)
 
 
 GEOMETRY = Family("geometry", _compute)

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics.grouping import OVERALL
-from analysis.metrics.threshold_passes import BINS_PER_UNIT, N_BINS, Qrels, Spaces, bin_of
+from analysis.metrics.threshold_passes import BINS_PER_UNIT, N_BINS, Qrels, Queries, bin_of
+from analysis.shards.documents import DocumentVectors
 
 CURVE_STEP = 10  # one curve point every 10 bins: a 0.01 grid
 
@@ -52,7 +53,8 @@ class HorizonCurve:
 
 def horizon_curve(
     hist: list[np.ndarray],
-    spaces: Spaces,
+    documents: DocumentVectors,
+    queries: Queries,
     domain_names: np.ndarray,
     domain_of_query: np.ndarray,
     qrels_positions: Qrels,
@@ -67,9 +69,17 @@ def horizon_curve(
         with_overall = np.vstack([from_top, from_top.sum(axis=0)])
         per_query = with_overall / np.append(n_queries, n_queries.sum())[:, None].clip(min=1)
         admitted.append(per_query[:, ::CURVE_STEP])
+    judged = np.unique([d for docs in qrels_positions.values() for d in docs]).astype(np.int64)
     recall = [
-        _recall_curve(q, d, domain_of_query, len(domain_names), qrels_positions, exclude)
-        for q, d in spaces
+        _recall_curve(
+            queries[side],
+            (judged, documents.rows(side, judged, unit=True)),
+            domain_of_query,
+            len(domain_names),
+            qrels_positions,
+            exclude,
+        )
+        for side in (0, 1)
     ]
     cutoffs = (np.arange(N_BINS) / BINS_PER_UNIT - 1.0)[::CURVE_STEP]
     return HorizonCurve(
@@ -79,20 +89,22 @@ def horizon_curve(
 
 def _recall_curve(
     queries: np.ndarray,
-    docs: np.ndarray,
+    judged_rows: tuple[np.ndarray, np.ndarray],
     domain_of_query: np.ndarray,
     n_domains: int,
     qrels_positions: Qrels,
     exclude: np.ndarray | None,
 ) -> np.ndarray:
-    """Mean over judged queries of the share of relevant documents scoring at least τ."""
+    """Mean over judged queries of the share of relevant documents scoring at least τ;
+    ``judged_rows``: the judged documents' positions (sorted) and unit vectors."""
+    positions, vectors = judged_rows
     weights = np.zeros((n_domains + 1, N_BINS))
     judged = np.zeros(n_domains + 1)
     for q, judged_docs in qrels_positions.items():
         relevant = [d for d, g in judged_docs.items() if g > 0]
         if not relevant:
             continue
-        scores = docs[relevant] @ queries[q]
+        scores = vectors[np.searchsorted(positions, relevant)] @ queries[q]
         if exclude is not None and exclude[q] >= 0:
             scores[np.asarray(relevant) == exclude[q]] = -np.inf
         bins = bin_of(scores)

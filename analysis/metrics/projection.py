@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics.family import Family, FamilyResult, Inputs
-from analysis.metrics.numba_cache import import_umap
+from analysis.numba_cache import import_umap
 from analysis.progress import Progress
 from analysis.retrieval import unit_rows
 from analysis.settings import DEFAULT_PROJECTION_MAX_POINTS as DEFAULT_MAX_POINTS
+from analysis.shards.documents import DocumentVectors
 
 _MIN_POINTS_FOR_UMAP = 20
 
@@ -58,8 +59,8 @@ class ProjectionResult(FamilyResult):
 
 
 def aligned_projection(
-    baseline_docs: np.ndarray,
-    candidate_docs: np.ndarray,
+    baseline_docs: np.ndarray | None,
+    candidate_docs: np.ndarray | None,
     *,
     doc_ids: Sequence[str] | None = None,
     doc_domains: Sequence[str] | None = None,
@@ -67,15 +68,21 @@ def aligned_projection(
     random_state: int = 0,
     n_neighbors: int = 15,
     progress: Progress | None = None,
+    documents: DocumentVectors | None = None,
 ) -> ProjectionResult:
-    """Seeded, reproducible projection of (a seeded sample of at most ``max_points``) documents."""
-    n_docs = len(baseline_docs)
+    """Seeded, reproducible projection of (a seeded sample of at most ``max_points``)
+    documents; ``documents``: the vectors where they lie (shards), in place of the matrices."""
+    if documents is None:
+        if baseline_docs is None or candidate_docs is None:
+            raise ValueError("give both document matrices, or documents")
+        documents = DocumentVectors.in_memory(baseline_docs, candidate_docs)
+    n_docs = documents.n_docs
     sampled = n_docs > max_points
     rng = np.random.default_rng(random_state)
     positions = (
         np.sort(rng.choice(n_docs, max_points, replace=False)) if sampled else np.arange(n_docs)
     )
-    base, cand = unit_rows(baseline_docs[positions]), unit_rows(candidate_docs[positions])
+    base, cand = (unit_rows(documents.rows(side, positions, unit=False)) for side in (0, 1))
     progress = progress or Progress()
     with progress.stage("projection (UMAP) of both spaces", 2) as tick:
         if len(positions) < _MIN_POINTS_FOR_UMAP:
@@ -143,13 +150,14 @@ def _compute(inputs: Inputs) -> ProjectionResult | None:
     if not config.projection:
         return None
     return aligned_projection(
-        inputs.baseline.documents,
-        inputs.candidate.documents,
+        None,
+        None,
         doc_ids=corpus.doc_ids,
         doc_domains=corpus.doc_domains,
         max_points=config.projection_max_points,
         random_state=config.random_state,
         progress=inputs.progress,
+        documents=inputs.documents,
     )
 
 

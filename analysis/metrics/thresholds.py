@@ -23,17 +23,18 @@ import pandas as pd
 from analysis.errors import InputError
 from analysis.metrics.family import Family, FamilyResult, Inputs
 from analysis.metrics.grouping import OVERALL
-from analysis.metrics.horizon_curve import CURVE_STEP, HorizonCurve, horizon_curve
+from analysis.metrics.horizon_curve import HorizonCurve, horizon_curve
 from analysis.metrics.threshold_passes import (
-    BINS_PER_UNIT,
     TILE_ELEMENTS,
     bin_of,
     calibration_bin,
     collect_pairs,
     grades_of,
-    histograms,
+    nth_largest,
+    tile_columns,
 )
 from analysis.retrieval import Ranking, unit_rows
+from analysis.shards.documents import DocumentVectors
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ class ThresholdResult(FamilyResult):
     grade: np.ndarray  # judged grade of the pair, 0 when unjudged
     curve: HorizonCurve
     histograms: tuple[np.ndarray, np.ndarray]  # per model (query domains x score bins)
-    # per model, each query's best score in each document tile, and the tile size: a re-cut
+    # per model, each query's best score in each document tile, and the tile width: a re-cut
     # at another cutoff computes only the tiles' rows that can keep a pair (not saved)
     tile_best: tuple[int, list[np.ndarray]] | None = field(default=None, repr=False, compare=False)
     # each query's asks (a query log): the shares weigh a pair by its question's asks
@@ -249,47 +250,60 @@ def threshold_exclusions(
     exclude: np.ndarray | None = None,
     tile_elements: int = TILE_ELEMENTS,
     previous: ThresholdResult | None = None,
+    documents: DocumentVectors | None = None,
 ) -> ThresholdResult:
     """Exclusions at the same and the calibrated cutoff, and the recall horizon curve.
 
     ``baseline`` and ``candidate`` are (query vectors, document vectors);
     ``qrels_positions`` maps query position -> document position -> grade. Passing the
     ``previous`` result for the same inputs reuses its histograms and curve, so moving
-    the cutoff costs one pass over the scores instead of two.
+    the cutoff costs one pass over the scores instead of two. ``documents``: both models'
+    document vectors where they lie (shards), in place of the tuples' document matrices.
     """
     if not -1.0 <= cutoff <= 1.0:
         raise InputError(f"cutoff must be a cosine similarity in [-1, 1], got {cutoff}")
-    spaces = [(unit_rows(q), unit_rows(d)) for q, d in (baseline, candidate)]
+    if documents is None:
+        documents = DocumentVectors.in_memory(baseline[1], candidate[1])
+    queries = (unit_rows(baseline[0]), unit_rows(candidate[0]))
+    columns = tile_columns(len(queries[0]), tile_elements)
     domain_names, domain_of_query = np.unique(
         np.asarray(query_domains, dtype=object), return_inverse=True
     )
     best: list[np.ndarray] | None = None
     if previous is not None:
         hist = list(previous.histograms)
-        if previous.tile_best is not None and previous.tile_best[0] == tile_elements:
+        if previous.tile_best is not None and previous.tile_best[0] == columns:
             best = previous.tile_best[1]  # else (another tile size) every tile is scanned
     else:
-        hist, best = histograms(spaces, domain_of_query, len(domain_names), exclude, tile_elements)
+        hist, best = documents.score_histograms(
+            queries,
+            columns=columns,
+            domain_of_query=domain_of_query,
+            n_domains=len(domain_names),
+            exclude=exclude,
+        )
     # The histogram count at the cutoff's bin bounds the exact count from above, so the
     # candidate's scores collected from floor_bin up always contain the calibrated cutoff.
     upper_bound = int(hist[0].sum(axis=0)[bin_of(np.float32(cutoff)) :].sum())
     # One bin lower than the histogram says: a pair's score may differ by an ulp between
     # the two passes (their tiles differ in shape), and no such pair may fall out of range.
     floor_bin = max(0, calibration_bin(hist[1].sum(axis=0), upper_bound) - 1)
-    pairs = collect_pairs(spaces, cutoff, floor_bin, exclude, tile_elements, hist, best)
+    pairs = collect_pairs(documents, queries, cutoff, floor_bin, exclude, columns, hist, best)
     n_admitted = int((pairs[2] >= cutoff).sum())
     query, doc, score_base, score_cand = pairs
-    calibrated = _nth_largest(score_cand[bin_of(score_cand) >= floor_bin], n_admitted)
+    calibrated = nth_largest(score_cand[bin_of(score_cand) >= floor_bin], n_admitted)
     # keep the pairs someone admits (the search range of the calibrated cutoff held more)
     admitted = (score_base >= cutoff) | (score_cand >= cutoff)
     if calibrated is not None:
         admitted |= score_cand >= calibrated
     query, doc, score_base, score_cand = (a[admitted] for a in (query, doc, score_base, score_cand))
-    grade = grades_of(query, doc, qrels_positions, len(spaces[0][1]))
+    grade = grades_of(query, doc, qrels_positions, documents.n_docs)
     curve = (
         previous.curve
         if previous is not None
-        else horizon_curve(hist, spaces, domain_names, domain_of_query, qrels_positions, exclude)
+        else horizon_curve(
+            hist, documents, queries, domain_names, domain_of_query, qrels_positions, exclude
+        )
     )
     return ThresholdResult(
         tuple(query_ids),
@@ -305,68 +319,8 @@ def threshold_exclusions(
         grade,
         curve,
         (hist[0], hist[1]),
-        None if best is None else (tile_elements, best),
+        None if best is None else (columns, best),
     )
-
-
-def narrowed(
-    result: ThresholdResult, cutoff: float, cutoff_source: str = "user"
-) -> ThresholdResult:
-    """The exclusions at ``cutoff`` >= ``result.cutoff``, from the pairs ``result`` holds: no
-    score is computed again.
-
-    Exact: at a higher cutoff the baseline admits a subset of its pairs, and the candidate
-    admits a subset at the same cutoff; the calibrated cutoff (the n-th best candidate
-    score, n the pairs the baseline admits) can only rise, and ``result`` holds every pair
-    scoring at least its own calibrated cutoff. The curve and histograms are unchanged.
-    """
-    if cutoff < result.cutoff:
-        raise ValueError(f"cutoff {cutoff} is below the held pairs' cutoff {result.cutoff}")
-    base, cand = result.score_baseline, result.score_candidate
-    calibrated = _nth_largest(cand, int((base >= cutoff).sum()))
-    admitted = (base >= cutoff) | (cand >= cutoff)
-    if calibrated is not None:
-        admitted |= cand >= calibrated
-    return replace(
-        result,
-        cutoff_source=cutoff_source,
-        cutoff=cutoff,
-        calibrated_cutoff=calibrated,
-        query=result.query[admitted],
-        doc=result.doc[admitted],
-        score_baseline=base[admitted],
-        score_candidate=cand[admitted],
-        grade=result.grade[admitted],
-    )
-
-
-def held_pairs_floor(
-    result: ThresholdResult, cutoff: float, *, lowest: float, budget: int
-) -> float:
-    """The lowest of ``cutoff``, ``cutoff`` - 0.01, ``cutoff`` - 0.02, ... (not below
-    ``lowest``) down to which the held pairs (bounded above from ``result``'s histograms)
-    stay within ``budget``: pairs held from there give every cutoff above it by
-    :func:`narrowed`. ``cutoff`` itself when no lower one fits."""
-    base, cand = (h.sum(axis=0) for h in result.histograms)
-    from_top = [np.cumsum(h[::-1])[::-1] for h in (base, cand)]
-    floor = cutoff
-    step = CURVE_STEP / BINS_PER_UNIT
-    candidate = cutoff - step
-    while candidate >= lowest - 1e-9 and candidate >= -1.0:
-        at = int(bin_of(np.float32(candidate)))
-        admitted = int(from_top[0][at])
-        # either model at the cutoff, and the candidate down to its calibrated cutoff
-        held = admitted + int(from_top[1][min(at, calibration_bin(cand, admitted))])
-        if held > budget:
-            break
-        floor, candidate = candidate, candidate - step
-    return floor
-
-
-def _nth_largest(values: np.ndarray, n: int) -> float | None:
-    if n == 0 or len(values) == 0:
-        return None
-    return float(np.sort(values)[::-1][min(n, len(values)) - 1])
 
 
 def _compute(inputs: Inputs) -> ThresholdResult | None:
@@ -381,6 +335,7 @@ def _compute(inputs: Inputs) -> ThresholdResult | None:
         result = threshold_exclusions(
             (inputs.baseline.queries, inputs.baseline.documents),
             (inputs.candidate.queries, inputs.candidate.documents),
+            documents=inputs.documents,
             cutoff=cutoff,
             cutoff_source=source,
             query_ids=corpus.query_ids,

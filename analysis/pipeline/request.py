@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from analysis.errors import InputError
-from analysis.settings import DEFAULT_DRIFT_EXACT_MAX_DOCS, CompareConfig
+from analysis.settings import DEFAULT_DRIFT_EXACT_MAX_DOCS, DEFAULT_DRIFT_MAX_DOCS, CompareConfig
 
 if TYPE_CHECKING:
     from analysis.llm.chat import ChatModel
@@ -45,6 +45,7 @@ class Request:
     cutoff: float | None = None
     neighbours: int = 10
     drift_exact_max_docs: int = DEFAULT_DRIFT_EXACT_MAX_DOCS
+    drift_max_docs: int = DEFAULT_DRIFT_MAX_DOCS
     rbo_p: float = 0.9
     projection: bool = False
     seed: int = 0
@@ -66,6 +67,12 @@ class Request:
     near_misses: str | None = None  # "rules", or a file of the user's own near misses
     query_log: str | None = None  # production questions (analysis.inputs.query_log)
     redact_queries: bool = False  # the bundle keeps a salted hash of each question, no text
+    # documents' vectors left in embed --ray's shards: None (read into this process),
+    # "local" (one shard in memory at a time) or "ray" (Ray tasks; ray_address: a cluster's)
+    shards: str | None = None
+    ray_address: str | None = None  # None: a local Ray cluster of ray_workers workers
+    ray_workers: int = 2
+    shard_work: Path | None = None  # where per-shard results are kept for a rerun to resume
 
     @property
     def chat_model(self) -> ChatModel | None:
@@ -87,6 +94,7 @@ class Request:
             cutoff=self.cutoff,
             neighbours=self.neighbours,
             drift_exact_max_docs=self.drift_exact_max_docs,
+            drift_max_docs=self.drift_max_docs,
             rbo_p=self.rbo_p,
             projection=self.projection,
             random_state=self.seed,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from analysis.errors import InputError
@@ -87,6 +86,8 @@ def run_comparison(
     families = FAMILIES if families is None else families
     config = request.config()  # every setting checked before any work
     corpus = load_corpus(request, progress=progress, memo=memo)
+    if request.shards:
+        return _over_shards(request, corpus, families, progress)
     baseline, candidate = (
         source_of(request, spec, progress=progress, memo=memo)
         for spec in (request.baseline, request.candidate)
@@ -147,6 +148,34 @@ def run_comparison(
     return Outcome(comparison, bundle, key, warnings)
 
 
+def _over_shards(
+    request: Request, corpus: Corpus, families: tuple[Family, ...], progress: Progress
+) -> Outcome:
+    """The comparison with the documents' vectors left in their shards (nothing memoised:
+    only the command line asks for it)."""
+    from analysis.compare import compare, comparison_key
+    from analysis.inputs.inferred_domains import needs_inferred_domains
+    from analysis.pipeline.production import bundle_of, infer_query_domains
+    from analysis.pipeline.sharded import shard_warnings, sharded_sides
+
+    config = request.config()
+    with sharded_sides(request, corpus, progress) as (sides, documents):
+        warnings = shard_warnings(sides, documents)
+        for warning in warnings:
+            progress.warn(warning)
+        ranking = None
+        if needs_inferred_domains(corpus):
+            found = infer_query_domains(corpus, sides[0], config, progress, documents=documents)
+            corpus, ranking = found
+        calls = llm_calls(request, embedding_cache(request, []), progress)
+        comparison = compare(
+            corpus, *sides, config, progress=progress, llm=calls, families=families,
+            baseline_ranking=ranking, documents=documents,
+        )  # fmt: skip
+    key = comparison_key(corpus, *sides, config)
+    return Outcome(comparison, bundle_of(comparison, request), key, tuple(warnings))
+
+
 def with_families(
     outcome: Outcome,
     request: Request,
@@ -180,6 +209,7 @@ def load_corpus(
 ) -> Corpus:
     """The request's corpus; its notices are warnings, or errors under ``strict``."""
     from analysis.inputs.corpus import load_corpus as read_corpus
+    from analysis.pipeline.signature import file_signature
 
     paths = [request.corpus, request.queries, request.qrels, request.answers, request.query_log]
     key = json.dumps([*paths, request.split, request.redact_queries, file_signature(*paths)])
@@ -320,24 +350,6 @@ def llm_calls(request: Request, cache: EmbeddingCache, progress: Progress) -> LL
         progress=progress,
         report=progress.note,
     )
-
-
-def file_signature(*paths: str | None) -> str:
-    """Size and modification time of every file under the given paths (a cheap change
-    check for memo keys)."""
-    from analysis.inputs.stores.spec import is_store_spec, parse_store_spec
-
-    parts = []
-    for raw in paths:
-        if not raw:
-            continue
-        path = Path(parse_store_spec(raw).location if is_store_spec(raw) else raw)
-        files = sorted(path.rglob("*")) if path.is_dir() else [path]
-        for item in files:
-            if item.is_file():
-                stat = item.stat()
-                parts.append(f"{item}:{stat.st_size}:{stat.st_mtime_ns}")
-    return "|".join(parts)
 
 
 def _embed_pair(

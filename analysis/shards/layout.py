@@ -11,6 +11,7 @@ range is an error naming the shard, as is a missing one.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,16 +25,90 @@ PLAN_FILE = "_plan.json"  # embed --ray's
 
 @dataclass(frozen=True)
 class DocumentShard:
-    """Rows ``start``..``stop`` of the corpus's documents, in ``path``."""
+    """Rows ``start``..``stop`` of the corpus's documents, in ``path`` (one model's).
+
+    ``normalise``: scale the rows to unit length on reading, as the vectors reader does
+    (``embed --ray``'s shards hold the model's output as it came)."""
 
     number: int
     path: str
     start: int
     stop: int
+    normalise: bool = False
 
     @property
     def rows(self) -> int:
         return self.stop - self.start
+
+    def load(self, side: int = 0) -> np.ndarray:
+        return load_shard(self)
+
+    def identity(self) -> str:
+        """What names this shard's results: its file, size and modification time."""
+        stat = os.stat(self.path)
+        return f"{self}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+@dataclass(frozen=True)
+class ShardPair:
+    """The same rows of the corpus's documents under both models (side 0: the baseline)."""
+
+    baseline: DocumentShard
+    candidate: DocumentShard
+
+    def __post_init__(self) -> None:
+        if (self.baseline.start, self.baseline.stop) != (self.candidate.start, self.candidate.stop):
+            raise InputError(
+                f"shard {self.baseline.path} holds documents {self.baseline.start} to "
+                f"{self.baseline.stop - 1} but {self.candidate.path} holds "
+                f"{self.candidate.start} to {self.candidate.stop - 1}: the two models' shards "
+                "must cut the corpus alike (embed both with the same --shard-rows)"
+            )
+
+    number = property(lambda self: self.baseline.number)
+    start = property(lambda self: self.baseline.start)
+    stop = property(lambda self: self.baseline.stop)
+    rows = property(lambda self: self.baseline.rows)
+
+    def load(self, side: int = 0) -> np.ndarray:
+        return (self.baseline, self.candidate)[side].load()
+
+    def identity(self) -> str:
+        return f"{self.baseline.identity()}|{self.candidate.identity()}"
+
+
+@dataclass(frozen=True)
+class MemoryShard:
+    """Rows ``start``..``stop`` of matrices already in this process (one per model): how a
+    comparison in one process runs the same passes as one over shards on disk."""
+
+    number: int
+    start: int
+    stop: int
+    matrices: tuple[np.ndarray, ...]
+
+    @property
+    def rows(self) -> int:
+        return self.stop - self.start
+
+    def load(self, side: int = 0) -> np.ndarray:
+        return self.matrices[side][self.start : self.stop]
+
+    def identity(self) -> str:
+        raise ValueError("a shard in memory has no results on disk")
+
+
+Shard = DocumentShard | ShardPair | MemoryShard
+
+
+def paired(baseline: list[DocumentShard], candidate: list[DocumentShard]) -> list[ShardPair]:
+    """Both models' shards of the same rows, side by side (an error where they differ)."""
+    if len(baseline) != len(candidate):
+        raise InputError(
+            f"the baseline's vectors are in {len(baseline)} shards and the candidate's in "
+            f"{len(candidate)}: embed both with the same --shard-rows"
+        )
+    return [ShardPair(b, c) for b, c in zip(baseline, candidate, strict=True)]
 
 
 def spill_shards(matrix: np.ndarray, folder: Path, rows: int) -> list[DocumentShard]:
@@ -68,7 +143,8 @@ def ray_embed_shards(folder: Path, corpus: Corpus) -> list[DocumentShard]:
             raise InputError(
                 f"{folder}: shard {path.name} is missing (rerun embed --ray to finish it)"
             )
-        shards.append(DocumentShard(number, str(path), start, min(start + rows, corpus.n_docs)))
+        stop = min(start + rows, corpus.n_docs)
+        shards.append(DocumentShard(number, str(path), start, stop, normalise=True))
     return shards
 
 
@@ -88,7 +164,13 @@ def load_shard(shard: DocumentShard, doc_ids: tuple[str, ...] | None = None) -> 
             f"shard {path}: {matrix.shape[0] if matrix.ndim else 0} rows where the plan has "
             f"{shard.rows} (documents {shard.start} to {shard.stop - 1})"
         )
-    return np.asarray(matrix, dtype=np.float32)
+    if not shard.normalise:
+        return np.asarray(matrix, dtype=np.float32)
+    from analysis.inputs.vectors import normalise_in_place
+
+    unit = np.array(matrix, dtype=np.float32)  # a copy: a memory-mapped file stays as it is
+    normalise_in_place(unit)
+    return unit
 
 
 def _parquet_shard(path: Path, doc_ids: tuple[str, ...] | None) -> np.ndarray:

@@ -21,42 +21,14 @@ import numpy as np
 
 from analysis.errors import InputError
 from analysis.inputs.ray_cluster import start_ray
-from analysis.retrieval import rows_are_unit
-from analysis.shards import topk
-from analysis.shards.layout import DocumentShard, load_shard
+from analysis.shards.layout import MemoryShard, Shard
+from analysis.shards.passes import PASSES
 
 Report = Callable[[str], None]
 
 
-def _unit(documents: np.ndarray, start: int) -> dict[str, np.ndarray]:
-    return {"unit": np.asarray(rows_are_unit(np.asarray(documents, dtype=np.float32)))}
-
-
-def _candidates(documents: np.ndarray, start: int, **a: Any) -> dict[str, np.ndarray]:
-    found = topk.shard_candidates(
-        a["queries"], documents, start, a["fetch"], divide=a["divide"], exclude=a["exclude"]
-    )
-    return {"indices": found.indices, "scores": found.scores}
-
-
-def _exact(documents: np.ndarray, start: int, **a: Any) -> dict[str, np.ndarray]:
-    found = topk.shard_exact_rows(
-        a["queries"],
-        documents,
-        start,
-        a["rows"],
-        a["width"],
-        divide=a["divide"],
-        exclude=a["exclude"],
-    )
-    return {"indices": found.indices, "scores": found.scores}
-
-
-PASSES = {"unit": _unit, "candidates": _candidates, "exact": _exact}
-
-
 def run_pass(
-    name: str, shard: DocumentShard, arguments: dict[str, Any], work: str | None, digest: str
+    name: str, shard: Shard, arguments: dict[str, Any], work: str | None, digest: str
 ) -> tuple[dict[str, np.ndarray], bool]:
     """One pass on one shard, and whether it was computed: its result read from ``work``
     if an earlier run wrote it whole, else computed (the shard loaded, then dropped) and
@@ -68,7 +40,7 @@ def run_pass(
                 return {key: stored[key] for key in stored.files}, False
         except (OSError, ValueError):
             path.unlink(missing_ok=True)  # a damaged result is computed again
-    result = PASSES[name](load_shard(shard), shard.start, **arguments)
+    result = PASSES[name](shard, **arguments)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
@@ -78,11 +50,22 @@ def run_pass(
 
 
 def _remote_pass(
-    name: str, shard: DocumentShard, work: str, digest: str, keys: list[str], *values: Any
+    name: str, shard: Shard, work: str, digest: str, keys: list[str], *values: Any
 ) -> dict[str, np.ndarray]:
     """``run_pass`` in a Ray task: the arguments' values come as top-level arguments, so
     Ray hands the task the arrays its object references stand for."""
     return run_pass(name, shard, dict(zip(keys, values, strict=True)), work, digest)[0]
+
+
+class InProcess:
+    """The passes over matrices already in this process, as shards in memory: how a
+    comparison in one process does the same arithmetic as one over shards."""
+
+    def __init__(self, shards: Sequence[MemoryShard]) -> None:
+        self.shards = list(shards)
+
+    def __call__(self, name: str, arguments: dict[str, Any]) -> list[dict[str, np.ndarray]]:
+        return [PASSES[name](shard, **arguments) for shard in self.shards]
 
 
 class LocalShards:
@@ -91,7 +74,7 @@ class LocalShards:
 
     def __init__(
         self,
-        shards: Sequence[DocumentShard],
+        shards: Sequence[Shard],
         *,
         work: Path | None = None,
         report: Report | None = None,
@@ -119,7 +102,7 @@ class RayShards:
 
     def __init__(
         self,
-        shards: Sequence[DocumentShard],
+        shards: Sequence[Shard],
         work: Path,
         *,
         address: str | None = None,
@@ -166,11 +149,10 @@ class RayShards:
         ray.shutdown()
 
 
-def result_path(work: Path, name: str, shard: DocumentShard, digest: str) -> Path:
+def result_path(work: Path, name: str, shard: Shard, digest: str) -> Path:
     """Where a shard's result of a pass with these arguments is written: named by the
-    pass, the shard (its file, size and modification time) and the arguments' digest."""
-    stat = os.stat(shard.path)
-    which = hashlib.sha256(f"{shard}|{stat.st_size}|{stat.st_mtime_ns}|{digest}".encode())
+    pass, the shard (its files, sizes and modification times) and the arguments' digest."""
+    which = hashlib.sha256(f"{shard.identity()}|{digest}".encode())
     return work / f"{name}-{shard.number:05d}-{which.hexdigest()[:16]}.npz"
 
 

@@ -134,20 +134,33 @@ def sharded_top_k(
     run: Callable[[str, dict[str, Any]], list[dict[str, np.ndarray]]],
     *,
     exclude: np.ndarray | None = None,
+    side: int = 0,
+    prescale: bool | None = None,
 ) -> Ranking:
     """The corpus's top ``k`` per query, its ``n_docs`` documents in shards.
 
     ``run(pass_name, arguments)`` runs one pass over every shard and gives the shards'
     results in shard order (``analysis.shards.runner``: one shard in memory at a time, or
     Ray tasks): ``"unit"`` (whether the shard's rows are unit already), ``"candidates"``
-    and ``"exact"`` (the two passes above).
+    and ``"exact"`` (the two passes above). ``side``: which model's shards (0: the
+    baseline). ``prescale``: the documents are first scaled by this unit-length rule and
+    then searched as they are (drift searches documents among documents so).
     """
     width, fetch = search_width(k, n_docs, exclude is not None)
     if n_docs == 0 or len(queries) == 0:
         empty = np.full((len(queries), width), -1, dtype=np.int64)
         return Ranking(empty, np.full(empty.shape, np.nan, dtype=np.float32))
-    divide = not all(bool(r["unit"]) for r in run("unit", {}))
-    common = {"queries": queries, "divide": divide, "exclude": exclude}
+    if prescale is None:
+        divide = not all(bool(r["unit"]) for r in run("unit", {"side": side}))
+    else:
+        divide = False
+    common = {
+        "queries": queries,
+        "divide": divide,
+        "exclude": exclude,
+        "side": side,
+        "prescale": prescale,
+    }
     parts = [_found(r) for r in run("candidates", {**common, "fetch": fetch})]
     ranking, tied = merge_candidates(parts, width, fetch, n_docs, exclude is not None)
     if len(tied):
