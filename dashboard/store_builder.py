@@ -15,6 +15,7 @@ from dashboard import shared
 
 KINDS = {
     "qdrant": ("Qdrant", "a storage folder, or http://host:6333"),
+    "qdrant-snapshot": ("Qdrant shard snapshot (no server)", "/path/shard-0.snapshot"),
     "lancedb": ("LanceDB", "a LanceDB folder"),
     "chroma": ("Chroma", "a Chroma persistent folder"),
     "pgvector": ("PostgreSQL + pgvector", "postgresql://user@host:5432/database"),
@@ -49,8 +50,11 @@ def store_builder(label: str, value_key: str) -> None:
         elif kind == "faiss":
             ids = st.text_input("Its ids file (one id a line)", key=f"{key}_ids")
             chosen = {"ids": ids.strip()} if ids.strip() else {}
+        elif kind == "qdrant-snapshot":
+            chosen = _snapshot_options(key)
         queries = _query_model(key)
-        if not (location.strip() and chosen and queries):
+        needs_choice = kind != "qdrant-snapshot"  # a snapshot is one collection
+        if not (location.strip() and (chosen or not needs_choice) and queries):
             st.caption("Name the store, pick what to read, and the model of the questions.")
             return
         fields = {**chosen, **options, "queries": queries}
@@ -80,6 +84,15 @@ def _connection_options(kind: str, key: str) -> dict[str, str]:
         given = {"socket": socket.strip(), "password-env": variable.strip()}
         return {k: v for k, v in given.items() if v}
     return {}
+
+
+def _snapshot_options(key: str) -> dict[str, str]:
+    vector = st.text_input("Named vector (only if the points hold several)", key=f"{key}_snapvec")
+    id_field = st.text_input(
+        "Field holding the corpus's document id (optional)", key=f"{key}_snap_id_field"
+    )
+    given = {"vector": vector.strip(), "id-field": id_field.strip()}
+    return {k: v for k, v in given.items() if v}
 
 
 def _collection_choice(store: StoreSpec, label: str, key: str) -> dict[str, str]:

@@ -76,6 +76,7 @@ def test_a_visitor_names_no_store_server_and_no_store_file_outside_the_roots(
         f"qdrant:{tmp_path}?collection=docs&queries=default": "only paths under its roots",
         f"qdrant:{root}?collection=docs&allow-pickle=yes&queries=default": "load a Qdrant folder",
         f"faiss:{root / 'i.faiss'}?ids={tmp_path / 'ids.txt'}&queries=default": "under its roots",
+        f"qdrant-snapshot:{tmp_path / 's.snapshot'}?queries=default": "only paths under its roots",
         f"faiss:{root / 'i.faiss'}?ids={root / 'ids.txt'}&queries=vectors:/etc/v.parquet": "roots",
     }
     for spec, message in refused.items():
@@ -83,6 +84,8 @@ def test_a_visitor_names_no_store_server_and_no_store_file_outside_the_roots(
             _spec(specs, candidate=spec).validated()
     accepted = f"faiss:{root / 'i.faiss'}?ids={root / 'ids.txt'}&queries={specs['candidate']}"
     _spec(specs, candidate=accepted).validated()
+    snapshot = f"qdrant-snapshot:{root / 's.snapshot'}?queries={specs['candidate']}"
+    _spec(specs, candidate=snapshot).validated()  # no pickles: a snapshot under a root is read
     # a corpus read from a store's payload: the store's folder, not the spec's text, is checked
     for corpus, message in (
         (f"qdrant:{tmp_path}?collection=docs", "Corpus: this dashboard is shared, and only paths"),

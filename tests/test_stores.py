@@ -72,6 +72,7 @@ def stores(tmp_path_factory):
         ],
     )
     client.close()
+    _edge_shard(root / "edge", ids, vectors, texts, domains)
     (root / "ids.txt").write_text("\n".join(ids) + "\n")
     _lancedb_and_chroma(root, ids, vectors, texts, domains)
     for name in ("baseline", "candidate"):
@@ -79,6 +80,42 @@ def stores(tmp_path_factory):
         index.add(vectors[name])
         faiss.write_index(index, str(root / f"{name}.faiss"))
     return root, specs
+
+
+def _edge_shard(
+    folder: Path,
+    ids: list[str],
+    vectors: dict[str, np.ndarray],
+    texts: dict[str, str],
+    domains: dict[str, str],
+) -> None:
+    """The same collection as a Qdrant Edge shard (the server's storage format, in files)."""
+    from qdrant_edge import (
+        Distance,
+        EdgeConfig,
+        EdgeShard,
+        EdgeVectorParams,
+        Point,
+        UpdateOperation,
+    )
+
+    size = vectors["baseline"].shape[1]
+    params = {name: EdgeVectorParams(size=size, distance=Distance.Dot) for name in ("old", "new")}
+    shard = EdgeShard.create(str(folder), EdgeConfig(vectors=params))
+    points = [
+        Point(
+            id=n,
+            vector={
+                "old": vectors["baseline"][n].tolist(),
+                "new": vectors["candidate"][n].tolist(),
+            },
+            payload={"doc_id": doc_id, "body": texts[doc_id], "area": domains[doc_id]},
+        )
+        for n, doc_id in enumerate(ids)
+    ]
+    shard.update(UpdateOperation.upsert_points(points))
+    shard.flush()
+    shard.close()
 
 
 def _lancedb_and_chroma(
@@ -144,6 +181,10 @@ def test_a_comparison_from_each_store_equals_the_one_from_parquet(stores, tmp_pa
             _qdrant(root, "old", specs["baseline"]),
             _qdrant(root, "new", specs["candidate"]),
         ),
+        "qdrant-snapshot": tuple(
+            f"qdrant-snapshot:{root / 'edge'}?vector={vector}&id-field=doc_id&queries={specs[name]}"
+            for vector, name in (("old", "baseline"), ("new", "candidate"))
+        ),
         "faiss": tuple(
             f"faiss:{root / f'{name}.faiss'}?ids={root / 'ids.txt'}&queries={specs[name]}"
             for name in ("baseline", "candidate")
@@ -193,8 +234,10 @@ def test_the_corpus_read_from_a_stores_payload_gives_the_folders_numbers(stores,
         "qdrant": f"qdrant:{root / 'qdrant'}?collection=docs&allow-pickle=yes",  # fields: options
         "lancedb": f"lancedb:{root / 'lance'}?table=baseline",
         "chroma": f"chroma:{root / 'chroma'}?collection=baseline",
+        "qdrant-snapshot": f"qdrant-snapshot:{root / 'edge'}",
     }
-    fields = {"qdrant": ["--id-field", "doc_id", "--text-field", "body", "--domain-field", "area"]}
+    mapped = ["--id-field", "doc_id", "--text-field", "body", "--domain-field", "area"]
+    fields = {"qdrant": mapped, "qdrant-snapshot": mapped}
     for store, corpus in corpora.items():
         out = tmp_path / store
         args = compare_args(corpus, specs["baseline"], specs["candidate"], out)
@@ -247,6 +290,8 @@ def test_the_fingerprint_names_the_store_and_changes_with_its_vectors(stores):
     new = resolve_source(_qdrant(root, "new", specs["baseline"]))
     assert old.fingerprint.startswith("qdrant-docs-old-")
     assert old.fingerprint != new.fingerprint
+    edge = resolve_source(f"qdrant-snapshot:{root / 'edge'}?vector=old&id-field=doc_id")
+    assert edge.fingerprint.startswith("qdrant-snapshot-") and edge.fingerprint != old.fingerprint
 
 
 @pytest.mark.parametrize(
@@ -262,6 +307,11 @@ def test_the_fingerprint_names_the_store_and_changes_with_its_vectors(stores):
         ("qdrant:{root}/missing?collection=docs", "is not a qdrant folder"),
         ("qdrant:{root}/qdrant?vector=old", "collection=... is required"),
         ("qdrant:{root}/qdrant?collection=docs&colour=red", "unknown option 'colour'"),
+        ("qdrant-snapshot:{root}/edge?queries=default", "pick one with vector=NAME"),
+        ("qdrant-snapshot:{root}/edge?vector=x&queries=default", "has no vector named 'x'"),
+        ("qdrant-snapshot:{root}/ids.txt?vector=old", "is not a shard snapshot Qdrant can"),
+        ("qdrant-snapshot:{root}/gone?vector=old", "no snapshot file or shard folder"),
+        ("qdrant-snapshot:{root}/edge?collection=docs", "unknown option 'collection'"),
         ("faiss:{root}/baseline.faiss?ids={root}/short.txt", "1 ids and the index"),
         ("faiss:{root}/nothing.faiss?ids={root}/ids.txt", "no index file"),
         ("lancedb:{root}/lance?table=nope", "no table 'nope' (it has: baseline, candidate, shi"),

@@ -27,15 +27,16 @@ def store_documents(spec: StoreSpec) -> list[RawItem]:
     """Every point of the store as a document, in the store's order."""
     fields = {key: payload_field(spec, key) for key in FIELD_DEFAULTS}
     from analysis.inputs.stores.postgres import pgvector_payloads
+    from analysis.inputs.stores.qdrant_snapshot import snapshot_payloads
 
     readers = {"qdrant": qdrant_payloads, "lancedb": lancedb_payloads, "chroma": chroma_payloads}
-    readers["pgvector"] = pgvector_payloads
+    readers |= {"pgvector": pgvector_payloads, "qdrant-snapshot": snapshot_payloads}
     if spec.store not in readers:
         raise InputError(
             f"{spec.store} {spec.location}: the index holds vectors and no payload (no text or "
             "domain); give --corpus a corpus folder or documents table"
         )
-    where = f"{spec.store} {spec.get('collection') or spec.get('table')}"
+    where = f"{spec.store} {spec.get('collection') or spec.get('table') or spec.location}"
     pages: Payloads = readers[spec.store](spec, list(fields.values()))
     problems = ProblemList(where)
     documents: list[RawItem] = []

@@ -1,6 +1,7 @@
 """Each store's own export path, as batches of (ids, float32 vectors) in the store's order:
-Qdrant's ``scroll`` with vectors, FAISS's ``reconstruct_n``, LanceDB's Arrow record batches,
-Chroma's ``get`` in pages. Memory is one batch."""
+Qdrant's ``scroll`` with vectors (a shard snapshot's: ``qdrant_snapshot.py``), FAISS's
+``reconstruct_n``, LanceDB's Arrow record batches, Chroma's ``get`` in pages. Memory is one
+batch."""
 
 from __future__ import annotations
 
@@ -26,9 +27,11 @@ _EXACT_FAISS = ("IndexFlat", "IndexFlatIP", "IndexFlatL2", "IndexIVFFlat", "Inde
 
 def batches(spec: StoreSpec, batch: int = BATCH) -> Batches:
     from analysis.inputs.stores.postgres import pgvector_batches
+    from analysis.inputs.stores.qdrant_snapshot import snapshot_batches
 
     readers = {"qdrant": _qdrant, "faiss": _faiss, "lancedb": _lancedb, "chroma": _chroma}
-    return {**readers, "pgvector": pgvector_batches}[spec.store](spec, batch)
+    readers |= {"pgvector": pgvector_batches, "qdrant-snapshot": snapshot_batches}
+    return readers[spec.store](spec, batch)
 
 
 def faiss_is_exact(spec: StoreSpec) -> bool:

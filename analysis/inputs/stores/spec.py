@@ -5,6 +5,9 @@
   picks one named vector of a collection holding several (a dual-write migration). A local
   folder stores its points as Python pickles, which the client loads: it is opened only
   with ``allow-pickle=yes`` (the user's own folder; a server needs none);
+* ``qdrant-snapshot:PATH[?vector=NAME]``: a Qdrant collection without a server, read with
+  Qdrant's embedded engine (``qdrant_snapshot.py``): a shard snapshot file, as a server gives
+  it, or a Qdrant Edge shard folder; nothing in it is unpickled;
 * ``faiss:INDEX_FILE?ids=IDS_FILE``: a FAISS index file and its ids, one per line, in the
   index's order;
 * ``lancedb:FOLDER?table=NAME[&column=vector]``: a LanceDB table's vector column;
@@ -14,9 +17,9 @@
 * every store: ``queries=SPEC``, the model that encodes this side's questions (a store
   holds documents; never silently another model), and (Qdrant, LanceDB) ``id-field=NAME``,
   the field holding the corpus's document id (default: the point's own id; LanceDB: ``id``);
-* a store that is the corpus (``--corpus SPEC``; Qdrant, LanceDB, Chroma): ``text-field``,
-  ``title-field``, ``domain-field``, the payload fields of each document's text, title and
-  domain (``payload.py`` has the defaults).
+* a store that is the corpus (``--corpus SPEC``; Qdrant, LanceDB, Chroma, PostgreSQL):
+  ``text-field``, ``title-field``, ``domain-field``, the payload fields of each document's
+  text, title and domain (``payload.py`` has the defaults).
 
 Credentials never enter a spec (it is written to the manifest): a URL with a password (or,
 but for PostgreSQL's, a user) is refused; a server's API key or password is read from the
@@ -30,19 +33,21 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from analysis.errors import InputError
 
-STORES = ("qdrant", "faiss", "lancedb", "chroma", "pgvector")
+STORES = ("qdrant", "qdrant-snapshot", "faiss", "lancedb", "chroma", "pgvector")
 _PAYLOAD = {"text-field", "title-field", "domain-field"}  # when the store is the corpus
 _KEYS = {
     "qdrant": {"collection", "vector", "api-key-env", "queries", "id-field", "timeout"}
     | {"allow-pickle"}
     | _PAYLOAD,
+    "qdrant-snapshot": {"vector", "queries", "id-field"} | _PAYLOAD,
     "faiss": {"ids", "queries"},
     "lancedb": {"table", "column", "queries", "id-field"} | _PAYLOAD,
     "chroma": {"collection", "queries"} | _PAYLOAD,
     "pgvector": {"table", "column", "queries", "id-field", "password-env", "socket", "timeout"}
     | _PAYLOAD,
 }
-_REQUIRED = {"qdrant": ("collection",), "faiss": ("ids",), "lancedb": ("table",)}
+_REQUIRED: dict[str, tuple[str, ...]] = {"qdrant": ("collection",), "faiss": ("ids",)}
+_REQUIRED |= {"lancedb": ("table",), "qdrant-snapshot": ()}
 _REQUIRED |= {"chroma": ("collection",), "pgvector": ("table",)}
 _SERVER_SCHEMES = ("http://", "https://", "postgresql://", "postgres://")
 
