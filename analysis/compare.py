@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from typing import TypeVar, cast
 
 import numpy as np
@@ -79,8 +80,10 @@ class Comparison:
     # the document vectors where they lie, when not the embeddings' matrices (shards)
     documents: DocumentVectors | None = field(default=None, repr=False, compare=False)
 
+    @cached_property
     def document_vectors(self) -> DocumentVectors:
-        """Both models' document vectors, for a pass over them (a re-cut, a late family)."""
+        """Both models' document vectors, for a pass over them (a re-cut, a late family);
+        kept, so their unit-length rule is decided once."""
         if self.documents is not None:
             return self.documents
         return DocumentVectors.in_memory(self.baseline.documents, self.candidate.documents)
@@ -246,7 +249,7 @@ def complete(
         qrels_positions(corpus),
         self_exclusions(corpus) if comparison.config.exclude_identical_ids else None,
         progress or Progress(),
-        comparison.document_vectors(),
+        comparison.document_vectors,
         results,
         llm,
     )
@@ -267,7 +270,7 @@ def recut(comparison: Comparison, cutoff: float) -> ThresholdResult:
     return threshold_exclusions(
         (base.queries, base.documents),
         (cand.queries, cand.documents),
-        documents=comparison.document_vectors(),
+        documents=comparison.document_vectors,
         cutoff=cutoff,
         query_ids=corpus.query_ids,
         query_domains=corpus.query_domains,

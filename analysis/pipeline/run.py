@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from analysis.inputs.source import EmbeddingSource
     from analysis.llm.calls import LLMCalls
     from analysis.metrics.family import Family
+    from analysis.settings import CompareConfig
 
 T = TypeVar("T")
 
@@ -87,7 +88,7 @@ def run_comparison(
     config = request.config()  # every setting checked before any work
     corpus = load_corpus(request, progress=progress, memo=memo)
     if request.shards:
-        return _over_shards(request, corpus, families, progress)
+        return _over_shards(request, corpus, config, families, progress)
     baseline, candidate = (
         source_of(request, spec, progress=progress, memo=memo)
         for spec in (request.baseline, request.candidate)
@@ -149,7 +150,11 @@ def run_comparison(
 
 
 def _over_shards(
-    request: Request, corpus: Corpus, families: tuple[Family, ...], progress: Progress
+    request: Request,
+    corpus: Corpus,
+    config: CompareConfig,
+    families: tuple[Family, ...],
+    progress: Progress,
 ) -> Outcome:
     """The comparison with the documents' vectors left in their shards (nothing memoised:
     only the command line asks for it)."""
@@ -158,7 +163,6 @@ def _over_shards(
     from analysis.pipeline.production import bundle_of, infer_query_domains
     from analysis.pipeline.sharded import shard_warnings, sharded_sides
 
-    config = request.config()
     with sharded_sides(request, corpus, progress) as (sides, documents):
         warnings = shard_warnings(sides, documents)
         for warning in warnings:
