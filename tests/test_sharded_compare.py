@@ -151,3 +151,9 @@ def test_shards_of_another_model_kind_are_refused_by_name(folders, tmp_path, cap
     )
     assert code == 2
     assert "must already be in shards, an embed --ray output folder" in capsys.readouterr().err
+
+
+def test_remedies_over_shards_are_refused_before_any_work(folders, tmp_path, capsys):
+    assert _compare(folders, tmp_path / "out", "--from-shards", "--remedies", "fusion") == 2
+    assert "leave out --ray/--from-shards" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.shard-results").exists()

@@ -41,6 +41,11 @@ def run(args: argparse.Namespace, policy: Policy | None = None) -> int:
     request = request_from(args)
     request.config()  # every setting checked before the output folder
     plan = remedy_plan(args)
+    if plan is not None and request.shards:
+        raise InputError(
+            "--remedies builds and searches the remedies' own vectors in this process; leave "
+            "out --ray/--from-shards (the comparison alone runs over shards)"
+        )
     policy = policy or load_policy()
     check_out(args.out)  # before any work: a bad --out must not cost an encoding run
     if plan is not None:  # the models and the reranker a plan needs, checked before any work

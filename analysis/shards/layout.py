@@ -65,10 +65,21 @@ class ShardPair:
                 "must cut the corpus alike (embed both with the same --shard-rows)"
             )
 
-    number = property(lambda self: self.baseline.number)
-    start = property(lambda self: self.baseline.start)
-    stop = property(lambda self: self.baseline.stop)
-    rows = property(lambda self: self.baseline.rows)
+    @property
+    def number(self) -> int:
+        return self.baseline.number
+
+    @property
+    def start(self) -> int:
+        return self.baseline.start
+
+    @property
+    def stop(self) -> int:
+        return self.baseline.stop
+
+    @property
+    def rows(self) -> int:
+        return self.baseline.rows
 
     def load(self, side: int = 0) -> np.ndarray:
         return (self.baseline, self.candidate)[side].load()
