@@ -7,7 +7,9 @@ Usage: PYTHONPATH=. python benchmarks/sharded_compare.py [--docs 1000000] [--dim
         [--modes inprocess,local,ray1,ray2] [--workdir DIR] [--keep]
 
 A seeded synthetic corpus (five domains; each query judged against one document) and both
-models' vectors (clustered by domain; the candidate moves one domain) are written as
+models' vectors (each model: the domains' centres plus its own seeded noise, one domain of
+the candidate's shrunk; so the candidate changes nearly everything: a cost benchmark, not a
+realistic regression) are written as
 ``embed --ray`` writes them: a plan, the documents in Parquet parts of ``--shard-rows``
 rows, then the queries. Each mode is the ``compare`` command in a fresh process under
 ``/usr/bin/time``: its seconds and the driver's peak resident memory; a Ray worker's peak
