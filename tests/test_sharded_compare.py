@@ -157,3 +157,10 @@ def test_remedies_over_shards_are_refused_before_any_work(folders, tmp_path, cap
     assert _compare(folders, tmp_path / "out", "--from-shards", "--remedies", "fusion") == 2
     assert "leave out --ray/--from-shards" in capsys.readouterr().err
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.shard-results").exists()
+
+
+def test_a_query_log_over_shards_is_refused_with_the_reason(folders, tmp_path, capsys):
+    log = tmp_path / "log.csv"
+    log.write_text("query,count\nwhat is alpha,2\n")
+    assert _compare(folders, tmp_path / "out", "--from-shards", "--query-log", str(log)) == 2
+    assert "shards hold no vectors for the log" in capsys.readouterr().err

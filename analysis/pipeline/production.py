@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from analysis.inputs.embed import CorpusEmbeddings
     from analysis.retrieval import Ranking
     from analysis.settings import CompareConfig
-    from analysis.shards.documents import DocumentVectors
 
 REDACTION_SALT_ENV = "RECALL_HORIZON_REDACTION_SALT"
 
@@ -53,34 +52,23 @@ def bundle_of(comparison: Comparison, request: Request) -> Bundle:
 
 
 def infer_query_domains(
-    corpus: Corpus,
-    baseline: CorpusEmbeddings,
-    config: CompareConfig,
-    progress: Progress,
-    *,
-    documents: DocumentVectors | None = None,
+    corpus: Corpus, baseline: CorpusEmbeddings, config: CompareConfig, progress: Progress
 ) -> tuple[Corpus, Ranking]:
     """The corpus with its questions' missing domains inferred from the baseline's top-k,
-    and that ranking (``compare`` reuses it rather than retrieving again); ``documents``:
-    the documents' vectors where they lie (shards), in place of the baseline's matrix."""
+    and that ranking (``compare`` reuses it rather than retrieving again)."""
     from analysis.compare import retrieval_depth, self_exclusions
     from analysis.inputs.inferred_domains import with_inferred_domains
     from analysis.retrieval import top_k_cosine
 
     excluded = self_exclusions(corpus) if config.exclude_identical_ids else None
-    depth = retrieval_depth(corpus, config)
-    if documents is not None:
-        with progress.stage(f"baseline: retrieving top-{depth} over document shards"):
-            ranking = documents.top_k(0, baseline.queries, depth, exclude=excluded)
-    else:
-        ranking = top_k_cosine(
-            baseline.queries,
-            baseline.documents,
-            depth,
-            exclude=excluded,
-            progress=progress,
-            stage=f"baseline: retrieving top-{depth}",
-        )
+    ranking = top_k_cosine(
+        baseline.queries,
+        baseline.documents,
+        retrieval_depth(corpus, config),
+        exclude=excluded,
+        progress=progress,
+        stage=f"baseline: retrieving top-{retrieval_depth(corpus, config)}",
+    )
     given = with_inferred_domains(corpus, ranking.indices, config.k)
     progress.note(given.notices[-1])
     return given, ranking

@@ -159,22 +159,17 @@ def _over_shards(
     """The comparison with the documents' vectors left in their shards (nothing memoised:
     only the command line asks for it)."""
     from analysis.compare import compare, comparison_key
-    from analysis.inputs.inferred_domains import needs_inferred_domains
-    from analysis.pipeline.production import bundle_of, infer_query_domains
+    from analysis.pipeline.production import bundle_of
     from analysis.pipeline.sharded import shard_warnings, sharded_sides
 
     with sharded_sides(request, corpus, progress) as (sides, documents):
         warnings = shard_warnings(sides, documents)
         for warning in warnings:
             progress.warn(warning)
-        ranking = None
-        if needs_inferred_domains(corpus):
-            found = infer_query_domains(corpus, sides[0], config, progress, documents=documents)
-            corpus, ranking = found
         calls = llm_calls(request, embedding_cache(request, []), progress)
         comparison = compare(
             corpus, *sides, config, progress=progress, llm=calls, families=families,
-            baseline_ranking=ranking, documents=documents,
+            documents=documents,
         )  # fmt: skip
     key = comparison_key(corpus, *sides, config)
     return Outcome(comparison, bundle_of(comparison, request), key, tuple(warnings))

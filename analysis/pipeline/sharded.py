@@ -47,6 +47,12 @@ def sharded_sides(
         raise InputError(
             f"{option}: near misses are encoded by the models; leave out --near-misses"
         )
+    if request.query_log:
+        raise InputError(
+            f"{option}: embed --ray encodes the corpus's questions, not a query log's, so the "
+            "shards hold no vectors for the log; compare the log in one process (leave out "
+            f"{option})"
+        )
     folders = [_folder(spec, label, option) for spec, label in _specs(request)]
     per_side = [ray_embed_shards(folder, corpus) for folder in folders]
     shards = paired(per_side[0], per_side[1])
