@@ -44,32 +44,54 @@ def faiss_is_exact(spec: StoreSpec) -> bool:
 
 def _qdrant(spec: StoreSpec, batch: int) -> Batches:
     vector, id_field = spec.get("vector"), spec.get("id-field")
-    with _qdrant_collection(spec) as (client, collection):
-        _check_vector_name(client.get_collection(collection).config.params.vectors, vector)
-        for points in _qdrant_pages(
-            client,
-            collection,
-            batch,
-            with_vectors=[vector] if vector else True,
-            with_payload=[id_field] if id_field else False,
-        ):
-            # a point without this named vector (one side of a migration not yet written)
-            # is left out here, so the corpus's check names it as missing
-            held = [p for p in points if not vector or vector in (p.vector or {})]
-            ids = [_point_id(p, id_field, collection) for p in held]
-            rows = [p.vector[vector] if vector else p.vector for p in held]
-            yield ids, np.asarray(rows, dtype=np.float32).reshape(len(held), -1)
+    collection = str(spec.get("collection"))
+    for points in _qdrant_points(
+        spec,
+        batch,
+        vector,
+        with_vectors=[vector] if vector else True,
+        with_payload=[id_field] if id_field else False,
+    ):
+        # a point without this named vector (one side of a migration not yet written)
+        # is left out here, so the corpus's check names it as missing
+        held = [p for p in points if not vector or vector in (p.vector or {})]
+        ids = [_point_id(p, id_field, collection) for p in held]
+        rows = [p.vector[vector] if vector else p.vector for p in held]
+        yield ids, np.asarray(rows, dtype=np.float32).reshape(len(held), -1)
 
 
 def qdrant_payloads(spec: StoreSpec, fields: list[str], batch: int = BATCH) -> Payloads:
     """Each point's id and the payload ``fields`` it has, page by page (no vectors)."""
-    id_field = spec.get("id-field")
+    id_field, collection = spec.get("id-field"), str(spec.get("collection"))
+    wanted = sorted({*fields, *([id_field] if id_field else [])})
+    pages = _qdrant_points(spec, batch, None, with_vectors=False, with_payload=wanted)
+    for points in pages:
+        yield [(_point_id(p, id_field, collection), dict(p.payload or {})) for p in points]
+
+
+def _qdrant_points(
+    spec: StoreSpec, batch: int, vector: str | None, **what: Any
+) -> Iterator[list[Any]]:
+    """The collection's points a page at a time: a server's through ``scroll``, a local
+    folder's through its own storage (``qdrant_local.py``: the client's local mode would
+    hold the whole collection in memory). ``vector``: checked against the collection."""
+    if not spec.is_server:
+        from analysis.inputs.stores.qdrant_local import collection_config, local_pages, vector_names
+
+        folder = trusted_local_folder(spec)
+        collection = str(spec.get("collection"))
+        config = collection_config(folder, collection)
+        if what.get("with_vectors") is not False:
+            names = vector_names(config)
+            _check_vector_name({n: None for n in names} if names is not None else None, vector)
+        # a corpus read from the payload (no vectors asked) keeps the client's order of ids
+        by_id = what.get("with_vectors") is False
+        yield from local_pages(folder, collection, batch, by_id=by_id)
+        return
     with _qdrant_collection(spec) as (client, collection):
-        wanted = sorted({*fields, *([id_field] if id_field else [])})
-        for points in _qdrant_pages(
-            client, collection, batch, with_vectors=False, with_payload=wanted
-        ):
-            yield [(_point_id(p, id_field, collection), dict(p.payload or {})) for p in points]
+        if what.get("with_vectors") is not False:
+            _check_vector_name(client.get_collection(collection).config.params.vectors, vector)
+        yield from _qdrant_pages(client, collection, batch, **what)
 
 
 @contextmanager
@@ -105,19 +127,24 @@ def _qdrant_pages(client: Any, collection: str, batch: int, **what: Any) -> Iter
             return
 
 
+def trusted_local_folder(spec: StoreSpec) -> Path:
+    """A Qdrant local-mode folder, which only ``allow-pickle=yes`` opens."""
+    folder = local_folder(spec)
+    if spec.get("allow-pickle") != "yes":
+        raise InputError(
+            f"qdrant {folder}: Qdrant's local mode stores its points as Python pickles, "
+            "and opening the folder runs whatever code they hold. Only for a folder you "
+            "made or trust, add allow-pickle=yes to the spec (a Qdrant server needs "
+            "nothing of the kind)"
+        )
+    return folder
+
+
 def qdrant_client_for(spec: StoreSpec):  # type: ignore[no-untyped-def]
     from qdrant_client import QdrantClient
 
     if not spec.is_server:
-        folder = local_folder(spec)
-        if spec.get("allow-pickle") != "yes":
-            raise InputError(
-                f"qdrant {folder}: Qdrant's local mode stores its points as Python pickles, "
-                "and opening the folder runs whatever code they hold. Only for a folder you "
-                "made or trust, add allow-pickle=yes to the spec (a Qdrant server needs "
-                "nothing of the kind)"
-            )
-        return QdrantClient(path=str(folder))
+        return QdrantClient(path=str(trusted_local_folder(spec)))
     variable = spec.get("api-key-env")
     key = os.environ.get(variable) if variable else None
     if variable and not key:

@@ -3,8 +3,8 @@
 * ``qdrant:PATH_OR_URL?collection=NAME[&vector=NAME][&api-key-env=VAR]``: a Qdrant
   collection, in local mode (a folder) or on a server (``http(s)://host:port``); ``vector``
   picks one named vector of a collection holding several (a dual-write migration). A local
-  folder stores its points as Python pickles, which the client loads: it is opened only
-  with ``allow-pickle=yes`` (the user's own folder; a server needs none);
+  folder stores its points as Python pickles, unpickled when read: it is opened only with
+  ``allow-pickle=yes`` (the user's own folder; a server needs none);
 * ``qdrant-snapshot:PATH[?vector=NAME]``: a Qdrant collection without a server, read with
   Qdrant's embedded engine (``qdrant_snapshot.py``): a shard snapshot file, as a server gives
   it, or a Qdrant Edge shard folder; nothing in it is unpickled;
