@@ -476,11 +476,13 @@ def test_only_a_qdrant_folder_unpickles_and_only_when_allowed(stores, monkeypatc
         "lancedb": f"lancedb:{root / 'lance'}?table=baseline",
         "chroma": f"chroma:{root / 'chroma'}?collection=baseline",
         "qdrant": _qdrant(root, "old", specs["baseline"]),
+        "qdrant-snapshot": f"qdrant-snapshot:{root / 'edge'}?vector=old&id-field=doc_id",
     }.items():
         calls.clear()
         _ = resolve_source(spec).fingerprint
         counted[store] = len(calls)
     assert counted["faiss"] == counted["lancedb"] == counted["chroma"] == 0
+    assert counted["qdrant-snapshot"] == 0  # Qdrant's own engine: no pickle
     assert counted["qdrant"] >= 18  # every point of the local folder is a pickle
 
 
