@@ -31,6 +31,8 @@ def collections(store: StoreSpec) -> list[Collection]:
 def _qdrant(store: StoreSpec) -> list[Collection]:
     from analysis.inputs.stores.readers import qdrant_client_for
 
+    if not store.is_server:
+        return _qdrant_folder(store)
     client = qdrant_client_for(store)
     try:
         try:
@@ -48,6 +50,20 @@ def _qdrant(store: StoreSpec) -> list[Collection]:
         return out
     finally:
         client.close()
+
+
+def _qdrant_folder(store: StoreSpec) -> list[Collection]:
+    """A local-mode folder's collections, from its own storage a page at a time (the
+    client's local mode would load every point to list them)."""
+    from analysis.inputs.stores.qdrant_local import collection_configs, local_pages, vector_names
+    from analysis.inputs.stores.readers import trusted_local_folder
+
+    folder = trusted_local_folder(store)
+    out = []
+    for name, config in collection_configs(folder).items():
+        points = sum(len(page) for page in local_pages(folder, name))
+        out.append(Collection(name, tuple(vector_names(config) or ()), points))
+    return out
 
 
 def _lancedb(store: StoreSpec) -> list[Collection]:

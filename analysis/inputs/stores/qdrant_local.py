@@ -23,18 +23,22 @@ from analysis.errors import InputError
 PAGE = 4096
 
 
-def collection_config(folder: Path, collection: str) -> dict[str, Any]:
-    """The collection's configuration from ``meta.json``; an error names the ones there are."""
-    meta_path = folder / "meta.json"
+def collection_configs(folder: Path) -> dict[str, dict[str, Any]]:
+    """Every collection's configuration, from ``meta.json``."""
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        configs = dict(meta["collections"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        return {str(name): dict(config) for name, config in meta["collections"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise InputError(f"qdrant: {folder} is not a qdrant folder ({err})") from None
+
+
+def collection_config(folder: Path, collection: str) -> dict[str, Any]:
+    """The collection's configuration; an error names the ones there are."""
+    configs = collection_configs(folder)
     if collection not in configs:
         names = ", ".join(sorted(configs)) or "none"
         raise InputError(f"qdrant {folder}: no collection {collection!r} (it has: {names})")
-    return dict(configs[collection])
+    return configs[collection]
 
 
 def vector_names(config: dict[str, Any]) -> list[str] | None:
