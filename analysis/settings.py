@@ -44,6 +44,9 @@ class CompareConfig:
     projection_max_points: int = DEFAULT_PROJECTION_MAX_POINTS
     bootstrap_resamples: int = 1000
     permutation_resamples: int = 10_000
+    # False: no paired significance test (every p-value None), for a caller that reads none
+    # (the training guard under a policy that counts a drop whether or not it is significant)
+    significance: bool = True
     random_state: int = 0
     context_budget: int | None = None  # units of context the LLM receives (None: all)
     context_by: str = "top-k"  # the top-k documents, or those at or above the cutoff

@@ -1,90 +1,123 @@
 """What the guard costs inside a training loop: one evaluation against one training epoch.
 
-Usage: PYTHONPATH=. python benchmarks/guard_cost.py
+Usage: PYTHONPATH=. python benchmarks/guard_cost.py [--adapter-epochs 20] [--full-epochs 3]
 
-Two recipes, each through the real ``finetune`` on the bundled demo corpus, in one process
-on this machine, into a fresh cache:
+Two recipes, each through the real ``finetune`` on the bundled demo corpus with
+``--guard default`` evaluating every epoch, in one process on this machine, into a fresh
+cache:
 
-* the demo's recipe (a linear adapter on the frozen MiniLM, 60 legal pairs): an epoch's
-  time is the difference between a 20- and a 10-epoch run, divided by 10 (so loading the
-  model and saving it are not counted); the evaluations are those of a 10-epoch run with
-  ``--guard default`` evaluating every epoch, as ``guard.json`` records their time (the
-  first one encodes the corpus through the frozen encoder; the later ones only through the
-  adapter);
-* every layer of MiniLM (lr 1e-4, the same pairs), one epoch the difference between a 2-
-  and a 1-epoch run; its evaluations encode the whole corpus each time.
+* the demo's recipe (a linear adapter on the frozen MiniLM, 60 legal pairs); its first
+  evaluation tokenises the corpus and puts it through the frozen encoder, the later ones
+  only through the adapter;
+* every layer of MiniLM (lr 1e-4, the same pairs); each evaluation encodes the whole corpus.
 
-For each, the two comparisons an evaluation makes are also timed alone, from the trained
-model's vectors, so what encoding costs is the rest.
+A callback clocks each epoch inside the trainer and splits it into training, the
+evaluation (from the end of the epoch's last step to the trainer's ``on_evaluate``) and the
+checkpoint a guarded run saves at each evaluation (to ``on_save``; ``rounds`` reads them).
+Medians over the epochs are printed, so one slow epoch on a shared machine does not decide
+the ratio. The two comparisons an evaluation makes are also timed alone, from the trained
+model's vectors: what encoding and the trainer's own ``evaluate()`` cost is the rest.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import statistics
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
+
+from transformers import TrainerCallback
 
 from analysis.inputs.corpus import load_corpus
 from analysis.inputs.specs import resolve_source
-from analysis.pipeline.guard import GUARD_FILE, GuardCallback, RecallHorizonEvaluator
+from analysis.pipeline.guard import GuardCallback, RecallHorizonEvaluator
 from analysis.tuning.demo import DEMO_DOMAIN, DEMO_RECIPE, SAMPLE_CORPUS
 from analysis.tuning.finetune import Guard, Recipe, finetune
 from analysis.tuning.pairs import read_pairs
 
 
+class EpochClock(TrainerCallback):
+    """Each epoch's seconds: training, evaluating and saving its checkpoint."""
+
+    def __init__(self) -> None:
+        self.epochs: list[dict[str, float]] = []
+        self._marks: dict[str, float] = {}
+
+    def on_epoch_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._marks = {"begin": time.perf_counter()}
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._marks["step_end"] = time.perf_counter()
+
+    def on_evaluate(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._marks["evaluated"] = time.perf_counter()
+
+    def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self._marks["saved"] = time.perf_counter()
+
+    def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        marks = self._marks
+        evaluating = marks.get("evaluated", marks["step_end"]) - marks["step_end"]
+        saving = marks.get("saved", marks.get("evaluated", 0.0)) - marks.get("evaluated", 0.0)
+        whole = time.perf_counter() - marks["begin"]
+        self.epochs.append(
+            {"training": whole - evaluating - saving, "evaluating": evaluating, "saving": saving}
+        )
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--adapter-epochs", type=int, default=20)
+    parser.add_argument("--full-epochs", type=int, default=3)
+    args = parser.parse_args()
     work = Path(tempfile.mkdtemp())
     corpus = load_corpus(SAMPLE_CORPUS)
     pairs = read_pairs(SAMPLE_CORPUS / "train" / "pairs.jsonl", corpus, DEMO_DOMAIN)
-
-    def trained(recipe: Recipe, name: str, guard: Guard | None = None) -> float:
-        started = time.perf_counter()
-        finetune(
-            resolve_source("default"),  # type: ignore[arg-type]
-            corpus,
-            pairs,
-            domain=DEMO_DOMAIN,
-            out=work / name,
-            recipe=recipe,
-            cache_root=work,
-            guard=guard,
-        )
-        return time.perf_counter() - started
-
     started = time.perf_counter()
     evaluator = RecallHorizonEvaluator(str(SAMPLE_CORPUS), baseline="default", cache_dir=work)
     built = time.perf_counter() - started
     print(f"demo corpus: {corpus.n_docs} documents, {corpus.n_queries} queries")
     print(f"  building the evaluator (baseline encoded, policy checked): {built:6.1f} s")
     full = Recipe(epochs=1, learning_rate=1e-4, batch_size=16)
-    for label, recipe, short in (
-        ("the demo's adapter recipe", DEMO_RECIPE, 10),
-        ("every layer, lr 1e-4", full, 1),
+    for label, recipe, epochs in (
+        ("the demo's adapter recipe", DEMO_RECIPE, args.adapter_epochs),
+        ("every layer, lr 1e-4", full, args.full_epochs),
     ):
-        epoch = (
-            trained(replace(recipe, epochs=2 * short), f"{short * 2}")
-            - trained(replace(recipe, epochs=short), f"{short}")
-        ) / short
-        folder = work / f"guarded-{short}"
-        guard = Guard(evaluator, (GuardCallback(evaluator, patience=10**6),), folder)
-        trained(replace(recipe, epochs=short), f"guarded-{short}/final", guard)
-        seconds = [
-            e["seconds"] for e in json.loads((folder / GUARD_FILE).read_text())["evaluations"]
-        ]
-        later = statistics.median(seconds[1:]) if len(seconds) > 1 else seconds[0]
-        print(f"  {label}: one epoch ({len(pairs)} pairs) {epoch:6.2f} s")
-        print(
-            f"    first evaluation {seconds[0]:5.2f} s ({seconds[0] / epoch:.0%} of an epoch), "
-            f"later ones (median of {len(seconds) - 1}) {later:5.2f} s ({later / epoch:.0%})"
+        clock = EpochClock()
+        folder = work / f"guarded-{label[:5]}"
+        callbacks = (GuardCallback(evaluator, patience=10**6), clock)
+        finetune(
+            resolve_source("default"),  # type: ignore[arg-type]
+            corpus,
+            pairs,
+            domain=DEMO_DOMAIN,
+            out=folder / "final",
+            recipe=replace(recipe, epochs=epochs),
+            cache_root=work,
+            guard=Guard(evaluator, callbacks, folder),
         )
-        compared = comparisons(evaluator, work / f"guarded-{short}" / "final")
+        first, later = clock.epochs[0], clock.epochs[1:]
+        median = {part: statistics.median(e[part] for e in later) for part in first}
+        epoch = median["training"]
+        print(f"  {label}: {epochs} epochs of {len(pairs)} pairs, medians of the last {len(later)}")
+        print(f"    one epoch's training {epoch:6.3f} s")
+        print(
+            f"    an evaluation {median['evaluating']:6.3f} s "
+            f"({median['evaluating'] / epoch:.0%} of an epoch); the first one "
+            f"{first['evaluating']:5.2f} s (it tokenises and encodes the corpus from scratch)"
+        )
+        print(
+            f"    saving a checkpoint at each evaluation {median['saving']:6.3f} s "
+            f"({median['saving'] / epoch:.0%} of an epoch)"
+        )
+        compared = comparisons(evaluator, folder / "final")
         print(
             f"    of an evaluation, its two comparisons from the vectors (median of 5): "
-            f"{compared:5.2f} s; the rest is encoding the corpus's "
-            f"{corpus.n_docs + corpus.n_queries} texts"
+            f"{compared:5.3f} s; the rest is encoding the corpus's "
+            f"{corpus.n_docs + corpus.n_queries} texts and the trainer's evaluate() around it"
         )
 
 

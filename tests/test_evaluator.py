@@ -70,6 +70,28 @@ def test_the_evaluators_numbers_for_a_checkpoint_are_compares(world):
         assert metrics[f"rh_{domain}_ndcg@10_rel_change"] == pytest.approx(expected, abs=1e-9)
 
 
+def test_the_evaluator_tests_significance_only_for_a_policy_that_reads_it(world, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    from analysis.metrics.quality import QualityFigures
+    from analysis.pipeline.guard import RecallHorizonEvaluator
+
+    root, corpus, tuned = world
+    policy = tmp_path / "significant.toml"
+    policy.write_text("[defaults]\nmax_relative_drop_ndcg = 0.10\nonly_when_significant = true\n")
+    default = RecallHorizonEvaluator(corpus, k=3, cache_dir=root / "cache")
+    strict = RecallHorizonEvaluator(corpus, policy=policy, k=3, cache_dir=root / "cache")
+    assert not default.config.significance and strict.config.significance
+    current = default.encoded(SentenceTransformer(str(tuned), device="cpu"))
+    untested, tested = default.summary(current), strict.summary(current)
+    for domain, section in tested.domains.items():
+        with_p = section.get(QualityFigures)
+        without_p = untested.domains[domain].get(QualityFigures)
+        assert with_p.candidate == without_p.candidate and with_p.delta == without_p.delta
+        assert None not in with_p.p_value_bh.values()
+        assert set(without_p.p_value_bh.values()) == {None}
+
+
 def test_a_short_training_logs_every_key_at_every_evaluation(world):
     from datasets import Dataset
     from sentence_transformers import (

@@ -43,6 +43,35 @@ def test_the_frozen_prefix_model_gives_the_base_models_vectors_in_train_mode_too
     assert identity.linear.weight.requires_grad
 
 
+def test_the_frozen_prefix_models_remembered_encoding_is_encodes():
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Dense
+
+    from analysis.inputs.models import default_model_folder, encode_with
+    from analysis.tuning.frozen import FrozenPrefixModel
+
+    texts = ["the supplier indemnifies the buyer", "a dose of 5 mg twice a day", "ok"] * 30
+    adapter = Dense(384, 384, bias=True, activation_function=torch.nn.Identity())
+    frozen = SentenceTransformer(str(default_model_folder()), device="cpu")
+    model = FrozenPrefixModel(frozen, [adapter])
+    for prompt in (None, "query: "):
+        expected = encode_with(model, texts, batch_size=16, prompt=prompt)
+        first = model.encode_remembered(texts, prompt=prompt, batch_size=16)
+        # encode batches texts by length, this in their order: the adapter's matrix product
+        # then rounds a few last bits otherwise
+        np.testing.assert_allclose(first, expected, rtol=0, atol=1e-6)
+    remembered = len(model._memo)
+    with torch.no_grad():
+        adapter.linear.weight.mul_(1.5)  # a training step: only the adapter changes
+    for prompt in (None, "query: "):
+        expected = encode_with(model, texts, batch_size=16, prompt=prompt)
+        np.testing.assert_allclose(
+            model.encode_remembered(texts, prompt=prompt, batch_size=16), expected, atol=1e-6
+        )
+    assert len(model._memo) == remembered  # nothing put through the frozen encoder again
+
+
 @pytest.fixture(scope="module")
 def fixture(tmp_path_factory):
     """The 3-domain fixture corpus and 'legal' pairs that send clinical questions to legal

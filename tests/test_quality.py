@@ -108,6 +108,25 @@ def test_by_domain_reports_p_values_and_deltas():
     assert summary["x"].p_value["ndcg@10"] == pytest.approx(0.5, abs=0.1)  # 2 pairs only
 
 
+def test_no_resamples_means_no_p_values_and_the_same_means():
+    base = top_k_cosine(np.eye(3), np.eye(3), 3)
+    worse = top_k_cosine(np.eye(3)[[1, 2, 0]], np.eye(3), 3)
+    common = dict(
+        k=1,
+        qrels_positions={0: {0: 1}, 1: {1: 1}, 2: {2: 1}},
+        query_ids=["a", "b", "c"],
+        query_domains=["x", "x", "y"],
+    )
+    tested = relevance_quality(base, worse, n_resamples=999, **common).by_domain(["x", "y"])
+    untested = relevance_quality(base, worse, n_resamples=0, **common).by_domain(["x", "y"])
+    for name in ("x", "y"):
+        assert untested[name].baseline == tested[name].baseline
+        assert untested[name].delta == tested[name].delta
+        assert set(untested[name].p_value.values()) == {None}
+        assert set(untested[name].p_value_bh.values()) == {None}
+        assert None not in tested[name].p_value.values()
+
+
 def test_negative_grades_give_no_negative_gain():
     """trec_eval ignores gains <= 0: a document graded -1 counts as unjudged, never below 0."""
     assert ndcg([1, 2], {1: -1, 2: 1}) == pytest.approx(ndcg([1, 2], {2: 1}))

@@ -150,7 +150,7 @@ class AnswerResult(FamilyResult):
     cutoff_curve: pd.DataFrame  # domain, model, cutoff, coverage
     contexts: pd.DataFrame  # query_id, model, rank, doc_id, score, text, carries, span
     context: dict[str, Any]  # how the context was built (manifest)
-    n_resamples: int = 10_000
+    n_resamples: int = 10_000  # 0: no significance test (p-values None)
     random_state: int = 0
     weights: np.ndarray | None = None  # each query's asks (a query log); None: one each
 
@@ -194,13 +194,19 @@ class AnswerResult(FamilyResult):
                     "candidate": mean_or_none(cand, asks),
                 },
                 "delta": mean_or_none(cand - base, asks),
-                "p_value": paired_randomisation_test(
-                    cand - base, n_resamples=self.n_resamples, random_state=self.random_state
+                "p_value": (
+                    paired_randomisation_test(
+                        cand - base, n_resamples=self.n_resamples, random_state=self.random_state
+                    )
+                    if self.n_resamples
+                    else None
                 ),
                 "lost_coverage_queries": int(((base == 1) & (cand == 0)).sum()),
                 "gained_coverage_queries": int(((base == 0) & (cand == 1)).sum()),
             }
-        tested = {n: e["p_value"] for n, e in entries.items() if n in names}
+        tested = {
+            n: e["p_value"] for n, e in entries.items() if n in names and e["p_value"] is not None
+        }
         adjusted = benjamini_hochberg(tested)
         return {
             name: self.kind.figures(**entry, p_value_bh=adjusted.get(name, entry["p_value"]))
@@ -352,7 +358,7 @@ def _compute(inputs: Inputs) -> AnswerResult | None:
     setting = context_setting(inputs)
     common: dict[str, Any] = {
         "setting": setting,
-        "n_resamples": config.permutation_resamples,
+        "n_resamples": config.permutation_resamples if config.significance else 0,
         "random_state": config.random_state,
     }
     if answers:

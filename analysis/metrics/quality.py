@@ -181,7 +181,7 @@ class QualityResult(FamilyResult):
     k: int
     baseline: dict[str, np.ndarray]  # metric name -> per-query values
     candidate: dict[str, np.ndarray]
-    n_resamples: int = 10_000
+    n_resamples: int = 10_000  # 0: no significance test (p-values None)
     random_state: int = 0
 
     @property
@@ -221,7 +221,7 @@ class QualityResult(FamilyResult):
                     paired_randomisation_test(
                         cand - base, n_resamples=self.n_resamples, random_state=self.random_state
                     )
-                    if len(judged)
+                    if len(judged) and self.n_resamples
                     else None
                 )
             out[name] = entry
@@ -237,7 +237,8 @@ def _add_adjusted_p_values(out: dict[str, dict], tested: list[str], metrics: Seq
     for entry in out.values():
         entry["p_value_bh"] = {}
     for metric in metrics:
-        adjusted = benjamini_hochberg({n: out[n]["p_value"][metric] for n in tested})
+        found = {n: out[n]["p_value"][metric] for n in tested}
+        adjusted = benjamini_hochberg({n: p for n, p in found.items() if p is not None})
         for name, entry in out.items():
             entry["p_value_bh"][metric] = adjusted.get(name, entry["p_value"][metric])
 
@@ -329,7 +330,7 @@ def _compute(inputs: Inputs) -> QualityResult | None:
         qrels_positions=inputs.qrels,
         query_ids=corpus.query_ids,
         query_domains=corpus.query_domains,
-        n_resamples=config.permutation_resamples,
+        n_resamples=config.permutation_resamples if config.significance else 0,
         random_state=config.random_state,
     )
 

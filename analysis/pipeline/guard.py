@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from analysis.bundle.summary import Summary
     from analysis.inputs.embed import CorpusEmbeddings
     from analysis.inputs.source import Role
+    from analysis.retrieval import Ranking
     from analysis.verdict.gate import GateResult
 
 UNEVALUATED = -1.0  # a guardrail that fails closed: its headroom, as the primary metric sees it
@@ -100,10 +101,16 @@ class RecallHorizonEvaluator(SentenceEvaluator):
             batch_size=batch_size,
             projection=False,
         )
-        self.config = replace(self.request.config(), projection=False)
+        self.policy = load_policy(policy)
+        # p-values only where a guardrail reads them: the sign-flip tests were half of an
+        # evaluation's comparisons, and a policy that counts every drop reads none
+        self.config = replace(
+            self.request.config(), projection=False, significance=self._reads_p_values()
+        )
         self._marginal_config = self.config  # the baseline's cutoff, once it is known
         self._previous: CorpusEmbeddings | None = None  # the last evaluation's vectors
-        self.policy = load_policy(policy)
+        # each side's ranking, so an evaluation searches the corpus once, not four times
+        self._rankings: list[tuple[CorpusEmbeddings, Ranking]] = []
         self.corpus = load_corpus(self.request)
         if len(self.corpus.domains) < 2:
             raise InputError(
@@ -153,11 +160,16 @@ class RecallHorizonEvaluator(SentenceEvaluator):
 
         self.check_model(model)
         from analysis.inputs.models import encode_with, prompt_for
+        from analysis.tuning.frozen import FrozenPrefixModel
 
         prompts = getattr(model, "prompts", None) or {}
 
         def vectors(texts: list[str], role: Role) -> np.ndarray:
             prompt = prompt_for(prompts, role)
+            if isinstance(model, FrozenPrefixModel):  # finetune's adapter recipe
+                return model.encode_remembered(
+                    texts, prompt=prompt or None, batch_size=self.batch_size
+                )
             encoded = encode_with(model, texts, batch_size=self.batch_size, prompt=prompt)
             return np.asarray(encoded, dtype=np.float32)
 
@@ -177,7 +189,17 @@ class RecallHorizonEvaluator(SentenceEvaluator):
 
         base = self.baseline if against is None else against
         config = self.config if against is None else self._marginal_config
-        result = compare(self.corpus, base, candidate, config, families=self._families())
+        result = compare(
+            self.corpus,
+            base,
+            candidate,
+            config,
+            families=self._families(),
+            baseline_ranking=self._ranking(base),
+            candidate_ranking=self._ranking(candidate),
+        )
+        self._remember(base, result.baseline_ranking)
+        self._remember(candidate, result.candidate_ranking)
         thresholds = result.result(THRESHOLDS)
         if against is None and self.config.cutoff is None and thresholds is not None:
             self._marginal_config = replace(self.config, cutoff=thresholds.cutoff)
@@ -215,6 +237,22 @@ class RecallHorizonEvaluator(SentenceEvaluator):
 
         return evaluate(summary, self.policy)
 
+    def _ranking(self, side: CorpusEmbeddings) -> Ranking | None:
+        return next((ranking for known, ranking in self._rankings if known is side), None)
+
+    def _remember(self, side: CorpusEmbeddings, ranking: Ranking) -> None:
+        """Keep the baseline's ranking and the last few evaluations' (by identity: two
+        evaluations at one step may hold different weights)."""
+        if self._ranking(side) is not None:
+            return
+        kept = [entry for entry in self._rankings if entry[0] is not self.baseline][-2:]
+        baseline = [entry for entry in self._rankings if entry[0] is self.baseline]
+        self._rankings = [*baseline, *kept, (side, ranking)]
+
+    def _reads_p_values(self) -> bool:
+        rails = [self.policy.defaults, *self.policy.overrides.values()]
+        return any(r.only_when_significant for r in rails)
+
     def _key(self, domain: str) -> str:
         return f"{self.name}_{re.sub(r'[^0-9a-z.-]+', '_', domain.lower())}"
 
@@ -227,8 +265,21 @@ class RecallHorizonEvaluator(SentenceEvaluator):
         from analysis.metrics.thresholds import THRESHOLDS
 
         rails = [self.policy.defaults, *self.policy.overrides.values()]
-        exclusions = any(r.limit("max_excluded_share_same_cutoff") is not None for r in rails)
-        wanted = [OVERLAP, REACH, QUALITY, ANSWERS, *((THRESHOLDS,) if exclusions else ())]
+
+        def checked(*guardrails: str) -> bool:
+            return any(r.limit(g) is not None for r in rails for g in guardrails)
+
+        # coverage and exclusions only when the policy checks them: answer coverage builds
+        # every query's context, and was most of an evaluation that never read it
+        coverage = checked("max_relative_drop_answer_coverage", "max_relative_drop_judged_coverage")
+        exclusions = checked("max_excluded_share_same_cutoff")
+        wanted = [
+            OVERLAP,
+            REACH,
+            QUALITY,
+            *((ANSWERS,) if coverage else ()),
+            *((THRESHOLDS,) if exclusions else ()),
+        ]
         return tuple(f for f in FAMILIES if f in wanted)
 
     def _check_policy(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from sentence_transformers import SentenceTransformer
 
 
@@ -27,7 +28,40 @@ class FrozenPrefixModel(SentenceTransformer):
         for parameter in frozen.parameters():
             parameter.requires_grad = False
         self._frozen_count = len(frozen)
-        self._memo: dict[bytes, Any] = {}
+        self._memo: dict[bytes, Any] = {}  # a text's token ids -> the frozen modules' output
+        self._token_keys: dict[tuple[str | None, str], bytes] = {}  # (prompt, text) -> ids
+
+    def encode_remembered(
+        self, texts: list[str], *, prompt: str | None, batch_size: int
+    ) -> np.ndarray:
+        """The raw (unnormalised) vectors ``encode`` gives (to float32 rounding: ``encode``
+        batches texts by length), each text tokenised and put through the frozen modules
+        once per model: a guard evaluation after the first one runs only the trainable
+        modules (tokenising the corpus again was most of its cost)."""
+        import torch
+
+        missing = [t for t in dict.fromkeys(texts) if (prompt, t) not in self._token_keys]
+        for start in range(0, len(missing), batch_size):
+            batch = missing[start : start + batch_size]
+            features = self.preprocess(batch, prompt=prompt)
+            self._frozen_output(features)
+            for text, key in zip(batch, _token_keys(features), strict=True):
+                self._token_keys[(prompt, text)] = key
+        trainable = list(self.children())[self._frozen_count :]
+        training = self.training
+        self.eval()
+        parts = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                batch = texts[start : start + batch_size]
+                keys = [self._token_keys[(prompt, t)] for t in batch]
+                features = {"sentence_embedding": torch.stack([self._memo[k] for k in keys])}
+                for module in trainable:
+                    features = module(features)
+                parts.append(features["sentence_embedding"])
+        self.train(training)
+        dimension = self.get_embedding_dimension() or 0
+        return torch.cat(parts).float().numpy() if parts else np.zeros((0, dimension), np.float32)
 
     def forward(self, input: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         if "input_ids" not in input or "attention_mask" not in input:
@@ -41,8 +75,8 @@ class FrozenPrefixModel(SentenceTransformer):
         """The frozen modules' sentence embeddings, each text's computed at most once."""
         import torch
 
-        ids, mask = features["input_ids"], features["attention_mask"]
-        keys = [ids[row][mask[row].bool()].numpy().tobytes() for row in range(len(ids))]
+        keys = _token_keys(features)
+        ids = features["input_ids"]
         missing = sorted({row for row, key in enumerate(keys) if key not in self._memo})
         if missing:
             rows = torch.tensor(missing)
@@ -61,3 +95,9 @@ class FrozenPrefixModel(SentenceTransformer):
             for row, vector in zip(missing, subset["sentence_embedding"], strict=True):
                 self._memo[keys[row]] = vector
         return torch.stack([self._memo[key] for key in keys])
+
+
+def _token_keys(features: dict[str, Any]) -> list[bytes]:
+    """Each tokenised text's ids without its padding: what the frozen output is kept under."""
+    ids, mask = features["input_ids"], features["attention_mask"]
+    return [ids[row][mask[row].bool()].numpy().tobytes() for row in range(len(ids))]
