@@ -1,19 +1,20 @@
 """What --near-misses rules adds to a comparison: items, encodings and seconds.
 
 Usage: PYTHONPATH=. python benchmarks/near_miss_cost.py CORPUS [--candidate SPEC]
-       [--cache-dir DIR]
+       [--cache-dir DIR] [--repeat 7]
 
 On one corpus (a BEIR folder or a folder of them), in one process: the items the rules
 make and skip, per domain and rule; the texts each model encodes for them (a first run,
 into the cache); then, with every vector cached, ``compare`` without and with the near
-misses (the best of three each), so the difference is the family's own cost beyond
-encoding. Prints what both models score per domain.
+misses, alternating, ``--repeat`` times each (medians), so the difference is the family's
+own cost beyond encoding. Prints what both models score per domain.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import tempfile
 import time
 from collections import Counter
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--candidate", default="demo-candidate")
     parser.add_argument("--cache-dir", type=Path)
+    parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
     cache = args.cache_dir or Path(tempfile.mkdtemp())
     work = Path(tempfile.mkdtemp())
@@ -61,10 +63,18 @@ def main() -> None:
 
     first = compare("first", "--near-misses", "rules")  # encodes everything, into the cache
     print(f"first compare with near misses (encoding into an empty cache): {first:.1f} s")
-    plain = min(compare(f"plain{i}") for i in range(3))
-    near = min(compare(f"near{i}", "--near-misses", "rules") for i in range(3))
-    print(f"compare from cached vectors: {plain:.1f} s without, {near:.1f} s with near misses")
-    print(f"  the family adds {near - plain:.1f} s, {(near - plain) / plain:.0%} of a compare")
+    plains, nears = [], []
+    for i in range(args.repeat):  # alternating, so a slow spell of the machine hits both
+        plains.append(compare(f"plain{i}"))
+        nears.append(compare(f"near{i}", "--near-misses", "rules"))
+    plain, near = statistics.median(plains), statistics.median(nears)
+    print(
+        f"compare from cached vectors, medians of {args.repeat}: {plain:.2f} s without, "
+        f"{near:.2f} s with near misses"
+    )
+    print(f"  without: {', '.join(f'{t:.2f}' for t in plains)}")
+    print(f"  with:    {', '.join(f'{t:.2f}' for t in nears)}")
+    print(f"  the family adds {near - plain:.2f} s, {(near - plain) / plain:.0%} of a compare")
     summary = json.loads((work / "near0" / "summary.json").read_text())
     print("told apart, baseline -> candidate (all rules), p (BH):")
     for domain, section in summary["domains"].items():

@@ -56,14 +56,20 @@ EXPLAINED = (
 )
 
 
+def domain_table(bundle: Bundle, context: Context) -> Table | None:
+    """The per-domain table alone (what the terminal prints; None when the comparison
+    measured no near misses), without the chart and the items the page adds."""
+    if bundle.summary.overall.get(NearMissFigures) is None:
+        return None
+    return Table(DOMAINS_KEY, "Sensitivity to near misses per domain", _domains(bundle, context))
+
+
 def blocks(bundle: Bundle, context: Context) -> list[Block]:
     summary = bundle.summary
-    if summary.overall.get(NearMissFigures) is None:
+    table = domain_table(bundle, context)
+    if table is None:
         return [Text(NOT_RUN)]
-    out: list[Block] = [Text(EXPLAINED, muted=True)]
-    out.append(
-        Table(DOMAINS_KEY, "Sensitivity to near misses per domain", _domains(bundle, context))
-    )
+    out: list[Block] = [Text(EXPLAINED, muted=True), table]
     tradeoff = _tradeoff(bundle)
     if not tradeoff.empty:
         colors = {name: charts.PALETTE[i] for i, name in enumerate(RULE_NAMES.values())}
