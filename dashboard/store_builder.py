@@ -71,10 +71,11 @@ def _connection_options(kind: str, key: str) -> dict[str, str]:
     if kind == "qdrant":
         variable = st.text_input("API key variable (a server; optional)", key=f"{key}_keyenv")
         trusted = st.checkbox(
-            "A local folder I made or trust: let Qdrant's client load its pickles",
+            "A local folder I made or trust: unpickle its points",
             key=f"{key}_pickle",
-            help="Qdrant's local mode stores points as Python pickles; loading them runs any "
-            "code they hold (allow-pickle=yes). A server needs nothing of the kind.",
+            help="Qdrant's local mode stores each point as a Python pickle; unpickling one "
+            "runs any code it holds, so the folder is read only with allow-pickle=yes. A "
+            "server or a shard snapshot (qdrant-snapshot:) needs nothing of the kind.",
         )
         given = {"api-key-env": variable.strip(), "allow-pickle": "yes" if trusted else ""}
         return {k: v for k, v in given.items() if v}

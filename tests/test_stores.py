@@ -465,11 +465,17 @@ def test_the_setup_page_lists_a_stores_collections_and_builds_the_spec(
 def test_only_a_qdrant_folder_unpickles_and_only_when_allowed(stores, monkeypatch):
     import pickle
 
+    from analysis.inputs.stores import qdrant_local
+
     root, specs = stores
     calls: list[str] = []
     load, loads = pickle.load, pickle.loads
+    point = qdrant_local.unpickle_point
     monkeypatch.setattr(pickle, "load", lambda *a, **k: calls.append("load") or load(*a, **k))
     monkeypatch.setattr(pickle, "loads", lambda *a, **k: calls.append("loads") or loads(*a, **k))
+    monkeypatch.setattr(
+        qdrant_local, "unpickle_point", lambda blob: calls.append("point") or point(blob)
+    )
     counted = {}
     for store, spec in {
         "faiss": f"faiss:{root / 'baseline.faiss'}?ids={root / 'ids.txt'}",
@@ -484,6 +490,33 @@ def test_only_a_qdrant_folder_unpickles_and_only_when_allowed(stores, monkeypatc
     assert counted["faiss"] == counted["lancedb"] == counted["chroma"] == 0
     assert counted["qdrant-snapshot"] == 0  # Qdrant's own engine: no pickle
     assert counted["qdrant"] >= 18  # every point of the local folder is a pickle
+
+
+def test_a_qdrant_folder_row_that_names_a_function_is_refused_not_run(stores, tmp_path):
+    import shutil
+    import sqlite3
+
+    root, specs = stores
+    folder = tmp_path / "qdrant"
+    shutil.copytree(root / "qdrant", folder)
+    marker = tmp_path / "ran"
+
+    class Hostile:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    import pickle
+
+    storage = folder / "collection" / "docs" / "storage.sqlite"
+    with sqlite3.connect(storage) as connection:
+        connection.execute(
+            "INSERT INTO points (id, point) VALUES (?, ?)", ("hostile", pickle.dumps(Hostile()))
+        )
+    connection.close()
+    spec = _qdrant(tmp_path, "old", specs["baseline"])
+    with pytest.raises(InputError, match=r"row \d+ of storage.sqlite: it names pathlib"):
+        _ = resolve_source(spec).fingerprint
+    assert not marker.exists()
 
 
 def test_the_catalogue_lists_each_stores_collections_points_and_vectors(stores):

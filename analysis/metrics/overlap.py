@@ -152,14 +152,16 @@ def retrieval_overlap(
     rows = len(query_ids)
     jac, ovl, rbo = np.zeros(rows), np.zeros(rows), np.zeros(rows)
     entered, left = [], []
+    base_rows, cand_rows = baseline.indices[:, :k].tolist(), candidate.indices[:, :k].tolist()
     for q in range(rows):
-        a = [int(i) for i in baseline.indices[q, :k] if i >= 0]
-        b = [int(i) for i in candidate.indices[q, :k] if i >= 0]
+        a = [i for i in base_rows[q] if i >= 0]
+        b = [i for i in cand_rows[q] if i >= 0]
+        in_a, in_b = set(a), set(b)
         jac[q] = jaccard(a, b)
-        ovl[q] = len(set(a) & set(b)) / max(len(a), len(b), 1) if (a or b) else 1.0
+        ovl[q] = len(in_a & in_b) / max(len(a), len(b), 1) if (a or b) else 1.0
         rbo[q] = rank_biased_overlap(a, b, p=p)
-        entered.append(tuple(i for i in b if i not in set(a)))
-        left.append(tuple(i for i in a if i not in set(b)))
+        entered.append(tuple(i for i in b if i not in in_a))
+        left.append(tuple(i for i in a if i not in in_b))
     return OverlapResult(
         tuple(query_ids),
         tuple(query_domains),

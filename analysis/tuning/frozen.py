@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from sentence_transformers import SentenceTransformer
 
+_BLOCK_ROWS = 8192  # remembered texts put through the trainable modules at a time
+
 
 class FrozenPrefixModel(SentenceTransformer):
     """``frozen`` (a loaded model, not trained) followed by ``trainable`` modules.
@@ -35,7 +37,7 @@ class FrozenPrefixModel(SentenceTransformer):
         self, texts: list[str], *, prompt: str | None, batch_size: int
     ) -> np.ndarray:
         """The raw (unnormalised) vectors ``encode`` gives (to float32 rounding: ``encode``
-        batches texts by length), each text tokenised and put through the frozen modules
+        batches texts otherwise), each text tokenised and put through the frozen modules
         once per model: a guard evaluation after the first one runs only the trainable
         modules (tokenising the corpus again was most of its cost)."""
         import torch
@@ -47,19 +49,24 @@ class FrozenPrefixModel(SentenceTransformer):
             self._frozen_output(features)
             for text, key in zip(batch, _token_keys(features), strict=True):
                 self._token_keys[(prompt, text)] = key
+        # only the trainable modules run, in eval mode as encode runs them (switching the
+        # whole model's hundreds of modules cost more than the adapter itself), on large
+        # blocks: a product of a few rows at a time is slow under the trainer's threads
         trainable = list(self.children())[self._frozen_count :]
-        training = self.training
-        self.eval()
+        training = [module.training for module in trainable]
         parts = []
         with torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                batch = texts[start : start + batch_size]
+            for module in trainable:
+                module.eval()
+            for start in range(0, len(texts), _BLOCK_ROWS):
+                batch = texts[start : start + _BLOCK_ROWS]
                 keys = [self._token_keys[(prompt, t)] for t in batch]
                 features = {"sentence_embedding": torch.stack([self._memo[k] for k in keys])}
                 for module in trainable:
                     features = module(features)
                 parts.append(features["sentence_embedding"])
-        self.train(training)
+        for module, was in zip(trainable, training, strict=True):
+            module.train(was)
         dimension = self.get_embedding_dimension() or 0
         return torch.cat(parts).float().numpy() if parts else np.zeros((0, dimension), np.float32)
 

@@ -6,19 +6,21 @@ per collection, ``collection/NAME/storage.sqlite``: a table of points, each a pi
 ``PointStruct``. This reads the configuration as JSON and the table through a cursor,
 newest write first as the client does (older client versions left several rows for a
 point; the newest is the point), unpickling one page of rows at a time. The pickles are
-unpickled all the same, so the spec still needs ``allow-pickle=yes``.
+unpickled all the same, so the spec still needs ``allow-pickle=yes``; the unpickler builds
+only qdrant-client's own models (``point_pickles``), so a row that names anything else is
+refused instead of run.
 """
 
 from __future__ import annotations
 
 import json
-import pickle
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from analysis.errors import InputError
+from analysis.inputs.stores.point_pickles import PointUnpicklingError, unpickle_point
 
 PAGE = 4096
 
@@ -64,12 +66,18 @@ def local_pages(
         return  # a collection that never held a point has no table
     connection = sqlite3.connect(f"file:{storage}?mode=ro", uri=True)
     try:
-        cursor = connection.execute("SELECT point FROM points ORDER BY rowid DESC")
+        cursor = connection.execute("SELECT rowid, point FROM points ORDER BY rowid DESC")
         seen: set[Any] = set()
         while rows := cursor.fetchmany(page):
             points = []
-            for (blob,) in rows:
-                point = pickle.loads(blob)  # allow-pickle=yes was checked by the caller
+            for rowid, blob in rows:
+                try:
+                    point = unpickle_point(blob)  # allow-pickle=yes was checked by the caller
+                except PointUnpicklingError as err:
+                    raise InputError(
+                        f"qdrant {folder}: collection {collection!r}, row {rowid} of "
+                        f"{storage.name}: {err}"
+                    ) from None
                 key = str(point.id)
                 if key not in seen:  # an older row of a point already read
                     seen.add(key)
