@@ -105,7 +105,10 @@ def comparison_key(
 ) -> str:
     """What identifies a comparison's results: the corpus and model fingerprints and every
     setting (front ends cache results under it)."""
-    settings = json.dumps(asdict(config), sort_keys=True)
+    fields = asdict(config)
+    if fields["significance"]:
+        del fields["significance"]  # the default: keys made before it existed still match
+    settings = json.dumps(fields, sort_keys=True)
     return "|".join([corpus.fingerprint, baseline.fingerprint, candidate.fingerprint, settings])
 
 
