@@ -77,3 +77,23 @@ def test_cache_location_follows_environment_variable(tmp_path, monkeypatch):
     monkeypatch.delenv(ENV_VAR)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_cache_dir() == tmp_path / "xdg" / "recall-horizon"
+
+
+def test_a_shard_is_read_and_checked_once_per_process_until_its_file_changes(tmp_path, monkeypatch):
+    from analysis.inputs import cache as cache_module
+
+    reads: list[str] = []
+    read = cache_module._read_shard
+    monkeypatch.setattr(cache_module, "_read_shard", lambda p: reads.append(p.name) or read(p))
+    monkeypatch.setattr(cache_module, "_CHECKED", cache_module.OrderedDict())
+    cache, namespace = EmbeddingCache(tmp_path), CacheNamespace("m", False, 256)
+    keys = [bytes([i]) * 32 for i in range(3)]
+    cache.store(namespace, keys, np.arange(6, dtype=np.float32).reshape(3, 2))
+    for _ in range(3):
+        found, vectors = cache.lookup(namespace, keys[::-1])
+        assert found.all() and vectors[0].tolist() == [4.0, 5.0]
+    assert len(reads) == 1
+    shard = next((tmp_path).rglob("*.npz"))
+    shard.write_bytes(shard.read_bytes()[:-10])  # damaged on disk after it was kept
+    found, _ = cache.lookup(namespace, keys)
+    assert not found.any() and len(reads) == 2 and not shard.exists()  # read again: refused

@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import zipfile
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,12 +115,40 @@ class EmbeddingCache:
         if not folder.is_dir():
             return
         for path in sorted(folder.glob("*.npz")):
-            arrays = _read_shard(path)
+            arrays = _read_checked_shard(path)
             if arrays is None:
                 path.unlink(missing_ok=True)
                 self.discarded.append(path)
                 continue
             yield arrays
+
+
+# Shards read and checked in this process, kept while their file is unchanged (a shard is
+# never rewritten in place: its name is its content's digest). A comparison looks up its
+# documents, its queries and any new texts in one namespace, and each lookup read and
+# hashed every shard again; shards over a quarter of the budget are never kept.
+_CHECKED_BUDGET = 256 * 2**20
+_CHECKED: OrderedDict[tuple[str, int, int], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+
+def _read_checked_shard(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_read_shard`, or the arrays of an earlier read of the same, unchanged file."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key in _CHECKED:
+        _CHECKED.move_to_end(key)
+        return _CHECKED[key]
+    arrays = _read_shard(path)
+    if arrays is not None and arrays[0].nbytes + arrays[1].nbytes <= _CHECKED_BUDGET // 4:
+        for array in arrays:
+            array.setflags(write=False)  # shared by every later lookup
+        _CHECKED[key] = arrays
+        while sum(k.nbytes + v.nbytes for k, v in _CHECKED.values()) > _CHECKED_BUDGET:
+            _CHECKED.popitem(last=False)
+    return arrays
 
 
 def _read_shard(path: Path) -> tuple[np.ndarray, np.ndarray] | None:

@@ -13,8 +13,9 @@
 
 At each evaluation it encodes the corpus with the model being trained (the baseline's
 vectors were computed once, through the embedding cache), compares the two exactly as
-``compare`` does on the families the gate reads (relevance, answer or judged-relevant
-coverage, overlap, reach, and exclusions when the policy checks them) and returns, under
+``compare`` does on the families the gate reads (relevance, overlap, reach; answer or
+judged-relevant coverage and exclusions when the policy checks them; the paired tests only
+when a guardrail reads a p-value) and returns, under
 stable keys (``name`` is the prefix, ``rh`` by default; a domain's name lower-cased, other
 characters than letters, digits, ``-`` and ``.`` replaced by ``_``):
 
