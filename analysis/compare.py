@@ -106,8 +106,8 @@ def comparison_key(
     """What identifies a comparison's results: the corpus and model fingerprints and every
     setting (front ends cache results under it)."""
     fields = asdict(config)
-    if fields["significance"]:
-        del fields["significance"]  # the default: keys made before it existed still match
+    if fields["inference"]:
+        del fields["inference"]  # the default: keys made before it existed still match
     settings = json.dumps(fields, sort_keys=True)
     return "|".join([corpus.fingerprint, baseline.fingerprint, candidate.fingerprint, settings])
 

@@ -44,9 +44,11 @@ class CompareConfig:
     projection_max_points: int = DEFAULT_PROJECTION_MAX_POINTS
     bootstrap_resamples: int = 1000
     permutation_resamples: int = 10_000
-    # False: no paired significance test (every p-value None), for a caller that reads none
-    # (the training guard under a policy that counts a drop whether or not it is significant)
-    significance: bool = True
+    # False: no paired significance tests and no overlap intervals (those p-values and
+    # intervals None), for a caller that reads neither: the training guard under a policy
+    # that counts a drop whether or not it is significant (reach's interval, which its
+    # guardrail reads, is always drawn)
+    inference: bool = True
     random_state: int = 0
     context_budget: int | None = None  # units of context the LLM receives (None: all)
     context_by: str = "top-k"  # the top-k documents, or those at or above the cutoff

@@ -214,9 +214,9 @@ def test_how_drift_searched_is_in_the_manifest_and_beside_the_drift_numbers():
             assert "Neighbours by approximate search (faiss IVF" in printed
 
 
-def test_the_significance_switch_keys_a_comparison_only_when_it_is_off():
+def test_the_inference_switch_keys_a_comparison_only_when_it_is_off():
     """Comparisons keep the fingerprints they had before the switch existed; one without
-    significance tests (the training guard's) is keyed apart."""
+    significance tests and intervals (the training guard's) is keyed apart."""
     from analysis.compare import comparison_key
     from analysis.inputs.corpus import load_corpus
     from analysis.inputs.embed import CorpusEmbeddings
@@ -225,7 +225,5 @@ def test_the_significance_switch_keys_a_comparison_only_when_it_is_off():
     corpus = load_corpus(SAMPLE_CORPUS)
     side = CorpusEmbeddings("x", "x", np.zeros((1, 2)), np.zeros((1, 2)), 0, 0)
     default = comparison_key(corpus, side, side, CompareConfig())
-    assert "significance" not in default
-    assert default != comparison_key(
-        corpus, side, side, replace(CompareConfig(), significance=False)
-    )
+    assert "inference" not in default
+    assert default != comparison_key(corpus, side, side, replace(CompareConfig(), inference=False))

@@ -73,6 +73,7 @@ def test_the_evaluators_numbers_for_a_checkpoint_are_compares(world):
 def test_the_evaluator_tests_significance_only_for_a_policy_that_reads_it(world, tmp_path):
     from sentence_transformers import SentenceTransformer
 
+    from analysis.metrics.overlap import OverlapFigures
     from analysis.metrics.quality import QualityFigures
     from analysis.pipeline.guard import RecallHorizonEvaluator
 
@@ -81,7 +82,7 @@ def test_the_evaluator_tests_significance_only_for_a_policy_that_reads_it(world,
     policy.write_text("[defaults]\nmax_relative_drop_ndcg = 0.10\nonly_when_significant = true\n")
     default = RecallHorizonEvaluator(corpus, k=3, cache_dir=root / "cache")
     strict = RecallHorizonEvaluator(corpus, policy=policy, k=3, cache_dir=root / "cache")
-    assert not default.config.significance and strict.config.significance
+    assert not default.config.inference and strict.config.inference
     current = default.encoded(SentenceTransformer(str(tuned), device="cpu"))
     untested, tested = default.summary(current), strict.summary(current)
     for domain, section in tested.domains.items():
@@ -90,6 +91,10 @@ def test_the_evaluator_tests_significance_only_for_a_policy_that_reads_it(world,
         assert with_p.candidate == without_p.candidate and with_p.delta == without_p.delta
         assert None not in with_p.p_value_bh.values()
         assert set(without_p.p_value_bh.values()) == {None}
+        drawn = section.get(OverlapFigures).jaccard
+        undrawn = untested.domains[domain].get(OverlapFigures).jaccard
+        assert undrawn.mean == drawn.mean and drawn.low is not None
+        assert undrawn.low is None and undrawn.high is None
 
 
 def test_a_short_training_logs_every_key_at_every_evaluation(world):

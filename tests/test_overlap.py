@@ -41,3 +41,15 @@ def test_retrieval_overlap_lists_entered_and_left():
     assert by_domain["x"].jaccard.mean == pytest.approx(0.5)
     assert by_domain["(all)"].jaccard.mean == pytest.approx(0.75)
     assert by_domain["(all)"].jaccard.low <= 0.75 <= by_domain["(all)"].jaccard.high
+
+
+def test_a_mean_without_resamples_is_the_bootstrap_mean_without_its_interval():
+    from analysis.metrics.grouping import bootstrap_mean
+
+    values = np.array([0.2, np.nan, 0.9, 0.4, 0.1])
+    weights = np.array([1.0, 5.0, 3.0, 1.0, 2.0])
+    for w in (None, weights):
+        drawn = bootstrap_mean(values, n_resamples=500, weights=w)
+        alone = bootstrap_mean(values, n_resamples=0, weights=w)
+        assert alone.mean == drawn.mean and alone.n == drawn.n == 4
+        assert drawn.low is not None and (alone.low, alone.high) == (None, None)

@@ -358,7 +358,7 @@ def _compute(inputs: Inputs) -> AnswerResult | None:
     setting = context_setting(inputs)
     common: dict[str, Any] = {
         "setting": setting,
-        "n_resamples": config.permutation_resamples if config.significance else 0,
+        "n_resamples": config.permutation_resamples if config.inference else 0,
         "random_state": config.random_state,
     }
     if answers:

@@ -57,6 +57,7 @@ def bootstrap_mean(
 ) -> Estimate:
     """Mean and percentile 95% bootstrap interval (resampling items with replacement).
 
+    ``n_resamples`` 0: the mean alone, with no interval (``low`` and ``high`` None).
     ``weights``: a weighted mean, each resample's too; the items resampled are the distinct
     ones (a question asked 50 times is one item of weight 50, not 50 items), so the interval
     is as wide as the number of distinct questions makes it.
@@ -68,12 +69,15 @@ def bootstrap_mean(
     values = values[finite]
     if len(values) == 0:
         return Estimate(None, None, None, 0)
+    if weights is not None:
+        weights = np.asarray(weights, dtype=float)[finite]
+    mean = float(values.mean()) if weights is None else float(np.average(values, weights=weights))
+    if n_resamples == 0:
+        return Estimate(mean, None, None, len(values))  # the mean alone: no interval drawn
     picks = _picks(len(values), n_resamples, random_state)
     if weights is None:
-        mean, means = float(values.mean()), values[picks].mean(axis=1)
+        means = values[picks].mean(axis=1)
     else:
-        weights = np.asarray(weights, dtype=float)[finite]
-        mean = float(np.average(values, weights=weights))
         means = (values * weights)[picks].sum(axis=1) / weights[picks].sum(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
     return Estimate(mean, float(low), float(high), len(values))

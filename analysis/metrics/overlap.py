@@ -186,7 +186,7 @@ def _compute(inputs: Inputs) -> OverlapResult:
         p=config.rbo_p,
         query_ids=corpus.query_ids,
         query_domains=corpus.query_domains,
-        n_resamples=config.bootstrap_resamples,
+        n_resamples=config.bootstrap_resamples if config.inference else 0,
         random_state=config.random_state,
         weights=corpus.query_weight_array,
     )

@@ -330,7 +330,7 @@ def _compute(inputs: Inputs) -> QualityResult | None:
         qrels_positions=inputs.qrels,
         query_ids=corpus.query_ids,
         query_domains=corpus.query_domains,
-        n_resamples=config.permutation_resamples if config.significance else 0,
+        n_resamples=config.permutation_resamples if config.inference else 0,
         random_state=config.random_state,
     )
 

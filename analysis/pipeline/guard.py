@@ -14,8 +14,8 @@
 At each evaluation it encodes the corpus with the model being trained (the baseline's
 vectors were computed once, through the embedding cache), compares the two exactly as
 ``compare`` does on the families the gate reads (relevance, overlap, reach; answer or
-judged-relevant coverage and exclusions when the policy checks them; the paired tests only
-when a guardrail reads a p-value) and returns, under
+judged-relevant coverage and exclusions when the policy checks them; the paired tests and
+overlap's intervals only when a guardrail reads a p-value) and returns, under
 stable keys (``name`` is the prefix, ``rh`` by default; a domain's name lower-cased, other
 characters than letters, digits, ``-`` and ``.`` replaced by ``_``):
 
@@ -103,10 +103,11 @@ class RecallHorizonEvaluator(SentenceEvaluator):
             projection=False,
         )
         self.policy = load_policy(policy)
-        # p-values only where a guardrail reads them: the sign-flip tests were half of an
-        # evaluation's comparisons, and a policy that counts every drop reads none
+        # p-values (and overlap's intervals, which no guardrail reads) only where a
+        # guardrail reads p-values: the sign-flip tests were half of an evaluation's
+        # comparisons, and a policy that counts every drop reads none
         self.config = replace(
-            self.request.config(), projection=False, significance=self._reads_p_values()
+            self.request.config(), projection=False, inference=self._reads_p_values()
         )
         self._marginal_config = self.config  # the baseline's cutoff, once it is known
         self._previous: CorpusEmbeddings | None = None  # the last evaluation's vectors
