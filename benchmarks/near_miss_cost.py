@@ -1,7 +1,7 @@
 """What --near-misses rules adds to a comparison: items, encodings and seconds.
 
 Usage: PYTHONPATH=. python benchmarks/near_miss_cost.py CORPUS [--candidate SPEC]
-       [--cache-dir DIR] [--repeat 7]
+       [--cache-dir DIR] [--repeat 15]
 
 On one corpus (a BEIR folder or a folder of them), in one process: the items the rules
 make and skip, per domain and rule; the texts each model encodes for them (a first run,
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--candidate", default="demo-candidate")
     parser.add_argument("--cache-dir", type=Path)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     cache = args.cache_dir or Path(tempfile.mkdtemp())
     work = Path(tempfile.mkdtemp())

@@ -274,6 +274,13 @@ def test_rule_items_are_stored_whole_and_a_bad_file_is_not_read(corpus, tmp_path
     # what the items are made from names the file
     assert items_key(loaded, None, 1) != items_key(loaded, None, 0)
     assert items_key(loaded, np.array([0, 1]), 0) != items_key(loaded, None, 0)
-    for broken in ('{"items": [{"query": "q"}], "source": "s", "skipped": {}}', "not json", "[]"):
+    stored = json.loads(path.read_text())
+    short = json.loads(path.read_text())
+    short["columns"]["rule"] = short["columns"]["rule"][:-1]  # a column cut short
+    beyond = json.loads(path.read_text())
+    beyond["columns"]["passage"][0] = len(beyond["texts"])  # a text number past the texts
+    old_format = '{"items": [{"query": "q"}], "source": "s", "skipped": {}}'
+    for broken in (old_format, "not json", "[]", json.dumps(short), json.dumps(beyond)):
         path.write_text(broken)
         assert load_items(path) is None
+    assert len(stored["texts"]) < 2 * len(made.items)  # each passage and near miss once
