@@ -14,6 +14,7 @@ import hashlib
 import os
 import sys
 import tempfile
+import threading
 import zipfile
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -129,6 +130,7 @@ class EmbeddingCache:
 # hashed every shard again; shards over a quarter of the budget are never kept.
 _CHECKED_BUDGET = 256 * 2**20
 _CHECKED: OrderedDict[tuple[str, int, int], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+_CHECKED_LOCK = threading.Lock()
 
 
 def _read_checked_shard(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
@@ -138,16 +140,18 @@ def _read_checked_shard(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
     except OSError:
         return None
     key = (str(path), stat.st_size, stat.st_mtime_ns)
-    if key in _CHECKED:
-        _CHECKED.move_to_end(key)
-        return _CHECKED[key]
+    with _CHECKED_LOCK:  # a shared dashboard's workers look up from several threads
+        if key in _CHECKED:
+            _CHECKED.move_to_end(key)
+            return _CHECKED[key]
     arrays = _read_shard(path)
     if arrays is not None and arrays[0].nbytes + arrays[1].nbytes <= _CHECKED_BUDGET // 4:
         for array in arrays:
             array.setflags(write=False)  # shared by every later lookup
-        _CHECKED[key] = arrays
-        while sum(k.nbytes + v.nbytes for k, v in _CHECKED.values()) > _CHECKED_BUDGET:
-            _CHECKED.popitem(last=False)
+        with _CHECKED_LOCK:
+            _CHECKED[key] = arrays
+            while sum(k.nbytes + v.nbytes for k, v in _CHECKED.values()) > _CHECKED_BUDGET:
+                _CHECKED.popitem(last=False)
     return arrays
 
 

@@ -10,6 +10,7 @@ for every document and for the judged-relevant ones alone.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -205,6 +206,7 @@ class ReachResult(FamilyResult):
 _BATCH_CELLS = 2_000_000  # (resample, query × k or document) cells per batch
 _REACHED_MEMO: OrderedDict[bytes, np.ndarray] = OrderedDict()  # see _reached_per_resample
 _MEMO_SIZE = 4
+_MEMO_LOCK = threading.Lock()
 
 
 def net_loss_spreads(
@@ -279,9 +281,10 @@ def _reached_per_resample(
         b"".join([np.ascontiguousarray(top).tobytes(), *(c.tobytes() for c in codes)])
         + repr((top.shape, n_bins, resamples, random_state)).encode()
     ).digest()
-    if key in _REACHED_MEMO:
-        _REACHED_MEMO.move_to_end(key)
-        return _REACHED_MEMO[key]
+    with _MEMO_LOCK:  # a shared dashboard's workers compare in several threads
+        if key in _REACHED_MEMO:
+            _REACHED_MEMO.move_to_end(key)
+            return _REACHED_MEMO[key]
     n_queries = len(top)
     shown = np.unique(top[top >= 0])
     slots = len(shown) + 1  # a spare slot where -1 (no document) lands
@@ -308,9 +311,10 @@ def _reached_per_resample(
         out[start : start + rows] = flags.reshape(rows, slots)[:, :-1] @ sums
     counts = out.reshape(resamples, len(codes), n_bins)
     counts.flags.writeable = False
-    _REACHED_MEMO[key] = counts
-    if len(_REACHED_MEMO) > _MEMO_SIZE:
-        _REACHED_MEMO.popitem(last=False)
+    with _MEMO_LOCK:
+        _REACHED_MEMO[key] = counts
+        if len(_REACHED_MEMO) > _MEMO_SIZE:
+            _REACHED_MEMO.popitem(last=False)
     return counts
 
 
