@@ -462,6 +462,44 @@ def test_the_setup_page_lists_a_stores_collections_and_builds_the_spec(
     assert at.session_state["run"]["candidate"] == spec
 
 
+@pytest.mark.parametrize("entry", ["dotdot", "absolute", "symlink", "hardlink"])
+def test_a_snapshot_whose_members_point_outside_writes_nothing_outside(
+    tmp_path, monkeypatch, entry
+):
+    """Qdrant's engine unpacks a snapshot file; a hostile archive's members that point
+    outside its folder are skipped, kept inside it, or refused: nothing lands outside."""
+    import io
+    import tarfile
+    import tempfile
+
+    outside, scratch = tmp_path / "outside", tmp_path / "tmp"
+    outside.mkdir()
+    scratch.mkdir()
+    # unpacked into scratch/recall-horizon-qdrant-*/shard: three levels up is tmp_path
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    archive = tmp_path / "hostile.snapshot"
+    with tarfile.open(archive, "w") as tar:
+        info = tarfile.TarInfo(
+            {
+                "dotdot": "../../../outside/escaped.txt",
+                "absolute": str(outside / "escaped.txt"),
+                "symlink": "segments",
+                "hardlink": "segments",
+            }[entry]
+        )
+        if entry in ("symlink", "hardlink"):
+            info.type = tarfile.SYMTYPE if entry == "symlink" else tarfile.LNKTYPE
+            info.linkname = str(outside)
+            tar.addfile(info)
+        else:
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"x"))
+    with pytest.raises(InputError, match="is not a shard snapshot Qdrant can unpack"):
+        _ = resolve_source(f"qdrant-snapshot:{archive}?vector=old").fingerprint
+    assert list(outside.iterdir()) == []
+    assert list(scratch.iterdir()) == []  # the unpacked folder is removed too
+
+
 def test_only_a_qdrant_folder_unpickles_and_only_when_allowed(stores, monkeypatch):
     import pickle
 
