@@ -97,6 +97,34 @@ def test_the_evaluator_tests_significance_only_for_a_policy_that_reads_it(world,
         assert undrawn.low is None and undrawn.high is None
 
 
+def test_the_marginal_gate_with_remembered_rankings_is_a_fresh_comparisons(world):
+    """An evaluation reuses the rankings of the baseline and of the evaluation before; its
+    marginal numbers must be those of a comparison that retrieves everything again."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from analysis.inputs.models import default_model_folder
+    from analysis.pipeline.guard import UNEVALUATED, RecallHorizonEvaluator
+
+    root, corpus, tuned = world
+    guard = RecallHorizonEvaluator(corpus, k=3, cache_dir=root / "cache")
+    first = SentenceTransformer(str(default_model_folder()), device="cpu")
+    with torch.no_grad():
+        first.state_dict()["0.model.encoder.layer.3.output.dense.weight"].mul_(1.3)
+    second = SentenceTransformer(str(tuned), device="cpu")
+    guard(first)
+    metrics = guard(second)
+    fresh = RecallHorizonEvaluator(corpus, k=3, cache_dir=root / "cache")
+    before, now = fresh.encoded(first), fresh.encoded(second)
+    fresh.summary(now)  # as the evaluation does first: against the baseline
+    gate = fresh.gate(fresh.summary(now, against=before))
+    headrooms = [c.headroom if c.evaluated else UNEVALUATED for c in gate.checks]
+    expected = min(h for h in headrooms if h is not None)
+    assert metrics["rh_marginal_worst_headroom"] == pytest.approx(expected, abs=1e-12)
+    assert metrics["rh_marginal_passed"] == (1.0 if gate.passed else 0.0)
+    assert expected != metrics["rh_worst_headroom"]  # not the cumulative gate by mistake
+
+
 def test_a_short_training_logs_every_key_at_every_evaluation(world):
     from datasets import Dataset
     from sentence_transformers import (

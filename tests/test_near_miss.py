@@ -109,6 +109,38 @@ def _compare(root, out, *extra):
 
 
 @pytest.mark.real_model
+def test_each_groups_p_value_is_its_own_test_whatever_thread_ran_it():
+    """The tests run on a thread pool, largest first: every (domain, rule) group must still
+    get the p-value of its own items, as one test on them alone gives it."""
+    from analysis.metrics.quality import paired_randomisation_test
+
+    rng = np.random.default_rng(3)
+    sizes = {("a", "negation"): 40, ("a", "number"): 7, ("b", "negation"): 15}
+    sizes |= {("b", "number"): 60, ("c", "negation"): 3}
+    domains = [d for (d, _), n in sizes.items() for _ in range(n)]
+    rules = [r for (_, r), n in sizes.items() for _ in range(n)]
+    n = len(domains)
+    unit = rng.normal(size=(6, n, 4))
+    items = NearMissItems(
+        ("q",) * n, ("d",) * n, tuple(domains), tuple(rules), ("p",) * n, ("n",) * n,
+        ((0, 0, 0, 1),) * n, unit[0], unit[1], unit[2], unit[3], unit[4], unit[5],
+        "judged pairs",
+    )  # fmt: skip
+    result = near_miss_sensitivity(items, n_resamples=999)
+    figures = result.by_domain(["a", "b", "c"])
+    differences = result.margin_candidate - result.margin_baseline
+    in_rule = {"all": np.ones(n, bool)} | {r: np.array(rules) == r for r in ("negation", "number")}
+    for domain in ("a", "b", "c"):
+        for rule, chosen in in_rule.items():
+            rows = np.flatnonzero((np.array(domains) == domain) & chosen)
+            got = figures[domain].rules[rule]["p_value"]
+            if len(rows) == 0:
+                assert got is None
+                continue
+            assert got == paired_randomisation_test(differences[rows], n_resamples=999)
+    assert len({figures[d].rules["all"]["p_value"] for d in ("a", "b", "c")}) == 3
+
+
 def test_near_misses_by_rule_end_to_end(corpus, tmp_path, capsys):
     out = tmp_path / "out"
     assert _compare(corpus, out, "--near-misses", "rules") == 0

@@ -109,6 +109,7 @@ class RecallHorizonEvaluator(SentenceEvaluator):
         self.config = replace(
             self.request.config(), projection=False, inference=self._reads_p_values()
         )
+        self.families = self._families_read()  # what the policy reads, decided once
         self._marginal_config = self.config  # the baseline's cutoff, once it is known
         self._previous: CorpusEmbeddings | None = None  # the last evaluation's vectors
         # each side's ranking, so an evaluation searches the corpus once, not four times
@@ -196,7 +197,7 @@ class RecallHorizonEvaluator(SentenceEvaluator):
             base,
             candidate,
             config,
-            families=self._families(),
+            families=self.families,
             baseline_ranking=self._ranking(base),
             candidate_ranking=self._ranking(candidate),
         )
@@ -258,7 +259,7 @@ class RecallHorizonEvaluator(SentenceEvaluator):
     def _key(self, domain: str) -> str:
         return f"{self.name}_{re.sub(r'[^0-9a-z.-]+', '_', domain.lower())}"
 
-    def _families(self) -> tuple[Any, ...]:
+    def _families_read(self) -> tuple[Any, ...]:
         from analysis.compare import FAMILIES
         from analysis.metrics.answers import ANSWERS
         from analysis.metrics.overlap import OVERLAP

@@ -61,13 +61,14 @@ def infer_query_domains(
     from analysis.retrieval import top_k_cosine
 
     excluded = self_exclusions(corpus) if config.exclude_identical_ids else None
+    depth = retrieval_depth(corpus, config)
     ranking = top_k_cosine(
         baseline.queries,
         baseline.documents,
-        retrieval_depth(corpus, config),
+        depth,
         exclude=excluded,
         progress=progress,
-        stage=f"baseline: retrieving top-{retrieval_depth(corpus, config)}",
+        stage=f"baseline: retrieving top-{depth}",
     )
     given = with_inferred_domains(corpus, ranking.indices, config.k)
     progress.note(given.notices[-1])
