@@ -73,7 +73,11 @@ def main() -> None:
     parser.add_argument("--adapter-epochs", type=int, default=20)
     parser.add_argument("--full-epochs", type=int, default=3)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp())
+    with tempfile.TemporaryDirectory() as folder:  # a checkpoint an epoch: GBs in all
+        run(Path(folder), args.adapter_epochs, args.full_epochs)
+
+
+def run(work: Path, adapter_epochs: int, full_epochs: int) -> None:
     corpus = load_corpus(SAMPLE_CORPUS)
     pairs = read_pairs(SAMPLE_CORPUS / "train" / "pairs.jsonl", corpus, DEMO_DOMAIN)
     started = time.perf_counter()
@@ -83,8 +87,8 @@ def main() -> None:
     print(f"  building the evaluator (baseline encoded, policy checked): {built:6.1f} s")
     full = Recipe(epochs=1, learning_rate=1e-4, batch_size=16)
     for label, recipe, epochs in (
-        ("the demo's adapter recipe", DEMO_RECIPE, args.adapter_epochs),
-        ("every layer, lr 1e-4", full, args.full_epochs),
+        ("the demo's adapter recipe", DEMO_RECIPE, adapter_epochs),
+        ("every layer, lr 1e-4", full, full_epochs),
     ):
         clock = EpochClock()
         folder = work / f"guarded-{label[:5]}"

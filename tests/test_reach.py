@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 
@@ -124,3 +126,33 @@ def test_the_overview_says_it_too():
     shown = verdict_blocks(Context(gate=result, policy_source="p.toml"))
     texts = [b.text for b in shown if isinstance(b, Text)]
     assert any("whatever the domain's size" in t for t in texts)
+
+
+@pytest.mark.parametrize("batch_cells", [2_000_000, 3_000])  # one batch; many small ones
+def test_resampled_reach_counts_equal_a_resample_by_resample_count(batch_cells, monkeypatch):
+    """The batched matrix products count, per resample and bin, the distinct documents the
+    drawn queries hold: the same as drawing each resample's queries and counting a set."""
+    from analysis.metrics import reach
+
+    monkeypatch.setattr(reach, "_BATCH_CELLS", batch_cells)
+    monkeypatch.setattr(reach, "_REACHED_MEMO", OrderedDict())  # computed, not remembered
+    rng = np.random.default_rng(7)
+    top = rng.integers(0, 60, size=(40, 5))
+    top[rng.random(top.shape) < 0.1] = -1  # a list shorter than k
+    code = rng.integers(0, 3, size=60)
+    relevant = np.where(rng.random(60) < 0.5, code, -1)
+    resamples = 300
+    counts = reach._reached_per_resample(top, [code, relevant], 3, resamples, 11)
+
+    batch = max(1, min(resamples, batch_cells // top.size))
+    draws = np.random.default_rng(11)
+    expected = np.zeros((resamples, 2, 3))
+    for start in range(0, resamples, batch):
+        drawn = draws.integers(0, len(top), size=(min(batch, resamples - start), len(top)))
+        for offset, queries in enumerate(drawn):
+            held = {int(d) for d in top[queries].ravel() if d >= 0}
+            for kind, bins in enumerate((code, relevant)):
+                for document in held:
+                    if bins[document] >= 0:
+                        expected[start + offset, kind, bins[document]] += 1
+    assert np.array_equal(counts, expected)

@@ -250,19 +250,27 @@ def net_loss_spreads(
     shares = np.full((resamples, 2, unnamed + 1), np.nan)  # the last column: OVERALL
     with np.errstate(invalid="ignore", divide="ignore"):
         shares[:, : len(codes)] = np.where(base > 0, lost / base, np.nan)
-    out: dict[str, tuple[tuple[float, float] | None, tuple[float, float] | None]] = {}
-    for g, name in enumerate([*names, OVERALL]):
-        bounds: list[tuple[float, float] | None] = []
-        for kind in range(2):
-            values = shares[:, kind, g]
-            values = values[np.isfinite(values)]
-            if len(values) and kind < len(codes):
-                low, middle, high = np.percentile(values, [2.5, 50, 97.5])
-                bounds.append((float(middle - low), float(high - middle)))
-            else:
-                bounds.append(None)
-        out[name] = (bounds[0], bounds[1])
-    return out
+    spreads = [_spreads(shares[:, kind]) for kind in range(len(codes))]
+    spreads += [[None] * (unnamed + 1)] * (2 - len(codes))
+    return {name: (spreads[0][g], spreads[1][g]) for g, name in enumerate([*names, OVERALL])}
+
+
+def _spreads(shares: np.ndarray) -> list[tuple[float, float] | None]:
+    """Per column of (resample × group) shares, (median − 2.5th percentile, 97.5th
+    percentile − median) of its finite values; None where it has none. The columns with
+    no missing share go through one call (one call a column was most of the time left)."""
+    quantiles = [2.5, 50, 97.5]
+    bounds = np.full((3, shares.shape[1]), np.nan)
+    finite = np.isfinite(shares)
+    whole = finite.all(axis=0)
+    if whole.any() and len(shares):
+        bounds[:, whole] = np.percentile(shares[:, whole], quantiles, axis=0)
+    for g in np.flatnonzero(~whole & finite.any(axis=0)):
+        bounds[:, g] = np.percentile(shares[finite[:, g], g], quantiles)
+    return [
+        None if np.isnan(low) else (float(middle - low), float(high - middle))
+        for low, middle, high in bounds.T
+    ]
 
 
 def _reached_per_resample(
@@ -285,10 +293,16 @@ def _reached_per_resample(
         if key in _REACHED_MEMO:
             _REACHED_MEMO.move_to_end(key)
             return _REACHED_MEMO[key]
+    from scipy.sparse import csr_matrix
+
     n_queries = len(top)
     shown = np.unique(top[top >= 0])
-    slots = len(shown) + 1  # a spare slot where -1 (no document) lands
-    compact = np.where(top >= 0, np.searchsorted(shown, np.maximum(top, 0)), len(shown))
+    query, rank = np.nonzero(top >= 0)
+    # which shown documents each query holds: (shown document × query), sparse
+    holds = csr_matrix(
+        (np.ones(len(query), dtype=np.float32), (np.searchsorted(shown, top[query, rank]), query)),
+        shape=(len(shown), n_queries),
+    )
     # each kind's documents summed per bin by one matrix product: exact counts in float32
     sums = np.zeros((len(shown), len(codes) * n_bins), dtype=np.float32)
     for kind, code in enumerate(codes):
@@ -297,18 +311,18 @@ def _reached_per_resample(
         sums[inside, kind * n_bins + bins[inside]] = 1.0
     rng = np.random.default_rng(random_state)
     out = np.zeros((resamples, len(codes) * n_bins))  # float64: exact counts
-    # resamples in batches, one array operation each (a Python loop per resample was most
-    # of a comparison's reach time); a batch draws what the resamples one by one would
-    batch = max(1, min(resamples, _BATCH_CELLS // max(1, top.size, slots)))
+    # resamples in batches, each by two matrix products: the queries a resample asks times
+    # the documents they hold (a Python loop per resample, then index arithmetic per
+    # (resample, query, rank), were most of a comparison's reach time); a batch draws what
+    # the resamples one by one would
+    batch = max(1, min(resamples, _BATCH_CELLS // max(1, top.size, len(shown))))
     for start in range(0, resamples if n_queries else 0, batch):
         rows = min(batch, resamples - start)
         drawn = rng.integers(0, n_queries, size=(rows, n_queries))
-        asked = np.zeros((rows, n_queries), dtype=bool)
-        asked[np.arange(rows)[:, None], drawn] = True
-        resample, query = np.nonzero(asked)
-        flags = np.zeros(rows * slots, dtype=np.float32)
-        flags[(resample[:, None] * slots + compact[query]).ravel()] = 1.0
-        out[start : start + rows] = flags.reshape(rows, slots)[:, :-1] @ sums
+        asked = np.zeros((n_queries, rows), dtype=np.float32)
+        asked[drawn, np.arange(rows)[:, None]] = 1.0
+        reached = (holds @ asked) > 0  # (shown document × resample)
+        out[start : start + rows] = reached.T.astype(np.float32) @ sums
     counts = out.reshape(resamples, len(codes), n_bins)
     counts.flags.writeable = False
     with _MEMO_LOCK:

@@ -49,6 +49,7 @@ from sentence_transformers.sentence_transformer.evaluation import SentenceEvalua
 from transformers import TrainerCallback
 
 from analysis.errors import InputError
+from analysis.tuning.threads import BlasThreads
 
 if TYPE_CHECKING:
     from analysis.bundle.summary import Summary
@@ -130,6 +131,7 @@ class RecallHorizonEvaluator(SentenceEvaluator):
         self._check_policy()
         if model is not None:
             self.check_model(model)
+        self._threads = BlasThreads()  # after the search above loaded faiss's BLAS
 
     def check_model(self, model: Any) -> None:
         """An InputError when ``model`` cannot be compared with the baseline."""
@@ -143,12 +145,13 @@ class RecallHorizonEvaluator(SentenceEvaluator):
     def __call__(
         self, model: Any, output_path: str | None = None, epoch: int = -1, steps: int = -1
     ) -> dict[str, float]:
-        current = self.encoded(model, epoch, steps)
-        metrics = self.metrics(self.summary(current))
-        # what this evaluation added to the one before (the first: against the baseline),
-        # at the baseline's cutoff, as `rounds` compares a round with the round before
-        before = self._previous if self._previous is not None else self.baseline
-        marginal = self.gate(self.summary(current, against=before))
+        with self._threads.for_evaluation(self.corpus.n_docs, self.corpus.n_queries):
+            current = self.encoded(model, epoch, steps)
+            metrics = self.metrics(self.summary(current))
+            # what this evaluation added to the one before (the first: against the
+            # baseline), at the baseline's cutoff, as `rounds` compares consecutive rounds
+            before = self._previous if self._previous is not None else self.baseline
+            marginal = self.gate(self.summary(current, against=before))
         headrooms = [c.headroom if c.evaluated else UNEVALUATED for c in marginal.checks]
         finite = [h for h in headrooms if h is not None]
         metrics[f"{self.name}_marginal_passed"] = 1.0 if marginal.passed else 0.0
