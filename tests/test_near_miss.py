@@ -14,6 +14,7 @@ from analysis.metrics.grouping import OVERALL
 from analysis.metrics.near_miss import near_miss_sensitivity
 from analysis.nearmiss.encoded import NearMissItems
 from tests.fakes import write_beir, write_jsonl
+from tests.signflips import brute_force_p, shared_signs
 
 Q = np.array([[1.0, 0.0]])
 CLOSE, FAR = np.array([[0.8, 0.6]]), np.array([[0.6, 0.8]])
@@ -108,17 +109,16 @@ def _compare(root, out, *extra):
     )
 
 
-@pytest.mark.real_model
-def test_each_groups_p_value_is_its_own_test_whatever_thread_ran_it():
-    """The tests run on a thread pool, largest first: every (domain, rule) group must still
-    get the p-value of its own items, as one test on them alone gives it."""
-    from analysis.metrics.quality import paired_randomisation_test
-
+def test_each_group_is_tested_on_its_own_items():
+    """Every (domain, rule) group, domain and rule gets the p-value of its own items' sign
+    flips (the signs shared between the groups, drawn once per item)."""
     rng = np.random.default_rng(3)
     sizes = {("a", "negation"): 40, ("a", "number"): 7, ("b", "negation"): 15}
     sizes |= {("b", "number"): 60, ("c", "negation"): 3}
     domains = [d for (d, _), n in sizes.items() for _ in range(n)]
     rules = [r for (_, r), n in sizes.items() for _ in range(n)]
+    order = rng.permutation(len(domains))  # items of one group need not be adjacent
+    domains, rules = [domains[i] for i in order], [rules[i] for i in order]
     n = len(domains)
     unit = rng.normal(size=(6, n, 4))
     items = NearMissItems(
@@ -127,17 +127,25 @@ def test_each_groups_p_value_is_its_own_test_whatever_thread_ran_it():
         "judged pairs",
     )  # fmt: skip
     result = near_miss_sensitivity(items, n_resamples=999)
-    figures = result.by_domain(["a", "b", "c"])
+    figures = result.by_domain(["a", "b", "c", "d"])
     differences = result.margin_candidate - result.margin_baseline
-    in_rule = {"all": np.ones(n, bool)} | {r: np.array(rules) == r for r in ("negation", "number")}
-    for domain in ("a", "b", "c"):
-        for rule, chosen in in_rule.items():
-            rows = np.flatnonzero((np.array(domains) == domain) & chosen)
-            got = figures[domain].rules[rule]["p_value"]
+    finest = sorted(sizes)
+    blocks = [np.flatnonzero((np.array(domains) == d) & (np.array(rules) == r)) for d, r in finest]
+    signs = shared_signs(blocks, 999, 0)
+    for domain in ("a", "b", "c", "d", OVERALL):
+        for rule in ("all", "negation", "number"):
+            chosen = [
+                b
+                for b, (d, r) in enumerate(finest)
+                if domain in (d, OVERALL) and rule in (r, "all")
+            ]
+            got = figures[domain].rules[rule]
+            rows = np.concatenate([np.zeros(0, int), *(blocks[b] for b in chosen)])
+            assert got["n"] == len(rows)
             if len(rows) == 0:
-                assert got is None
+                assert got["p_value"] is None
                 continue
-            assert got == paired_randomisation_test(differences[rows], n_resamples=999)
+            assert got["p_value"] == brute_force_p(differences, blocks, chosen, signs)
     assert len({figures[d].rules["all"]["p_value"] for d in ("a", "b", "c")}) == 3
 
 

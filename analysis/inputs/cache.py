@@ -68,23 +68,31 @@ class EmbeddingCache:
     def lookup(
         self, namespace: CacheNamespace, keys: list[bytes]
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Return (found mask, vectors for all keys with unfound rows zero, or None if none)."""
+        """Return (found mask, vectors for all keys with unfound rows zero, or None if none).
+
+        Keys are matched shard by shard as sorted 32-byte strings (a Python loop over every
+        key of every shard, for each lookup, was most of a cached comparison's reading); a
+        key in several shards takes the first shard's vector, in file-name order."""
+        if any(len(key) != _KEY_BYTES for key in keys):
+            raise ValueError(f"cache keys are {_KEY_BYTES}-byte digests")
         found = np.zeros(len(keys), dtype=bool)
-        wanted: dict[bytes, list[int]] = {}
-        for row, key in enumerate(keys):
-            wanted.setdefault(key, []).append(row)
+        wanted = np.frombuffer(b"".join(keys), dtype=f"S{_KEY_BYTES}")
         vectors: np.ndarray | None = None
         for shard_keys, shard_vectors in self._shards(namespace):
-            for shard_row, key in enumerate(shard_keys):
-                rows = wanted.get(bytes(key))
-                if rows is None or found[rows[0]]:
-                    continue
-                if vectors is None:
-                    vectors = np.zeros((len(keys), shard_vectors.shape[1]), dtype=np.float32)
-                if shard_vectors.shape[1] != vectors.shape[1]:
-                    continue  # cannot happen within one model; never mix dimensions
-                vectors[rows] = shard_vectors[shard_row]
-                found[rows] = True
+            if not len(shard_keys) or found.all():
+                continue
+            held = np.ascontiguousarray(shard_keys).view(f"S{_KEY_BYTES}").ravel()
+            order = np.argsort(held, kind="stable")  # a repeated key: its first row
+            at = np.minimum(np.searchsorted(held[order], wanted), len(held) - 1)
+            rows = np.flatnonzero((held[order[at]] == wanted) & ~found)
+            if not len(rows):
+                continue
+            if vectors is None:
+                vectors = np.zeros((len(keys), shard_vectors.shape[1]), dtype=np.float32)
+            if shard_vectors.shape[1] != vectors.shape[1]:
+                continue  # cannot happen within one model; never mix dimensions
+            vectors[rows] = shard_vectors[order[at[rows]]]
+            found[rows] = True
         return found, vectors
 
     def store(self, namespace: CacheNamespace, keys: list[bytes], vectors: np.ndarray) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics.family import Family, FamilyResult, Inputs
+from analysis.metrics.grouped_tests import grouped_sign_flip_tests
 from analysis.metrics.grouping import domain_groups, mean_or_none
 from analysis.metrics.pairs import PairTable, compacted
 from analysis.retrieval import Ranking
@@ -125,34 +126,26 @@ def paired_randomisation_test(
     p = (1 + #{|mean of flipped| >= |observed mean|}) / (1 + n_resamples). All-zero
     differences give p = 1. The signs are drawn as random bits, eight to a byte, and a
     flipped sum is one table lookup per eight pairs: drawing a sign per pair and resample
-    was most of a comparison's statistics (and of every remedy setting's verdict).
+    was most of a comparison's statistics (and of every remedy setting's verdict). One
+    group of :func:`analysis.metrics.grouped_tests.grouped_sign_flip_tests`, which draws them.
 
     >>> paired_randomisation_test(np.zeros(5))
     1.0
     >>> abs(paired_randomisation_test(np.full(3, 0.4), n_resamples=20_000) - 2 / 8) < 0.02
     True
     """
-    differences = np.asarray(differences, dtype=np.float64)
-    differences = differences[np.isfinite(differences)]
-    if len(differences) == 0 or not np.any(differences):
+    values = np.asarray(differences, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
         return 1.0
-    n, observed, total = len(differences), abs(differences.mean()), differences.sum()
-    n_bytes = -(-n // 8)
-    # per byte of signs, the sum of 2 x the differences its set bits keep (a 1 keeps a
-    # sign, a 0 flips it; the first pair is the byte's highest bit)
-    doubled = np.zeros(8 * n_bytes)
-    doubled[:n] = 2 * differences
-    bits = (np.arange(256)[None, :] >> np.arange(7, -1, -1)[:, None]) & 1
-    table = (doubled.reshape(n_bytes, 8) @ bits).ravel()  # byte j's entries at 256 j
-    offsets = 256 * np.arange(n_bytes)
-    rng = np.random.default_rng(random_state)
-    hits = 0
-    for start in range(0, n_resamples, 1000):
-        rows = min(1000, n_resamples - start)
-        packed = rng.integers(0, 256, size=(rows, n_bytes), dtype=np.uint8)
-        means = (np.take(table, packed + offsets).sum(axis=1) - total) / n
-        hits += int((np.abs(means) >= observed - 1e-12).sum())
-    return (hits + 1) / (n_resamples + 1)
+    p_value = grouped_sign_flip_tests(
+        values,
+        [np.arange(len(values))],
+        {"all": [0]},
+        n_resamples=n_resamples,
+        random_state=random_state,
+    )["all"]
+    return 1.0 if p_value is None else p_value
 
 
 def benjamini_hochberg(p_values: Mapping[str, float]) -> dict[str, float]:

@@ -8,6 +8,7 @@ option is refused for it before any work.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +52,9 @@ def near_miss_items(
             save_items(made, stored)
     else:
         made = items_from_file(Path(choice), corpus)
+    rows = _Rows.of(made)
     vectors = [
-        _encoded(made, source, side, cache, progress, label)
+        _encoded(made, rows, source, side, cache, progress, label)
         for source, side, label in zip(sources, sides, ("baseline", "candidate"), strict=True)
     ]
     (base_queries, base_passages, base_near), (cand_queries, cand_passages, cand_near) = vectors
@@ -75,8 +77,31 @@ def near_miss_items(
     )
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """Where each item's texts lie among the texts to encode (the same for both models)."""
+
+    texts: list[str]  # every passage and near miss, once each
+    passages: np.ndarray  # per item, its passage's row in ``texts``
+    near_misses: np.ndarray
+    query_positions: np.ndarray  # per item, in the corpus' queries; -1: the file's own
+
+    @classmethod
+    def of(cls, made: Items) -> _Rows:
+        items = made.items
+        texts = sorted({i.passage for i in items} | {i.near_miss for i in items})
+        row = {text: n for n, text in enumerate(texts)}
+        return cls(
+            texts,
+            np.array([row[i.passage] for i in items], dtype=np.intp),
+            np.array([row[i.near_miss] for i in items], dtype=np.intp),
+            np.array([i.query_position for i in items], dtype=np.intp),
+        )
+
+
 def _encoded(
     made: Items,
+    rows: _Rows,
     source: EmbeddingSource,
     side: CorpusEmbeddings,
     cache: EmbeddingCache,
@@ -84,29 +109,23 @@ def _encoded(
     side_label: str,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(queries, passages, near misses) of every item, under one model."""
-    items = made.items
-    texts = sorted({i.passage for i in items} | {i.near_miss for i in items})
-    row = {text: n for n, text in enumerate(texts)}
     label = f"{side_label}: near misses"
     encoded, _ = embed_role(
-        source, [f"near-miss-{n}" for n in range(len(texts))], texts, "document", cache, label,
-        progress,
+        source, [f"near-miss-{n}" for n in range(len(rows.texts))], rows.texts, "document",
+        cache, label, progress,
     )  # fmt: skip
-    queries = np.zeros((len(items), encoded.shape[1]), dtype=np.float32)
-    outside = [n for n, i in enumerate(items) if i.query_position < 0]
-    for n, item in enumerate(items):
-        if item.query_position >= 0:
-            queries[n] = side.queries[item.query_position]
+    queries = np.zeros((len(made.items), encoded.shape[1]), dtype=np.float32)
+    inside = rows.query_positions >= 0
+    queries[inside] = side.queries[rows.query_positions[inside]]
+    outside = np.flatnonzero(~inside).tolist()
     if outside:
-        asked = [items[n].query for n in outside]
+        asked = [made.items[n].query for n in outside]
         fresh, _ = embed_role(
             source, [f"near-miss-query-{n}" for n in outside], asked, "query", cache, label,
             progress,
         )  # fmt: skip
         queries[outside] = fresh
-    passages = encoded[[row[i.passage] for i in items]]
-    near = encoded[[row[i.near_miss] for i in items]]
-    return queries, passages, near
+    return queries, encoded[rows.passages], encoded[rows.near_misses]
 
 
 def _top1(corpus: Corpus, baseline: CorpusEmbeddings) -> np.ndarray:
