@@ -1,18 +1,24 @@
 """What --near-misses rules adds to a comparison: items, encodings and seconds.
 
 Usage: PYTHONPATH=. python benchmarks/near_miss_cost.py CORPUS [--candidate SPEC]
-       [--cache-dir DIR] [--repeat 15]
+       [--cache-dir DIR] [--repeat 15] [--no-collect]
 
 On one corpus (a BEIR folder or a folder of them), in one process: the items the rules
 make and skip, per domain and rule; the texts each model encodes for them (a first run,
 into the cache); then, with every vector cached, ``compare`` without and with the near
 misses, alternating, ``--repeat`` times each (medians), so the difference is the family's
-own cost beyond encoding. Prints what both models score per domain.
+own cost beyond encoding. Before each timed run the garbage collector collects (untimed;
+``--no-collect``: not): otherwise a run inherits the collector's debt from the runs before
+it in this process, and one full collection (0.1 s here, with torch and the corpus in
+memory) falls into whichever run crosses the collector's threshold, which a fresh process
+running one comparison does not carry. What a run collects itself is still timed. Prints
+what both models score per domain.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import tempfile
@@ -31,6 +37,7 @@ def main() -> None:
     parser.add_argument("--candidate", default="demo-candidate")
     parser.add_argument("--cache-dir", type=Path)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--no-collect", action="store_true")
     args = parser.parse_args()
     cache = args.cache_dir or Path(tempfile.mkdtemp())
     work = Path(tempfile.mkdtemp())
@@ -52,6 +59,8 @@ def main() -> None:
     print(f"texts to encode: {texts} per model (passages and near misses, each once)")
 
     def compare(name: str, *extra: str) -> float:
+        if not args.no_collect:
+            gc.collect()
         started = time.perf_counter()
         code = cli(
             ["compare", "--corpus", str(args.corpus), "--baseline", "default"]
@@ -68,8 +77,10 @@ def main() -> None:
         plains.append(compare(f"plain{i}"))
         nears.append(compare(f"near{i}", "--near-misses", "rules"))
     plain, near = statistics.median(plains), statistics.median(nears)
+    collected = "no collection between runs" if args.no_collect else "collected before each"
     print(
-        f"compare from cached vectors, medians of {args.repeat}: {plain:.2f} s without, "
+        f"compare from cached vectors ({collected}), medians of {args.repeat}: "
+        f"{plain:.2f} s without, "
         f"{near:.2f} s with near misses"
     )
     print(f"  without: {', '.join(f'{t:.2f}' for t in plains)}")

@@ -18,7 +18,9 @@ class NearMissItems:
     rules: tuple[str, ...]  # the rule that made the near miss ("file": the user's own)
     passages: tuple[str, ...]
     near_misses: tuple[str, ...]
-    spans: tuple[tuple[int, int, int, int], ...]  # edit: (start, end) in each; -1 unknown
+    # the edit, (start, end) in the passage, then in the near miss (-1: unknown): one row
+    # of four each, an (items, 4) array or a tuple of 4-tuples
+    spans: np.ndarray | tuple[tuple[int, int, int, int], ...]
     baseline_queries: np.ndarray
     candidate_queries: np.ndarray
     baseline_passages: np.ndarray

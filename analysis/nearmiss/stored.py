@@ -22,7 +22,7 @@ import numpy as np
 from analysis.inputs.corpus import Corpus
 from analysis.nearmiss import items as items_module
 from analysis.nearmiss import passages, rules
-from analysis.nearmiss.items import Item, Items
+from analysis.nearmiss.items import Items
 
 FOLDER = "near-misses"
 
@@ -48,27 +48,23 @@ def load_items(path: Path) -> Items | None:
         raw = json.loads(path.read_text(encoding="utf-8"))
         columns, texts = raw["columns"], raw["texts"]
         n = len(columns["query_position"])
-        fields = [*_TEXT_FIELDS, *_SHARED_TEXTS, "query_position", "spans"]
+        fields = [*_TEXT_FIELDS, *_SHARED_TEXTS, "query_position"]
         if any(len(columns[f]) != n for f in fields) or not all(isinstance(t, str) for t in texts):
             return None
         strings = {f: columns[f] for f in _TEXT_FIELDS}
         if not all(isinstance(v, str) for f in _TEXT_FIELDS for v in strings[f]):
             return None
-        shared = {f: [texts[int(i)] for i in columns[f]] for f in _SHARED_TEXTS}
-        positions = [int(p) for p in columns["query_position"]]
-        spans = [(int(a), int(b), int(c), int(d)) for a, b, c, d in columns["spans"]]
-        items = tuple(
-            Item(q, pos, doc, domain, rule, passage, near, span)
-            for q, pos, doc, domain, rule, passage, near, span in zip(
-                strings["query"], positions, strings["doc_id"], strings["domain"],
-                strings["rule"], shared["passage"], shared["near_miss"], spans, strict=True,
-            )
-        )  # fmt: skip
+        shared = {f: tuple(texts[int(i)] for i in columns[f]) for f in _SHARED_TEXTS}
+        positions = tuple(int(p) for p in columns["query_position"])
+        spans = np.array(columns["spans"], dtype=np.int64)
+        if spans.size != 4 * n:
+            return None
         return Items(
-            items,
-            str(raw["source"]),
+            tuple(strings["query"]), positions, tuple(strings["doc_id"]),
+            tuple(strings["domain"]), tuple(strings["rule"]), shared["passage"],
+            shared["near_miss"], spans.reshape(n, 4), str(raw["source"]),
             {d: {r: int(n) for r, n in by_rule.items()} for d, by_rule in raw["skipped"].items()},
-        )
+        )  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
         return None
 
@@ -79,15 +75,16 @@ def save_items(made: Items, path: Path) -> None:
     Column by column, each passage and near miss once (a passage is edited by up to four
     rules): reading 7,140 items back as one object each took a tenth of a second."""
     texts: dict[str, int] = {}
-    columns: dict[str, list[Any]] = {f: [] for f in (*_TEXT_FIELDS, *_SHARED_TEXTS)}
-    columns |= {"query_position": [], "spans": []}
-    for item in made.items:
-        for name in _TEXT_FIELDS:
-            columns[name].append(getattr(item, name))
-        for name in _SHARED_TEXTS:
-            columns[name].append(texts.setdefault(getattr(item, name), len(texts)))
-        columns["query_position"].append(item.query_position)
-        columns["spans"].append(list(item.spans))
+    columns: dict[str, list[Any]] = {
+        "query": list(made.queries),
+        "doc_id": list(made.doc_ids),
+        "domain": list(made.domains),
+        "rule": list(made.rules),
+        "passage": [texts.setdefault(t, len(texts)) for t in made.passages],
+        "near_miss": [texts.setdefault(t, len(texts)) for t in made.near_misses],
+        "query_position": list(made.query_positions),
+        "spans": made.spans.ravel().tolist(),  # four a row, flat: one list, not one a row
+    }
     record: dict[str, Any] = {"columns": columns, "texts": list(texts)}
     record |= {"source": made.source, "skipped": made.skipped}
     try:

@@ -59,13 +59,13 @@ def near_miss_items(
     ]
     (base_queries, base_passages, base_near), (cand_queries, cand_passages, cand_near) = vectors
     return NearMissItems(
-        queries=tuple(i.query for i in made.items),
-        doc_ids=tuple(i.doc_id for i in made.items),
-        domains=tuple(i.domain for i in made.items),
-        rules=tuple(i.rule for i in made.items),
-        passages=tuple(i.passage for i in made.items),
-        near_misses=tuple(i.near_miss for i in made.items),
-        spans=tuple(i.spans for i in made.items),
+        queries=made.queries,
+        doc_ids=made.doc_ids,
+        domains=made.domains,
+        rules=made.rules,
+        passages=made.passages,
+        near_misses=made.near_misses,
+        spans=made.spans,
         baseline_queries=base_queries,
         candidate_queries=cand_queries,
         baseline_passages=base_passages,
@@ -88,14 +88,13 @@ class _Rows:
 
     @classmethod
     def of(cls, made: Items) -> _Rows:
-        items = made.items
-        texts = sorted({i.passage for i in items} | {i.near_miss for i in items})
+        texts = sorted(set(made.passages) | set(made.near_misses))
         row = {text: n for n, text in enumerate(texts)}
         return cls(
             texts,
-            np.array([row[i.passage] for i in items], dtype=np.intp),
-            np.array([row[i.near_miss] for i in items], dtype=np.intp),
-            np.array([i.query_position for i in items], dtype=np.intp),
+            np.array([row[t] for t in made.passages], dtype=np.intp),
+            np.array([row[t] for t in made.near_misses], dtype=np.intp),
+            np.array(made.query_positions, dtype=np.intp),
         )
 
 
@@ -114,12 +113,12 @@ def _encoded(
         source, [f"near-miss-{n}" for n in range(len(rows.texts))], rows.texts, "document",
         cache, label, progress,
     )  # fmt: skip
-    queries = np.zeros((len(made.items), encoded.shape[1]), dtype=np.float32)
+    queries = np.zeros((len(made), encoded.shape[1]), dtype=np.float32)
     inside = rows.query_positions >= 0
     queries[inside] = side.queries[rows.query_positions[inside]]
     outside = np.flatnonzero(~inside).tolist()
     if outside:
-        asked = [made.items[n].query for n in outside]
+        asked = [made.queries[n] for n in outside]
         fresh, _ = embed_role(
             source, [f"near-miss-query-{n}" for n in outside], asked, "query", cache, label,
             progress,
