@@ -97,3 +97,22 @@ def test_a_shard_is_read_and_checked_once_per_process_until_its_file_changes(tmp
     shard.write_bytes(shard.read_bytes()[:-10])  # damaged on disk after it was kept
     found, _ = cache.lookup(namespace, keys)
     assert not found.any() and len(reads) == 2 and not shard.exists()  # read again: refused
+
+
+def test_a_key_held_twice_takes_the_first_shards_vector_and_within_a_shard_its_first_row(
+    tmp_path, monkeypatch
+):
+    """The sorted-key lookup keeps the loop's precedence: shards in file-name order, rows in
+    file order; keys not held stay unfound, asked in any order and more than once."""
+    from analysis.inputs import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "_CHECKED", cache_module.OrderedDict())
+    cache, namespace = EmbeddingCache(tmp_path), CacheNamespace("m", False, 256)
+    a, b, c, missing = (bytes([i]) * 32 for i in range(4))
+    cache.store(namespace, [a, b, a], np.array([[1.0], [2.0], [3.0]], dtype=np.float32))
+    cache.store(namespace, [b, c], np.array([[20.0], [30.0]], dtype=np.float32))
+    first = sorted(tmp_path.rglob("*.npz"))[0]  # shards are read in file-name order
+    b_first = 2.0 if np.load(first)["vectors"][0, 0] == 1.0 else 20.0
+    found, vectors = cache.lookup(namespace, [c, missing, b, a, a])
+    assert found.tolist() == [True, False, True, True, True]
+    assert vectors[:, 0].tolist() == [30.0, 0.0, b_first, 1.0, 1.0]
