@@ -319,8 +319,26 @@ def test_rule_items_are_stored_whole_and_a_bad_file_is_not_read(corpus, tmp_path
     short["columns"]["rule"] = short["columns"]["rule"][:-1]  # a column cut short
     beyond = json.loads(path.read_text())
     beyond["columns"]["passage"][0] = len(beyond["texts"])  # a text number past the texts
+    spans_short = json.loads(path.read_text())
+    spans_short["columns"]["spans"] = spans_short["columns"]["spans"][:-1]  # not four a row
     old_format = '{"items": [{"query": "q"}], "source": "s", "skipped": {}}'
-    for broken in (old_format, "not json", "[]", json.dumps(short), json.dumps(beyond)):
+    for broken in (old_format, "not json", "[]", json.dumps(short), json.dumps(beyond),
+                   json.dumps(spans_short)):  # fmt: skip
         path.write_text(broken)
         assert load_items(path) is None
     assert len(stored["texts"]) < 2 * len(made.items)  # each passage and near miss once
+    # the spans stored four a row, flat; the file before that kept one list a row
+    assert stored["columns"]["spans"] == made.spans.ravel().tolist()
+    stored["columns"]["spans"] = made.spans.tolist()
+    path.write_text(json.dumps(stored))
+    assert load_items(path) == made
+
+
+def test_a_zero_vector_has_cosine_zero_and_the_margin_comes_from_the_other_side():
+    from analysis.metrics.near_miss import _margins
+
+    queries = np.array([[1.0, 0.0], [0.0, 0.0]], dtype=np.float32)
+    passages = np.array([[0.0, 0.0], [1.0, 0.0]], dtype=np.float32)
+    near = np.array([[0.6, 0.8], [0.0, 1.0]], dtype=np.float32)
+    # row 0: cos(q, 0) = 0, cos(q, near) = 0.6; row 1: a zero query, both cosines 0
+    assert _margins(queries, passages, near) == pytest.approx([-0.6, 0.0])

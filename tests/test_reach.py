@@ -156,3 +156,20 @@ def test_resampled_reach_counts_equal_a_resample_by_resample_count(batch_cells, 
                     if bins[document] >= 0:
                         expected[start + offset, kind, bins[document]] += 1
     assert np.array_equal(counts, expected)
+
+
+def test_each_groups_spread_is_its_own_percentiles_whatever_shares_are_missing():
+    """Columns without a missing share go through one percentile call, the others one each:
+    every column must still get the percentiles of its own finite shares."""
+    from analysis.metrics.reach import _spreads
+
+    rng = np.random.default_rng(4)
+    shares = rng.random((200, 4))
+    shares[rng.random(200) < 0.3, 1] = np.nan  # some resamples reach none of group 1
+    shares[:, 2] = np.nan  # group 2: never reached
+    got = _spreads(shares)
+    assert got[2] is None
+    for g in (0, 1, 3):
+        values = shares[np.isfinite(shares[:, g]), g]
+        low, middle, high = np.percentile(values, [2.5, 50, 97.5])
+        assert got[g] == (middle - low, high - middle)
