@@ -1,18 +1,20 @@
 """What --near-misses rules adds to a comparison: items, encodings and seconds.
 
 Usage: PYTHONPATH=. python benchmarks/near_miss_cost.py CORPUS [--candidate SPEC]
-       [--cache-dir DIR] [--repeat 15] [--no-collect]
+       [--cache-dir DIR] [--repeat 31] [--no-collect]
 
 On one corpus (a BEIR folder or a folder of them), in one process: the items the rules
 make and skip, per domain and rule; the texts each model encodes for them (a first run,
 into the cache); then, with every vector cached, ``compare`` without and with the near
-misses, alternating, ``--repeat`` times each (medians), so the difference is the family's
-own cost beyond encoding. Before each timed run the garbage collector collects (untimed;
-``--no-collect``: not): otherwise a run inherits the collector's debt from the runs before
-it in this process, and one full collection (0.1 s here, with torch and the corpus in
-memory) falls into whichever run crosses the collector's threshold, which a fresh process
-running one comparison does not carry. What a run collects itself is still timed. Prints
-what both models score per domain.
+misses, alternating, ``--repeat`` times each, so the difference is the family's own cost
+beyond encoding: the difference of the medians, and the median of the pairs' differences
+with a bootstrap interval (a run here wanders by 15% or more from one to the next, more
+than the family costs, so one pair says little). Before each timed run the garbage
+collector collects (untimed; ``--no-collect``: not): otherwise a run inherits the
+collector's debt from the runs before it in this process, and one full collection (0.1 s
+here, with torch and the corpus in memory) falls into whichever run crosses the
+collector's threshold, which a fresh process running one comparison does not carry. What
+a run collects itself is still timed. Prints what both models score per domain.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 from analysis.cli import main as cli
 from analysis.inputs.corpus import load_corpus
 from analysis.nearmiss.items import items_by_rule
@@ -36,7 +40,7 @@ def main() -> None:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--candidate", default="demo-candidate")
     parser.add_argument("--cache-dir", type=Path)
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=31)
     parser.add_argument("--no-collect", action="store_true")
     args = parser.parse_args()
     cache = args.cache_dir or Path(tempfile.mkdtemp())
@@ -86,6 +90,15 @@ def main() -> None:
     print(f"  without: {', '.join(f'{t:.2f}' for t in plains)}")
     print(f"  with:    {', '.join(f'{t:.2f}' for t in nears)}")
     print(f"  the family adds {near - plain:.2f} s, {(near - plain) / plain:.0%} of a compare")
+    # each pair ran back to back: its difference is less exposed to the machine's slow spells
+    differences = np.array(nears) - np.array(plains)
+    paired = float(np.median(differences))
+    resampled = np.random.default_rng(0).choice(differences, (10_000, len(differences)))
+    low, high = np.percentile(np.median(resampled, axis=1), [5, 95])
+    print(
+        f"  median of the {args.repeat} paired differences: {paired:.2f} s, {paired / plain:.1%} "
+        f"(bootstrap 90% interval {low / plain:.1%} to {high / plain:.1%})"
+    )
     summary = json.loads((work / "near0" / "summary.json").read_text())
     print("told apart, baseline -> candidate (all rules), p (BH):")
     for domain, section in summary["domains"].items():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.metrics.grouped_tests import grouped_sign_flip_tests
+from analysis.metrics.grouped_tests import _random_bytes, grouped_sign_flip_tests
 from analysis.metrics.quality import paired_randomisation_test
 from tests.signflips import brute_force_p, shared_signs
 
@@ -43,3 +43,15 @@ def test_empty_zero_and_missing_differences():
     assert got["none"] is None  # no items
     # the missing difference left out: three pairs of +0.3, p = 2/8 by exact sign flips
     assert got["rest"] == pytest.approx(0.25, abs=0.02)
+
+
+@pytest.mark.parametrize(
+    "shapes", [[(1000, 19), (1000, 19), (500, 19)], [(8, 3), (5, 3)], [(1000, 893)] * 3]
+)
+def test_the_signs_bytes_are_the_documented_draws(shapes):
+    """Bytes read from whole 64-bit outputs are ``integers(0, 256, ..., uint8)``'s, chunk
+    after chunk; a chunk of bytes that is not whole outputs (the last) is drawn as such."""
+    fast, documented = np.random.default_rng(7), np.random.default_rng(7)
+    for rows, columns in shapes:
+        expected = documented.integers(0, 256, size=(rows, columns), dtype=np.uint8)
+        assert np.array_equal(_random_bytes(fast, rows, columns), expected)

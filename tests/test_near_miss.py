@@ -12,7 +12,8 @@ import pytest
 from analysis.cli import main
 from analysis.metrics.grouping import OVERALL
 from analysis.metrics.near_miss import near_miss_sensitivity
-from analysis.nearmiss.encoded import NearMissItems
+from analysis.nearmiss.columns import Item, Items
+from analysis.nearmiss.encoded import EncodedTexts, NearMissItems
 from tests.fakes import write_beir, write_jsonl
 from tests.signflips import brute_force_p, shared_signs
 
@@ -20,28 +21,35 @@ Q = np.array([[1.0, 0.0]])
 CLOSE, FAR = np.array([[0.8, 0.6]]), np.array([[0.6, 0.8]])
 
 
+def _encoded(domains, rules, vectors):
+    """Items of one query each whose passage and near miss are their own texts, with each
+    model's (query, passage, near miss) vectors per item: ``vectors`` holds six arrays."""
+    n = len(domains)
+    made = Items.of(
+        [
+            Item("q", 0, "d", domain, rule, f"p{i}", f"n{i}", (0, 0, 0, 1))
+            for i, (domain, rule) in enumerate(zip(domains, rules, strict=True))
+        ],
+        "judged pairs",
+        {},
+    )
+    sides = []
+    for queries, passages, near in (vectors[:3], vectors[3:]):
+        texts = np.empty((2 * n, queries.shape[1]))
+        texts[made.passage_rows], texts[made.near_miss_rows] = passages, near
+        sides.append(EncodedTexts(queries, texts))
+    return NearMissItems(made, np.arange(n), *sides)
+
+
 def _items(domains, rules, base, cand):
     """Items whose passage and near miss are CLOSE or FAR from the query, per model."""
     n = len(domains)
     pick = {"right": (CLOSE, FAR), "fooled": (FAR, CLOSE)}
-    vectors = [[pick[v][i] for v in side] for side in (base, cand) for i in (0, 1)]
-    stack = [np.vstack(v) for v in vectors]
-    return NearMissItems(
-        queries=("q",) * n,
-        doc_ids=("d",) * n,
-        domains=tuple(domains),
-        rules=tuple(rules),
-        passages=("p",) * n,
-        near_misses=("n",) * n,
-        spans=((0, 0, 0, 1),) * n,
-        baseline_queries=np.repeat(Q, n, axis=0),
-        candidate_queries=np.repeat(Q, n, axis=0),
-        baseline_passages=stack[0],
-        baseline_near_misses=stack[1],
-        candidate_passages=stack[2],
-        candidate_near_misses=stack[3],
-        source="judged pairs",
+    queries = np.repeat(Q, n, axis=0)
+    base_p, base_n, cand_p, cand_n = (
+        np.vstack([pick[v][i] for v in side]) for side in (base, cand) for i in (0, 1)
     )
+    return _encoded(domains, rules, [queries, base_p, base_n, queries, cand_p, cand_n])
 
 
 def test_sensitivity_and_margins_per_domain_and_rule():
@@ -121,11 +129,7 @@ def test_each_group_is_tested_on_its_own_items():
     domains, rules = [domains[i] for i in order], [rules[i] for i in order]
     n = len(domains)
     unit = rng.normal(size=(6, n, 4))
-    items = NearMissItems(
-        ("q",) * n, ("d",) * n, tuple(domains), tuple(rules), ("p",) * n, ("n",) * n,
-        ((0, 0, 0, 1),) * n, unit[0], unit[1], unit[2], unit[3], unit[4], unit[5],
-        "judged pairs",
-    )  # fmt: skip
+    items = _encoded(domains, rules, list(unit))
     result = near_miss_sensitivity(items, n_resamples=999)
     figures = result.by_domain(["a", "b", "c", "d"])
     differences = result.margin_candidate - result.margin_baseline
@@ -307,30 +311,38 @@ def test_rule_items_are_stored_whole_and_a_bad_file_is_not_read(corpus, tmp_path
 
     loaded = load_corpus(corpus / "corpus")
     made = items_by_rule(loaded)
-    path = tmp_path / "near-misses" / f"{items_key(loaded, None, 0)}.json"
+    path = tmp_path / "near-misses" / f"{items_key(loaded, None, 0)}.npz"
     save_items(made, path)
     assert load_items(path) == made
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
     # what the items are made from names the file
     assert items_key(loaded, None, 1) != items_key(loaded, None, 0)
     assert items_key(loaded, np.array([0, 1]), 0) != items_key(loaded, None, 0)
-    stored = json.loads(path.read_text())
-    short = json.loads(path.read_text())
-    short["columns"]["rule"] = short["columns"]["rule"][:-1]  # a column cut short
-    beyond = json.loads(path.read_text())
-    beyond["columns"]["passage"][0] = len(beyond["texts"])  # a text number past the texts
-    spans_short = json.loads(path.read_text())
-    spans_short["columns"]["spans"] = spans_short["columns"]["spans"][:-1]  # not four a row
-    old_format = '{"items": [{"query": "q"}], "source": "s", "skipped": {}}'
-    for broken in (old_format, "not json", "[]", json.dumps(short), json.dumps(beyond),
-                   json.dumps(spans_short)):  # fmt: skip
-        path.write_text(broken)
+    with np.load(path, allow_pickle=False) as data:
+        stored = {name: data[name] for name in data.files}
+    assert len(stored["text_ends"]) < 2 * len(made)  # each passage and near miss once
+    assert len(stored["label_ends"]) < 4 * len(made) / 2  # each query, id, domain, rule once
+
+    def changed(name, value):
+        return {**stored, name: value}
+
+    rows = stored["passage"]
+    broken = [
+        changed("rule", stored["rule"][:-1]),  # a column cut short
+        changed("passage", np.r_[len(stored["text_ends"]), rows[1:]]),  # past the texts
+        changed("near_miss", np.r_[-1, stored["near_miss"][1:]]),  # not a row (no wrapping)
+        changed("query", np.r_[len(stored["label_ends"]), stored["query"][1:]]),
+        changed("spans", stored["spans"][:-1]),  # not four for every item
+        changed("text_ends", stored["text_ends"] + 1),  # ends past the text
+        {k: v for k, v in stored.items() if k != "meta"},  # a missing array
+    ]
+    for arrays in broken:
+        np.savez(path, **arrays)
         assert load_items(path) is None
-    assert len(stored["texts"]) < 2 * len(made.items)  # each passage and near miss once
-    # the spans stored four a row, flat; the file before that kept one list a row
-    assert stored["columns"]["spans"] == made.spans.ravel().tolist()
-    stored["columns"]["spans"] = made.spans.tolist()
-    path.write_text(json.dumps(stored))
+    for garbage in (b"not an npz", b""):
+        path.write_bytes(garbage)
+        assert load_items(path) is None
+    np.savez(path, **stored)
     assert load_items(path) == made
 
 
@@ -338,7 +350,27 @@ def test_a_zero_vector_has_cosine_zero_and_the_margin_comes_from_the_other_side(
     from analysis.metrics.near_miss import _margins
 
     queries = np.array([[1.0, 0.0], [0.0, 0.0]], dtype=np.float32)
-    passages = np.array([[0.0, 0.0], [1.0, 0.0]], dtype=np.float32)
-    near = np.array([[0.6, 0.8], [0.0, 1.0]], dtype=np.float32)
-    # row 0: cos(q, 0) = 0, cos(q, near) = 0.6; row 1: a zero query, both cosines 0
-    assert _margins(queries, passages, near) == pytest.approx([-0.6, 0.0])
+    texts = np.array([[0.0, 0.0], [1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32)
+    side = EncodedTexts(queries, texts)
+    # item 0: cos(q, 0) = 0, cos(q, near) = 0.6; item 1: a zero query, both cosines 0;
+    # item 2: the first query again, its passage and near miss swapped
+    margins = _margins(side, np.array([0, 1, 0]), np.array([0, 1, 2]), np.array([2, 3, 0]))
+    assert margins == pytest.approx([-0.6, 0.0, 0.6])
+
+
+def test_margins_over_many_chunks_are_each_items_own(monkeypatch):
+    """Items are scored a chunk at a time; every item gets its own margin, whatever chunk
+    it falls in, as a direct computation gives it."""
+    import analysis.metrics.near_miss as family
+
+    monkeypatch.setattr(family, "_CHUNK", 7)
+    rng = np.random.default_rng(5)
+    side = EncodedTexts(rng.normal(size=(5, 3)), rng.normal(size=(11, 3)))
+    q, p, n = rng.integers(0, 5, 30), rng.integers(0, 11, 30), rng.integers(0, 11, 30)
+
+    def cosines(a, b):
+        return np.sum(a * b, axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+    queries, texts = side.queries[q], side.texts
+    expected = cosines(queries, texts[p]) - cosines(queries, texts[n])
+    assert family._margins(side, q, p, n) == pytest.approx(expected, abs=1e-12)

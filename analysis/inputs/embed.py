@@ -114,15 +114,19 @@ def embed_role(
     cache: EmbeddingCache,
     label: str,
     progress: Progress,
+    *,
+    digests: list[bytes] | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Vectors for one role and how many texts had to be encoded (not cached)."""
+    """Vectors for one role and how many texts had to be encoded (not cached). ``digests``:
+    the texts' ``text_digests``, when the caller already has them (one set of texts for two
+    models)."""
     if not ids:
         return np.zeros((0, 0), dtype=np.float32), 0
     namespace = source.cache_namespace(role)
     if namespace is None:  # precomputed vectors: read, nothing to cache
         with progress.stage(f"{label}: reading {role} vectors", len(ids)) as tick:
             return source.embed(ids, texts, role=role, progress=tick), 0
-    keys = text_digests(texts)
+    keys = text_digests(texts) if digests is None else digests
     found, vectors = cache.lookup(namespace, keys)
     missing = np.flatnonzero(~found).tolist()
     if len(missing) == 0 and vectors is not None:

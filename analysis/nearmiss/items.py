@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -24,75 +23,11 @@ import numpy as np
 from analysis.errors import InputError
 from analysis.inputs.corpus import Corpus
 from analysis.inputs.readers import read_records
+from analysis.nearmiss.columns import Item, Items
 from analysis.nearmiss.passages import closest_first, near_miss
 from analysis.nearmiss.rules import RULES
 
 MAX_DOCUMENTS_PER_QUERY = 2
-
-
-@dataclass(frozen=True)
-class Item:
-    query: str
-    query_position: int  # in the corpus' queries; -1 for a query only the file has
-    doc_id: str
-    domain: str
-    rule: str
-    passage: str
-    near_miss: str
-    spans: tuple[int, int, int, int]  # the edit: (start, end) in the passage, in the near miss
-
-
-@dataclass(frozen=True, eq=False)
-class Items:
-    """The items column by column (what the family and the stored file read: one object
-    per item, and a tuple per item's spans, were a good part of reading 7,140 stored items
-    back and set off a full garbage collection in a comparison)."""
-
-    queries: tuple[str, ...]
-    query_positions: tuple[int, ...]
-    doc_ids: tuple[str, ...]
-    domains: tuple[str, ...]
-    rules: tuple[str, ...]
-    passages: tuple[str, ...]
-    near_misses: tuple[str, ...]
-    spans: np.ndarray  # (items, 4) int64: each item's Item.spans
-    source: str  # how the pairs were chosen
-    skipped: dict[str, dict[str, int]]  # domain -> rule -> pairs no edit could be made for
-
-    @classmethod
-    def of(cls, items: Sequence[Item], source: str, skipped: dict[str, dict[str, int]]) -> Items:
-        return cls(
-            tuple(i.query for i in items), tuple(i.query_position for i in items),
-            tuple(i.doc_id for i in items), tuple(i.domain for i in items),
-            tuple(i.rule for i in items), tuple(i.passage for i in items),
-            tuple(i.near_miss for i in items),
-            np.array([i.spans for i in items], dtype=np.int64).reshape(-1, 4), source, skipped,
-        )  # fmt: skip
-
-    @property
-    def items(self) -> tuple[Item, ...]:
-        """One object per item."""
-        spans = [(a, b, c, d) for a, b, c, d in self.spans.tolist()]
-        return tuple(
-            Item(*row)
-            for row in zip(
-                self.queries, self.query_positions, self.doc_ids, self.domains, self.rules,
-                self.passages, self.near_misses, spans, strict=True,
-            )
-        )  # fmt: skip
-
-    def __len__(self) -> int:
-        return len(self.queries)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Items):
-            return NotImplemented
-        return all(
-            np.array_equal(getattr(self, f.name), getattr(other, f.name))
-            if f.name == "spans"
-            else getattr(self, f.name) == getattr(other, f.name)
-            for f in fields(self)
-        )
 
 
 def items_by_rule(

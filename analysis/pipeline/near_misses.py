@@ -8,7 +8,6 @@ option is refused for it before any work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,9 +16,11 @@ from analysis.errors import InputError
 from analysis.inputs.cache import EmbeddingCache
 from analysis.inputs.corpus import Corpus
 from analysis.inputs.embed import CorpusEmbeddings, embed_role
+from analysis.inputs.fingerprint import text_digests
 from analysis.inputs.source import EmbeddingSource
-from analysis.nearmiss.encoded import NearMissItems
-from analysis.nearmiss.items import Items, items_by_rule, items_from_file
+from analysis.nearmiss.columns import Items
+from analysis.nearmiss.encoded import EncodedTexts, NearMissItems
+from analysis.nearmiss.items import items_by_rule, items_from_file
 from analysis.nearmiss.stored import FOLDER, items_key, load_items, save_items
 from analysis.progress import Progress
 
@@ -45,86 +46,57 @@ def near_miss_items(
             )
     if choice == RULES_CHOICE:
         top1 = None if any(corpus.qrels.values()) else _top1(corpus, sides[0])
-        stored = cache.root / FOLDER / f"{items_key(corpus, top1, seed)}.json"
+        stored = cache.root / FOLDER / f"{items_key(corpus, top1, seed)}.npz"
         made = load_items(stored)
         if made is None:
             made = items_by_rule(corpus, baseline_top1=top1, seed=seed)
             save_items(made, stored)
     else:
         made = items_from_file(Path(choice), corpus)
-    rows = _Rows.of(made)
-    vectors = [
-        _encoded(made, rows, source, side, cache, progress, label)
+    query_rows, own_queries = _query_rows(made, corpus)
+    digests = text_digests(made.texts)  # the cache's keys, the same for both models
+    baseline, candidate = (
+        _encoded(made, digests, own_queries, source, side, cache, progress, label)
         for source, side, label in zip(sources, sides, ("baseline", "candidate"), strict=True)
-    ]
-    (base_queries, base_passages, base_near), (cand_queries, cand_passages, cand_near) = vectors
-    return NearMissItems(
-        queries=made.queries,
-        doc_ids=made.doc_ids,
-        domains=made.domains,
-        rules=made.rules,
-        passages=made.passages,
-        near_misses=made.near_misses,
-        spans=made.spans,
-        baseline_queries=base_queries,
-        candidate_queries=cand_queries,
-        baseline_passages=base_passages,
-        baseline_near_misses=base_near,
-        candidate_passages=cand_passages,
-        candidate_near_misses=cand_near,
-        source=made.source,
-        skipped=made.skipped,
     )
+    return NearMissItems(made, query_rows, baseline, candidate)
 
 
-@dataclass(frozen=True)
-class _Rows:
-    """Where each item's texts lie among the texts to encode (the same for both models)."""
-
-    texts: list[str]  # every passage and near miss, once each
-    passages: np.ndarray  # per item, its passage's row in ``texts``
-    near_misses: np.ndarray
-    query_positions: np.ndarray  # per item, in the corpus' queries; -1: the file's own
-
-    @classmethod
-    def of(cls, made: Items) -> _Rows:
-        texts = sorted(set(made.passages) | set(made.near_misses))
-        row = {text: n for n, text in enumerate(texts)}
-        return cls(
-            texts,
-            np.array([row[t] for t in made.passages], dtype=np.intp),
-            np.array([row[t] for t in made.near_misses], dtype=np.intp),
-            np.array(made.query_positions, dtype=np.intp),
-        )
+def _query_rows(made: Items, corpus: Corpus) -> tuple[np.ndarray, list[str]]:
+    """Each item's query among the corpus' queries followed by the file's own (each once),
+    and the file's own queries."""
+    rows = made.query_positions.copy()
+    own: dict[str, int] = {}
+    for n in np.flatnonzero(rows < 0).tolist():
+        rows[n] = corpus.n_queries + own.setdefault(made.queries[n], len(own))
+    return rows, list(own)
 
 
 def _encoded(
     made: Items,
-    rows: _Rows,
+    digests: list[bytes],
+    own_queries: list[str],
     source: EmbeddingSource,
     side: CorpusEmbeddings,
     cache: EmbeddingCache,
     progress: Progress,
     side_label: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(queries, passages, near misses) of every item, under one model."""
+) -> EncodedTexts:
+    """One model's vectors of the items' texts and queries (the corpus' own, then the
+    file's)."""
     label = f"{side_label}: near misses"
-    encoded, _ = embed_role(
-        source, [f"near-miss-{n}" for n in range(len(rows.texts))], rows.texts, "document",
-        cache, label, progress,
+    texts, _ = embed_role(
+        source, [f"near-miss-{n}" for n in range(len(made.texts))], list(made.texts),
+        "document", cache, label, progress, digests=digests,
     )  # fmt: skip
-    queries = np.zeros((len(made), encoded.shape[1]), dtype=np.float32)
-    inside = rows.query_positions >= 0
-    queries[inside] = side.queries[rows.query_positions[inside]]
-    outside = np.flatnonzero(~inside).tolist()
-    if outside:
-        asked = [made.queries[n] for n in outside]
+    queries = side.queries
+    if own_queries:
         fresh, _ = embed_role(
-            source, [f"near-miss-query-{n}" for n in outside], asked, "query", cache, label,
-            progress,
+            source, [f"near-miss-query-{n}" for n in range(len(own_queries))], own_queries,
+            "query", cache, label, progress,
         )  # fmt: skip
-        queries[outside] = fresh
-    return queries, encoded[rows.passages], encoded[rows.near_misses]
+        queries = np.vstack([queries, fresh.astype(queries.dtype, copy=False)])
+    return EncodedTexts(queries, texts)
 
 
 def _top1(corpus: Corpus, baseline: CorpusEmbeddings) -> np.ndarray:
