@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import TypeVar, cast
@@ -53,10 +53,10 @@ FAMILIES: tuple[Family, ...] = (
     QUALITY,
     ANSWERS,
     LLM,
-    NEAR_MISS,
     TEXTS,
     THRESHOLDS,
     GEOMETRY,
+    NEAR_MISS,  # after the families that take the most memory: its vectors are made late
     PROJECTION,
 )
 
@@ -143,7 +143,7 @@ def compare(
     llm: LLMCalls | None = None,
     candidate_ranking: Ranking | None = None,
     baseline_ranking: Ranking | None = None,
-    near_misses: NearMissItems | None = None,
+    near_misses: NearMissItems | Callable[[], NearMissItems] | None = None,
     documents: DocumentVectors | None = None,
 ) -> Comparison:
     """Retrieve with both models and compute every metric family (the LLM measures only

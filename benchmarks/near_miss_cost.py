@@ -62,16 +62,19 @@ def main() -> None:
     texts = len({i.passage for i in made.items} | {i.near_miss for i in made.items})
     print(f"texts to encode: {texts} per model (passages and near misses, each once)")
 
+    cpu: dict[str, float] = {}  # this thread's CPU seconds, by run
+
     def compare(name: str, *extra: str) -> float:
         if not args.no_collect:
             gc.collect()
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         code = cli(
             ["compare", "--corpus", str(args.corpus), "--baseline", "default"]
             + ["--candidate", args.candidate, "--out", str(work / name)]
             + ["--cache-dir", str(cache), *extra]
         )
         assert code in (0, 1), code
+        cpu[name] = time.thread_time() - started_cpu
         return time.perf_counter() - started
 
     first = compare("first", "--near-misses", "rules")  # encodes everything, into the cache
@@ -98,6 +101,15 @@ def main() -> None:
     print(
         f"  median of the {args.repeat} paired differences: {paired:.2f} s, {paired / plain:.1%} "
         f"(bootstrap 90% interval {low / plain:.1%} to {high / plain:.1%})"
+    )
+    # CPU time of the thread that runs the comparison: blind to the machine's slow spells
+    # (and to BLAS's other threads, so a compare's share of it is, if anything, overstated)
+    plain_cpu = statistics.median(cpu[f"plain{i}"] for i in range(args.repeat))
+    near_cpu = statistics.median(cpu[f"near{i}"] for i in range(args.repeat))
+    print(
+        f"  CPU seconds of the comparing thread, medians: {plain_cpu:.2f} without, "
+        f"{near_cpu:.2f} with: the family adds {near_cpu - plain_cpu:.2f} s, "
+        f"{(near_cpu - plain_cpu) / plain_cpu:.1%}"
     )
     summary = json.loads((work / "near0" / "summary.json").read_text())
     print("told apart, baseline -> candidate (all rules), p (BH):")

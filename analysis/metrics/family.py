@@ -95,7 +95,8 @@ class Inputs:
     documents: DocumentVectors
     earlier: Mapping[str, object] = field(default_factory=dict)
     llm: LLMCalls | None = None  # the team's chat model, when the comparison has one
-    near_misses: NearMissItems | None = None  # encoded by both models, when asked for
+    # encoded by both models, when asked for: the items, or what encodes them when called
+    near_misses: NearMissItems | Callable[[], NearMissItems] | None = None
 
     def result(self, family: Family[R]) -> R:
         """An earlier family's result; a family listed after the one it needs is a bug."""

@@ -215,7 +215,8 @@ def _lengths(vectors: np.ndarray) -> np.ndarray:
 
 
 def _compute(inputs: Inputs) -> NearMissResult | None:
-    encoded = inputs.near_misses
+    asked = inputs.near_misses
+    encoded = asked() if callable(asked) else asked  # encoded now, when the pipeline defers it
     if encoded is None or len(encoded.items) == 0:
         return None
     return near_miss_sensitivity(encoded)

@@ -8,6 +8,7 @@ option is refused for it before any work.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +37,14 @@ def near_miss_items(
     progress: Progress,
     *,
     seed: int = 0,
-) -> NearMissItems:
-    """``choice``: "rules", or a file of the user's own near misses."""
+) -> Callable[[], NearMissItems]:
+    """``choice``: "rules", or a file of the user's own near misses.
+
+    The items are made (or read back) now, so a bad file or a corpus no rule applies to is
+    refused before any other work; they are encoded when the family asks for them, late in
+    the comparison, when the families before it have let their memory go (encoded up front,
+    their vectors held that memory, and the other families' fresh pages that replaced it were
+    a third of what the near misses added to a comparison)."""
     for source in sources:
         if source.cache_namespace("document") is None:
             raise InputError(
@@ -53,13 +60,17 @@ def near_miss_items(
             save_items(made, stored)
     else:
         made = items_from_file(Path(choice), corpus)
-    query_rows, own_queries = _query_rows(made, corpus)
-    digests = text_digests(made.texts)  # the cache's keys, the same for both models
-    baseline, candidate = (
-        _encoded(made, digests, own_queries, source, side, cache, progress, label)
-        for source, side, label in zip(sources, sides, ("baseline", "candidate"), strict=True)
-    )
-    return NearMissItems(made, query_rows, baseline, candidate)
+
+    def encoded() -> NearMissItems:
+        query_rows, own_queries = _query_rows(made, corpus)
+        digests = text_digests(made.texts)  # the cache's keys, the same for both models
+        baseline, candidate = (
+            _encoded(made, digests, own_queries, source, side, cache, progress, label)
+            for source, side, label in zip(sources, sides, ("baseline", "candidate"), strict=True)
+        )
+        return NearMissItems(made, query_rows, baseline, candidate)
+
+    return encoded
 
 
 def _query_rows(made: Items, corpus: Corpus) -> tuple[np.ndarray, list[str]]:
