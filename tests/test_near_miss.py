@@ -313,7 +313,7 @@ def test_rule_items_are_stored_whole_and_a_bad_file_is_not_read(corpus, tmp_path
     made = items_by_rule(loaded)
     path = tmp_path / "near-misses" / f"{items_key(loaded, None, 0)}.npz"
     save_items(made, path)
-    assert load_items(path) == made
+    assert load_items(path, loaded.n_queries) == made
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
     # what the items are made from names the file
     assert items_key(loaded, None, 1) != items_key(loaded, None, 0)
@@ -333,17 +333,19 @@ def test_rule_items_are_stored_whole_and_a_bad_file_is_not_read(corpus, tmp_path
         changed("near_miss", np.r_[-1, stored["near_miss"][1:]]),  # not a row (no wrapping)
         changed("query", np.r_[len(stored["label_ends"]), stored["query"][1:]]),
         changed("spans", stored["spans"][:-1]),  # not four for every item
+        changed("query_position", np.r_[loaded.n_queries, stored["query_position"][1:]]),
+        changed("text_ends", np.r_[-1, stored["text_ends"][1:]]),  # an end before the start
         changed("text_ends", stored["text_ends"] + 1),  # ends past the text
         {k: v for k, v in stored.items() if k != "meta"},  # a missing array
     ]
     for arrays in broken:
         np.savez(path, **arrays)
-        assert load_items(path) is None
+        assert load_items(path, loaded.n_queries) is None
     for garbage in (b"not an npz", b""):
         path.write_bytes(garbage)
-        assert load_items(path) is None
+        assert load_items(path, loaded.n_queries) is None
     np.savez(path, **stored)
-    assert load_items(path) == made
+    assert load_items(path, loaded.n_queries) == made
 
 
 def test_a_zero_vector_has_cosine_zero_and_the_margin_comes_from_the_other_side():

@@ -8,7 +8,7 @@ texts are encoded and stored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -34,8 +34,8 @@ class Items:
     queries: tuple[str, ...]
     query_positions: np.ndarray  # (items,) intp: Item.query_position
     doc_ids: tuple[str, ...]
-    domains: tuple[str, ...]
-    rules: tuple[str, ...]
+    domains: tuple[str, ...]  # the query's domain (a file's row: its own, else the document's)
+    rules: tuple[str, ...]  # the rule that made the near miss ("file": the user's own)
     texts: tuple[str, ...]
     passage_rows: np.ndarray  # (items,) intp
     near_miss_rows: np.ndarray  # (items,) intp
@@ -90,5 +90,5 @@ class Items:
         return True
 
 
-def _rows(values: object) -> np.ndarray:
-    return np.fromiter(values, dtype=np.intp)  # type: ignore[call-overload]
+def _rows(values: Iterable[int]) -> np.ndarray:
+    return np.fromiter(values, dtype=np.intp)

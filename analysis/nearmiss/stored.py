@@ -5,9 +5,8 @@ adds to a comparison whose vectors are all cached.
 A file is named by what the items depend on — the corpus's fingerprint, the pairs' source
 (the baseline's top-1 documents where the corpus has no judgments), the seed and the source
 of the code that makes and holds them — so a changed corpus, rule or layout is a new file,
-never a stale one. The
-file is an ``.npz`` of plain arrays, read without pickle (nothing in it runs); one that does
-not read back as items is made again.
+never a stale one. The file is an ``.npz`` of plain arrays, read without pickle (nothing in
+it runs); one that does not read back as items is made again.
 """
 
 from __future__ import annotations
@@ -46,8 +45,9 @@ _LABEL_COLUMNS = ("query", "doc_id", "domain", "rule")  # short, repeated: by ro
 _TEXT_COLUMNS = ("passage", "near_miss")  # by row in texts (Items.texts)
 
 
-def load_items(path: Path) -> Items | None:
-    """The items stored at ``path``; None when there are none or they do not read back."""
+def load_items(path: Path, n_queries: int) -> Items | None:
+    """The items stored at ``path`` for a corpus of ``n_queries`` queries; None when there
+    are none or they do not read back."""
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
@@ -56,7 +56,9 @@ def load_items(path: Path) -> Items | None:
         positions, spans = arrays["query_position"], arrays["spans"]
         n = len(positions)
         rows = {name: arrays[name] for name in (*_LABEL_COLUMNS, *_TEXT_COLUMNS)}
-        if texts is None or labels is None or spans.shape != (n, 4) or positions.ndim != 1:
+        if texts is None or labels is None or spans.shape != (n, 4) or positions.shape != (n,):
+            return None
+        if n and not -1 <= positions.min() <= positions.max() < n_queries:
             return None
         for name, column in rows.items():
             limit = len(texts) if name in _TEXT_COLUMNS else len(labels)
@@ -119,7 +121,9 @@ def _blob(name: str, strings: Sequence[str]) -> dict[str, np.ndarray]:
 def _strings(blob: np.ndarray, ends: np.ndarray) -> tuple[str, ...] | None:
     """The strings ``_blob`` stored; None when the ends do not fit the text."""
     joined = blob.tobytes().decode("utf-8")
-    if ends.ndim != 1 or (len(ends) and (ends[-1] != len(joined) or np.any(np.diff(ends) < 0))):
+    if ends.ndim != 1 or np.any(np.diff(ends, prepend=0) < 0):
+        return None
+    if len(ends) and ends[-1] != len(joined):
         return None
     starts = [0, *ends[:-1].tolist()]
     return tuple(joined[a:b] for a, b in zip(starts, ends.tolist(), strict=True))
