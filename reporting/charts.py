@@ -345,23 +345,28 @@ def remedy_frontier(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     return layout(fig, "What each remedy keeps against what it costs (filled: passes the policy)")
 
 
-def near_miss_tradeoff(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+def near_miss_tradeoff(frame: pd.DataFrame, colors: dict[str, str], *, overall: str) -> go.Figure:
     """Per domain and rule: the candidate's near-miss sensitivity gain (what it bought)
-    against the domain's nDCG@10 change (what it cost)."""
+    against the domain's nDCG@10 change (what it cost). A domain's rules share its x, so
+    only its all-rules point carries the domain's name (one label per column; every point
+    a label stacked them illegibly); each point's hover names its domain. ``overall``: the
+    all-rules points' rule name."""
     fig = go.Figure()
     for rule, rows in frame.groupby("rule", sort=False):
+        labelled = rule == overall
         fig.add_trace(
             go.Scatter(
                 x=100 * rows["ndcg_change"],
                 y=100 * rows["gain"],
-                mode="markers+text",
+                mode="markers+text" if labelled else "markers",
                 name=str(rule),
-                text=rows["domain"],
+                text=rows["domain"] if labelled else None,
                 textposition="top center",
-                marker=dict(
-                    size=[14 if rule == "all rules" else 9] * len(rows), color=colors.get(str(rule))
-                ),  # fmt: skip
-                hovertext=[f"{n} items" for n in rows["n"]],
+                marker=dict(size=[14 if labelled else 9] * len(rows), color=colors.get(str(rule))),
+                hovertext=[
+                    f"{d}, {rule}: {n} items"
+                    for d, n in zip(rows["domain"], rows["n"], strict=True)
+                ],
             )
         )
     fig.add_hline(y=0, line_dash="dot", line_color="#888")

@@ -1,4 +1,5 @@
-"""The projection's figure: both spaces in one frame, one drawing surface."""
+"""The figures: the projection's two spaces in one frame and one drawing surface, the curves,
+geometry and heatmaps' panels and scales, the near-miss trade-off's labels."""
 
 from __future__ import annotations
 
@@ -197,3 +198,23 @@ def test_no_axis_matches_itself():
             if name.startswith(("xaxis", "yaxis")):
                 own = name[0] + name[5:]  # xaxis2 -> x2
                 assert fig.layout[name].matches != own, name
+
+
+def test_near_miss_tradeoff_names_each_domain_once_and_every_point_on_hover():
+    """A domain's rules share its x, so only its all-rules point is labelled (labels on every
+    point stacked into an unreadable column); every point's hover names its domain."""
+    rows = [
+        {"domain": d, "rule": r, "ndcg_change": change, "gain": gain, "n": 10}
+        for d, change in (("legal", -0.05), ("clinical", -0.04))
+        for r, gain in (("all rules", 0.02), ("negation", -0.03), ("role swap", 0.04))
+    ]
+    fig = charts.near_miss_tradeoff(pd.DataFrame(rows), {}, overall="all rules")
+    by_rule = {trace.name: trace for trace in fig.data}
+    assert list(by_rule["all rules"].text) == ["legal", "clinical"]
+    assert by_rule["all rules"].mode == "markers+text"
+    for rule in ("negation", "role swap"):
+        assert by_rule[rule].text is None and by_rule[rule].mode == "markers"
+        assert list(by_rule[rule].hovertext) == [
+            f"legal, {rule}: 10 items",
+            f"clinical, {rule}: 10 items",
+        ]

@@ -73,7 +73,12 @@ def blocks(bundle: Bundle, context: Context) -> list[Block]:
     tradeoff = _tradeoff(bundle)
     if not tradeoff.empty:
         colors = {name: charts.PALETTE[i] for i, name in enumerate(RULE_NAMES.values())}
-        out.append(Chart("near_miss_tradeoff", charts.near_miss_tradeoff(tradeoff, colors)))
+        out.append(
+            Chart(
+                "near_miss_tradeoff",
+                charts.near_miss_tradeoff(tradeoff, colors, overall=RULE_NAMES[ALL_RULES]),
+            )
+        )
     out.append(Table(RULES_KEY, "Per domain and rule", _per_rule(bundle, context)))
     skipped = summary.raw.get("near_miss", {}).get("skipped") or {}
     if skipped:
