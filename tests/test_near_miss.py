@@ -376,3 +376,30 @@ def test_margins_over_many_chunks_are_each_items_own(monkeypatch):
     queries, texts = side.queries[q], side.texts
     expected = cosines(queries, texts[p]) - cosines(queries, texts[n])
     assert family._margins(side, q, p, n) == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_files_own_queries_follow_the_corpus_queries_each_once():
+    """Items whose query the corpus lacks point past the corpus' queries, one row per
+    distinct text; the encoded items refuse rows that fit neither side's vectors."""
+    from types import SimpleNamespace
+
+    from analysis.pipeline.near_misses import _query_rows
+
+    made = Items.of(
+        [
+            Item(query, position, "d", "legal", "file", f"p{i}", f"n{i}", (0, 0, 0, 1))
+            for i, (query, position) in enumerate(
+                [("own a", -1), ("corpus", 1), ("own b", -1), ("own a", -1)]
+            )
+        ],
+        "file f.jsonl",
+        {},
+    )
+    rows, own = _query_rows(made, SimpleNamespace(n_queries=3))
+    assert rows.tolist() == [3, 1, 4, 3] and own == ["own a", "own b"]
+    side = EncodedTexts(np.ones((5, 2)), np.ones((8, 2)))
+    NearMissItems(made, rows, side, side)  # fits
+    with pytest.raises(ValueError, match="query row outside"):
+        NearMissItems(made, rows, EncodedTexts(np.ones((4, 2)), np.ones((8, 2))), side)
+    with pytest.raises(ValueError, match="text vectors"):
+        NearMissItems(made, rows, side, EncodedTexts(np.ones((5, 2)), np.ones((7, 2))))
